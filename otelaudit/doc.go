@@ -1,0 +1,21 @@
+// Package otelaudit is the audit trail of an agent or workflow runtime,
+// keyed by OpenTelemetry trace ID.
+//
+// An Event records one runtime action: who (AgentID, HumanOriginID) did
+// what (Type, Action, Resource) in which run (TraceID, SpanID, WorkflowID,
+// NodeID) with what Outcome. Events enter a Generator either from the span
+// processor in package processor, which turns the spans the runtime already
+// emits into events, or directly through Generator.Record, which takes the
+// trace context from its ctx.
+//
+// The Generator numbers every accepted event with a Seq that is strictly
+// increasing and never reused, holds at most Capacity events (evicting the
+// oldest, or refusing new ones, as its FullPolicy says, and counting either
+// in Stats), and indexes them by trace ID, type and agent, so that "what
+// happened in trace X?" costs one map lookup plus the events returned.
+// Every query returns deep copies, oldest first.
+//
+// Nothing is lost silently: every event Record accepted is held, or counted
+// as evicted or cleared; every event it refused is counted as rejected and
+// its caller got an error saying why.
+package otelaudit

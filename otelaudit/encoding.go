@@ -1,0 +1,380 @@
+package otelaudit
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// EncodingVersion is the version byte that starts every encoded event. It
+// changes whenever the layout below does, so a reader can refuse what it
+// does not understand instead of misreading it.
+const EncodingVersion = 1
+
+// ErrMalformed is returned when bytes do not decode as an event: truncated,
+// of an unknown version, or with a length that points past the end.
+var ErrMalformed = errors.New("otelaudit: malformed event encoding")
+
+// The binary encoding of an Event, version 1. It is the one form an event
+// takes inside the Generator (held events are bytes, which the garbage
+// collector never has to scan), and it is deterministic: equal events encode
+// to equal bytes, attributes in their recorded order.
+//
+//	offset  size  field
+//	0       1     version (1)
+//	1       8     Seq, little endian
+//	9       8     Time, Unix seconds, little endian, two's complement
+//	17      4     Time, nanoseconds within the second
+//	21      16    TraceID
+//	37      8     SpanID
+//	45      8     ParentSpanID
+//	53      8     Duration in nanoseconds, two's complement
+//	61      ...   Type, Outcome, AgentID, HumanOriginID, WorkflowID, NodeID,
+//	              Action, Resource: each a uvarint length and the bytes
+//	...     ...   uvarint attribute count, then per attribute a string key
+//	              and a value
+//
+// A value is a kind byte (the val* constants, fixed here and independent of
+// the attribute package's numbering) and its payload: nothing for empty; one
+// byte for bool; 8 bytes little endian for int64 and float64 bits; a string
+// for string; a uvarint count then the elements for every slice kind and for
+// maps (key, value pairs).
+const headerSize = 61
+
+const (
+	valEmpty byte = iota
+	valBool
+	valInt64
+	valFloat64
+	valString
+	valBoolSlice
+	valInt64Slice
+	valFloat64Slice
+	valStringSlice
+	valByteSlice
+	valSlice
+	valMap
+)
+
+// maxDepth bounds the nesting of slice and map values a decoder follows, so
+// a hostile encoding cannot exhaust the stack.
+const maxDepth = 32
+
+// MarshalBinary encodes e in the versioned binary form described above.
+func (e Event) MarshalBinary() ([]byte, error) {
+	return appendEvent(nil, &e), nil
+}
+
+// UnmarshalBinary decodes data into e. Malformed data is refused with an
+// error wrapping ErrMalformed, leaving e unchanged.
+func (e *Event) UnmarshalBinary(data []byte) error {
+	d, err := decodeEvent(string(data))
+	if err != nil {
+		return err
+	}
+	*e = d
+	return nil
+}
+
+func appendEvent(b []byte, e *Event) []byte {
+	b = append(b, EncodingVersion)
+	b = binary.LittleEndian.AppendUint64(b, e.Seq)
+	b = binary.LittleEndian.AppendUint64(b, uint64(e.Time.Unix()))
+	b = binary.LittleEndian.AppendUint32(b, uint32(e.Time.Nanosecond()))
+	b = append(b, e.TraceID[:]...)
+	b = append(b, e.SpanID[:]...)
+	b = append(b, e.ParentSpanID[:]...)
+	b = binary.LittleEndian.AppendUint64(b, uint64(e.Duration))
+	b = appendString(b, string(e.Type))
+	b = appendString(b, string(e.Outcome))
+	b = appendString(b, e.AgentID)
+	b = appendString(b, e.HumanOriginID)
+	b = appendString(b, e.WorkflowID)
+	b = appendString(b, e.NodeID)
+	b = appendString(b, e.Action)
+	b = appendString(b, e.Resource)
+	b = binary.AppendUvarint(b, uint64(len(e.Attributes)))
+	for i := range e.Attributes {
+		b = appendString(b, string(e.Attributes[i].Key))
+		b = appendValue(b, e.Attributes[i].Value)
+	}
+	return b
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendValue(b []byte, v attribute.Value) []byte {
+	switch v.Type() {
+	case attribute.BOOL:
+		b = append(b, valBool, boolByte(v.AsBool()))
+	case attribute.INT64:
+		b = append(b, valInt64)
+		b = binary.LittleEndian.AppendUint64(b, uint64(v.AsInt64()))
+	case attribute.FLOAT64:
+		b = append(b, valFloat64)
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v.AsFloat64()))
+	case attribute.STRING:
+		b = appendString(append(b, valString), v.AsString())
+	case attribute.BOOLSLICE:
+		s := v.AsBoolSlice()
+		b = binary.AppendUvarint(append(b, valBoolSlice), uint64(len(s)))
+		for _, x := range s {
+			b = append(b, boolByte(x))
+		}
+	case attribute.INT64SLICE:
+		s := v.AsInt64Slice()
+		b = binary.AppendUvarint(append(b, valInt64Slice), uint64(len(s)))
+		for _, x := range s {
+			b = binary.LittleEndian.AppendUint64(b, uint64(x))
+		}
+	case attribute.FLOAT64SLICE:
+		s := v.AsFloat64Slice()
+		b = binary.AppendUvarint(append(b, valFloat64Slice), uint64(len(s)))
+		for _, x := range s {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x))
+		}
+	case attribute.STRINGSLICE:
+		s := v.AsStringSlice()
+		b = binary.AppendUvarint(append(b, valStringSlice), uint64(len(s)))
+		for _, x := range s {
+			b = appendString(b, x)
+		}
+	case attribute.BYTESLICE:
+		b = appendString(append(b, valByteSlice), string(v.AsByteSlice()))
+	case attribute.SLICE:
+		s := v.AsSlice()
+		b = binary.AppendUvarint(append(b, valSlice), uint64(len(s)))
+		for _, x := range s {
+			b = appendValue(b, x)
+		}
+	case attribute.MAP:
+		m := v.AsMap()
+		b = binary.AppendUvarint(append(b, valMap), uint64(len(m)))
+		for _, kv := range m {
+			b = appendString(b, string(kv.Key))
+			b = appendValue(b, kv.Value)
+		}
+	default:
+		b = append(b, valEmpty)
+	}
+	return b
+}
+
+func boolByte(x bool) byte {
+	if x {
+		return 1
+	}
+	return 0
+}
+
+// decoder reads an encoded event from a string, so that every decoded
+// string is a substring of it: decoding a record costs one allocation for
+// all its strings (the conversion to string), not one per field.
+type decoder struct {
+	s   string
+	off int
+	err error
+}
+
+func (d *decoder) fail(what string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: %s at byte %d of %d", ErrMalformed, what, d.off, len(d.s))
+	}
+}
+
+func (d *decoder) take(n int, what string) string {
+	if d.err != nil {
+		return ""
+	}
+	if n < 0 || n > len(d.s)-d.off {
+		d.fail("truncated " + what)
+		return ""
+	}
+	v := d.s[d.off : d.off+n]
+	d.off += n
+	return v
+}
+
+func (d *decoder) u64(what string) uint64 {
+	v := d.take(8, what)
+	if len(v) < 8 {
+		return 0
+	}
+	return uint64(v[0]) | uint64(v[1])<<8 | uint64(v[2])<<16 | uint64(v[3])<<24 |
+		uint64(v[4])<<32 | uint64(v[5])<<40 | uint64(v[6])<<48 | uint64(v[7])<<56
+}
+
+func (d *decoder) uvarint(what string) uint64 {
+	if d.err != nil {
+		return 0
+	}
+	var x uint64
+	var s uint
+	for i := 0; i < binary.MaxVarintLen64; i++ {
+		if d.off >= len(d.s) {
+			d.fail("truncated " + what)
+			return 0
+		}
+		c := d.s[d.off]
+		d.off++
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				break
+			}
+			return x | uint64(c)<<s
+		}
+		x |= uint64(c&0x7f) << s
+		s += 7
+	}
+	d.fail("overlong " + what)
+	return 0
+}
+
+// count reads a length or element count, refusing one larger than the bytes
+// left could hold (each element takes at least min bytes), so a hostile
+// count cannot make the decoder allocate gigabytes.
+func (d *decoder) count(min int, what string) int {
+	n := d.uvarint(what)
+	if d.err == nil && n > uint64((len(d.s)-d.off)/max(min, 1)) {
+		d.fail(what + " larger than the data")
+		return 0
+	}
+	return int(n)
+}
+
+func (d *decoder) str(what string) string {
+	return d.take(d.count(1, what), what)
+}
+
+func decodeEvent(s string) (Event, error) {
+	var e Event
+	d := decoder{s: s}
+	if len(s) == 0 {
+		return e, fmt.Errorf("%w: empty", ErrMalformed)
+	}
+	if v := s[0]; v != EncodingVersion {
+		return e, fmt.Errorf("%w: version %d, this build reads %d", ErrMalformed, v, EncodingVersion)
+	}
+	d.off = 1
+	e.Seq = d.u64("seq")
+	sec := int64(d.u64("time"))
+	var nsec uint32
+	if v := d.take(4, "time"); len(v) == 4 {
+		nsec = uint32(v[0]) | uint32(v[1])<<8 | uint32(v[2])<<16 | uint32(v[3])<<24
+	}
+	copy(e.TraceID[:], d.take(16, "trace id"))
+	copy(e.SpanID[:], d.take(8, "span id"))
+	copy(e.ParentSpanID[:], d.take(8, "parent span id"))
+	e.Duration = time.Duration(d.u64("duration"))
+	e.Type = EventType(d.str("type"))
+	e.Outcome = Outcome(d.str("outcome"))
+	e.AgentID = d.str("agent id")
+	e.HumanOriginID = d.str("human origin id")
+	e.WorkflowID = d.str("workflow id")
+	e.NodeID = d.str("node id")
+	e.Action = d.str("action")
+	e.Resource = d.str("resource")
+	if n := d.count(2, "attribute count"); n > 0 {
+		e.Attributes = make([]attribute.KeyValue, n)
+		for i := range e.Attributes {
+			e.Attributes[i].Key = attribute.Key(d.str("attribute key"))
+			e.Attributes[i].Value = d.value(0)
+		}
+	}
+	if d.err != nil {
+		return Event{}, d.err
+	}
+	if nsec >= 1e9 {
+		return Event{}, fmt.Errorf("%w: nanoseconds %d out of range", ErrMalformed, nsec)
+	}
+	if d.off != len(s) {
+		return Event{}, fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(s)-d.off)
+	}
+	e.Time = time.Unix(sec, int64(nsec))
+	return e, nil
+}
+
+func (d *decoder) value(depth int) attribute.Value {
+	if depth > maxDepth {
+		d.fail("values nested too deep")
+		return attribute.Value{}
+	}
+	k := d.take(1, "value kind")
+	if len(k) == 0 {
+		return attribute.Value{}
+	}
+	switch k[0] {
+	case valEmpty:
+		return attribute.Value{}
+	case valBool:
+		return attribute.BoolValue(d.take(1, "bool") == "\x01")
+	case valInt64:
+		return attribute.Int64Value(int64(d.u64("int64")))
+	case valFloat64:
+		return attribute.Float64Value(math.Float64frombits(d.u64("float64")))
+	case valString:
+		return attribute.StringValue(d.str("string"))
+	case valBoolSlice:
+		s := make([]bool, d.count(1, "bool slice"))
+		for i := range s {
+			s[i] = d.take(1, "bool") == "\x01"
+		}
+		return attribute.BoolSliceValue(s)
+	case valInt64Slice:
+		s := make([]int64, d.count(8, "int64 slice"))
+		for i := range s {
+			s[i] = int64(d.u64("int64"))
+		}
+		return attribute.Int64SliceValue(s)
+	case valFloat64Slice:
+		s := make([]float64, d.count(8, "float64 slice"))
+		for i := range s {
+			s[i] = math.Float64frombits(d.u64("float64"))
+		}
+		return attribute.Float64SliceValue(s)
+	case valStringSlice:
+		s := make([]string, d.count(1, "string slice"))
+		for i := range s {
+			s[i] = d.str("string")
+		}
+		return attribute.StringSliceValue(s)
+	case valByteSlice:
+		return attribute.ByteSliceValue([]byte(d.str("bytes")))
+	case valSlice:
+		s := make([]attribute.Value, d.count(1, "slice"))
+		for i := range s {
+			s[i] = d.value(depth + 1)
+		}
+		return attribute.SliceValue(s...)
+	case valMap:
+		m := make([]attribute.KeyValue, d.count(2, "map"))
+		for i := range m {
+			m[i].Key = attribute.Key(d.str("map key"))
+			m[i].Value = d.value(depth + 1)
+		}
+		return attribute.MapValue(m...)
+	}
+	d.off--
+	d.fail(fmt.Sprintf("unknown value kind %d", k[0]))
+	return attribute.Value{}
+}
+
+// recordKeys reads what the indexes need from an encoded event without
+// decoding the rest: used when an event is evicted.
+func recordKeys(s string) (id trace.TraceID, t EventType, agent string) {
+	d := decoder{s: s, off: 21}
+	copy(id[:], d.take(16, "trace id"))
+	d.off = headerSize
+	t = EventType(d.str("type"))
+	d.str("outcome")
+	agent = d.str("agent id")
+	return id, t, agent
+}

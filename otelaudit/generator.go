@@ -1,0 +1,252 @@
+package otelaudit
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Generator is the audit trail: a bounded, locked, indexed store of Events.
+//
+// Every method is safe for concurrent use. Writers (Record, Append, Clear)
+// take an exclusive lock briefly: an event is validated and encoded before
+// the lock is taken, so the critical section only numbers it, copies its
+// bytes and links it into the indexes. Queries share a read lock and never
+// scan the store: each walks the index list of its key.
+//
+// Held events are kept encoded (see MarshalBinary) in memory the garbage
+// collector does not scan; a query decodes what it returns, so every event a
+// query returns is a fresh copy.
+//
+// The zero Generator is not usable; create one with NewGenerator.
+type Generator struct {
+	cfg config
+
+	mu sync.RWMutex
+	// Held events have the consecutive sequence numbers [first, next).
+	// Seq 0 is never assigned, so 0 can mean "no event" in index links.
+	first, next uint64
+	ring        ring
+	arena       arena
+	traces      traceTable
+	types       map[EventType]*chain
+	agents      map[string]*chain
+	sources     sourceTable
+
+	recorded uint64 // under mu
+	evicted  uint64 // under mu
+	cleared  uint64 // under mu
+	// rejected is counted before the lock is taken (bad input never
+	// reaches it), hence atomic.
+	rejected atomic.Uint64
+}
+
+// NewGenerator returns an empty Generator configured by opts.
+func NewGenerator(opts ...Option) *Generator {
+	cfg := newConfig(opts)
+	return &Generator{
+		cfg:     cfg,
+		first:   1,
+		next:    1,
+		ring:    newRing(cfg.capacity),
+		traces:  newTraceTable(),
+		types:   make(map[EventType]*chain),
+		agents:  make(map[string]*chain),
+		sources: newSourceTable(),
+	}
+}
+
+// Record validates e, completes it, stores it and returns the stored event.
+//
+// A zero Time becomes now. A zero TraceID (and then SpanID) is taken from the
+// span in ctx; a zero SpanID alone is taken from ctx when ctx's span belongs
+// to e's trace. Seq is assigned, whatever e held. The Generator keeps its
+// own copy of everything, so the caller may reuse e's attribute slice, and
+// the returned event is a copy too.
+//
+// Record refuses, with an error wrapping ErrEmptyType, ErrInvalidEvent or
+// ErrFull, and counts in Stats.Rejected: an empty type, an unknown outcome, a
+// span ID without a trace ID, a negative duration, or (under RejectNew) an
+// event that finds the Generator full.
+func (g *Generator) Record(ctx context.Context, e Event) (Event, error) {
+	if g == nil {
+		return Event{}, ErrNilGenerator
+	}
+	if err := g.append(ctx, &e); err != nil {
+		return Event{}, err
+	}
+	// The Generator encoded its own copy; the caller gets another.
+	return e.clone(), nil
+}
+
+// Append records e exactly as Record does but returns only its Seq, sparing
+// the copy of the stored event that Record hands back. The span processor's
+// hot path uses it.
+func (g *Generator) Append(ctx context.Context, e Event) (uint64, error) {
+	if g == nil {
+		return 0, ErrNilGenerator
+	}
+	if err := g.append(ctx, &e); err != nil {
+		return 0, err
+	}
+	return e.Seq, nil
+}
+
+// append completes, validates, encodes and stores e, setting e.Seq.
+func (g *Generator) append(ctx context.Context, e *Event) error {
+	if err := g.fill(ctx, e); err != nil {
+		g.rejected.Add(1)
+		return err
+	}
+	bp := encodeBufs.Get().(*[]byte)
+	rec := appendEvent((*bp)[:0], e)
+	err := g.store(rec, e)
+	*bp = rec
+	encodeBufs.Put(bp)
+	return err
+}
+
+// encodeBufs recycles encoding buffers: an event is encoded outside the lock
+// and copied into the arena under it.
+var encodeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func (g *Generator) fill(ctx context.Context, e *Event) error {
+	if e.Type == "" {
+		return ErrEmptyType
+	}
+	if !e.Outcome.Valid() {
+		return fmt.Errorf("%w: unknown outcome %q", ErrInvalidEvent, e.Outcome)
+	}
+	if e.Duration < 0 {
+		return fmt.Errorf("%w: negative duration %s", ErrInvalidEvent, e.Duration)
+	}
+	if ctx != nil && (!e.TraceID.IsValid() || !e.SpanID.IsValid()) {
+		sc := trace.SpanContextFromContext(ctx)
+		switch {
+		case !e.TraceID.IsValid() && sc.IsValid():
+			e.TraceID = sc.TraceID()
+			if !e.SpanID.IsValid() {
+				e.SpanID = sc.SpanID()
+			}
+		case e.TraceID.IsValid() && sc.TraceID() == e.TraceID:
+			e.SpanID = sc.SpanID()
+		}
+	}
+	if !e.TraceID.IsValid() && e.SpanID.IsValid() {
+		return fmt.Errorf("%w: span ID %s without a trace ID", ErrInvalidEvent, e.SpanID)
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	return nil
+}
+
+// store numbers the encoded event rec (whose decoded form is e, and whose
+// Seq it sets), copies it into the arena and links it into the indexes.
+func (g *Generator) store(rec []byte, e *Event) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.next-g.first == g.ring.capacity {
+		if g.cfg.policy == RejectNew {
+			g.rejected.Add(1)
+			return fmt.Errorf("%w: holding %d events", ErrFull, g.ring.capacity)
+		}
+		g.evictOldest()
+	}
+	seq := g.next
+	g.next++
+	g.recorded++
+	e.Seq = seq
+	binary.LittleEndian.PutUint64(rec[1:9], seq)
+	s := g.ring.alloc(seq)
+	s.at = g.arena.write(seq, rec)
+	s.src = g.sources.index(e.Source)
+	if e.TraceID.IsValid() {
+		g.ring.push(g.traces.get(e.TraceID), seq, s, linkTrace)
+	}
+	c := g.types[e.Type]
+	if c == nil {
+		c = &chain{}
+		g.types[EventType(strings.Clone(string(e.Type)))] = c
+	}
+	g.ring.push(c, seq, s, linkType)
+	if e.AgentID != "" {
+		c := g.agents[e.AgentID]
+		if c == nil {
+			c = &chain{}
+			g.agents[strings.Clone(e.AgentID)] = c
+		}
+		g.ring.push(c, seq, s, linkAgent)
+	}
+	return nil
+}
+
+// evictOldest drops the oldest held event. It is the head of every chain it
+// is on, so unlinking it is O(1). Called with g.mu held.
+func (g *Generator) evictOldest() {
+	s := g.ring.at(g.first)
+	rec := g.arena.read(s.at)
+	// The keys are read in place: they are used for lookups only, and the
+	// arena is not written before they are dropped.
+	id, t, agent := recordKeys(unsafe.String(unsafe.SliceData(rec), len(rec)))
+	if id.IsValid() {
+		if c := g.traces.find(id); c != nil && pop(c, s, linkTrace) {
+			g.traces.remove(id)
+		}
+	}
+	if c := g.types[t]; c != nil && pop(c, s, linkType) {
+		delete(g.types, t)
+	}
+	if agent != "" {
+		if c := g.agents[agent]; c != nil && pop(c, s, linkAgent) {
+			delete(g.agents, agent)
+		}
+	}
+	g.arena.release(g.first)
+	*s = slot{}
+	g.first++
+	g.evicted++
+}
+
+// Clear drops every held event, counting them in Stats.Cleared, and releases
+// their memory. Sequence numbers continue where they were: a Seq is never
+// reused.
+func (g *Generator) Clear() {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.cleared += g.next - g.first
+	g.first = g.next
+	g.ring.reset()
+	g.arena.reset()
+	g.traces.reset()
+	g.types = make(map[EventType]*chain)
+	g.agents = make(map[string]*chain)
+}
+
+// Stats returns the Generator's counters, read at one instant.
+func (g *Generator) Stats() Stats {
+	if g == nil {
+		return Stats{}
+	}
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return Stats{
+		Recorded: g.recorded,
+		Evicted:  g.evicted,
+		Rejected: g.rejected.Load(),
+		Cleared:  g.cleared,
+		Len:      int(g.next - g.first),
+		Capacity: int(g.ring.capacity),
+		LastSeq:  g.next - 1,
+	}
+}

@@ -1,0 +1,117 @@
+package otelaudit
+
+// The slots of held events form a ring addressed by Seq. Because the held
+// events always have consecutive sequence numbers [first, next), the slot of
+// Seq s is simply s % capacity: no two held events share a slot, and the
+// oldest event is always the one at first % capacity.
+//
+// The ring is cut into chunks allocated on first write, so a Generator with
+// the default capacity costs nothing until events arrive, and growing never
+// copies what is held (no latency spike on the Record path). A slot holds no
+// pointer: the event itself is encoded in the arena, and the ring is memory
+// the garbage collector never scans.
+
+const (
+	chunkBits = 12
+	chunkSize = 1 << chunkBits
+	chunkMask = chunkSize - 1
+)
+
+// Index link fields of a slot.
+const (
+	linkTrace = iota
+	linkType
+	linkAgent
+	numLinks
+)
+
+// slot is one held event: where its encoding lives, its Source, and its
+// place in each secondary index. Each index is a singly linked list through
+// the ring in Seq order; links[i] holds the Seq of the next event with the
+// same key, 0 for none (Seq starts at 1).
+type slot struct {
+	at    loc
+	src   uint32
+	links [numLinks]uint64
+}
+
+// chain is the head of one index list: the oldest and newest held event
+// with a key, and how many there are. Invariants, kept under the Generator's
+// write lock:
+//   - a chain is in its index only while n > 0;
+//   - head is the oldest held event with the key, tail the newest;
+//   - following links from head visits exactly n held events, in increasing
+//     Seq order, ending at tail.
+//
+// Eviction always removes the globally oldest event, which is therefore the
+// head of each of its chains: unlinking is O(1) and never walks a list.
+type chain struct {
+	head, tail uint64
+	n          int
+}
+
+type ring struct {
+	capacity uint64
+	chunks   [][]slot
+}
+
+func newRing(capacity int) ring {
+	return ring{
+		capacity: uint64(capacity),
+		chunks:   make([][]slot, (capacity+chunkSize-1)/chunkSize),
+	}
+}
+
+// at returns the slot of seq, which must be held: a held event was written,
+// so its chunk exists. Safe under the read lock: it never writes.
+func (r *ring) at(seq uint64) *slot {
+	p := seq % r.capacity
+	return &r.chunks[p>>chunkBits][p&chunkMask]
+}
+
+// alloc returns the slot seq is about to be written to, allocating its chunk
+// on first use. Write lock only.
+func (r *ring) alloc(seq uint64) *slot {
+	p := seq % r.capacity
+	c := r.chunks[p>>chunkBits]
+	if c == nil {
+		// The last chunk is cut to the capacity, so small generators stay small.
+		c = make([]slot, min(chunkSize, r.capacity-(p&^chunkMask)))
+		r.chunks[p>>chunkBits] = c
+	}
+	return &c[p&chunkMask]
+}
+
+// push links seq, whose slot is s, at the tail of c.
+func (r *ring) push(c *chain, seq uint64, s *slot, f int) {
+	s.links[f] = 0
+	if c.n == 0 {
+		c.head = seq
+	} else {
+		r.at(c.tail).links[f] = seq
+	}
+	c.tail = seq
+	c.n++
+}
+
+// pop unlinks the head of c, whose slot is s, and reports whether c is now
+// empty (and must leave its index).
+func pop(c *chain, s *slot, f int) bool {
+	c.n--
+	c.head = s.links[f]
+	return c.n == 0
+}
+
+// walk calls fn for every event of c, oldest first.
+func (r *ring) walk(c *chain, f int, fn func(seq uint64, s *slot)) {
+	for seq := c.head; seq != 0; {
+		s := r.at(seq)
+		fn(seq, s)
+		seq = s.links[f]
+	}
+}
+
+// reset drops every chunk so the memory of cleared events can be collected.
+func (r *ring) reset() {
+	clear(r.chunks)
+}

@@ -1,0 +1,26 @@
+package otelaudit
+
+// Stats counts what a Generator has done with the events given to it. Every
+// event that Record accepted is held (Len), was evicted at the capacity bound
+// (Evicted) or was dropped by Clear (Cleared):
+//
+//	Recorded == uint64(Len) + Evicted + Cleared
+//
+// and every event it refused is in Rejected. Nothing leaves uncounted.
+type Stats struct {
+	// Recorded is every event ever accepted; Clear does not reset it.
+	Recorded uint64
+	// Evicted is how many held events the EvictOldest policy dropped.
+	Evicted uint64
+	// Rejected is every Record or Append call that returned an error: events
+	// refused for bad input and, under RejectNew, for lack of room.
+	Rejected uint64
+	// Cleared is how many held events Clear dropped.
+	Cleared uint64
+	// Len is how many events are held now.
+	Len int
+	// Capacity is the most events the Generator holds.
+	Capacity int
+	// LastSeq is the Seq of the newest event ever accepted; 0 when none.
+	LastSeq uint64
+}
