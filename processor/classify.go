@@ -1,0 +1,286 @@
+package processor
+
+import (
+	"strings"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+)
+
+// Span attributes the processor reads. The gen_ai.* keys follow the GenAI
+// semantic conventions; workflow.* and node.* are what workflow runtimes tag
+// their spans with; audit.* are this project's own.
+const (
+	KeyAuditEventType   attribute.Key = "audit.event.type"
+	KeyAuditAction      attribute.Key = "audit.action"
+	KeyAuditResource    attribute.Key = "audit.resource"
+	KeyAuditOutcome     attribute.Key = "audit.outcome"
+	KeyAuditHumanOrigin attribute.Key = "audit.human_origin.id"
+	KeyEndUserID        attribute.Key = "enduser.id"
+	KeyGenAIOperation   attribute.Key = "gen_ai.operation.name"
+	KeyGenAIAgentID     attribute.Key = "gen_ai.agent.id"
+	KeyGenAIAgentName   attribute.Key = "gen_ai.agent.name"
+	KeyAgentID          attribute.Key = "agent.id"
+	KeyWorkflowID       attribute.Key = "workflow.id"
+	KeyWorkflowName     attribute.Key = "workflow.name"
+	KeyNodeID           attribute.Key = "node.id"
+)
+
+// SpanEventPrefix marks span events that are audit events: a span event
+// named "audit.trust_denied" becomes an event of type trust_denied.
+const SpanEventPrefix = "audit."
+
+// Phase says which end of a span a Classifier is asked about.
+type Phase uint8
+
+const (
+	// Start is OnStart: the span carries the attributes it was started with.
+	Start Phase = iota + 1
+	// End is OnEnd: the span is complete, with its status.
+	End
+)
+
+// Classifier decides which audit event, if any, a span produces at a phase.
+// It returns the empty type to produce none. At Start the span is still
+// being built: read it, never keep it. A Classifier must be safe for
+// concurrent use and should be fast: it runs on the caller's goroutine for
+// every sampled span.
+type Classifier func(p Phase, s sdktrace.ReadOnlySpan) otelaudit.EventType
+
+// DefaultClassifier is the classification used when no WithClassifier
+// option is given, exported so a custom Classifier can fall back to it. It
+// never audits unrecognised spans (that is WithAllSpans' job).
+func DefaultClassifier(p Phase, s sdktrace.ReadOnlySpan) otelaudit.EventType {
+	var f fields
+	f.scan(s.Attributes(), nil, false)
+	return f.eventType(p, s.Status().Code == codes.Error, false)
+}
+
+// class is what a span is to the default classifier.
+type class uint8
+
+const (
+	classNone class = iota
+	classWorkflow
+	classNode
+)
+
+// fields is what one pass over a span's (or span event's) attributes finds:
+// its class and every value an audit event takes from attributes. One pass,
+// one switch per attribute: this runs on the hot path.
+type fields struct {
+	class       class
+	explicit    otelaudit.EventType
+	workflowOp  bool // a gen_ai.operation.name that denotes a workflow
+	agentID     string
+	agentName   string
+	agentAlt    string
+	humanOrigin string
+	endUser     string
+	workflowID  string
+	workflow    string
+	nodeID      string
+	action      string
+	resource    string
+	outcome     otelaudit.Outcome
+	// drop counts attributes that must not be copied into the event.
+	drop int
+}
+
+// scan reads attrs once. drop holds extra keys to leave out; keepContent
+// keeps the GenAI content keys.
+func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{}, keepContent bool) {
+	nodeOp := false
+	for i := range attrs {
+		kv := &attrs[i]
+		switch kv.Key {
+		case KeyAuditEventType:
+			f.explicit = otelaudit.EventType(str(kv))
+		case KeyGenAIOperation:
+			switch kv.Value.AsString() {
+			case "invoke_workflow", "invoke_agent", "create_agent", "plan":
+				f.workflowOp = true
+			case "execute_tool":
+				nodeOp = true
+			}
+		case KeyWorkflowID:
+			f.workflowID = str(kv)
+		case KeyWorkflowName:
+			f.workflow = str(kv)
+		case KeyNodeID:
+			f.nodeID = str(kv)
+		case KeyGenAIAgentID:
+			f.agentID = str(kv)
+		case KeyGenAIAgentName:
+			f.agentName = str(kv)
+		case KeyAgentID:
+			f.agentAlt = str(kv)
+		case KeyAuditHumanOrigin:
+			f.humanOrigin = str(kv)
+		case KeyEndUserID:
+			f.endUser = str(kv)
+		case KeyAuditAction:
+			f.action = str(kv)
+		case KeyAuditResource:
+			f.resource = str(kv)
+		case KeyAuditOutcome:
+			if o := otelaudit.Outcome(str(kv)); o != "" && o.Valid() {
+				f.outcome = o
+			}
+		case KeyInputMessages, KeyOutputMessages, KeySystemInstructions,
+			KeyToolCallArguments, KeyToolCallResult:
+			if !keepContent {
+				f.drop++
+				continue
+			}
+		}
+		if drop != nil {
+			if _, ok := drop[kv.Key]; ok {
+				f.drop++
+			}
+		}
+	}
+	switch {
+	case f.nodeID != "" || nodeOp:
+		// Node spans usually carry their workflow's id too: node wins.
+		f.class = classNode
+	case f.workflowID != "" || f.workflow != "" || f.workflowOp:
+		f.class = classWorkflow
+	}
+}
+
+// eventType is the default classification. Explicitly typed spans produce
+// one event, at End, so that it carries the outcome and duration.
+func (f *fields) eventType(p Phase, failed, allSpans bool) otelaudit.EventType {
+	if f.explicit != "" {
+		if p == End {
+			return f.explicit
+		}
+		return ""
+	}
+	c := f.class
+	if c == classNone && allSpans {
+		c = classNode
+	}
+	switch c {
+	case classWorkflow:
+		return pick(p, failed, otelaudit.WorkflowStart, otelaudit.WorkflowEnd, otelaudit.WorkflowError)
+	case classNode:
+		return pick(p, failed, otelaudit.NodeStart, otelaudit.NodeEnd, otelaudit.NodeError)
+	}
+	return ""
+}
+
+func pick(p Phase, failed bool, start, end, fail otelaudit.EventType) otelaudit.EventType {
+	switch {
+	case p == Start:
+		return start
+	case failed:
+		return fail
+	}
+	return end
+}
+
+// agent is the first of gen_ai.agent.id, gen_ai.agent.name, agent.id.
+func (f *fields) agent() string {
+	switch {
+	case f.agentID != "":
+		return f.agentID
+	case f.agentName != "":
+		return f.agentName
+	}
+	return f.agentAlt
+}
+
+func (f *fields) human() string {
+	if f.humanOrigin != "" {
+		return f.humanOrigin
+	}
+	return f.endUser
+}
+
+func (f *fields) workflowKey() string {
+	if f.workflowID != "" {
+		return f.workflowID
+	}
+	return f.workflow
+}
+
+// overlay lets a span event's own attributes override the span's.
+func (f *fields) overlay(o *fields) {
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&f.agentID, o.agentID)
+	set(&f.agentName, o.agentName)
+	set(&f.agentAlt, o.agentAlt)
+	set(&f.humanOrigin, o.humanOrigin)
+	set(&f.endUser, o.endUser)
+	set(&f.workflowID, o.workflowID)
+	set(&f.workflow, o.workflow)
+	set(&f.nodeID, o.nodeID)
+	set(&f.action, o.action)
+	set(&f.resource, o.resource)
+	f.outcome = o.outcome
+	f.drop = o.drop
+}
+
+// outcome is the event's outcome: an explicit audit.outcome, else what the
+// type says (denials are denied, *_error types are errors), else the span
+// status at End, else nothing (start events have not ended yet).
+func outcome(explicit otelaudit.Outcome, t otelaudit.EventType, p Phase, failed bool) otelaudit.Outcome {
+	switch {
+	case explicit != "":
+		return explicit
+	case t == otelaudit.TrustDenied:
+		return otelaudit.Denied
+	case strings.HasSuffix(string(t), "_error"):
+		return otelaudit.Error
+	case p == Start:
+		return ""
+	case failed:
+		return otelaudit.Error
+	}
+	return otelaudit.Success
+}
+
+// str returns a string attribute's value, or the value's text for others.
+func str(kv *attribute.KeyValue) string {
+	if kv.Value.Type() == attribute.STRING {
+		return kv.Value.AsString()
+	}
+	return kv.Value.Emit()
+}
+
+// keep returns attrs without the dropped keys; attrs itself when nothing is
+// dropped, since the Generator copies what it stores anyway.
+func keep(attrs []attribute.KeyValue, n int, drop map[attribute.Key]struct{}, keepContent bool) []attribute.KeyValue {
+	if n == 0 {
+		return attrs
+	}
+	out := make([]attribute.KeyValue, 0, len(attrs)-n)
+	for _, kv := range attrs {
+		if !keepContent && isContent(kv.Key) {
+			continue
+		}
+		if _, ok := drop[kv.Key]; ok {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+func isContent(k attribute.Key) bool {
+	switch k {
+	case KeyInputMessages, KeyOutputMessages, KeySystemInstructions,
+		KeyToolCallArguments, KeyToolCallResult:
+		return true
+	}
+	return false
+}

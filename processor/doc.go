@@ -1,0 +1,43 @@
+// Package processor turns the spans of an agent or workflow runtime into
+// audit events.
+//
+// Register one Processor in the runtime's sdktrace.TracerProvider, beside
+// whatever exports its traces:
+//
+//	g := otelaudit.NewGenerator()
+//	tp := sdktrace.NewTracerProvider(
+//		sdktrace.WithSpanProcessor(processor.New(g)),
+//		sdktrace.WithBatcher(traceExporter),
+//	)
+//
+// Classification by default:
+//
+//   - a span with node.id, or gen_ai.operation.name "execute_tool", is a node:
+//     node_start when it starts, node_end or (status Error) node_error when
+//     it ends;
+//   - otherwise a span with workflow.id or workflow.name, or
+//     gen_ai.operation.name "invoke_workflow", "invoke_agent", "create_agent"
+//     or "plan", is a workflow: workflow_start, workflow_end, workflow_error;
+//   - a span with an audit.event.type attribute produces one event of that
+//     type when it ends, whatever else it carries;
+//   - on any span, a span event named audit.<type> (audit.trust_denied,
+//     audit.resource_access, ...) becomes an event of that type at the span
+//     event's own time, recorded when the span ends;
+//   - every other span is ignored, unless WithAllSpans audits it as a node.
+//
+// WithClassifier replaces the first four rules by a function of the user's.
+//
+// Fields come from attributes: AgentID from gen_ai.agent.id, then
+// gen_ai.agent.name, then agent.id; HumanOriginID from audit.human_origin.id,
+// then enduser.id; WorkflowID from workflow.id, then workflow.name; NodeID
+// from node.id; Action from audit.action, else the span name; Resource from
+// audit.resource; Outcome from audit.outcome, else the type (trust_denied is
+// denied, *_error is error), else the span status (start events have none).
+//
+// Events keep the span's attributes except the GenAI content attributes
+// (prompts, completions, tool arguments and results), which are dropped
+// unless WithKeepContent is given; WithDropAttributes drops more keys.
+//
+// OnStart and OnEnd run on the goroutine that starts or ends the span, never
+// block on I/O and keep no reference to the span.
+package processor

@@ -1,0 +1,164 @@
+package processor
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+)
+
+// Processor is an sdktrace.SpanProcessor that turns the spans of an agent or
+// workflow runtime into audit events in a Generator.
+//
+// It works synchronously on the goroutine that starts or ends the span and
+// never blocks on I/O: each event costs one pass over the span's attributes
+// and one short critical section in the Generator. It keeps no reference to
+// any span: what an event needs is copied out before OnStart or OnEnd
+// returns.
+type Processor struct {
+	g        *otelaudit.Generator
+	cfg      config
+	sources  sourceCache
+	shutdown atomic.Bool
+}
+
+var _ sdktrace.SpanProcessor = (*Processor)(nil)
+
+// New returns a Processor that records into g. With a nil g the Processor
+// records nothing, which is safe but useless.
+func New(g *otelaudit.Generator, opts ...Option) *Processor {
+	return &Processor{g: g, cfg: newConfig(opts)}
+}
+
+// OnStart records the start event of a workflow or node span.
+func (p *Processor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
+	if p.off() {
+		return
+	}
+	attrs := s.Attributes()
+	var f fields
+	f.scan(attrs, p.cfg.drop, p.cfg.keepContent)
+	t := p.classify(Start, s, &f, false)
+	if t == "" {
+		return
+	}
+	p.record(parent, s, t, &f, Start, false, attrs)
+}
+
+// OnEnd records the end (or error) event of a workflow or node span, the
+// single event of an explicitly typed span, and one event per span event
+// named audit.<type>.
+func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
+	if p.off() {
+		return
+	}
+	attrs := s.Attributes()
+	var f fields
+	f.scan(attrs, p.cfg.drop, p.cfg.keepContent)
+	failed := s.Status().Code == codes.Error
+	if t := p.classify(End, s, &f, failed); t != "" {
+		p.record(context.Background(), s, t, &f, End, failed, attrs)
+	}
+	for _, se := range s.Events() {
+		name, ok := strings.CutPrefix(se.Name, SpanEventPrefix)
+		if !ok || name == "" {
+			continue
+		}
+		p.recordSpanEvent(s, f, otelaudit.EventType(name), se)
+	}
+}
+
+func (p *Processor) classify(ph Phase, s sdktrace.ReadOnlySpan, f *fields, failed bool) otelaudit.EventType {
+	if p.cfg.classifier != nil {
+		return p.cfg.classifier(ph, s)
+	}
+	return f.eventType(ph, failed, p.cfg.allSpans)
+}
+
+func (p *Processor) record(ctx context.Context, s sdktrace.ReadOnlySpan, t otelaudit.EventType, f *fields, ph Phase, failed bool, attrs []attribute.KeyValue) {
+	sc := s.SpanContext()
+	e := otelaudit.Event{
+		Type:          t,
+		TraceID:       sc.TraceID(),
+		SpanID:        sc.SpanID(),
+		ParentSpanID:  s.Parent().SpanID(),
+		AgentID:       f.agent(),
+		HumanOriginID: f.human(),
+		WorkflowID:    f.workflowKey(),
+		NodeID:        f.nodeID,
+		Action:        f.action,
+		Resource:      f.resource,
+		Outcome:       outcome(f.outcome, t, ph, failed),
+		Attributes:    keep(attrs, f.drop, p.cfg.drop, p.cfg.keepContent),
+		Source:        p.sources.get(s),
+	}
+	if e.Action == "" {
+		e.Action = s.Name()
+	}
+	if ph == Start {
+		e.Time = s.StartTime()
+	} else {
+		e.Time = s.EndTime()
+		e.Duration = max(e.Time.Sub(s.StartTime()), 0)
+	}
+	// The Generator counts what it refuses (Stats.Rejected); a span
+	// processor has no caller to return the error to.
+	_, _ = p.g.Append(ctx, e)
+}
+
+// recordSpanEvent records a span event named audit.<type>, at the span
+// event's own time, with the span event's attributes (which may override the
+// span's agent, action, resource and outcome).
+func (p *Processor) recordSpanEvent(s sdktrace.ReadOnlySpan, f fields, t otelaudit.EventType, se sdktrace.Event) {
+	var own fields
+	own.scan(se.Attributes, p.cfg.drop, p.cfg.keepContent)
+	f.overlay(&own)
+	sc := s.SpanContext()
+	e := otelaudit.Event{
+		Type:          t,
+		Time:          se.Time,
+		TraceID:       sc.TraceID(),
+		SpanID:        sc.SpanID(),
+		ParentSpanID:  s.Parent().SpanID(),
+		AgentID:       f.agent(),
+		HumanOriginID: f.human(),
+		WorkflowID:    f.workflowKey(),
+		NodeID:        f.nodeID,
+		Action:        f.action,
+		Resource:      f.resource,
+		Outcome:       outcome(f.outcome, t, End, false),
+		Attributes:    keep(se.Attributes, f.drop, p.cfg.drop, p.cfg.keepContent),
+		Source:        p.sources.get(s),
+	}
+	if e.Action == "" {
+		e.Action = s.Name()
+	}
+	_, _ = p.g.Append(context.Background(), e)
+}
+
+func (p *Processor) off() bool {
+	return p == nil || p.g == nil || p.shutdown.Load()
+}
+
+// Shutdown stops the Processor: spans started or ended after it are not
+// audited, as the SDK's processors do. It holds nothing to flush, so it
+// returns at once; the Generator and what it holds are untouched. Calling it
+// again is a no-op.
+func (p *Processor) Shutdown(context.Context) error {
+	if p != nil {
+		p.shutdown.Store(true)
+	}
+	return nil
+}
+
+// ForceFlush returns at once: every event is in the Generator by the time
+// OnStart or OnEnd returns. It reports ctx's error if ctx is already done,
+// so a caller's deadline is never silently ignored.
+func (p *Processor) ForceFlush(ctx context.Context) error {
+	return ctx.Err()
+}
