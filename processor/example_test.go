@@ -39,7 +39,7 @@ func ExampleNew() {
 	// Output:
 	// 1 workflow_start                       plan trip
 	// 2 node_start     travel-agent          search flights
-	// 3 node_error     travel-agent error    search flights
-	// 4 trust_denied   travel-agent denied   search flights
+	// 3 trust_denied   travel-agent denied   search flights
+	// 4 node_error     travel-agent error    search flights
 	// 5 workflow_end                success  plan trip
 }

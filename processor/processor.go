@@ -50,9 +50,9 @@ func (p *Processor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
 	p.record(parent, s, t, &f, Start, false, attrs)
 }
 
-// OnEnd records the end (or error) event of a workflow or node span, the
-// single event of an explicitly typed span, and one event per span event
-// named audit.<type>.
+// OnEnd records one event per span event named audit.<type>, then the end
+// (or error) event of a workflow or node span, or the single event of an
+// explicitly typed span.
 func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
 	if p.off() {
 		return
@@ -60,16 +60,18 @@ func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
 	attrs := s.Attributes()
 	var f fields
 	f.scan(attrs, p.cfg.drop, p.cfg.keepContent)
-	failed := s.Status().Code == codes.Error
-	if t := p.classify(End, s, &f, failed); t != "" {
-		p.record(context.Background(), s, t, &f, End, failed, attrs)
-	}
+	// Span events happened before the span ended: record them first, so
+	// that within a span Seq order is time order.
 	for _, se := range s.Events() {
 		name, ok := strings.CutPrefix(se.Name, SpanEventPrefix)
 		if !ok || name == "" {
 			continue
 		}
 		p.recordSpanEvent(s, f, otelaudit.EventType(name), se)
+	}
+	failed := s.Status().Code == codes.Error
+	if t := p.classify(End, s, &f, failed); t != "" {
+		p.record(context.Background(), s, t, &f, End, failed, attrs)
 	}
 }
 

@@ -171,8 +171,9 @@ func TestSpanEventsBecomeAuditEvents(t *testing.T) {
 	sp.End()
 
 	es := g.Events(0)
-	assert.Equal(t, []otelaudit.EventType{otelaudit.NodeStart, otelaudit.NodeEnd, otelaudit.TrustDenied, otelaudit.DelegationUsed}, types(es))
-	denied := es[2]
+	assert.Equal(t, []otelaudit.EventType{otelaudit.NodeStart, otelaudit.TrustDenied, otelaudit.DelegationUsed, otelaudit.NodeEnd}, types(es),
+		"span events come before the end of their span")
+	denied := es[1]
 	assert.True(t, at.Equal(denied.Time), "a span event keeps its own time")
 	assert.Equal(t, otelaudit.Denied, denied.Outcome)
 	assert.Equal(t, "vault://prod", denied.Resource)
@@ -180,8 +181,9 @@ func TestSpanEventsBecomeAuditEvents(t *testing.T) {
 	assert.Equal(t, "n1", denied.NodeID)
 	assert.Equal(t, []attribute.KeyValue{attribute.String("audit.resource", "vault://prod"), attribute.String("policy", "no-prod")}, denied.Attributes,
 		"the event's own attributes, not the span's")
-	assert.Equal(t, "delegate", es[3].AgentID, "the span event's agent overrides the span's")
-	assert.Equal(t, otelaudit.Success, es[3].Outcome)
+	assert.Equal(t, "delegate", es[2].AgentID, "the span event's agent overrides the span's")
+	assert.Equal(t, otelaudit.Success, es[2].Outcome)
+	assert.Equal(t, "a1", es[3].AgentID)
 }
 
 func TestSpanEventsOnUnauditedSpans(t *testing.T) {
@@ -228,8 +230,8 @@ func TestContentAttributes(t *testing.T) {
 			es := g.Events(0)
 			require.Len(t, es, 3)
 			assert.ElementsMatch(t, tt.want, es[0].Attributes)
-			assert.ElementsMatch(t, tt.want, es[1].Attributes)
-			assert.Equal(t, tt.wantEvent, es[2].Attributes)
+			assert.Equal(t, tt.wantEvent, es[1].Attributes)
+			assert.ElementsMatch(t, tt.want, es[2].Attributes)
 		})
 	}
 }
