@@ -1,0 +1,226 @@
+package exporter
+
+import (
+	"encoding/binary"
+	"hash/fnv"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+)
+
+// SpanNamePrefix starts the name of every replayed span; the event type
+// follows it, as in "audit.node_end".
+const SpanNamePrefix = "audit."
+
+// Attribute keys of the replayed span format. The exporter owns these keys:
+// an event attribute with one of them is dropped (and counted in the span's
+// dropped attributes) so that a copied span attribute can never pass itself
+// off as an audit field.
+const (
+	EventTypeKey     = attribute.Key("audit.event.type")
+	EventSeqKey      = attribute.Key("audit.event.seq")
+	OutcomeKey       = attribute.Key("audit.outcome")
+	AgentIDKey       = attribute.Key("audit.agent.id")
+	HumanOriginIDKey = attribute.Key("audit.human_origin.id")
+	WorkflowIDKey    = attribute.Key("audit.workflow.id")
+	NodeIDKey        = attribute.Key("audit.node.id")
+	ActionKey        = attribute.Key("audit.action")
+	ResourceKey      = attribute.Key("audit.resource")
+)
+
+// reservedKey reports whether k is one of the exporter-owned keys above.
+func reservedKey(k attribute.Key) bool {
+	switch k {
+	case EventTypeKey, EventSeqKey, OutcomeKey, AgentIDKey, HumanOriginIDKey,
+		WorkflowIDKey, NodeIDKey, ActionKey, ResourceKey:
+		return true
+	}
+	return false
+}
+
+// Domain tags keep the span ID and trace ID derivations independent, and
+// name the derivation version. Changing a tag, or what is hashed after it,
+// changes every replayed ID, so a backend would no longer de-duplicate a
+// replay against an earlier one: treat both as part of the wire format.
+const (
+	spanIDDomain  = "otelaudit/replay-span-id/v1"
+	traceIDDomain = "otelaudit/replay-trace-id/v1"
+)
+
+// The fallbacks replace an all-zero hash, which would be an invalid ID. The
+// odds of hitting them are 2^-64 and 2^-128; they only need to be non-zero.
+var (
+	fallbackSpanID  = trace.SpanID{0x6f, 0x74, 0x65, 0x6c, 0x61, 0x75, 0x64, 0x74}
+	fallbackTraceID = trace.TraceID{0x6f, 0x74, 0x65, 0x6c, 0x61, 0x75, 0x64, 0x74, 0x72, 0x65, 0x70, 0x6c, 0x61, 0x79, 0x00, 0x01}
+)
+
+// identity is the byte string both derivations hash: the fields that tell
+// one recorded event from another. Outcome and attributes are left out on
+// purpose: they describe the event, they do not identify it. Variable-length
+// fields are length-prefixed so that no two field lists encode the same.
+func identity(domain string, e *otelaudit.Event) []byte {
+	b := make([]byte, 0, len(domain)+1+16+8+8+8+len(e.Type)+8)
+	b = append(b, domain...)
+	b = append(b, 0)
+	b = append(b, e.TraceID[:]...)
+	b = append(b, e.SpanID[:]...)
+	b = binary.BigEndian.AppendUint64(b, e.Seq)
+	b = binary.BigEndian.AppendUint64(b, uint64(len(e.Type)))
+	b = append(b, e.Type...)
+	b = binary.BigEndian.AppendUint64(b, uint64(e.Time.UnixNano())) //nolint:gosec // bit pattern only, sign is irrelevant
+	return b
+}
+
+// SpanID returns the span ID Replay gives the span of e. It is a pure
+// function of e's TraceID, SpanID, Seq, Type and Time, so replaying the same
+// event again, from any process, yields the same ID and a backend can
+// de-duplicate. It is never the zero (invalid) span ID.
+//
+// The ID is the big-endian FNV-1a 64 hash of: the ASCII string
+// "otelaudit/replay-span-id/v1", a zero byte, TraceID (16 bytes), SpanID
+// (8 bytes), Seq (8 bytes), len(Type) (8 bytes), Type, Time.UnixNano()
+// (8 bytes, two's complement); integers big-endian. Should that hash be
+// zero, the ID is 6f74656c61756474 instead.
+func SpanID(e otelaudit.Event) trace.SpanID {
+	h := fnv.New64a()
+	_, _ = h.Write(identity(spanIDDomain, &e)) // hash.Hash never returns an error
+	var id trace.SpanID
+	binary.BigEndian.PutUint64(id[:], h.Sum64())
+	if !id.IsValid() {
+		return fallbackSpanID
+	}
+	return id
+}
+
+// TraceID returns the trace ID Replay gives the span of e: e.TraceID when it
+// is valid. An event with the zero TraceID was recorded outside any trace;
+// rather than refuse it, and so keep it out of the backend, Replay puts it in
+// a trace of its own whose ID is derived from the event like SpanID (FNV-1a
+// 128), so that it is still stable across replays. Such a span is a root
+// span: it has no parent, because the event's SpanID, if any, belongs to no
+// known trace. The derivation is SpanID's with FNV-1a 128 instead of 64 and
+// the string "otelaudit/replay-trace-id/v1" in place of the span ID's; the
+// hashed TraceID is then all zeros.
+func TraceID(e otelaudit.Event) trace.TraceID {
+	if e.TraceID.IsValid() {
+		return e.TraceID
+	}
+	h := fnv.New128a()
+	_, _ = h.Write(identity(traceIDDomain, &e))
+	var id trace.TraceID
+	copy(id[:], h.Sum(nil))
+	if !id.IsValid() {
+		return fallbackTraceID
+	}
+	return id
+}
+
+// status maps an outcome to a span status. Outcomes outside the four defined
+// ones leave the status unset: the outcome itself is still in OutcomeKey, and
+// guessing Ok or Error for it would misreport the audit trail.
+func status(o otelaudit.Outcome) sdktrace.Status {
+	switch o {
+	case otelaudit.Error, otelaudit.Failure, otelaudit.Denied:
+		return sdktrace.Status{Code: codes.Error, Description: string(o)}
+	case otelaudit.Success:
+		// OTel drops descriptions on non-error statuses; keep it empty.
+		return sdktrace.Status{Code: codes.Ok}
+	}
+	return sdktrace.Status{Code: codes.Unset}
+}
+
+// attributes builds the span attributes of e in the fixed order. The result
+// is always a freshly allocated slice: exporters may rewrite what they are
+// handed (stdouttrace does), and e.Attributes still belongs to the caller.
+// It also returns how many of e's own attributes were dropped, for being
+// invalid (as the SDK drops them) or for using an exporter-owned key.
+func attributes(e *otelaudit.Event) ([]attribute.KeyValue, int) {
+	kvs := make([]attribute.KeyValue, 0, 9+len(e.Attributes))
+	kvs = append(kvs,
+		EventTypeKey.String(string(e.Type)),
+		// Seq is a Generator counter and stays far below 2^63; the
+		// conversion only matters for hand-made events.
+		EventSeqKey.Int64(int64(e.Seq)), //nolint:gosec // see above
+	)
+	optional := [...]struct {
+		key attribute.Key
+		val string
+	}{
+		{OutcomeKey, string(e.Outcome)},
+		{AgentIDKey, e.AgentID},
+		{HumanOriginIDKey, e.HumanOriginID},
+		{WorkflowIDKey, e.WorkflowID},
+		{NodeIDKey, e.NodeID},
+		{ActionKey, e.Action},
+		{ResourceKey, e.Resource},
+	}
+	for _, o := range optional {
+		if o.val != "" {
+			kvs = append(kvs, o.key.String(o.val))
+		}
+	}
+	dropped := 0
+	for _, kv := range e.Attributes {
+		if !kv.Valid() || reservedKey(kv.Key) {
+			dropped++
+			continue
+		}
+		kvs = append(kvs, kv)
+	}
+	return kvs, dropped
+}
+
+// span builds the replayed span of e. Callers have validated e.
+func (x *Exporter) span(e *otelaudit.Event) sdktrace.ReadOnlySpan {
+	traceID := TraceID(*e)
+	sc := trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID:    traceID,
+		SpanID:     SpanID(*e),
+		TraceFlags: trace.FlagsSampled, // it is being exported, so it was sampled
+	})
+	var parent trace.SpanContext
+	if e.TraceID.IsValid() && e.SpanID.IsValid() {
+		// Remote: the replay is produced away from the action's span, by
+		// another component and usually later, possibly in another process.
+		parent = trace.NewSpanContext(trace.SpanContextConfig{
+			TraceID:    e.TraceID,
+			SpanID:     e.SpanID,
+			TraceFlags: trace.FlagsSampled,
+			Remote:     true,
+		})
+	}
+
+	// Start events have no duration; a negative one is nonsense and would put
+	// the start after the end, so it counts as none.
+	dur := max(e.Duration, 0)
+
+	res, scope := x.cfg.resource, x.cfg.scope
+	if r := e.Source.Resource(); r != nil {
+		res = r
+	}
+	// A Source without a scope name knows the resource but not the tracer;
+	// the default scope at least says who emitted the span.
+	if s := e.Source.Scope(); s.Name != "" {
+		scope = s
+	}
+
+	attrs, dropped := attributes(e)
+	return tracetest.SpanStub{
+		Name:                 SpanNamePrefix + string(e.Type),
+		SpanContext:          sc,
+		Parent:               parent,
+		SpanKind:             trace.SpanKindInternal,
+		StartTime:            e.Time.Add(-dur),
+		EndTime:              e.Time,
+		Attributes:           attrs,
+		Status:               status(e.Outcome),
+		DroppedAttributes:    dropped,
+		Resource:             res,
+		InstrumentationScope: scope,
+	}.Snapshot()
+}
