@@ -82,14 +82,17 @@ func (e *Event) UnmarshalBinary(data []byte) error {
 }
 
 func appendEvent(b []byte, e *Event) []byte {
-	b = append(b, EncodingVersion)
-	b = binary.LittleEndian.AppendUint64(b, e.Seq)
-	b = binary.LittleEndian.AppendUint64(b, uint64(e.Time.Unix()))
-	b = binary.LittleEndian.AppendUint32(b, uint32(e.Time.Nanosecond()))
-	b = append(b, e.TraceID[:]...)
-	b = append(b, e.SpanID[:]...)
-	b = append(b, e.ParentSpanID[:]...)
-	b = binary.LittleEndian.AppendUint64(b, uint64(e.Duration))
+	// The fixed header is assembled on the stack and appended in one copy.
+	var h [headerSize]byte
+	h[0] = EncodingVersion
+	binary.LittleEndian.PutUint64(h[1:], e.Seq)
+	binary.LittleEndian.PutUint64(h[9:], uint64(e.Time.Unix()))
+	binary.LittleEndian.PutUint32(h[17:], uint32(e.Time.Nanosecond()))
+	copy(h[21:37], e.TraceID[:])
+	copy(h[37:45], e.SpanID[:])
+	copy(h[45:53], e.ParentSpanID[:])
+	binary.LittleEndian.PutUint64(h[53:], uint64(e.Duration))
+	b = append(b, h[:]...)
 	b = appendString(b, string(e.Type))
 	b = appendString(b, string(e.Outcome))
 	b = appendString(b, e.AgentID)
@@ -98,7 +101,7 @@ func appendEvent(b []byte, e *Event) []byte {
 	b = appendString(b, e.NodeID)
 	b = appendString(b, e.Action)
 	b = appendString(b, e.Resource)
-	b = binary.AppendUvarint(b, uint64(len(e.Attributes)))
+	b = appendUvarint(b, uint64(len(e.Attributes)))
 	for i := range e.Attributes {
 		b = appendString(b, string(e.Attributes[i].Key))
 		b = appendValue(b, e.Attributes[i].Value)
@@ -107,8 +110,16 @@ func appendEvent(b []byte, e *Event) []byte {
 }
 
 func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
+	return append(appendUvarint(b, uint64(len(s))), s...)
+}
+
+// appendUvarint is binary.AppendUvarint with the one-byte case, by far the
+// most common for lengths and counts, kept inline.
+func appendUvarint(b []byte, x uint64) []byte {
+	if x < 0x80 {
+		return append(b, byte(x))
+	}
+	return binary.AppendUvarint(b, x)
 }
 
 func appendValue(b []byte, v attribute.Value) []byte {

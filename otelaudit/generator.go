@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"go.opentelemetry.io/otel/trace"
 )
@@ -17,9 +15,12 @@ import (
 //
 // Every method is safe for concurrent use. Writers (Record, Append, Clear)
 // take an exclusive lock briefly: an event is validated and encoded before
-// the lock is taken, so the critical section only numbers it, copies its
-// bytes and links it into the indexes. Queries share a read lock and never
-// scan the store: each walks the index list of its key.
+// the lock is taken, so the critical section only numbers it and copies its
+// bytes. Queries never scan the store: each walks the index list of its key.
+// The indexes are brought up to date by the first query that follows new
+// events, each event once, in chunks (see index.go): a process that records
+// much and queries rarely, as an audit trail does, pays for indexing only
+// when it asks.
 //
 // Held events are kept encoded (see MarshalBinary) in memory the garbage
 // collector does not scan; a query decodes what it returns, so every event a
@@ -29,10 +30,13 @@ import (
 type Generator struct {
 	cfg config
 
-	mu sync.RWMutex
-	// Held events have the consecutive sequence numbers [first, next).
+	// mu is a plain mutex, not a RWMutex: every query holds it only to copy
+	// bytes, and the writers' hot path is cheaper without reader counts.
+	mu sync.Mutex
+	// Held events have the consecutive sequence numbers [first, next), and
+	// those in [first, indexed) are linked into the indexes.
 	// Seq 0 is never assigned, so 0 can mean "no event" in index links.
-	first, next uint64
+	first, next, indexed uint64
 	ring        ring
 	arena       arena
 	traces      traceTable
@@ -55,6 +59,7 @@ func NewGenerator(opts ...Option) *Generator {
 		cfg:     cfg,
 		first:   1,
 		next:    1,
+		indexed: 1,
 		ring:    newRing(cfg.capacity),
 		traces:  newTraceTable(),
 		types:   make(map[EventType]*chain),
@@ -82,7 +87,9 @@ func (g *Generator) Record(ctx context.Context, e Event) (Event, error) {
 	if err := g.append(ctx, &e); err != nil {
 		return Event{}, err
 	}
-	// The Generator encoded its own copy; the caller gets another.
+	// The Generator encoded its own copy; the caller gets another, with the
+	// Time as queries will return it (no monotonic reading, local zone).
+	e.Time = time.Unix(e.Time.Unix(), int64(e.Time.Nanosecond()))
 	return e.clone(), nil
 }
 
@@ -168,51 +175,23 @@ func (g *Generator) store(rec []byte, e *Event) error {
 	s := g.ring.alloc(seq)
 	s.at = g.arena.write(seq, rec)
 	s.src = g.sources.index(e.Source)
-	if e.TraceID.IsValid() {
-		g.ring.push(g.traces.get(e.TraceID), seq, s, linkTrace)
-	}
-	c := g.types[e.Type]
-	if c == nil {
-		c = &chain{}
-		g.types[EventType(strings.Clone(string(e.Type)))] = c
-	}
-	g.ring.push(c, seq, s, linkType)
-	if e.AgentID != "" {
-		c := g.agents[e.AgentID]
-		if c == nil {
-			c = &chain{}
-			g.agents[strings.Clone(e.AgentID)] = c
-		}
-		g.ring.push(c, seq, s, linkAgent)
-	}
+	// Indexing waits for the next query (see index.go): the hot path only
+	// appends.
 	return nil
 }
 
-// evictOldest drops the oldest held event. It is the head of every chain it
-// is on, so unlinking it is O(1). Called with g.mu held.
+// evictOldest drops the oldest held event, unlinking it from the indexes if
+// it was indexed. Called with g.mu held.
 func (g *Generator) evictOldest() {
 	s := g.ring.at(g.first)
-	rec := g.arena.read(s.at)
-	// The keys are read in place: they are used for lookups only, and the
-	// arena is not written before they are dropped.
-	id, t, agent := recordKeys(unsafe.String(unsafe.SliceData(rec), len(rec)))
-	if id.IsValid() {
-		if c := g.traces.find(id); c != nil && pop(c, s, linkTrace) {
-			g.traces.remove(id)
-		}
-	}
-	if c := g.types[t]; c != nil && pop(c, s, linkType) {
-		delete(g.types, t)
-	}
-	if agent != "" {
-		if c := g.agents[agent]; c != nil && pop(c, s, linkAgent) {
-			delete(g.agents, agent)
-		}
+	if g.first < g.indexed {
+		g.unlinkOldest(s)
 	}
 	g.arena.release(g.first)
 	*s = slot{}
 	g.first++
 	g.evicted++
+	g.indexed = max(g.indexed, g.first)
 }
 
 // Clear drops every held event, counting them in Stats.Cleared, and releases
@@ -226,6 +205,7 @@ func (g *Generator) Clear() {
 	defer g.mu.Unlock()
 	g.cleared += g.next - g.first
 	g.first = g.next
+	g.indexed = g.next
 	g.ring.reset()
 	g.arena.reset()
 	g.traces.reset()
@@ -238,8 +218,8 @@ func (g *Generator) Stats() Stats {
 	if g == nil {
 		return Stats{}
 	}
-	g.mu.RLock()
-	defer g.mu.RUnlock()
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	return Stats{
 		Recorded: g.recorded,
 		Evicted:  g.evicted,

@@ -289,3 +289,14 @@ func TestLongRunWrapsTheRing(t *testing.T) {
 	assert.Equal(t, capacity, n)
 	assert.Len(t, g.EventsByAgent("a"), capacity)
 }
+
+func TestRecordReturnsWhatQueriesReturn(t *testing.T) {
+	g := otelaudit.NewGenerator()
+	for _, at := range []time.Time{{}, time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC)} {
+		e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", TraceID: tid(9), Time: at,
+			Attributes: []attribute.KeyValue{attribute.String("k", "v")}})
+		require.NoError(t, err)
+		got := g.EventsByTrace(tid(9))
+		assert.Equal(t, e, got[len(got)-1])
+	}
+}

@@ -2,9 +2,15 @@ package otelaudit
 
 import (
 	"fmt"
+	"unsafe"
 
 	"go.opentelemetry.io/otel/trace"
 )
+
+// Queries hold the lock only to copy the raw bytes of the events they
+// return; decoding happens after the lock is released. A writer waiting for
+// the lock (the span processor's OnEnd, say) waits for a memory copy, never
+// for a decode, however many events a query returns.
 
 // Events returns the newest limit held events, oldest first; all of them
 // when limit <= 0.
@@ -12,32 +18,36 @@ func (g *Generator) Events(limit int) []Event {
 	if g == nil {
 		return nil
 	}
-	g.mu.RLock()
-	defer g.mu.RUnlock()
+	var c snapshot
+	g.mu.Lock()
 	n := g.next - g.first
 	if limit > 0 && uint64(limit) < n {
 		n = uint64(limit)
 	}
-	if n == 0 {
-		return nil
-	}
-	out := make([]Event, 0, n)
+	size := 0
 	for seq := g.next - n; seq < g.next; seq++ {
-		out = append(out, g.decode(seq, g.ring.at(seq)))
+		size += int(g.ring.at(seq).at.n)
 	}
-	return out
+	c.grow(int(n), size)
+	for seq := g.next - n; seq < g.next; seq++ {
+		c.add(g, g.ring.at(seq))
+	}
+	g.mu.Unlock()
+	return c.decode()
 }
 
 // EventsByTrace returns the held events of one trace, oldest first. It costs
-// one hash lookup plus the events returned, whatever the size of the store.
-// The zero TraceID has no events.
+// one hash lookup plus the events returned, whatever the size of the store
+// (after indexing the events recorded since the last query, if any: see
+// index.go). The zero TraceID has no events.
 func (g *Generator) EventsByTrace(id trace.TraceID) []Event {
 	if g == nil || !id.IsValid() {
 		return nil
 	}
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	return g.collect(g.traces.find(id), linkTrace)
+	g.lockIndexed()
+	c := g.collect(g.traces.find(id), linkTrace)
+	g.mu.Unlock()
+	return c.decode()
 }
 
 // EventsByType returns the held events of type t, oldest first.
@@ -45,9 +55,10 @@ func (g *Generator) EventsByType(t EventType) []Event {
 	if g == nil {
 		return nil
 	}
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	return g.collect(g.types[t], linkType)
+	g.lockIndexed()
+	c := g.collect(g.types[t], linkType)
+	g.mu.Unlock()
+	return c.decode()
 }
 
 // EventsByAgent returns the held events whose AgentID is agent, oldest
@@ -56,31 +67,67 @@ func (g *Generator) EventsByAgent(agent string) []Event {
 	if g == nil || agent == "" {
 		return nil
 	}
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	return g.collect(g.agents[agent], linkAgent)
+	g.lockIndexed()
+	c := g.collect(g.agents[agent], linkAgent)
+	g.mu.Unlock()
+	return c.decode()
 }
 
-// collect decodes the events of c. Called with g.mu held.
-func (g *Generator) collect(c *chain, f int) []Event {
-	if c == nil || c.n == 0 {
+// collect copies out the events of chain ch. Called with g.mu held.
+func (g *Generator) collect(ch *chain, f int) snapshot {
+	var c snapshot
+	if ch == nil || ch.n == 0 {
+		return c
+	}
+	// Two walks, the first to size the buffer: the second finds the slots
+	// in cache, and the copy never reallocates.
+	size := 0
+	g.ring.walk(ch, f, func(_ uint64, s *slot) { size += int(s.at.n) })
+	c.grow(ch.n, size)
+	g.ring.walk(ch, f, func(_ uint64, s *slot) { c.add(g, s) })
+	return c
+}
+
+// snapshot is the raw copy of the events a query returns: their encodings
+// back to back in one buffer, and their Sources.
+type snapshot struct {
+	buf  []byte
+	ends []int
+	srcs []*Source
+}
+
+func (c *snapshot) grow(n, size int) {
+	c.buf = make([]byte, 0, size)
+	c.ends = make([]int, 0, n)
+	c.srcs = make([]*Source, 0, n)
+}
+
+func (c *snapshot) add(g *Generator, s *slot) {
+	c.buf = append(c.buf, g.arena.read(s.at)...)
+	c.ends = append(c.ends, len(c.buf))
+	c.srcs = append(c.srcs, g.sources.get(s.src))
+}
+
+// decode turns the snapshot into events. The buffer becomes the backing of
+// every string of every event, without another copy: nothing writes to it
+// after this point, and the events keep it alive.
+func (c *snapshot) decode() []Event {
+	if len(c.ends) == 0 {
 		return nil
 	}
-	out := make([]Event, 0, c.n)
-	g.ring.walk(c, f, func(seq uint64, s *slot) {
-		out = append(out, g.decode(seq, s))
-	})
-	return out
-}
-
-// decode returns a fresh copy of held event seq. The encoding was written by
-// this process a moment ago, so failing to read it back is a broken
-// invariant, not bad input.
-func (g *Generator) decode(seq uint64, s *slot) Event {
-	e, err := decodeEvent(string(g.arena.read(s.at)))
-	if err != nil || e.Seq != seq {
-		panic(fmt.Sprintf("otelaudit: internal error: held event %d does not decode: %v", seq, err))
+	all := unsafe.String(unsafe.SliceData(c.buf), len(c.buf))
+	out := make([]Event, len(c.ends))
+	start := 0
+	for i, end := range c.ends {
+		e, err := decodeEvent(all[start:end])
+		if err != nil {
+			// The bytes were encoded by this process: failing to read them
+			// back is a broken invariant, not bad input.
+			panic(fmt.Sprintf("otelaudit: internal error: held event does not decode: %v", err))
+		}
+		e.Source = c.srcs[i]
+		out[i] = e
+		start = end
 	}
-	e.Source = g.sources.get(s.src)
-	return e
+	return out
 }

@@ -63,7 +63,7 @@ func newRing(capacity int) ring {
 }
 
 // at returns the slot of seq, which must be held: a held event was written,
-// so its chunk exists. Safe under the read lock: it never writes.
+// so its chunk exists.
 func (r *ring) at(seq uint64) *slot {
 	p := seq % r.capacity
 	return &r.chunks[p>>chunkBits][p&chunkMask]

@@ -1,0 +1,98 @@
+package otelaudit
+
+import (
+	"runtime"
+	"strings"
+	"unsafe"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+// The secondary indexes (by trace ID, type and agent) are linked lists
+// through the ring, one per key (see chain). They are maintained lazily:
+// Append only stores an event, and the first query after new events links
+// them, oldest first, before it reads. Each event is linked once, whichever
+// query gets there first, so indexing costs the same per event as doing it
+// on the hot path would, but it is off the hot path, and spent only by
+// processes that query.
+//
+// Invariant: the held events in [first, indexed) are linked, those in
+// [indexed, next) are not. Eviction keeps it (it unlinks the oldest event
+// only if it was linked, and moves indexed up with first) and so does Clear
+// (indexed = next).
+
+// indexChunk is how many events a catch-up links per hold of the write
+// lock. Writers wait for at most one chunk: about a hundred microseconds on
+// a slow core.
+const indexChunk = 1024
+
+// lockIndexed takes g.mu with every event recorded before the call
+// indexed. Catching up links a chunk at a time and lets writers in between
+// chunks, so a writer never waits for more than one chunk.
+func (g *Generator) lockIndexed() {
+	g.mu.Lock()
+	target := g.next
+	for g.indexed < target {
+		end := min(target, g.indexed+indexChunk)
+		for seq := g.indexed; seq < end; seq++ {
+			g.link(seq)
+		}
+		g.indexed = end
+		if end < target {
+			g.mu.Unlock()
+			runtime.Gosched()
+			g.mu.Lock()
+			// Eviction or Clear may have moved indexed past end meanwhile;
+			// the loop condition takes it from there.
+		}
+	}
+}
+
+// keys reads the index keys of a held event in place. The strings point
+// into the arena: use them for lookups, clone them to keep them.
+func (g *Generator) keys(s *slot) (id trace.TraceID, t EventType, agent string) {
+	rec := g.arena.read(s.at)
+	return recordKeys(unsafe.String(unsafe.SliceData(rec), len(rec)))
+}
+
+// link appends held event seq to the chains of its keys. Write lock only.
+func (g *Generator) link(seq uint64) {
+	s := g.ring.at(seq)
+	id, t, agent := g.keys(s)
+	if id.IsValid() {
+		g.ring.push(g.traces.get(id), seq, s, linkTrace)
+	}
+	c := g.types[t]
+	if c == nil {
+		c = &chain{}
+		g.types[EventType(strings.Clone(string(t)))] = c
+	}
+	g.ring.push(c, seq, s, linkType)
+	if agent != "" {
+		c := g.agents[agent]
+		if c == nil {
+			c = &chain{}
+			g.agents[strings.Clone(agent)] = c
+		}
+		g.ring.push(c, seq, s, linkAgent)
+	}
+}
+
+// unlinkOldest removes the oldest held event, whose slot is s, from its
+// chains. Being the oldest, it is the head of each: O(1). Write lock only.
+func (g *Generator) unlinkOldest(s *slot) {
+	id, t, agent := g.keys(s)
+	if id.IsValid() {
+		if c := g.traces.find(id); c != nil && pop(c, s, linkTrace) {
+			g.traces.remove(id)
+		}
+	}
+	if c := g.types[t]; c != nil && pop(c, s, linkType) {
+		delete(g.types, t)
+	}
+	if agent != "" {
+		if c := g.agents[agent]; c != nil && pop(c, s, linkAgent) {
+			delete(g.agents, agent)
+		}
+	}
+}
