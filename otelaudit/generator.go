@@ -112,17 +112,15 @@ func (g *Generator) append(ctx context.Context, e *Event) error {
 		g.rejected.Add(1)
 		return err
 	}
-	bp := encodeBufs.Get().(*[]byte)
-	rec := appendEvent((*bp)[:0], e)
-	err := g.store(rec, e)
-	*bp = rec
-	encodeBufs.Put(bp)
-	return err
+	// Encoded outside the lock into a buffer on the stack (an event larger
+	// than it spills to the heap), copied into the arena under the lock.
+	var buf [encodeBufSize]byte
+	return g.store(appendEvent(buf[:0], e), e)
 }
 
-// encodeBufs recycles encoding buffers: an event is encoded outside the lock
-// and copied into the arena under it.
-var encodeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+// encodeBufSize fits a typical event (a few hundred bytes, see
+// BENCHMARKS.md) with room to spare.
+const encodeBufSize = 1024
 
 func (g *Generator) fill(ctx context.Context, e *Event) error {
 	if e.Type == "" {
