@@ -37,23 +37,27 @@ type loc struct {
 	n     uint32
 }
 
-// write appends rec, the encoding of event seq, and returns where it is.
-func (a *arena) write(seq uint64, rec []byte) loc {
+// reserve makes room for the n-byte encoding of event seq at the end of the
+// newest chunk and returns it, with where it is. The caller copies the bytes
+// in, after the Generator's lock is released: the room is the caller's
+// alone, and a chunk's backing array never moves.
+func (a *arena) reserve(seq uint64, n int) ([]byte, loc) {
 	var c *arenaChunk
 	if len(a.chunks) > 0 {
 		c = &a.chunks[len(a.chunks)-1]
-		if cap(c.buf)-len(c.buf) < len(rec) {
+		if cap(c.buf)-len(c.buf) < n {
 			c = nil
 		}
 	}
 	if c == nil {
-		a.chunks = append(a.chunks, arenaChunk{buf: a.newBuf(len(rec))})
+		a.chunks = append(a.chunks, arenaChunk{buf: a.newBuf(n)})
 		c = &a.chunks[len(a.chunks)-1]
 	}
 	off := len(c.buf)
-	c.buf = append(c.buf, rec...)
+	c.buf = c.buf[:off+n]
 	c.last = seq
-	return loc{chunk: a.base + uint64(len(a.chunks)-1), off: uint32(off), n: uint32(len(rec))}
+	l := loc{chunk: a.base + uint64(len(a.chunks)-1), off: uint32(off), n: uint32(n)}
+	return c.buf[off : off+n : off+n], l
 }
 
 func (a *arena) newBuf(need int) []byte {
@@ -78,7 +82,9 @@ func (a *arena) read(l loc) []byte {
 }
 
 // release frees the chunks whose newest record is at or before seq, the
-// event just evicted.
+// event just evicted. Every record in them was evicted, in Seq order, and
+// eviction waits for a record to be written: no writer is still copying
+// into a released chunk.
 func (a *arena) release(seq uint64) {
 	i := 0
 	for i < len(a.chunks)-1 && a.chunks[i].last <= seq {

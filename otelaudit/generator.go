@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,12 +38,12 @@ type Generator struct {
 	// those in [first, indexed) are linked into the indexes.
 	// Seq 0 is never assigned, so 0 can mean "no event" in index links.
 	first, next, indexed uint64
-	ring        ring
-	arena       arena
-	traces      traceTable
-	types       map[EventType]*chain
-	agents      map[string]*chain
-	sources     sourceTable
+	ring                 ring
+	arena                arena
+	traces               traceTable
+	types                map[EventType]*chain
+	agents               map[string]*chain
+	sources              sourceTable
 
 	recorded uint64 // under mu
 	evicted  uint64 // under mu
@@ -157,9 +158,9 @@ func (g *Generator) fill(ctx context.Context, e *Event) error {
 // Seq it sets), copies it into the arena and links it into the indexes.
 func (g *Generator) store(rec []byte, e *Event) error {
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	if g.next-g.first == g.ring.capacity {
 		if g.cfg.policy == RejectNew {
+			g.mu.Unlock()
 			g.rejected.Add(1)
 			return fmt.Errorf("%w: holding %d events", ErrFull, g.ring.capacity)
 		}
@@ -168,25 +169,45 @@ func (g *Generator) store(rec []byte, e *Event) error {
 	seq := g.next
 	g.next++
 	g.recorded++
+	s := g.ring.alloc(seq)
+	dst, at := g.arena.reserve(seq, len(rec))
+	s.at = at
+	s.src = g.sources.index(e.Source)
+	g.mu.Unlock()
+
+	// The bytes are copied after the lock is released: the lock only hands
+	// out the number and the room. Whoever reads the slot first waits for
+	// ready (see recordOf), and nothing reuses the room before the slot is
+	// evicted, which waits too.
 	e.Seq = seq
 	binary.LittleEndian.PutUint64(rec[1:9], seq)
-	s := g.ring.alloc(seq)
-	s.at = g.arena.write(seq, rec)
-	s.src = g.sources.index(e.Source)
+	copy(dst, rec)
+	s.ready.Store(true)
 	// Indexing waits for the next query (see index.go): the hot path only
 	// appends.
 	return nil
+}
+
+// recordOf returns the encoded bytes of a held event, waiting for the
+// writer that reserved them to finish copying (a few hundred nanoseconds
+// at most; the writer needs no lock to finish). Called with g.mu held.
+func (g *Generator) recordOf(s *slot) []byte {
+	for !s.ready.Load() {
+		runtime.Gosched()
+	}
+	return g.arena.read(s.at)
 }
 
 // evictOldest drops the oldest held event, unlinking it from the indexes if
 // it was indexed. Called with g.mu held.
 func (g *Generator) evictOldest() {
 	s := g.ring.at(g.first)
+	rec := g.recordOf(s) // also: its room must be written before it is reused
 	if g.first < g.indexed {
-		g.unlinkOldest(s)
+		g.unlinkOldest(s, rec)
 	}
 	g.arena.release(g.first)
-	*s = slot{}
+	s.reset()
 	g.first++
 	g.evicted++
 	g.indexed = max(g.indexed, g.first)

@@ -48,17 +48,16 @@ func (g *Generator) lockIndexed() {
 	}
 }
 
-// keys reads the index keys of a held event in place. The strings point
-// into the arena: use them for lookups, clone them to keep them.
-func (g *Generator) keys(s *slot) (id trace.TraceID, t EventType, agent string) {
-	rec := g.arena.read(s.at)
+// keys reads the index keys of an encoded event in place. The strings
+// point into the arena: use them for lookups, clone them to keep them.
+func keys(rec []byte) (id trace.TraceID, t EventType, agent string) {
 	return recordKeys(unsafe.String(unsafe.SliceData(rec), len(rec)))
 }
 
 // link appends held event seq to the chains of its keys. Write lock only.
 func (g *Generator) link(seq uint64) {
 	s := g.ring.at(seq)
-	id, t, agent := g.keys(s)
+	id, t, agent := keys(g.recordOf(s))
 	if id.IsValid() {
 		g.ring.push(g.traces.get(id), seq, s, linkTrace)
 	}
@@ -78,10 +77,11 @@ func (g *Generator) link(seq uint64) {
 	}
 }
 
-// unlinkOldest removes the oldest held event, whose slot is s, from its
-// chains. Being the oldest, it is the head of each: O(1). Write lock only.
-func (g *Generator) unlinkOldest(s *slot) {
-	id, t, agent := g.keys(s)
+// unlinkOldest removes the oldest held event, whose slot is s and encoding
+// rec, from its chains. Being the oldest, it is the head of each: O(1).
+// Write lock only.
+func (g *Generator) unlinkOldest(s *slot, rec []byte) {
+	id, t, agent := keys(rec)
 	if id.IsValid() {
 		if c := g.traces.find(id); c != nil && pop(c, s, linkTrace) {
 			g.traces.remove(id)

@@ -103,7 +103,7 @@ func (c *snapshot) grow(n, size int) {
 }
 
 func (c *snapshot) add(g *Generator, s *slot) {
-	c.buf = append(c.buf, g.arena.read(s.at)...)
+	c.buf = append(c.buf, g.recordOf(s)...)
 	c.ends = append(c.ends, len(c.buf))
 	c.srcs = append(c.srcs, g.sources.get(s.src))
 }

@@ -1,5 +1,10 @@
 package otelaudit
 
+import (
+	"sync/atomic"
+	"unsafe"
+)
+
 // The slots of held events form a ring addressed by Seq. Because the held
 // events always have consecutive sequence numbers [first, next), the slot of
 // Seq s is simply s % capacity: no two held events share a slot, and the
@@ -33,6 +38,23 @@ type slot struct {
 	at    loc
 	src   uint32
 	links [numLinks]uint64
+	// ready is set by the writer once the bytes at at are copied in; the
+	// rest of the slot is written and read under the Generator's lock.
+	ready atomic.Bool
+	// Consecutive events are written by different goroutines, often on
+	// different cores: a slot of its own cache line keeps them from
+	// fighting over one (chunks are page-aligned, so slots line up).
+	_ [8]byte
+}
+
+// A slot is exactly one cache line; the build fails if a change breaks it.
+var _ [64 - unsafe.Sizeof(slot{})]struct{}
+var _ [unsafe.Sizeof(slot{}) - 64]struct{}
+
+// reset empties an evicted slot for its next event.
+func (s *slot) reset() {
+	s.at, s.src, s.links = loc{}, 0, [numLinks]uint64{}
+	s.ready.Store(false)
 }
 
 // chain is the head of one index list: the oldest and newest held event
