@@ -1,22 +1,34 @@
 package otelaudit
 
-// arena holds the encoded events. It is a FIFO of byte chunks: records are
-// appended to the newest chunk, and a chunk is released once the last record
-// written to it is evicted. Events leave in Seq order, so that is exactly
-// when none of its records is held any more.
+import (
+	"runtime"
+	"sync/atomic"
+)
+
+// arena holds the encoded events. It is a FIFO of byte chunks: room for a
+// record is reserved at the end of the newest chunk, and a chunk is released
+// once the last record reserved in it is evicted and every record in it has
+// been written. Events leave in Seq order, so by then none of its records is
+// held any more.
 //
 // Chunks are plain []byte: the garbage collector never scans them, however
 // many events are held. That, more than anything, is what keeps the span
 // processor's cost flat as the trail grows.
+//
+// reserve and release run under the Generator's lock; the bytes are copied
+// in by each writer after it has released the lock, which it reports by
+// adding to written.
 type arena struct {
-	chunks []arenaChunk // oldest first; chunks[i] has number base+i
+	chunks []*arenaChunk // oldest first; chunks[i] has number base+i
 	base   uint64
 	spare  [][]byte // released chunks kept for reuse
 }
 
 type arenaChunk struct {
-	buf  []byte
-	last uint64 // Seq of the newest record in buf
+	buf      []byte       // len(buf) bytes are reserved
+	last     uint64       // Seq of the newest record reserved in buf
+	reserved int64        // == len(buf), kept beside written for clarity
+	written  atomic.Int64 // bytes whose writers have finished copying
 }
 
 const (
@@ -38,26 +50,23 @@ type loc struct {
 }
 
 // reserve makes room for the n-byte encoding of event seq at the end of the
-// newest chunk and returns it, with where it is. The caller copies the bytes
-// in, after the Generator's lock is released: the room is the caller's
-// alone, and a chunk's backing array never moves.
-func (a *arena) reserve(seq uint64, n int) ([]byte, loc) {
+// newest chunk. It returns the room, where it is, and its chunk, whose
+// written counter the caller must add n to once it has copied the bytes in.
+// The room is the caller's alone, and a chunk's backing array never moves.
+func (a *arena) reserve(seq uint64, n int) ([]byte, loc, *arenaChunk) {
 	var c *arenaChunk
-	if len(a.chunks) > 0 {
-		c = &a.chunks[len(a.chunks)-1]
-		if cap(c.buf)-len(c.buf) < n {
-			c = nil
-		}
-	}
-	if c == nil {
-		a.chunks = append(a.chunks, arenaChunk{buf: a.newBuf(n)})
-		c = &a.chunks[len(a.chunks)-1]
+	if k := len(a.chunks); k > 0 && cap(a.chunks[k-1].buf)-len(a.chunks[k-1].buf) >= n {
+		c = a.chunks[k-1]
+	} else {
+		c = &arenaChunk{buf: a.newBuf(n)}
+		a.chunks = append(a.chunks, c)
 	}
 	off := len(c.buf)
 	c.buf = c.buf[:off+n]
 	c.last = seq
+	c.reserved += int64(n)
 	l := loc{chunk: a.base + uint64(len(a.chunks)-1), off: uint32(off), n: uint32(n)}
-	return c.buf[off : off+n : off+n], l
+	return c.buf[off : off+n : off+n], l, c
 }
 
 func (a *arena) newBuf(need int) []byte {
@@ -73,23 +82,28 @@ func (a *arena) newBuf(need int) []byte {
 	return make([]byte, 0, arenaChunkSize)
 }
 
-// read returns the bytes of the record at l. They stay valid only until the
-// record's chunk is released: callers copy (or convert to string) before
-// giving up the lock.
+// read returns the bytes of the record at l, which must be written (see
+// Generator.slotOf). They stay valid only until the record's chunk is
+// released: callers copy them, or convert them to a string, before giving up
+// the lock.
 func (a *arena) read(l loc) []byte {
-	c := &a.chunks[l.chunk-a.base]
+	c := a.chunks[l.chunk-a.base]
 	return c.buf[l.off : l.off+l.n : l.off+l.n]
 }
 
 // release frees the chunks whose newest record is at or before seq, the
-// event just evicted. Every record in them was evicted, in Seq order, and
-// eviction waits for a record to be written: no writer is still copying
-// into a released chunk.
+// event being evicted. A writer may still be copying into such a chunk
+// (only when the ring is smaller than a chunk's worth of events): release
+// waits for it, since reusing the chunk would hand its room to another.
 func (a *arena) release(seq uint64) {
 	i := 0
 	for i < len(a.chunks)-1 && a.chunks[i].last <= seq {
-		a.recycle(a.chunks[i].buf)
-		a.chunks[i] = arenaChunk{}
+		c := a.chunks[i]
+		for c.written.Load() != c.reserved {
+			runtime.Gosched()
+		}
+		a.recycle(c.buf)
+		a.chunks[i] = nil
 		i++
 	}
 	if i > 0 {
@@ -104,7 +118,8 @@ func (a *arena) recycle(b []byte) {
 	}
 }
 
-// reset releases everything.
+// reset releases everything. Writers still copying into the dropped chunks
+// finish harmlessly: nothing reads or reuses those chunks again.
 func (a *arena) reset() {
 	a.base += uint64(len(a.chunks))
 	a.chunks = nil

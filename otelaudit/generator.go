@@ -38,12 +38,15 @@ type Generator struct {
 	// those in [first, indexed) are linked into the indexes.
 	// Seq 0 is never assigned, so 0 can mean "no event" in index links.
 	first, next, indexed uint64
-	ring                 ring
-	arena                arena
-	traces               traceTable
-	types                map[EventType]*chain
-	agents               map[string]*chain
-	sources              sourceTable
+	// ringBase is the first Seq of the ring's current incarnation: Clear
+	// starts a new one, so that no writer waits for a slot of the old.
+	ringBase uint64
+	ring     ring
+	arena    arena
+	traces   traceTable
+	types    map[EventType]*chain
+	agents   map[string]*chain
+	sources  sourceTable
 
 	recorded uint64 // under mu
 	evicted  uint64 // under mu
@@ -57,15 +60,16 @@ type Generator struct {
 func NewGenerator(opts ...Option) *Generator {
 	cfg := newConfig(opts)
 	return &Generator{
-		cfg:     cfg,
-		first:   1,
-		next:    1,
-		indexed: 1,
-		ring:    newRing(cfg.capacity),
-		traces:  newTraceTable(),
-		types:   make(map[EventType]*chain),
-		agents:  make(map[string]*chain),
-		sources: newSourceTable(),
+		cfg:      cfg,
+		first:    1,
+		next:     1,
+		indexed:  1,
+		ringBase: 1,
+		ring:     newRing(cfg.capacity),
+		traces:   newTraceTable(),
+		types:    make(map[EventType]*chain),
+		agents:   make(map[string]*chain),
+		sources:  newSourceTable(),
 	}
 }
 
@@ -170,44 +174,57 @@ func (g *Generator) store(rec []byte, e *Event) error {
 	g.next++
 	g.recorded++
 	s := g.ring.alloc(seq)
-	dst, at := g.arena.reserve(seq, len(rec))
-	s.at = at
-	s.src = g.sources.index(e.Source)
+	dst, at, ck := g.arena.reserve(seq, len(rec))
+	src := g.sources.index(e.Source)
+	// The slot's previous occupant, if it was reserved in this ring (not
+	// before a Clear), may still be being written: wait for it below.
+	var prev uint64
+	if seq >= g.ringBase+g.ring.capacity {
+		prev = seq - g.ring.capacity
+	}
 	g.mu.Unlock()
 
-	// The bytes are copied after the lock is released: the lock only hands
-	// out the number and the room. Whoever reads the slot first waits for
-	// ready (see recordOf), and nothing reuses the room before the slot is
-	// evicted, which waits too.
+	// The lock only handed out the number, the slot and the room in the
+	// arena; the slot and the bytes are written now, outside it, so that
+	// the cache misses of writing them never hold up other writers. Readers
+	// wait for pub (see slotOf), and the room is not reused before its
+	// chunk is fully written (see arena.release).
 	e.Seq = seq
 	binary.LittleEndian.PutUint64(rec[1:9], seq)
+	if prev != 0 {
+		for s.pub.Load() != prev {
+			runtime.Gosched()
+		}
+	}
+	s.at, s.src, s.links = at, src, [numLinks]uint64{}
 	copy(dst, rec)
-	s.ready.Store(true)
+	ck.written.Add(int64(len(rec)))
+	s.pub.Store(seq)
 	// Indexing waits for the next query (see index.go): the hot path only
 	// appends.
 	return nil
 }
 
-// recordOf returns the encoded bytes of a held event, waiting for the
-// writer that reserved them to finish copying (a few hundred nanoseconds
-// at most; the writer needs no lock to finish). Called with g.mu held.
-func (g *Generator) recordOf(s *slot) []byte {
-	for !s.ready.Load() {
+// slotOf returns the slot of held event seq once its writer has finished
+// (a few hundred nanoseconds at most: the writer needs no lock to finish).
+// Called with g.mu held.
+func (g *Generator) slotOf(seq uint64) *slot {
+	s := g.ring.at(seq)
+	for s.pub.Load() != seq {
 		runtime.Gosched()
 	}
-	return g.arena.read(s.at)
+	return s
 }
 
 // evictOldest drops the oldest held event, unlinking it from the indexes if
-// it was indexed. Called with g.mu held.
+// it was indexed. An event never indexed is not even looked at: its slot and
+// bytes are cold, and dropping it is bookkeeping. Called with g.mu held.
 func (g *Generator) evictOldest() {
-	s := g.ring.at(g.first)
-	rec := g.recordOf(s) // also: its room must be written before it is reused
 	if g.first < g.indexed {
-		g.unlinkOldest(s, rec)
+		s := g.slotOf(g.first)
+		g.unlinkOldest(s, g.arena.read(s.at))
 	}
 	g.arena.release(g.first)
-	s.reset()
 	g.first++
 	g.evicted++
 	g.indexed = max(g.indexed, g.first)
@@ -225,6 +242,7 @@ func (g *Generator) Clear() {
 	g.cleared += g.next - g.first
 	g.first = g.next
 	g.indexed = g.next
+	g.ringBase = g.next
 	g.ring.reset()
 	g.arena.reset()
 	g.traces.reset()

@@ -3,6 +3,8 @@ package otelaudit_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -298,5 +300,54 @@ func TestRecordReturnsWhatQueriesReturn(t *testing.T) {
 		require.NoError(t, err)
 		got := g.EventsByTrace(tid(9))
 		assert.Equal(t, e, got[len(got)-1])
+	}
+}
+
+// TestTinyRingsUnderConcurrency: with a ring smaller than the number of
+// writers, a slot is reused while its previous writer may still be copying,
+// and arena chunks are released while being written. Every event must still
+// come back intact, and the accounting be exact.
+func TestTinyRingsUnderConcurrency(t *testing.T) {
+	for _, capacity := range []int{1, 2, 3, 7} {
+		t.Run(fmt.Sprint(capacity), func(t *testing.T) {
+			g := otelaudit.NewGenerator(otelaudit.WithCapacity(capacity))
+			const writers, each = 8, 2000
+			var wg sync.WaitGroup
+			for w := 0; w < writers; w++ {
+				wg.Go(func() {
+					for i := 0; i < each; i++ {
+						_, err := g.Append(context.Background(), otelaudit.Event{
+							Type: "x", TraceID: tid(byte(w)), AgentID: fmt.Sprint(w),
+							Attributes: []attribute.KeyValue{attribute.Int("w", w), attribute.Int("i", i)},
+						})
+						if err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Go(func() { // a reader, so that indexed events get evicted too
+				for i := 0; i < 500; i++ {
+					for _, e := range g.EventsByTrace(tid(byte(i % writers))) {
+						if e.TraceID != tid(byte(i%writers)) || e.AgentID != fmt.Sprint(e.Attributes[0].Value.AsInt64()) {
+							t.Errorf("corrupt event %+v", e)
+							return
+						}
+					}
+				}
+			})
+			wg.Wait()
+			s := g.Stats()
+			require.Equal(t, uint64(writers*each), s.Recorded)
+			require.Equal(t, capacity, s.Len)
+			require.Equal(t, uint64(writers*each-capacity), s.Evicted)
+			es := g.Events(0)
+			require.Len(t, es, capacity)
+			for k, e := range es {
+				assert.Equal(t, uint64(writers*each-capacity+k+1), e.Seq)
+				assert.Equal(t, tid(byte(e.Attributes[0].Value.AsInt64())), e.TraceID)
+			}
+		})
 	}
 }

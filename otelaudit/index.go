@@ -56,8 +56,8 @@ func keys(rec []byte) (id trace.TraceID, t EventType, agent string) {
 
 // link appends held event seq to the chains of its keys. Write lock only.
 func (g *Generator) link(seq uint64) {
-	s := g.ring.at(seq)
-	id, t, agent := keys(g.recordOf(s))
+	s := g.slotOf(seq)
+	id, t, agent := keys(g.arena.read(s.at))
 	if id.IsValid() {
 		g.ring.push(g.traces.get(id), seq, s, linkTrace)
 	}

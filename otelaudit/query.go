@@ -26,7 +26,7 @@ func (g *Generator) Events(limit int) []Event {
 	}
 	size := 0
 	for seq := g.next - n; seq < g.next; seq++ {
-		size += int(g.ring.at(seq).at.n)
+		size += int(g.slotOf(seq).at.n)
 	}
 	c.grow(int(n), size)
 	for seq := g.next - n; seq < g.next; seq++ {
@@ -103,7 +103,7 @@ func (c *snapshot) grow(n, size int) {
 }
 
 func (c *snapshot) add(g *Generator, s *slot) {
-	c.buf = append(c.buf, g.recordOf(s)...)
+	c.buf = append(c.buf, g.arena.read(s.at)...)
 	c.ends = append(c.ends, len(c.buf))
 	c.srcs = append(c.srcs, g.sources.get(s.src))
 }

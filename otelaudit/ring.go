@@ -38,9 +38,11 @@ type slot struct {
 	at    loc
 	src   uint32
 	links [numLinks]uint64
-	// ready is set by the writer once the bytes at at are copied in; the
-	// rest of the slot is written and read under the Generator's lock.
-	ready atomic.Bool
+	// pub is the Seq whose writer has finished writing at, src and the
+	// bytes: the slot may be read for that Seq once pub says so. at and src
+	// are written by the writer outside the Generator's lock, links only
+	// under it.
+	pub atomic.Uint64
 	// Consecutive events are written by different goroutines, often on
 	// different cores: a slot of its own cache line keeps them from
 	// fighting over one (chunks are page-aligned, so slots line up).
@@ -50,12 +52,6 @@ type slot struct {
 // A slot is exactly one cache line; the build fails if a change breaks it.
 var _ [64 - unsafe.Sizeof(slot{})]struct{}
 var _ [unsafe.Sizeof(slot{}) - 64]struct{}
-
-// reset empties an evicted slot for its next event.
-func (s *slot) reset() {
-	s.at, s.src, s.links = loc{}, 0, [numLinks]uint64{}
-	s.ready.Store(false)
-}
 
 // chain is the head of one index list: the oldest and newest held event
 // with a key, and how many there are. Invariants, kept under the Generator's
@@ -84,15 +80,15 @@ func newRing(capacity int) ring {
 	}
 }
 
-// at returns the slot of seq, which must be held: a held event was written,
-// so its chunk exists.
+// at returns the slot of seq, which must be held (its chunk exists). Its
+// fields are valid once pub == seq: see Generator.slotOf.
 func (r *ring) at(seq uint64) *slot {
 	p := seq % r.capacity
 	return &r.chunks[p>>chunkBits][p&chunkMask]
 }
 
 // alloc returns the slot seq is about to be written to, allocating its chunk
-// on first use. Write lock only.
+// on first use; it does not touch the slot. Lock only.
 func (r *ring) alloc(seq uint64) *slot {
 	p := seq % r.capacity
 	c := r.chunks[p>>chunkBits]

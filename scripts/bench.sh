@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs the benchmarks BENCHMARKS.md quotes and prints, per benchmark, the
+# median of each metric over COUNT runs. Usage: scripts/bench.sh [COUNT]
+# (default 10). The raw output is kept in bench.out for benchstat.
+#
+# Each run is a separate `go test -count 1`, so the setups of
+# BenchmarkSpanOverhead run bare, ours, anchors, bare, ours, anchors, ...:
+# x-bare (a setup's ns/op over bare's in the same run) then compares
+# neighbours, and a drift in machine speed over the minutes of the whole
+# run does not land on one setup. On a shared VM that drift is large.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count=${1:-10}
+
+: >bench.out
+for i in $(seq "$count"); do
+	go test -run '^$' -bench 'SpanOverhead|ProcessorAllocs' -benchtime 1s -count 1 ./processor | tee -a bench.out
+done
+go test -run '^$' -bench 'EventsByTrace|HeapPerEvent|Append' -count "$count" ./otelaudit | tee -a bench.out
+
+echo
+echo "medians over $count runs:"
+awk '
+/^Benchmark/ {
+	name = $1; sub(/-[0-9]+$/, "", name)
+	if (!(name in seen)) { seen[name] = 1; order[++n] = name }
+	for (i = 3; i + 1 <= NF; i += 2) {
+		unit = $(i + 1); key = name SUBSEP unit
+		if (!(key in units)) { units[key] = 1; unitorder[name] = unitorder[name] " " unit }
+		vals[key] = vals[key] " " $i
+	}
+}
+function median(s,   a, k, t, m, i, j) {
+	m = split(s, a, " ")
+	for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
+	return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+}
+END {
+	for (k = 1; k <= n; k++) {
+		name = order[k]; line = name ":"
+		nu = split(unitorder[name], us, " ")
+		for (u = 1; u <= nu; u++) line = line sprintf("  %s %s", median(vals[name SUBSEP us[u]]), us[u])
+		print line
+	}
+}' bench.out
