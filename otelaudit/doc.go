@@ -12,8 +12,16 @@
 // increasing and never reused, holds at most Capacity events (evicting the
 // oldest, or refusing new ones, as its FullPolicy says, and counting either
 // in Stats), and indexes them by trace ID, type and agent, so that "what
-// happened in trace X?" costs one map lookup plus the events returned.
+// happened in trace X?" costs one hash lookup plus the events returned.
 // Every query returns deep copies, oldest first.
+//
+// Recording is built for the span processor's hot path: an event is encoded
+// (see Event.MarshalBinary) before a short lock that only hands out its Seq
+// and room, and copied in after it. Held events are bytes the garbage
+// collector never scans. The indexes are brought up to date by the first
+// query after new events, each event once, so a process that records much
+// and queries rarely, as an audit trail does, pays for them only when it
+// asks.
 //
 // Nothing is lost silently: every event Record accepted is held, or counted
 // as evicted or cleared; every event it refused is counted as rejected and

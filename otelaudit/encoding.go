@@ -73,12 +73,7 @@ func (e Event) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary decodes data into e. Malformed data is refused with an
 // error wrapping ErrMalformed, leaving e unchanged.
 func (e *Event) UnmarshalBinary(data []byte) error {
-	d, err := decodeEvent(string(data))
-	if err != nil {
-		return err
-	}
-	*e = d
-	return nil
+	return decodeEvent(e, string(data), nil)
 }
 
 func appendEvent(b []byte, e *Event) []byte {
@@ -200,6 +195,23 @@ type decoder struct {
 	s   string
 	off int
 	err error
+	// block, when not nil, is carved into the attribute slices of the
+	// events decoded, so that a query decoding many events allocates their
+	// attributes in a few blocks instead of one slice each.
+	block *[]attribute.KeyValue
+}
+
+// attrs returns a slice of n attributes for the event being decoded, capped
+// at n so that an append by its owner never writes into a neighbour's.
+func (d *decoder) attrs(n int) []attribute.KeyValue {
+	if d.block == nil || cap(*d.block)-len(*d.block) < n {
+		return make([]attribute.KeyValue, n)
+	}
+	b := *d.block
+	i := len(b)
+	b = b[:i+n]
+	*d.block = b
+	return b[i : i+n : i+n]
 }
 
 func (d *decoder) fail(what string) {
@@ -261,7 +273,11 @@ func (d *decoder) uvarint(what string) uint64 {
 // count cannot make the decoder allocate gigabytes.
 func (d *decoder) count(min int, what string) int {
 	n := d.uvarint(what)
-	if d.err == nil && n > uint64((len(d.s)-d.off)/max(min, 1)) {
+	if d.err != nil {
+		return 0
+	}
+	// n <= left first, so that n*min cannot overflow.
+	if left := uint64(len(d.s) - d.off); n > left || n*uint64(min) > left {
 		d.fail(what + " larger than the data")
 		return 0
 	}
@@ -269,55 +285,65 @@ func (d *decoder) count(min int, what string) int {
 }
 
 func (d *decoder) str(what string) string {
+	// Most strings are shorter than 128 bytes: one length byte.
+	if d.err == nil && d.off < len(d.s) {
+		if n := int(d.s[d.off]); n < 0x80 && n < len(d.s)-d.off {
+			v := d.s[d.off+1 : d.off+1+n]
+			d.off += 1 + n
+			return v
+		}
+	}
 	return d.take(d.count(1, what), what)
 }
 
-func decodeEvent(s string) (Event, error) {
-	var e Event
-	d := decoder{s: s}
+// decodeEvent decodes the event encoded in s into e, which it leaves alone
+// on error. Its strings are substrings of s. block, if not nil, is where its
+// attributes are carved from (see decoder.attrs).
+func decodeEvent(e *Event, s string, block *[]attribute.KeyValue) error {
 	if len(s) == 0 {
-		return e, fmt.Errorf("%w: empty", ErrMalformed)
+		return fmt.Errorf("%w: empty", ErrMalformed)
 	}
 	if v := s[0]; v != EncodingVersion {
-		return e, fmt.Errorf("%w: version %d, this build reads %d", ErrMalformed, v, EncodingVersion)
+		return fmt.Errorf("%w: version %d, this build reads %d", ErrMalformed, v, EncodingVersion)
 	}
-	d.off = 1
-	e.Seq = d.u64("seq")
+	d := decoder{s: s, off: 1, block: block}
+	var r Event
+	r.Seq = d.u64("seq")
 	sec := int64(d.u64("time"))
 	var nsec uint32
 	if v := d.take(4, "time"); len(v) == 4 {
 		nsec = uint32(v[0]) | uint32(v[1])<<8 | uint32(v[2])<<16 | uint32(v[3])<<24
 	}
-	copy(e.TraceID[:], d.take(16, "trace id"))
-	copy(e.SpanID[:], d.take(8, "span id"))
-	copy(e.ParentSpanID[:], d.take(8, "parent span id"))
-	e.Duration = time.Duration(d.u64("duration"))
-	e.Type = EventType(d.str("type"))
-	e.Outcome = Outcome(d.str("outcome"))
-	e.AgentID = d.str("agent id")
-	e.HumanOriginID = d.str("human origin id")
-	e.WorkflowID = d.str("workflow id")
-	e.NodeID = d.str("node id")
-	e.Action = d.str("action")
-	e.Resource = d.str("resource")
+	copy(r.TraceID[:], d.take(16, "trace id"))
+	copy(r.SpanID[:], d.take(8, "span id"))
+	copy(r.ParentSpanID[:], d.take(8, "parent span id"))
+	r.Duration = time.Duration(d.u64("duration"))
+	r.Type = EventType(d.str("type"))
+	r.Outcome = Outcome(d.str("outcome"))
+	r.AgentID = d.str("agent id")
+	r.HumanOriginID = d.str("human origin id")
+	r.WorkflowID = d.str("workflow id")
+	r.NodeID = d.str("node id")
+	r.Action = d.str("action")
+	r.Resource = d.str("resource")
 	if n := d.count(2, "attribute count"); n > 0 {
-		e.Attributes = make([]attribute.KeyValue, n)
-		for i := range e.Attributes {
-			e.Attributes[i].Key = attribute.Key(d.str("attribute key"))
-			e.Attributes[i].Value = d.value(0)
+		r.Attributes = d.attrs(n)
+		for i := range r.Attributes {
+			r.Attributes[i].Key = attribute.Key(d.str("attribute key"))
+			r.Attributes[i].Value = d.value(0)
 		}
 	}
-	if d.err != nil {
-		return Event{}, d.err
+	switch {
+	case d.err != nil:
+		return d.err
+	case nsec >= 1e9:
+		return fmt.Errorf("%w: nanoseconds %d out of range", ErrMalformed, nsec)
+	case d.off != len(s):
+		return fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(s)-d.off)
 	}
-	if nsec >= 1e9 {
-		return Event{}, fmt.Errorf("%w: nanoseconds %d out of range", ErrMalformed, nsec)
-	}
-	if d.off != len(s) {
-		return Event{}, fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(s)-d.off)
-	}
-	e.Time = time.Unix(sec, int64(nsec))
-	return e, nil
+	r.Time = time.Unix(sec, int64(nsec))
+	*e = r
+	return nil
 }
 
 func (d *decoder) value(depth int) attribute.Value {
@@ -383,6 +409,16 @@ func (d *decoder) value(depth int) attribute.Value {
 	d.off--
 	d.fail(fmt.Sprintf("unknown value kind %d", k[0]))
 	return attribute.Value{}
+}
+
+// attrCount reads the attribute count of an encoded event, skipping the
+// rest; 0 if it cannot.
+func attrCount(s string) int {
+	d := decoder{s: s, off: headerSize}
+	for i := 0; i < 8; i++ { // Type ... Resource
+		d.str("string")
+	}
+	return d.count(2, "attribute count")
 }
 
 // recordKeys reads what the indexes need from an encoded event without

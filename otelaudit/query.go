@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"unsafe"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -116,17 +117,23 @@ func (c *snapshot) decode() []Event {
 		return nil
 	}
 	all := unsafe.String(unsafe.SliceData(c.buf), len(c.buf))
+	// One block for all the attributes, sized by a first pass that reads
+	// only each event's attribute count.
+	nattr, start := 0, 0
+	for _, end := range c.ends {
+		nattr += attrCount(all[start:end])
+		start = end
+	}
+	block := make([]attribute.KeyValue, 0, nattr)
 	out := make([]Event, len(c.ends))
-	start := 0
+	start = 0
 	for i, end := range c.ends {
-		e, err := decodeEvent(all[start:end])
-		if err != nil {
+		if err := decodeEvent(&out[i], all[start:end], &block); err != nil {
 			// The bytes were encoded by this process: failing to read them
 			// back is a broken invariant, not bad input.
 			panic(fmt.Sprintf("otelaudit: internal error: held event does not decode: %v", err))
 		}
-		e.Source = c.srcs[i]
-		out[i] = e
+		out[i].Source = c.srcs[i]
 		start = end
 	}
 	return out
