@@ -82,26 +82,12 @@ func (p *Processor) classify(ph Phase, s sdktrace.ReadOnlySpan, f *fields, faile
 	return f.eventType(ph, failed, p.cfg.allSpans)
 }
 
+// record records the event of type t that the span itself produces at
+// phase ph.
 func (p *Processor) record(ctx context.Context, s sdktrace.ReadOnlySpan, t otelaudit.EventType, f *fields, ph Phase, failed bool, attrs []attribute.KeyValue) {
-	sc := s.SpanContext()
-	e := otelaudit.Event{
-		Type:          t,
-		TraceID:       sc.TraceID(),
-		SpanID:        sc.SpanID(),
-		ParentSpanID:  s.Parent().SpanID(),
-		AgentID:       f.agent(),
-		HumanOriginID: f.human(),
-		WorkflowID:    f.workflowKey(),
-		NodeID:        f.nodeID,
-		Action:        f.action,
-		Resource:      f.resource,
-		Outcome:       outcome(f.outcome, t, ph, failed),
-		Attributes:    keep(attrs, f.drop, p.cfg.drop, p.cfg.keepContent),
-		Source:        p.sources.get(s),
-	}
-	if e.Action == "" {
-		e.Action = s.Name()
-	}
+	var e otelaudit.Event
+	p.fill(&e, s, t, f, attrs)
+	e.Outcome = outcome(f.outcome, t, ph, failed)
 	if ph == Start {
 		e.Time = s.StartTime()
 	} else {
@@ -120,27 +106,32 @@ func (p *Processor) recordSpanEvent(s sdktrace.ReadOnlySpan, f fields, t otelaud
 	var own fields
 	own.scan(se.Attributes, p.cfg.drop, p.cfg.keepContent)
 	f.overlay(&own)
+	var e otelaudit.Event
+	p.fill(&e, s, t, &f, se.Attributes)
+	e.Outcome = outcome(f.outcome, t, End, false)
+	e.Time = se.Time
+	_, _ = p.g.Append(context.Background(), e)
+}
+
+// fill sets what every event of span s takes from the span and from the
+// fields found in its (or its span event's) attributes attrs.
+func (p *Processor) fill(e *otelaudit.Event, s sdktrace.ReadOnlySpan, t otelaudit.EventType, f *fields, attrs []attribute.KeyValue) {
 	sc := s.SpanContext()
-	e := otelaudit.Event{
-		Type:          t,
-		Time:          se.Time,
-		TraceID:       sc.TraceID(),
-		SpanID:        sc.SpanID(),
-		ParentSpanID:  s.Parent().SpanID(),
-		AgentID:       f.agent(),
-		HumanOriginID: f.human(),
-		WorkflowID:    f.workflowKey(),
-		NodeID:        f.nodeID,
-		Action:        f.action,
-		Resource:      f.resource,
-		Outcome:       outcome(f.outcome, t, End, false),
-		Attributes:    keep(se.Attributes, f.drop, p.cfg.drop, p.cfg.keepContent),
-		Source:        p.sources.get(s),
-	}
+	e.Type = t
+	e.TraceID = sc.TraceID()
+	e.SpanID = sc.SpanID()
+	e.ParentSpanID = s.Parent().SpanID()
+	e.AgentID = f.agent()
+	e.HumanOriginID = f.human()
+	e.WorkflowID = f.workflowKey()
+	e.NodeID = f.nodeID
+	e.Action = f.action
 	if e.Action == "" {
 		e.Action = s.Name()
 	}
-	_, _ = p.g.Append(context.Background(), e)
+	e.Resource = f.resource
+	e.Attributes = keep(attrs, f.drop, p.cfg.drop, p.cfg.keepContent)
+	e.Source = p.sources.get(s)
 }
 
 func (p *Processor) off() bool {
