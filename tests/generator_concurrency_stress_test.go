@@ -27,21 +27,7 @@ import (
 func TestGeneratorConcNoLoss(t *testing.T) {
 	const goroutines, perG = 100, 10
 	gen := otelaudit.NewGenerator()
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range goroutines {
-		wg.Go(func() {
-			<-start
-			for i := range perG {
-				_, err := concPut(gen, concEvent(w, i), concTrace(w), concSpan(w, i), concMix(w, i))
-				if !assert.NoError(t, err) {
-					return
-				}
-			}
-		})
-	}
-	close(start)
-	concWait(t, &wg, concTimeout, "recorders")
+	concRecordAll(t, gen, goroutines, perG)
 
 	evs := gen.Events(0)
 	require.Len(t, evs, goroutines*perG)
@@ -69,21 +55,7 @@ func TestGeneratorConcNoLoss(t *testing.T) {
 func TestGeneratorConcPerGoroutineOrder(t *testing.T) {
 	const goroutines, perG = 20, 40
 	gen := otelaudit.NewGenerator()
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range goroutines {
-		wg.Go(func() {
-			<-start
-			for i := range perG {
-				_, err := concPut(gen, concEvent(w, i), concTrace(w), concSpan(w, i), concMix(w, i))
-				if !assert.NoError(t, err) {
-					return
-				}
-			}
-		})
-	}
-	close(start)
-	concWait(t, &wg, concTimeout, "recorders")
+	concRecordAll(t, gen, goroutines, perG)
 
 	// Events(0): the subsequence of each goroutine is 0, 1, ..., perG-1.
 	next := make([]int, goroutines)
@@ -178,7 +150,7 @@ func TestGeneratorConcNoStarvation(t *testing.T) {
 		for w := range writers {
 			wgW.Go(func() {
 				for i := range perW {
-					_, err := concPut(gen, concEvent(w, i), concTrace(w), concSpan(w, i), concMix(w, i))
+					_, err := concRecordOwn(gen, w, i)
 					if !assert.NoError(t, err) {
 						return
 					}
@@ -211,7 +183,7 @@ func TestGeneratorConcNoStarvation(t *testing.T) {
 				var once sync.Once
 				defer once.Do(writersUp.Done)
 				for i := 0; ; i++ {
-					_, err := concPut(gen, concEvent(w, i), concTrace(w), concSpan(w, i), concMix(w, i))
+					_, err := concRecordOwn(gen, w, i)
 					if !assert.NoError(t, err) {
 						return
 					}

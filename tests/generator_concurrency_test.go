@@ -124,7 +124,7 @@ func TestGeneratorConcReadersSeeConsistentSnapshots(t *testing.T) {
 						assert.Fail(t, "readers never read the half-written store")
 					}
 				}
-				seq, err := concPut(gen, concEvent(w, i), concTrace(w), concSpan(w, i), concMix(w, i))
+				seq, err := concRecordOwn(gen, w, i)
 				if !assert.NoError(t, err) {
 					return
 				}
@@ -275,7 +275,7 @@ func TestGeneratorConcClearRacesWriters(t *testing.T) {
 				wgW.Go(func() {
 					<-start
 					for i := range perW {
-						seq, err := concPut(gen, concEvent(w, i), concTrace(w), concSpan(w, i), concMix(w, i))
+						seq, err := concRecordOwn(gen, w, i)
 						if !assert.NoError(t, err) {
 							return
 						}
@@ -449,7 +449,7 @@ func TestGeneratorConcReadYourWrites(t *testing.T) {
 				wgW.Go(func() {
 					<-start
 					for i := range perG {
-						seq, err := concPut(gen, concEvent(w, i), concTrace(w), concSpan(w, i), concMix(w, i))
+						seq, err := concRecordOwn(gen, w, i)
 						if !assert.NoError(t, err) {
 							return
 						}
@@ -525,7 +525,7 @@ func TestGeneratorConcStatsAlwaysBalanced(t *testing.T) {
 		wgW.Go(func() {
 			<-start
 			for i := range perW {
-				_, err := concPut(gen, concEvent(w, i), concTrace(w), concSpan(w, i), concMix(w, i))
+				_, err := concRecordOwn(gen, w, i)
 				if !assert.NoError(t, err) {
 					return
 				}

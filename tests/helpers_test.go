@@ -325,6 +325,33 @@ func concCheckHeld(t *testing.T, g *otelaudit.Generator, owner map[uint64][2]int
 
 // concWait waits for wg and fails the test with every goroutine's stack if
 // that takes longer than d: a deadlock then says where everyone is stuck.
+// concRecordOwn records event i of goroutine w on w's own trace, the way
+// concMix picks for (w, i).
+func concRecordOwn(gen *otelaudit.Generator, w, i int) (uint64, error) {
+	return concPut(gen, concEvent(w, i), concTrace(w), concSpan(w, i), concMix(w, i))
+}
+
+// concRecordAll has goroutines goroutines, released together, each record
+// perG events with concRecordOwn, and waits for them within concTimeout.
+func concRecordAll(t *testing.T, gen *otelaudit.Generator, goroutines, perG int) {
+	t.Helper()
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range goroutines {
+		wg.Go(func() {
+			<-start
+			for i := range perG {
+				_, err := concRecordOwn(gen, w, i)
+				if !assert.NoError(t, err) {
+					return
+				}
+			}
+		})
+	}
+	close(start)
+	concWait(t, &wg, concTimeout, "recorders")
+}
+
 func concWait(t *testing.T, wg *sync.WaitGroup, d time.Duration, what string) {
 	t.Helper()
 	done := make(chan struct{})
