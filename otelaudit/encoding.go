@@ -65,9 +65,48 @@ const (
 // a hostile encoding cannot exhaust the stack.
 const maxDepth = 32
 
-// MarshalBinary encodes e in the versioned binary form described above.
+// MarshalBinary encodes e in the versioned binary form described above. It
+// refuses, with ErrInvalidEvent, attribute values nested deeper than a
+// decoder follows (32 levels of slices and maps), so that whatever it
+// encodes decodes.
 func (e Event) MarshalBinary() ([]byte, error) {
+	if err := checkDepth(e.Attributes); err != nil {
+		return nil, err
+	}
 	return appendEvent(nil, &e), nil
+}
+
+// checkDepth refuses attributes whose slice and map values nest deeper than
+// maxDepth. Only SLICE and MAP values are walked: for the usual flat
+// attributes it is one type test each.
+func checkDepth(attrs []attribute.KeyValue) error {
+	for i := range attrs {
+		if t := attrs[i].Value.Type(); (t == attribute.SLICE || t == attribute.MAP) && !shallow(&attrs[i].Value, 0) {
+			return fmt.Errorf("%w: attribute %q nests values more than %d deep", ErrInvalidEvent, attrs[i].Key, maxDepth)
+		}
+	}
+	return nil
+}
+
+func shallow(v *attribute.Value, depth int) bool {
+	if depth >= maxDepth {
+		return false
+	}
+	switch v.Type() {
+	case attribute.SLICE:
+		for _, x := range v.AsSlice() {
+			if !shallow(&x, depth+1) {
+				return false
+			}
+		}
+	case attribute.MAP:
+		for _, kv := range v.AsMap() {
+			if !shallow(&kv.Value, depth+1) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // UnmarshalBinary decodes data into e. Malformed data is refused with an
@@ -256,7 +295,9 @@ func (d *decoder) uvarint(what string) uint64 {
 		c := d.s[d.off]
 		d.off++
 		if c < 0x80 {
-			if i == binary.MaxVarintLen64-1 && c > 1 {
+			// A last byte of 0 after others pads the number: the encoding
+			// is canonical, so there is one way to write each value.
+			if i == binary.MaxVarintLen64-1 && c > 1 || i > 0 && c == 0 {
 				break
 			}
 			return x | uint64(c)<<s
@@ -264,7 +305,7 @@ func (d *decoder) uvarint(what string) uint64 {
 		x |= uint64(c&0x7f) << s
 		s += 7
 	}
-	d.fail("overlong " + what)
+	d.fail("overlong or padded " + what)
 	return 0
 }
 
@@ -282,6 +323,16 @@ func (d *decoder) count(min int, what string) int {
 		return 0
 	}
 	return int(n)
+}
+
+// boolean reads a bool: exactly 0 or 1.
+func (d *decoder) boolean() bool {
+	b := d.take(1, "bool")
+	if b != "\x00" && b != "\x01" && d.err == nil {
+		d.off--
+		d.fail("bool neither 0 nor 1")
+	}
+	return b == "\x01"
 }
 
 func (d *decoder) str(what string) string {
@@ -359,7 +410,7 @@ func (d *decoder) value(depth int) attribute.Value {
 	case valEmpty:
 		return attribute.Value{}
 	case valBool:
-		return attribute.BoolValue(d.take(1, "bool") == "\x01")
+		return attribute.BoolValue(d.boolean())
 	case valInt64:
 		return attribute.Int64Value(int64(d.u64("int64")))
 	case valFloat64:
@@ -369,7 +420,7 @@ func (d *decoder) value(depth int) attribute.Value {
 	case valBoolSlice:
 		s := make([]bool, d.count(1, "bool slice"))
 		for i := range s {
-			s[i] = d.take(1, "bool") == "\x01"
+			s[i] = d.boolean()
 		}
 		return attribute.BoolSliceValue(s)
 	case valInt64Slice:
@@ -402,6 +453,10 @@ func (d *decoder) value(depth int) attribute.Value {
 		m := make([]attribute.KeyValue, d.count(2, "map"))
 		for i := range m {
 			m[i].Key = attribute.Key(d.str("map key"))
+			// MapValue sorts its keys: any other order is not canonical.
+			if i > 0 && m[i].Key < m[i-1].Key {
+				d.fail("map keys out of order")
+			}
 			m[i].Value = d.value(depth + 1)
 		}
 		return attribute.MapValue(m...)

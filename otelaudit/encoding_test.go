@@ -1,6 +1,7 @@
 package otelaudit_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -76,7 +77,7 @@ func TestEncodingRefusesMalformedInput(t *testing.T) {
 }
 
 // FuzzUnmarshalBinary: no input makes the decoder panic, and whatever it
-// accepts encodes back to the same bytes.
+// accepts encodes back to the same bytes (the encoding is canonical).
 func FuzzUnmarshalBinary(f *testing.F) {
 	good, _ := fullEvent().MarshalBinary()
 	f.Add(good)
@@ -88,9 +89,48 @@ func FuzzUnmarshalBinary(f *testing.F) {
 		}
 		again, err := e.MarshalBinary()
 		require.NoError(t, err)
-		var e2 otelaudit.Event
-		require.NoError(t, e2.UnmarshalBinary(again))
-		assert.Equal(t, e.Seq, e2.Seq)
-		assert.Equal(t, len(e.Attributes), len(e2.Attributes))
+		assert.Equal(t, b, again)
 	})
+}
+
+// nested returns a value of depth levels of slices around an int.
+func nested(depth int) attribute.Value {
+	v := attribute.IntValue(1)
+	for i := 0; i < depth; i++ {
+		v = attribute.SliceValue(v)
+	}
+	return v
+}
+
+// TestDeepValues: what Record accepts, queries decode; what nests too deep
+// is refused up front, never stored to break queries later.
+func TestDeepValues(t *testing.T) {
+	g := otelaudit.NewGenerator()
+	ok := otelaudit.Event{Type: "x", TraceID: tid(3), Attributes: []attribute.KeyValue{{Key: "ok", Value: nested(31)}}}
+	_, err := g.Record(context.Background(), ok)
+	require.NoError(t, err)
+	got := g.EventsByTrace(tid(3))
+	require.Len(t, got, 1)
+	assert.Equal(t, ok.Attributes, got[0].Attributes)
+
+	deep := otelaudit.Event{Type: "x", TraceID: tid(3), Attributes: []attribute.KeyValue{{Key: "deep", Value: attribute.MapValue(attribute.KeyValue{Key: "k", Value: nested(40)})}}}
+	_, err = g.Record(context.Background(), deep)
+	assert.ErrorIs(t, err, otelaudit.ErrInvalidEvent)
+	_, err = deep.MarshalBinary()
+	assert.ErrorIs(t, err, otelaudit.ErrInvalidEvent)
+	assert.Len(t, g.EventsByTrace(tid(3)), 1)
+	assert.Equal(t, uint64(1), g.Stats().Rejected)
+}
+
+// TestComplexValuesThroughTheGenerator: every kind of value survives Record
+// and every query, not only MarshalBinary.
+func TestComplexValuesThroughTheGenerator(t *testing.T) {
+	g := otelaudit.NewGenerator()
+	in := fullEvent()
+	_, err := g.Record(context.Background(), in)
+	require.NoError(t, err)
+	for _, got := range [][]otelaudit.Event{g.Events(0), g.EventsByTrace(in.TraceID), g.EventsByType(in.Type), g.EventsByAgent(in.AgentID)} {
+		require.Len(t, got, 1)
+		assert.Equal(t, in.Attributes, got[0].Attributes)
+	}
 }

@@ -83,8 +83,9 @@ func NewGenerator(opts ...Option) *Generator {
 //
 // Record refuses, with an error wrapping ErrEmptyType, ErrInvalidEvent or
 // ErrFull, and counts in Stats.Rejected: an empty type, an unknown outcome, a
-// span ID without a trace ID, a negative duration, or (under RejectNew) an
-// event that finds the Generator full.
+// span ID without a trace ID, a negative duration, an attribute value nested
+// more than 32 slices or maps deep, or (under RejectNew) an event that finds
+// the Generator full.
 func (g *Generator) Record(ctx context.Context, e Event) (Event, error) {
 	if g == nil {
 		return Event{}, ErrNilGenerator
@@ -151,6 +152,9 @@ func (g *Generator) fill(ctx context.Context, e *Event) error {
 	}
 	if !e.TraceID.IsValid() && e.SpanID.IsValid() {
 		return fmt.Errorf("%w: span ID %s without a trace ID", ErrInvalidEvent, e.SpanID)
+	}
+	if err := checkDepth(e.Attributes); err != nil {
+		return err
 	}
 	if e.Time.IsZero() {
 		e.Time = time.Now()
