@@ -92,13 +92,26 @@ type fields struct {
 
 // scan reads attrs once. drop holds extra keys to leave out; keepContent
 // keeps the GenAI content keys.
+//
+// A key in drop still classifies the span (a dropped node.id still makes it
+// a node) but is copied nowhere: not into a field, not into Attributes. The
+// audit.* keys that become fields (type, action, resource, valid outcome,
+// human origin) are taken out of Attributes too: the exporter writes them
+// back from the fields under the same names, so nothing is lost and nothing
+// is stored twice. f.drop counts exactly what keep then leaves out.
 func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{}, keepContent bool) {
-	nodeOp := false
+	nodeOp, hasNode, hasWorkflow := false, false, false
 	for i := range attrs {
 		kv := &attrs[i]
+		dropped := false
+		if drop != nil {
+			_, dropped = drop[kv.Key]
+		}
+		consumed := false
 		switch kv.Key {
 		case KeyAuditEventType:
 			f.explicit = otelaudit.EventType(str(kv))
+			consumed = true
 		case KeyGenAIOperation:
 			switch kv.Value.AsString() {
 			case "invoke_workflow", "invoke_agent", "create_agent", "plan":
@@ -107,49 +120,80 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 				nodeOp = true
 			}
 		case KeyWorkflowID:
-			f.workflowID = str(kv)
+			hasWorkflow = true
+			if !dropped {
+				f.workflowID = str(kv)
+			}
 		case KeyWorkflowName:
-			f.workflow = str(kv)
+			hasWorkflow = true
+			if !dropped {
+				f.workflow = str(kv)
+			}
 		case KeyNodeID:
-			f.nodeID = str(kv)
+			hasNode = true
+			if !dropped {
+				f.nodeID = str(kv)
+			}
 		case KeyGenAIAgentID:
-			f.agentID = str(kv)
+			if !dropped {
+				f.agentID = str(kv)
+			}
 		case KeyGenAIAgentName:
-			f.agentName = str(kv)
+			if !dropped {
+				f.agentName = str(kv)
+			}
 		case KeyAgentID:
-			f.agentAlt = str(kv)
-		case KeyAuditHumanOrigin:
-			f.humanOrigin = str(kv)
+			if !dropped {
+				f.agentAlt = str(kv)
+			}
 		case KeyEndUserID:
-			f.endUser = str(kv)
+			if !dropped {
+				f.endUser = str(kv)
+			}
+		case KeyAuditHumanOrigin:
+			if !dropped {
+				f.humanOrigin = str(kv)
+			}
+			consumed = true
 		case KeyAuditAction:
-			f.action = str(kv)
+			if !dropped {
+				f.action = str(kv)
+			}
+			consumed = true
 		case KeyAuditResource:
-			f.resource = str(kv)
+			if !dropped {
+				f.resource = str(kv)
+			}
+			consumed = true
 		case KeyAuditOutcome:
-			if o := otelaudit.Outcome(str(kv)); o != "" && o.Valid() {
-				f.outcome = o
+			if o, ok := validOutcome(kv); ok {
+				if !dropped {
+					f.outcome = o
+				}
+				consumed = true
 			}
 		case KeyInputMessages, KeyOutputMessages, KeySystemInstructions,
 			KeyToolCallArguments, KeyToolCallResult:
-			if !keepContent {
-				f.drop++
-				continue
-			}
+			consumed = !keepContent
 		}
-		if drop != nil {
-			if _, ok := drop[kv.Key]; ok {
-				f.drop++
-			}
+		if dropped || consumed {
+			f.drop++
 		}
 	}
 	switch {
-	case f.nodeID != "" || nodeOp:
+	case hasNode || nodeOp:
 		// Node spans usually carry their workflow's id too: node wins.
 		f.class = classNode
-	case f.workflowID != "" || f.workflow != "" || f.workflowOp:
+	case hasWorkflow || f.workflowOp:
 		f.class = classWorkflow
 	}
+}
+
+// validOutcome reads an audit.outcome attribute; ok is false unless it is
+// one of the four outcomes.
+func validOutcome(kv *attribute.KeyValue) (otelaudit.Outcome, bool) {
+	o := otelaudit.Outcome(str(kv))
+	return o, o != "" && o.Valid()
 }
 
 // eventType is the default classification. Explicitly typed spans produce
@@ -230,12 +274,14 @@ func (f *fields) overlay(o *fields) {
 	f.drop = o.drop
 }
 
-// outcome is the event's outcome: an explicit audit.outcome, else what the
-// type says (denials are denied, *_error types are errors), else the span
-// status at End, else nothing (start events have not ended yet).
+// outcome is the event's outcome. At Start: only what the type says
+// (trust_denied is denied, *_error is error); a start has not ended, so an
+// audit.outcome on the span speaks of its end. Otherwise: an explicit
+// audit.outcome, else what the type says, else the span status (failed is
+// error, anything else success).
 func outcome(explicit otelaudit.Outcome, t otelaudit.EventType, p Phase, failed bool) otelaudit.Outcome {
 	switch {
-	case explicit != "":
+	case p != Start && explicit != "":
 		return explicit
 	case t == otelaudit.TrustDenied:
 		return otelaudit.Denied
@@ -257,21 +303,31 @@ func str(kv *attribute.KeyValue) string {
 	return kv.Value.Emit()
 }
 
-// keep returns attrs without the dropped keys; attrs itself when nothing is
-// dropped, since the Generator copies what it stores anyway.
+// keep returns attrs without what scan counted in n (see scan); attrs
+// itself when nothing is left out, since the Generator copies what it
+// stores anyway.
 func keep(attrs []attribute.KeyValue, n int, drop map[attribute.Key]struct{}, keepContent bool) []attribute.KeyValue {
 	if n == 0 {
 		return attrs
 	}
 	out := make([]attribute.KeyValue, 0, len(attrs)-n)
-	for _, kv := range attrs {
-		if !keepContent && isContent(kv.Key) {
-			continue
-		}
+	for i := range attrs {
+		kv := &attrs[i]
 		if _, ok := drop[kv.Key]; ok {
 			continue
 		}
-		out = append(out, kv)
+		switch kv.Key {
+		case KeyAuditEventType, KeyAuditHumanOrigin, KeyAuditAction, KeyAuditResource:
+			continue
+		case KeyAuditOutcome:
+			if _, ok := validOutcome(kv); ok {
+				continue
+			}
+		}
+		if !keepContent && isContent(kv.Key) {
+			continue
+		}
+		out = append(out, *kv)
 	}
 	return out
 }

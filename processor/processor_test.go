@@ -179,8 +179,8 @@ func TestSpanEventsBecomeAuditEvents(t *testing.T) {
 	assert.Equal(t, "vault://prod", denied.Resource)
 	assert.Equal(t, "a1", denied.AgentID, "inherits the span's agent")
 	assert.Equal(t, "n1", denied.NodeID)
-	assert.Equal(t, []attribute.KeyValue{attribute.String("audit.resource", "vault://prod"), attribute.String("policy", "no-prod")}, denied.Attributes,
-		"the event's own attributes, not the span's")
+	assert.Equal(t, []attribute.KeyValue{attribute.String("policy", "no-prod")}, denied.Attributes,
+		"the event's own attributes, not the span's; audit.resource became the Resource field")
 	assert.Equal(t, "delegate", es[2].AgentID, "the span event's agent overrides the span's")
 	assert.Equal(t, otelaudit.Success, es[2].Outcome)
 	assert.Equal(t, "a1", es[3].AgentID)
@@ -279,11 +279,96 @@ func TestShutdownStopsAuditing(t *testing.T) {
 }
 
 func TestNilGeneratorIsSafe(t *testing.T) {
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(processor.New(nil)))
+	p := processor.New(nil)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(p))
 	_, sp := tp.Tracer("t").Start(context.Background(), "wf", trace.WithAttributes(attribute.String("workflow.id", "w")))
+	sp.AddEvent("audit.trust_denied")
+	assert.NotPanics(t, func() { sp.End() })
+	assert.NoError(t, p.ForceFlush(context.Background()))
+	assert.NoError(t, tp.Shutdown(context.Background()))
+	var nilP *processor.Processor
+	assert.NotPanics(t, func() { nilP.OnEnd(nil) })
+	assert.NoError(t, nilP.Shutdown(context.Background()))
+}
+
+// TestDroppedKeysAreCopiedNowhere: a key given to WithDropAttributes is
+// personal data or a secret; it must not reach a field either.
+func TestDroppedKeysAreCopiedNowhere(t *testing.T) {
+	g, tr, _ := setup(t, processor.WithDropAttributes("enduser.id", "gen_ai.agent.id", "audit.resource", "node.id"))
+	_, sp := tr.Start(context.Background(), "tool", trace.WithAttributes(
+		attribute.String("node.id", "n-secret"),
+		attribute.String("enduser.id", "alice@example.com"),
+		attribute.String("gen_ai.agent.id", "secret-agent"),
+		attribute.String("agent.id", "public-agent"),
+		attribute.String("audit.resource", "s3://secret"),
+		attribute.Int("tokens", 3),
+	))
 	sp.End()
-	var p *processor.Processor
-	assert.NoError(t, p.Shutdown(context.Background()))
+	es := g.Events(0)
+	require.Len(t, es, 2, "a dropped node.id still classifies the span")
+	for _, e := range es {
+		assert.Equal(t, otelaudit.EventType([]string{"node_start", "node_end"}[e.Seq-1]), e.Type)
+		assert.Empty(t, e.HumanOriginID)
+		assert.Empty(t, e.NodeID)
+		assert.Empty(t, e.Resource)
+		assert.Equal(t, "public-agent", e.AgentID, "the next agent key that is not dropped")
+		assert.Equal(t, []attribute.KeyValue{attribute.String("agent.id", "public-agent"), attribute.Int("tokens", 3)}, e.Attributes)
+	}
+}
+
+// TestAuditKeysBecomeFields: the audit.* attributes the processor maps are
+// fields, not attributes (the exporter writes them back under the same
+// names); an invalid audit.outcome is not a field and stays an attribute.
+func TestAuditKeysBecomeFields(t *testing.T) {
+	g, tr, _ := setup(t)
+	_, sp := tr.Start(context.Background(), "s", trace.WithAttributes(
+		attribute.String("audit.event.type", "resource_access"),
+		attribute.String("audit.action", "read"),
+		attribute.String("audit.resource", "db://users"),
+		attribute.String("audit.human_origin.id", "bob"),
+		attribute.String("audit.outcome", "failure"),
+		attribute.String("keep", "me"),
+	))
+	sp.End()
+	_, sp = tr.Start(context.Background(), "s", trace.WithAttributes(
+		attribute.String("audit.event.type", "resource_access"),
+		attribute.String("audit.outcome", "so-so"),
+	))
+	sp.End()
+	es := g.Events(0)
+	require.Len(t, es, 2)
+	e := es[0]
+	assert.Equal(t, otelaudit.ResourceAccess, e.Type)
+	assert.Equal(t, "read", e.Action)
+	assert.Equal(t, "db://users", e.Resource)
+	assert.Equal(t, "bob", e.HumanOriginID)
+	assert.Equal(t, otelaudit.Failure, e.Outcome)
+	assert.Equal(t, []attribute.KeyValue{attribute.String("keep", "me")}, e.Attributes)
+	assert.Equal(t, otelaudit.Success, es[1].Outcome)
+	assert.Equal(t, []attribute.KeyValue{attribute.String("audit.outcome", "so-so")}, es[1].Attributes)
+}
+
+// TestOutcomeRules pins where each event's outcome comes from.
+func TestOutcomeRules(t *testing.T) {
+	g, tr, _ := setup(t)
+	_, sp := tr.Start(context.Background(), "n", trace.WithAttributes(
+		attribute.String("node.id", "n"), attribute.String("audit.outcome", "denied")))
+	sp.AddEvent("audit.resource_access")                                                                     // own: none → success
+	sp.AddEvent("audit.trust_denied")                                                                        // by type → denied
+	sp.AddEvent("audit.delegation_used", trace.WithAttributes(attribute.String("audit.outcome", "failure"))) // own
+	sp.SetStatus(codes.Error, "x")
+	sp.End()
+	got := map[otelaudit.EventType]otelaudit.Outcome{}
+	for _, e := range g.Events(0) {
+		got[e.Type] = e.Outcome
+	}
+	assert.Equal(t, map[otelaudit.EventType]otelaudit.Outcome{
+		otelaudit.NodeStart:      "",                // a start has no outcome, whatever the span says of its end
+		otelaudit.ResourceAccess: otelaudit.Success, // span events do not inherit the span's outcome or status
+		otelaudit.TrustDenied:    otelaudit.Denied,
+		otelaudit.DelegationUsed: otelaudit.Failure,
+		otelaudit.NodeError:      otelaudit.Denied, // explicit audit.outcome wins over the status at end
+	}, got)
 }
 
 // TestRejectionsAreCounted: with a full RejectNew generator the processor

@@ -323,8 +323,6 @@ func concCheckHeld(t *testing.T, g *otelaudit.Generator, owner map[uint64][2]int
 	}
 }
 
-// concWait waits for wg and fails the test with every goroutine's stack if
-// that takes longer than d: a deadlock then says where everyone is stuck.
 // concRecordOwn records event i of goroutine w on w's own trace, the way
 // concMix picks for (w, i).
 func concRecordOwn(gen *otelaudit.Generator, w, i int) (uint64, error) {
@@ -352,6 +350,8 @@ func concRecordAll(t *testing.T, gen *otelaudit.Generator, goroutines, perG int)
 	concWait(t, &wg, concTimeout, "recorders")
 }
 
+// concWait waits for wg and fails the test with every goroutine's stack if
+// that takes longer than d: a deadlock then says where everyone is stuck.
 func concWait(t *testing.T, wg *sync.WaitGroup, d time.Duration, what string) {
 	t.Helper()
 	done := make(chan struct{})
