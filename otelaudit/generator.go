@@ -16,8 +16,9 @@ import (
 //
 // Every method is safe for concurrent use. Writers (Record, Append, Clear)
 // take an exclusive lock briefly: an event is validated and encoded before
-// the lock is taken, so the critical section only numbers it and copies its
-// bytes. Queries never scan the store: each walks the index list of its key.
+// the lock is taken and copied in after it, so the critical section only
+// numbers it and hands out its slot and room (plus, when the oldest event
+// must make room and was indexed, unlinking it). Queries never scan the store: each walks the index list of its key.
 // The indexes are brought up to date by the first query that follows new
 // events, each event once, in chunks (see index.go): a process that records
 // much and queries rarely, as an audit trail does, pays for indexing only
@@ -252,6 +253,9 @@ func (g *Generator) Clear() {
 	g.traces.reset()
 	g.types = make(map[EventType]*chain)
 	g.agents = make(map[string]*chain)
+	// Writers from before the Clear hold Source numbers of the old table
+	// only for slots of the old ring, which nothing reads again.
+	g.sources = newSourceTable()
 }
 
 // Stats returns the Generator's counters, read at one instant.

@@ -2,6 +2,7 @@ package otelaudit_test
 
 import (
 	"context"
+	"math"
 	"errors"
 	"fmt"
 	"sync"
@@ -259,6 +260,7 @@ func TestCapacityOptions(t *testing.T) {
 	assert.Equal(t, otelaudit.DefaultCapacity, otelaudit.NewGenerator(otelaudit.WithCapacity(0)).Stats().Capacity)
 	assert.Equal(t, otelaudit.DefaultCapacity, otelaudit.NewGenerator(otelaudit.WithCapacity(-5)).Stats().Capacity)
 	assert.Equal(t, 7, otelaudit.NewGenerator(otelaudit.WithCapacity(7)).Stats().Capacity)
+	assert.Equal(t, otelaudit.MaxCapacity, otelaudit.NewGenerator(otelaudit.WithCapacity(math.MaxInt)).Stats().Capacity)
 	assert.GreaterOrEqual(t, otelaudit.DefaultCapacity, 100_000)
 }
 

@@ -1,10 +1,15 @@
 package otelaudit
 
 // DefaultCapacity is how many events a Generator holds in memory unless
-// WithCapacity says otherwise. At about half a kilobyte per event with four
-// attributes (see BENCHMARKS.md) it bounds the default trail to tens of
-// megabytes, and memory is taken as events arrive, not up front.
+// WithCapacity says otherwise. At about 300 bytes per event with four
+// attributes, indexes included (see BENCHMARKS.md), it bounds the default
+// trail to about 30 MB, and memory is taken as events arrive, not up front.
 const DefaultCapacity = 100_000
+
+// MaxCapacity is the largest capacity a Generator takes (2^28, about 268
+// million events, some 80 GB of them); WithCapacity clamps larger values. It
+// keeps the one table sized up front (a pointer per 4,096 events) small.
+const MaxCapacity = 1 << 28
 
 // FullPolicy says what Record does when the Generator already holds Capacity
 // events.
@@ -57,11 +62,11 @@ func (f optionFunc) apply(c config) config { return f(c) }
 
 // WithCapacity bounds how many events the Generator holds in memory. A value
 // of zero or less keeps DefaultCapacity, as the SDK's own options do with
-// invalid sizes.
+// invalid sizes; a value above MaxCapacity is MaxCapacity.
 func WithCapacity(n int) Option {
 	return optionFunc(func(c config) config {
 		if n > 0 {
-			c.capacity = n
+			c.capacity = min(n, MaxCapacity)
 		}
 		return c
 	})

@@ -9,7 +9,8 @@ import (
 )
 
 // Queries hold the lock only to copy the raw bytes of the events they
-// return; decoding happens after the lock is released. A writer waiting for
+// return (after bringing the indexes up to date, see index.go); decoding
+// happens after the lock is released. A writer waiting for
 // the lock (the span processor's OnEnd, say) waits for a memory copy, never
 // for a decode, however many events a query returns.
 
@@ -111,7 +112,8 @@ func (c *snapshot) add(g *Generator, s *slot) {
 
 // decode turns the snapshot into events. The buffer becomes the backing of
 // every string of every event, without another copy: nothing writes to it
-// after this point, and the events keep it alive.
+// after this point, and the events keep it alive. (So one event kept from a
+// large result keeps the whole result's strings; copy what you keep long.)
 func (c *snapshot) decode() []Event {
 	if len(c.ends) == 0 {
 		return nil

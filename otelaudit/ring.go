@@ -39,9 +39,9 @@ type slot struct {
 	src   uint32
 	links [numLinks]uint64
 	// pub is the Seq whose writer has finished writing at, src and the
-	// bytes: the slot may be read for that Seq once pub says so. at and src
-	// are written by the writer outside the Generator's lock, links only
-	// under it.
+	// bytes: the slot may be read for that Seq once pub says so. The writer
+	// sets at, src and links (to zero) outside the Generator's lock, before
+	// pub; after pub, links change only under the lock, when indexing.
 	pub atomic.Uint64
 	// Consecutive events are written by different goroutines, often on
 	// different cores: a slot of its own cache line keeps them from

@@ -1,14 +1,17 @@
 package otelaudit
 
 import (
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
-	"go.opentelemetry.io/otel/sdk/resource"
 )
 
 // sourceTable interns Sources, so a slot refers to its event's Source by a
-// 32-bit number instead of a pointer (slots stay pointer-free). Sources with
-// the same resource and scope share a number, so a caller that builds a new
-// Source per event does not grow the table. Index 0 is "no Source".
+// 32-bit number instead of a pointer (slots stay pointer-free). Sources are
+// keyed by content, the resource's attributes and schema URL and the scope,
+// not by pointer: a caller that builds a new Source, even a new Resource,
+// per event does not grow the table. It grows with the number of distinct
+// resources and scopes, which a process has few of, and Clear empties it.
+// Index 0 is "no Source".
 type sourceTable struct {
 	list []*Source
 	byID map[sourceKey]uint32
@@ -19,15 +22,17 @@ type sourceTable struct {
 }
 
 type sourceKey struct {
-	res   *resource.Resource
-	scope instrumentation.Scope
+	res       attribute.Distinct
+	schemaURL string
+	known     bool // a nil resource differs from an empty one
+	scope     instrumentation.Scope
 }
 
 func newSourceTable() sourceTable {
 	return sourceTable{list: []*Source{nil}, byID: make(map[sourceKey]uint32)}
 }
 
-// index returns the number of s, interning it if new. Write lock only.
+// index returns the number of s, interning it if new. Lock only.
 func (t *sourceTable) index(s *Source) uint32 {
 	if s == nil {
 		return 0
@@ -35,7 +40,10 @@ func (t *sourceTable) index(s *Source) uint32 {
 	if s == t.last {
 		return t.lastIdx
 	}
-	k := sourceKey{res: s.resource, scope: s.scope}
+	k := sourceKey{scope: s.scope}
+	if s.resource != nil {
+		k.res, k.schemaURL, k.known = s.resource.Equivalent(), s.resource.SchemaURL(), true
+	}
 	i, ok := t.byID[k]
 	if !ok {
 		i = uint32(len(t.list))

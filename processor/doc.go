@@ -25,18 +25,29 @@
 //     event's own time, recorded when the span ends;
 //   - every other span is ignored, unless WithAllSpans audits it as a node.
 //
-// WithClassifier replaces the first four rules by a function of the user's.
+// WithClassifier replaces the rules for the span itself (the first three,
+// and the last) by a function of the user's; span events named audit.<type>
+// are recorded either way.
 //
 // Fields come from attributes: AgentID from gen_ai.agent.id, then
 // gen_ai.agent.name, then agent.id; HumanOriginID from audit.human_origin.id,
 // then enduser.id; WorkflowID from workflow.id, then workflow.name; NodeID
 // from node.id; Action from audit.action, else the span name; Resource from
-// audit.resource; Outcome from audit.outcome, else the type (trust_denied is
-// denied, *_error is error), else the span status (start events have none).
+// audit.resource.
+//
+// Outcome: a start event has none, unless its type implies one (trust_denied
+// is denied, *_error is error). An end event takes audit.outcome, else what
+// its type implies, else the span status (Error is error, anything else
+// success). A span event's event takes its own audit.outcome, else what its
+// type implies, else success: the span's outcome and status speak of the
+// span, not of what happened during it.
 //
 // Events keep the span's attributes except the GenAI content attributes
 // (prompts, completions, tool arguments and results), which are dropped
-// unless WithKeepContent is given; WithDropAttributes drops more keys.
+// unless WithKeepContent is given, and the audit.* attributes that became
+// fields (the exporter writes them back). WithDropAttributes drops more
+// keys: a dropped key still classifies the span but reaches neither a field
+// nor the attributes.
 //
 // OnStart and OnEnd run on the goroutine that starts or ends the span, never
 // block on I/O and keep no reference to the span.

@@ -81,7 +81,9 @@ func WithKeepContent() Option {
 }
 
 // WithDropAttributes adds keys that are never copied into audit events, on
-// top of the content keys (or alone, with WithKeepContent). Use it for
+// top of the content keys (or alone, with WithKeepContent): not into
+// Attributes, and not into the fields they would fill (a dropped enduser.id
+// leaves HumanOriginID empty). They still classify the span. Use it for
 // secrets and personal data your runtime puts on spans.
 func WithDropAttributes(keys ...attribute.Key) Option {
 	return optionFunc(func(c config) config {

@@ -36,19 +36,20 @@ import (
 const defaultEndpoint = "localhost:4317"
 
 func main() {
-	endpoint := flag.String("endpoint", "", "OTLP/gRPC endpoint, host:port or http://host:port (default: $OTEL_EXPORTER_OTLP_ENDPOINT, else "+defaultEndpoint+")")
+	endpoint := flag.String("endpoint", "", "OTLP/gRPC endpoint: host:port or http://host:port (plain), https://host:port (TLS) (default: $OTEL_EXPORTER_OTLP_ENDPOINT, else "+defaultEndpoint+")")
 	timeout := flag.Duration("timeout", 5*time.Second, "give up on the endpoint after this long")
 	flag.Parse()
-	if err := run(os.Stdout, resolveEndpoint(*endpoint), *timeout); err != nil {
+	hostport, secure := resolveEndpoint(*endpoint)
+	if err := run(os.Stdout, hostport, secure, *timeout); err != nil {
 		fmt.Fprintln(os.Stderr, "otlp:", err)
 		os.Exit(1)
 	}
 }
 
-// resolveEndpoint picks the endpoint and strips a scheme: the gRPC exporter
-// wants host:port. A http:// scheme means no TLS, which is also what this
-// example uses for every endpoint (a local collector).
-func resolveEndpoint(flagValue string) string {
+// resolveEndpoint picks the endpoint and splits off its scheme: the gRPC
+// exporter wants host:port. https:// means TLS; http:// or no scheme means
+// a plain connection, as to a local collector.
+func resolveEndpoint(flagValue string) (hostport string, secure bool) {
 	ep := flagValue
 	if ep == "" {
 		ep = os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT")
@@ -57,12 +58,12 @@ func resolveEndpoint(flagValue string) string {
 		ep = defaultEndpoint
 	}
 	if u, err := url.Parse(ep); err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") {
-		return u.Host
+		return u.Host, u.Scheme == "https"
 	}
-	return ep
+	return ep, false
 }
 
-func run(out io.Writer, endpoint string, timeout time.Duration) error {
+func run(out io.Writer, endpoint string, secure bool, timeout time.Duration) error {
 	ctx := context.Background()
 
 	// A runtime traced with the audit processor registered.
@@ -96,11 +97,14 @@ func run(out io.Writer, endpoint string, timeout time.Duration) error {
 	// production; here a dead endpoint should fail fast and clearly.
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	otlp, err := otlptracegrpc.New(ctx,
+	opts := []otlptracegrpc.Option{
 		otlptracegrpc.WithEndpoint(endpoint),
-		otlptracegrpc.WithInsecure(),
 		otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: false}),
-	)
+	}
+	if !secure {
+		opts = append(opts, otlptracegrpc.WithInsecure())
+	}
+	otlp, err := otlptracegrpc.New(ctx, opts...)
 	if err != nil {
 		return fmt.Errorf("create OTLP exporter for %s: %w", endpoint, err)
 	}

@@ -12,12 +12,24 @@ import (
 
 func TestResolveEndpoint(t *testing.T) {
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
-	assert.Equal(t, defaultEndpoint, resolveEndpoint(""))
-	assert.Equal(t, "collector:4317", resolveEndpoint("collector:4317"))
-	assert.Equal(t, "collector:4317", resolveEndpoint("http://collector:4317"))
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://otel:4317")
-	assert.Equal(t, "otel:4317", resolveEndpoint(""))
-	assert.Equal(t, "flag:1", resolveEndpoint("flag:1"), "the flag wins over the environment")
+	tests := []struct {
+		flag, env string
+		want      string
+		secure    bool
+	}{
+		{"", "", defaultEndpoint, false},
+		{"collector:4317", "", "collector:4317", false},
+		{"http://collector:4317", "", "collector:4317", false},
+		{"https://collector:4317", "", "collector:4317", true},
+		{"", "http://otel:4317", "otel:4317", false},
+		{"flag:1", "https://otel:4317", "flag:1", false}, // the flag wins over the environment
+	}
+	for _, tt := range tests {
+		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", tt.env)
+		got, secure := resolveEndpoint(tt.flag)
+		assert.Equal(t, tt.want, got, "%+v", tt)
+		assert.Equal(t, tt.secure, secure, "%+v", tt)
+	}
 }
 
 // TestDeadEndpointFailsFast: nothing listens, so run must return a clear
@@ -30,7 +42,7 @@ func TestDeadEndpointFailsFast(t *testing.T) {
 
 	var out bytes.Buffer
 	start := time.Now()
-	err = run(&out, addr, 3*time.Second)
+	err = run(&out, addr, false, 3*time.Second)
 	require.Error(t, err)
 	assert.Less(t, time.Since(start), 4*time.Second)
 	assert.Contains(t, err.Error(), addr)
