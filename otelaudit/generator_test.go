@@ -2,9 +2,9 @@ package otelaudit_test
 
 import (
 	"context"
-	"math"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
