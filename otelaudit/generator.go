@@ -119,8 +119,8 @@ func (g *Generator) append(ctx context.Context, e *Event) error {
 		g.rejected.Add(1)
 		return err
 	}
-	// Encoded outside the lock into a buffer on the stack (an event larger
-	// than it spills to the heap), copied into the arena under the lock.
+	// Encoded before the lock is taken, into a buffer on the stack (an event
+	// larger than it spills to the heap); store copies it into the arena.
 	var buf [encodeBufSize]byte
 	return g.store(appendEvent(buf[:0], e), e)
 }
@@ -164,7 +164,8 @@ func (g *Generator) fill(ctx context.Context, e *Event) error {
 }
 
 // store numbers the encoded event rec (whose decoded form is e, and whose
-// Seq it sets), copies it into the arena and links it into the indexes.
+// Seq it sets), takes a slot and room in the arena for it under the lock,
+// then fills them and publishes the slot after releasing it.
 func (g *Generator) store(rec []byte, e *Event) error {
 	g.mu.Lock()
 	if g.next-g.first == g.ring.capacity {
