@@ -1,0 +1,37 @@
+// Package auditz serves a live view of an otelaudit Generator over HTTP, for
+// debugging a running service: "what happened in trace X?" answered from
+// the admin port, the way OTel's zpages shows live spans, except that the
+// trail here can be looked up by trace ID.
+//
+// NewHandler returns an http.Handler to mount on an admin or debug port:
+//
+//	mux.Handle("/debug/audit/", http.StripPrefix("/debug/audit", auditz.NewHandler(g)))
+//
+// It answers GET and HEAD only (anything else is 405) and never changes the
+// Generator. Its JSON endpoints are
+//
+//	GET /api/trace/{traceID}   the events of one trace, oldest first
+//	GET /api/events            recent events, filtered by type, agent,
+//	                           outcome, since, until; newest limit of them
+//	GET /api/problems          traces whose recent events include an error,
+//	                           a failure or a denial
+//	GET /api/stats             the Generator's Stats
+//
+// and GET / is one HTML page (search by trace ID, a timeline of the trace,
+// recent problems, stats) built from files embedded in the binary: it
+// fetches nothing from the internet and needs no build step.
+//
+// Every response is bounded: no endpoint returns more than the handler's
+// max limit of events (WithMaxLimit), and the filters that cannot use an
+// index look at a bounded window of recent events (WithScanWindow). Errors
+// are JSON objects {"error": "..."} with a 4xx or 5xx status.
+//
+// The page is static: it carries no event data, which its script fetches
+// from the JSON endpoints and puts into the document as text nodes only, so
+// attribute values recorded by a runtime, hostile or not, can never become
+// markup. Every response sets X-Content-Type-Options: nosniff and a
+// Content-Security-Policy that allows nothing but the handler's own files.
+//
+// An audit trail says who did what: mount the handler where only operators
+// reach it, or give it WithAuth to decide per request.
+package auditz

@@ -1,0 +1,60 @@
+package auditz
+
+import (
+	"net/http"
+
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+)
+
+// handler checks every request (method, auth) before the mux sees it, so
+// that refusals are uniform JSON whatever the path.
+type handler struct {
+	g   *otelaudit.Generator
+	cfg config
+	mux *http.ServeMux
+}
+
+// NewHandler returns a read-only http.Handler serving the audit trail of g:
+// the JSON endpoints and the page described in the package documentation.
+// It serves paths from its root: mount it under a prefix with
+// http.StripPrefix, with a trailing slash on the pattern.
+//
+// A nil g gives a handler that answers every data request with 503 and
+// ErrNoGenerator.
+func NewHandler(g *otelaudit.Generator, opts ...Option) http.Handler {
+	h := &handler{g: g, cfg: newConfig(opts), mux: http.NewServeMux()}
+	h.mux.HandleFunc("/api/trace/{traceID}", h.needGenerator(h.serveTrace))
+	h.mux.HandleFunc("/api/events", h.needGenerator(h.serveEvents))
+	h.mux.HandleFunc("/api/problems", h.needGenerator(h.serveProblems))
+	h.mux.HandleFunc("/api/stats", h.needGenerator(h.serveStats))
+	h.mux.HandleFunc("/{$}", servePage)
+	h.mux.Handle("/static/", staticHandler())
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, ErrNotFound)
+	})
+	return h
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	setSecurityHeaders(w.Header())
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, http.StatusMethodNotAllowed, ErrMethod)
+		return
+	}
+	if h.cfg.auth != nil && !h.cfg.auth(r) {
+		writeError(w, http.StatusForbidden, ErrForbidden)
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+func (h *handler) needGenerator(f http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if h.g == nil {
+			writeError(w, http.StatusServiceUnavailable, ErrNoGenerator)
+			return
+		}
+		f(w, r)
+	}
+}

@@ -1,0 +1,85 @@
+package auditz
+
+import "net/http"
+
+// DefaultMaxLimit is the most events, or problem traces, one response
+// carries unless WithMaxLimit says otherwise. A thousand events is a large
+// trace that still renders as a readable timeline and encodes in a few
+// milliseconds.
+const DefaultMaxLimit = 1000
+
+// DefaultLimit is how many events or problem traces a request that gives no
+// limit gets: one screen's worth.
+const DefaultLimit = 100
+
+// DefaultScanWindow is how many of the newest events the problem list, and
+// the event list when it is filtered by neither type nor agent, look at.
+// Those filters have no index to use, so the window is what bounds their
+// cost (decoding 10,000 events takes a few milliseconds).
+const DefaultScanWindow = 10_000
+
+type config struct {
+	auth       func(*http.Request) bool
+	maxLimit   int
+	scanWindow int
+}
+
+func newConfig(opts []Option) config {
+	c := config{maxLimit: DefaultMaxLimit, scanWindow: DefaultScanWindow}
+	for _, o := range opts {
+		if o != nil {
+			c = o.apply(c)
+		}
+	}
+	if c.scanWindow < c.maxLimit {
+		// A window smaller than a response could never fill it.
+		c.scanWindow = c.maxLimit
+	}
+	return c
+}
+
+// Option configures the handler NewHandler returns.
+type Option interface {
+	apply(config) config
+}
+
+type optionFunc func(config) config
+
+func (f optionFunc) apply(c config) config { return f(c) }
+
+// WithAuth makes the handler ask allow about every request before answering
+// it; a request allow refuses gets 403 Forbidden and nothing else. Use it to
+// check a token, a client certificate or the caller's address when the admin
+// port is not private enough. A nil allow lets every request through, as
+// does not giving the option.
+func WithAuth(allow func(*http.Request) bool) Option {
+	return optionFunc(func(c config) config {
+		c.auth = allow
+		return c
+	})
+}
+
+// WithMaxLimit sets the most events (or problem traces) one response
+// carries; a request's limit above it is lowered to it, and a trace with
+// more events is cut to its oldest n, with "truncated" set. n <= 0 keeps
+// DefaultMaxLimit.
+func WithMaxLimit(n int) Option {
+	return optionFunc(func(c config) config {
+		if n > 0 {
+			c.maxLimit = n
+		}
+		return c
+	})
+}
+
+// WithScanWindow sets how many of the newest events the problem list, and
+// the event list when filtered by neither type nor agent, look at. It is
+// never less than the max limit. n <= 0 keeps DefaultScanWindow.
+func WithScanWindow(n int) Option {
+	return optionFunc(func(c config) config {
+		if n > 0 {
+			c.scanWindow = n
+		}
+		return c
+	})
+}

@@ -1,0 +1,59 @@
+package auditz
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+)
+
+// The page is static files compiled into the binary: no build step, nothing
+// fetched from elsewhere, and no event data in the HTML. The script fetches
+// the data from the JSON endpoints and inserts it as text, which is what
+// makes hostile attribute values harmless.
+//
+//go:embed static
+var staticFiles embed.FS
+
+// contentTypes are set explicitly rather than sniffed or taken from the
+// system's MIME table, which differs between machines: with nosniff, a
+// wrong type would stop the browser from running the script.
+var contentTypes = map[string]string{
+	".html": "text/html; charset=utf-8",
+	".js":   "text/javascript; charset=utf-8",
+	".css":  "text/css; charset=utf-8",
+}
+
+func servePage(w http.ResponseWriter, r *http.Request) {
+	serveFile(w, r, "static/index.html")
+}
+
+func staticHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := path.Clean(strings.TrimPrefix(r.URL.Path, "/"))
+		if !strings.HasPrefix(name, "static/") || name == "static/index.html" {
+			writeError(w, http.StatusNotFound, ErrNotFound)
+			return
+		}
+		serveFile(w, r, name)
+	})
+}
+
+func serveFile(w http.ResponseWriter, r *http.Request, name string) {
+	b, err := fs.ReadFile(staticFiles, name)
+	ct, known := contentTypes[path.Ext(name)]
+	if err != nil || !known {
+		writeError(w, http.StatusNotFound, ErrNotFound)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", ct)
+	// The files change only with the binary; a short cache spares reloads
+	// without keeping an old page after an upgrade for long.
+	h.Set("Cache-Control", "max-age=60")
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(b)
+	}
+}

@@ -1,0 +1,36 @@
+package auditz
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// limitParam reads the "limit" query parameter: DefaultLimit (or the max
+// limit, if smaller) when absent, a positive integer otherwise, lowered to
+// max.
+func limitParam(q url.Values, max int) (int, error) {
+	s := q.Get("limit")
+	if s == "" {
+		return min(DefaultLimit, max), nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%w: limit %q is not a positive integer", ErrBadRequest, s)
+	}
+	return min(n, max), nil
+}
+
+// timeParam reads an RFC 3339 time; the zero time when absent.
+func timeParam(q url.Values, name string) (time.Time, error) {
+	s := q.Get(name)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: %s %q is not an RFC 3339 time (e.g. 2026-01-02T15:04:05Z): %w", ErrBadRequest, name, s, err)
+	}
+	return t, nil
+}

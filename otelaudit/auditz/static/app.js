@@ -1,0 +1,200 @@
+// The audit trail page. Every value that comes from the trail is put into
+// the document with textContent or as an attribute set through the DOM,
+// never parsed as HTML: a runtime's attribute values are untrusted input.
+"use strict";
+
+(function () {
+  const OUTCOMES = ["success", "failure", "denied", "error"];
+  const TRACE_RE = /^[0-9a-fA-F]{32}$/;
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  // Class names come from a fixed list, never from the data itself.
+  function outcomeClass(o) {
+    return OUTCOMES.includes(o) ? o : "none";
+  }
+
+  async function getJSON(url) {
+    const r = await fetch(url, { headers: { Accept: "application/json" } });
+    let body = null;
+    try { body = await r.json(); } catch (_) { /* not JSON: reported below */ }
+    if (!r.ok) {
+      throw new Error((body && body.error) || r.status + " " + r.statusText);
+    }
+    return body;
+  }
+
+  function fmtDuration(ms) {
+    if (!ms) return "";
+    if (ms < 1) return Math.round(ms * 1000) + " µs";
+    if (ms < 1000) return ms.toFixed(ms < 10 ? 2 : 0) + " ms";
+    return (ms / 1000).toFixed(2) + " s";
+  }
+
+  function fmtValue(v) {
+    return typeof v === "string" ? v : JSON.stringify(v);
+  }
+
+  // depths gives each event its indent: a span sits one level below the
+  // span it is a child of, when that span is in the trace too; events that
+  // happen during a span (trust checks, resource accesses) sit one level
+  // below the span's own start and end.
+  function depths(events) {
+    const parentOf = new Map();
+    for (const e of events) {
+      if (e.span_id && !parentOf.has(e.span_id)) parentOf.set(e.span_id, e.parent_span_id || "");
+    }
+    const memo = new Map();
+    function spanDepth(id) {
+      if (memo.has(id)) return memo.get(id);
+      memo.set(id, 0); // guards against a cycle in hostile data
+      let d = 0;
+      let p = parentOf.get(id);
+      if (p && parentOf.has(p)) d = spanDepth(p) + 1;
+      memo.set(id, d);
+      return d;
+    }
+    return events.map(function (e) {
+      const d = e.span_id ? spanDepth(e.span_id) : 0;
+      return /_(start|end|error)$/.test(e.type) ? d : d + 1;
+    });
+  }
+
+  function renderEvent(e, depth, t0) {
+    const li = el("li", outcomeClass(e.outcome));
+    li.dataset.seq = String(e.seq);
+    li.style.setProperty("--depth", String(Math.min(depth, 12)));
+    const row = el("div", "row");
+    row.append(el("span", "seq", "#" + e.seq));
+    const at = Date.parse(e.time) - t0;
+    row.append(el("span", "at", isNaN(at) ? "" : "+" + at + " ms"));
+    row.append(el("span", "type", e.type));
+    row.append(el("span", "badge " + outcomeClass(e.outcome), e.outcome || "—"));
+    if (e.agent_id) row.append(el("span", "agent", "agent " + e.agent_id));
+    if (e.node_id) row.append(el("span", "node", "node " + e.node_id));
+    if (e.action) row.append(el("span", "action", e.action));
+    if (e.resource) row.append(el("span", "resource mono", e.resource));
+    const dur = fmtDuration(e.duration_ms);
+    if (dur) row.append(el("span", "dur", dur));
+    li.append(row);
+
+    const details = el("details");
+    details.append(el("summary", null, "Details"));
+    const dl = el("dl");
+    function add(k, v) {
+      if (v === undefined || v === null || v === "") return;
+      dl.append(el("dt", "mono", k), el("dd", "mono", fmtValue(v)));
+    }
+    add("time", e.time);
+    add("span_id", e.span_id);
+    add("parent_span_id", e.parent_span_id);
+    add("human_origin_id", e.human_origin_id);
+    add("workflow_id", e.workflow_id);
+    const attrs = e.attributes || {};
+    for (const k of Object.keys(attrs).sort()) add(k, attrs[k]);
+    details.append(dl);
+    li.append(details);
+    return li;
+  }
+
+  async function showTrace(id) {
+    const status = document.getElementById("status");
+    const list = document.getElementById("timeline");
+    list.replaceChildren();
+    status.classList.remove("error-text");
+    if (!TRACE_RE.test(id)) {
+      status.textContent = "A trace ID is 32 hexadecimal digits.";
+      status.classList.add("error-text");
+      return;
+    }
+    status.textContent = "Loading trace " + id + "…";
+    try {
+      const t = await getJSON("api/trace/" + encodeURIComponent(id.toLowerCase()));
+      const events = t.events || [];
+      if (events.length === 0) {
+        status.textContent = "No audit events held for trace " + t.trace_id + ".";
+        return;
+      }
+      const wf = events.find(function (e) { return e.workflow_id; });
+      status.textContent = "Trace " + t.trace_id + (wf ? ", workflow " + wf.workflow_id : "") + ": " +
+        events.length + " events" + (t.truncated ? " (the oldest " + events.length + " of " + t.total + ")" : "") + ".";
+      const ds = depths(events);
+      const t0 = Date.parse(events[0].time);
+      events.forEach(function (e, i) { list.append(renderEvent(e, ds[i], t0)); });
+    } catch (err) {
+      status.textContent = "Could not load the trace: " + err.message;
+      status.classList.add("error-text");
+    }
+  }
+
+  async function showProblems() {
+    const status = document.getElementById("problems-status");
+    const list = document.getElementById("problems");
+    try {
+      const p = await getJSON("api/problems?limit=20");
+      list.replaceChildren();
+      const ps = p.problems || [];
+      status.textContent = ps.length ? ps.length + " traces with problems among the newest " + p.scanned + " events." : "No denials or errors among the newest " + p.scanned + " events.";
+      for (const x of ps) {
+        const li = el("li");
+        const a = el("a", "mono", x.trace_id);
+        a.href = "?trace=" + encodeURIComponent(x.trace_id);
+        li.append(a, document.createTextNode(" "));
+        li.append(el("span", null, [x.workflow_id, x.agent_id].filter(Boolean).join(" · ")));
+        const parts = [];
+        if (x.denials) parts.push(x.denials + " denied");
+        if (x.errors) parts.push(x.errors + " errors");
+        if (x.failures) parts.push(x.failures + " failed");
+        li.append(el("span", "dur", " — " + parts.join(", ") + "; last " + x.last_type + " at " + x.last_time));
+        list.append(li);
+      }
+    } catch (err) {
+      status.textContent = "Could not load problems: " + err.message;
+    }
+  }
+
+  async function showStats() {
+    const dl = document.getElementById("stats");
+    try {
+      const s = await getJSON("api/stats");
+      dl.replaceChildren();
+      for (const k of ["recorded", "len", "capacity", "evicted", "rejected", "cleared", "last_seq"]) {
+        const d = el("div");
+        d.append(el("dt", null, k === "len" ? "held" : k.replace("_", " ")), el("dd", null, s[k]));
+        dl.append(d);
+      }
+    } catch (err) {
+      dl.replaceChildren(el("div", "error-text", "Could not load stats: " + err.message));
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    const form = document.getElementById("search");
+    const input = document.getElementById("trace");
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      const id = input.value.trim();
+      const url = new URL(window.location.href);
+      url.searchParams.set("trace", id);
+      history.pushState(null, "", url);
+      showTrace(id);
+    });
+    window.addEventListener("popstate", function () {
+      const id = new URLSearchParams(window.location.search).get("trace") || "";
+      input.value = id;
+      if (id) showTrace(id);
+    });
+    const first = new URLSearchParams(window.location.search).get("trace");
+    if (first) {
+      input.value = first;
+      showTrace(first.trim());
+    }
+    showProblems();
+    showStats();
+  });
+})();
