@@ -4,6 +4,11 @@
 // audit events to stdout as OTel spans.
 //
 //	go run ./examples/quickstart
+//
+// With -serve ADDR it then keeps the runtime running and serves the live
+// debugging page (package auditz) on ADDR until interrupted:
+//
+//	go run ./examples/quickstart -serve :8080
 package main
 
 import (
@@ -11,8 +16,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -29,15 +37,38 @@ import (
 func main() {
 	workflow := flag.String("workflow", "trip-planner", "workflow whose trace to show: "+workflowNames())
 	pretty := flag.Bool("pretty", false, "pretty-print the replayed spans")
+	addr := flag.String("serve", "", "after the output, keep the runtime running and serve the audit page on this address (e.g. :8080)")
 	flag.Parse()
-	if err := run(os.Stdout, *workflow, *pretty); err != nil {
+	ctx := context.Background()
+	if *addr != "" {
+		// Interrupt and SIGTERM end serving with a clean shutdown. Without
+		// -serve they keep their usual effect.
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+	}
+	if err := runServe(ctx, os.Stdout, *workflow, *pretty, *addr); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
 func run(out io.Writer, workflow string, pretty bool) error {
-	ctx := context.Background()
+	return runServe(context.Background(), out, workflow, pretty, "")
+}
+
+// runServe is the quickstart; with a non-empty addr it then serves the
+// audit page there, the runtime still running, until ctx is done.
+func runServe(ctx context.Context, out io.Writer, workflow string, pretty bool, addr string) error {
+	// Listen first: a busy port should fail before any output, not after.
+	var ln net.Listener
+	if addr != "" {
+		var err error
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		defer ln.Close()
+	}
 
 	// 1. One Generator holds the audit trail; one processor feeds it.
 	audit := otelaudit.NewGenerator()
@@ -49,10 +80,11 @@ func run(out io.Writer, workflow string, pretty bool) error {
 
 	// 2. The runtime runs its workflows in parallel, tracing as usual.
 	start := time.Now()
-	traces := runAll(ctx, tp.Tracer("example.com/agent-runtime"))
-	if err := tp.Shutdown(ctx); err != nil {
-		return fmt.Errorf("shut down tracer provider: %w", err)
-	}
+	tracer := tp.Tracer("example.com/agent-runtime")
+	traces := runAll(ctx, tracer)
+	// The processor records as spans end, so the trail is complete here;
+	// the provider stays up only when serving keeps the runtime running.
+	defer func() { _ = tp.Shutdown(context.Background()) }()
 	id, ok := traces[workflow]
 	if !ok {
 		return fmt.Errorf("no workflow %q; try one of: %s", workflow, workflowNames())
@@ -94,7 +126,10 @@ func run(out io.Writer, workflow string, pretty bool) error {
 		return fmt.Errorf("shut down replay exporter: %w", err)
 	}
 	fmt.Fprintf(out, "\nReplayed %d spans named audit.<type>, each a child of the span of its action in trace %s.\n", len(trail), id)
-	return nil
+	if ln == nil {
+		return tp.Shutdown(ctx)
+	}
+	return serve(ctx, out, ln, audit, tracer, id)
 }
 
 // printTrail prints events as a table, times relative to the first.

@@ -2,9 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"net"
+	"net/http"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -54,4 +60,94 @@ func TestQuickstartUnknownWorkflow(t *testing.T) {
 	err := run(&bytes.Buffer{}, "nope", false)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "trip-planner")
+}
+
+// TestQuickstartServe runs the quickstart with -serve on a free port, checks
+// that the printed URL serves the page and the shown trace, that the runtime
+// keeps recording, and that cancelling the context shuts it down cleanly.
+func TestQuickstartServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- runServe(ctx, out, "trip-planner", false, "127.0.0.1:0") }()
+
+	var pageURL string
+	require.Eventually(t, func() bool {
+		m := regexp.MustCompile(`(http://127\.0\.0\.1:\d+/)\?trace=([0-9a-f]{32})`).FindStringSubmatch(out.String())
+		if m == nil {
+			return false
+		}
+		pageURL = m[0]
+		return true
+	}, 10*time.Second, 20*time.Millisecond, "the URL of the page is printed")
+	base, traceID, _ := strings.Cut(pageURL, "?trace=")
+
+	resp, err := http.Get(pageURL)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
+
+	var trail struct {
+		Total int `json:"total"`
+	}
+	getJSON(t, base+"api/trace/"+traceID, &trail)
+	assert.Equal(t, 13, trail.Total, "the trace shown in the output")
+
+	// The runtime keeps running: more events arrive each round.
+	require.Eventually(t, func() bool {
+		var s struct {
+			Recorded int `json:"recorded"`
+		}
+		getJSON(t, base+"api/stats", &s)
+		return s.Recorded > 47
+	}, 10*time.Second, 100*time.Millisecond)
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no clean shutdown after the context was cancelled")
+	}
+	assert.Contains(t, out.String(), "Stopped serving.")
+	_, err = http.Get(base)
+	assert.Error(t, err, "the server is gone")
+}
+
+func TestQuickstartServeBusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	var out bytes.Buffer
+	err = runServe(context.Background(), &out, "trip-planner", false, ln.Addr().String())
+	require.Error(t, err)
+	assert.Empty(t, out.String(), "fails before any output")
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, url)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
+}
+
+// syncBuffer is written by the serving goroutine and read by the test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+	"github.com/otelaudit/otelaudit-go/otelaudit/auditz"
+)
+
+// rerunEvery is how often the served runtime runs its workflows again, so
+// the page has live traffic to show. Memory stays bounded by the
+// generator's capacity: at about 50 events a round, the oldest events are
+// evicted after half an hour.
+const rerunEvery = time.Second
+
+// shutdownTimeout bounds how long a clean shutdown waits for requests in
+// flight.
+const shutdownTimeout = 5 * time.Second
+
+// serve serves the audit page of audit on ln, re-running the workflows
+// every rerunEvery, until ctx is done; then it shuts the server down.
+func serve(ctx context.Context, out io.Writer, ln net.Listener, audit *otelaudit.Generator, tracer trace.Tracer, shown trace.TraceID) error {
+	srv := &http.Server{
+		Handler:           auditz.NewHandler(audit),
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	fmt.Fprintf(out, "\nServing the audit trail at %s (Ctrl-C to stop). The trace above:\n\n  %s?trace=%s\n\n",
+		pageURL(ln.Addr()), pageURL(ln.Addr()), shown)
+
+	tick := time.NewTicker(rerunEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+			runAll(ctx, tracer)
+		case err := <-served:
+			return fmt.Errorf("serve: %w", err)
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			defer cancel()
+			if err := srv.Shutdown(sctx); err != nil {
+				return fmt.Errorf("shut down server: %w", err)
+			}
+			if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("serve: %w", err)
+			}
+			fmt.Fprintln(out, "Stopped serving.")
+			return nil
+		}
+	}
+}
+
+// pageURL is the URL to open for a listener: a wildcard address (":8080")
+// is reachable as localhost.
+func pageURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String() + "/"
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}
