@@ -102,7 +102,25 @@
     return li;
   }
 
+  // traceRequest counts the trace loads started. A load whose number is no
+  // longer the latest was overtaken (Enter twice, Back or Forward while
+  // loading) and must leave the page alone: otherwise the rows of two traces
+  // would mix, or one trace's rows sit under another's status.
+  let traceRequest = 0;
+  const INITIAL_STATUS = "Enter a trace ID to see what happened in it.";
+
+  // clearTrace empties the timeline and puts back the status the page
+  // starts with; it also cancels any load in flight.
+  function clearTrace() {
+    traceRequest++;
+    const status = document.getElementById("status");
+    document.getElementById("timeline").replaceChildren();
+    status.classList.remove("error-text");
+    status.textContent = INITIAL_STATUS;
+  }
+
   async function showTrace(id) {
+    const req = ++traceRequest;
     const status = document.getElementById("status");
     const list = document.getElementById("timeline");
     list.replaceChildren();
@@ -115,18 +133,23 @@
     status.textContent = "Loading trace " + id + "…";
     try {
       const t = await getJSON("api/trace/" + encodeURIComponent(id.toLowerCase()));
+      if (req !== traceRequest) return;
       const events = t.events || [];
       if (events.length === 0) {
         status.textContent = "No audit events held for trace " + t.trace_id + ".";
         return;
       }
       const wf = events.find(function (e) { return e.workflow_id; });
-      status.textContent = "Trace " + t.trace_id + (wf ? ", workflow " + wf.workflow_id : "") + ": " +
-        events.length + " events" + (t.truncated ? " (the oldest " + events.length + " of " + t.total + ")" : "") + ".";
       const ds = depths(events);
       const t0 = Date.parse(events[0].time);
-      events.forEach(function (e, i) { list.append(renderEvent(e, ds[i], t0)); });
+      const rows = events.map(function (e, i) { return renderEvent(e, ds[i], t0); });
+      // Rows and status change together, in one go.
+      list.replaceChildren(...rows);
+      status.textContent = "Trace " + t.trace_id + (wf ? ", workflow " + wf.workflow_id : "") + ": " +
+        events.length + " events" + (t.truncated ? " (the oldest " + events.length + " of " + t.total + ")" : "") + ".";
     } catch (err) {
+      if (req !== traceRequest) return;
+      list.replaceChildren();
       status.textContent = "Could not load the trace: " + err.message;
       status.classList.add("error-text");
     }
@@ -185,14 +208,15 @@
       showTrace(id);
     });
     window.addEventListener("popstate", function () {
-      const id = new URLSearchParams(window.location.search).get("trace") || "";
+      const id = (new URLSearchParams(window.location.search).get("trace") || "").trim();
       input.value = id;
       if (id) showTrace(id);
+      else clearTrace();
     });
-    const first = new URLSearchParams(window.location.search).get("trace");
+    const first = (new URLSearchParams(window.location.search).get("trace") || "").trim();
     if (first) {
       input.value = first;
-      showTrace(first.trim());
+      showTrace(first);
     }
     showProblems();
     showStats();
