@@ -7,65 +7,52 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+	"github.com/otelaudit/otelaudit-go/otelaudit/auditz"
 )
 
 // chromiumPath is where Debian's chromium package puts the browser; .ci/run
 // installs it.
 const chromiumPath = "/usr/bin/chromium"
 
-// TestTimelineInBrowser builds and starts the quickstart with -serve, opens
-// its page in headless Chromium, types the ID of a trace with problems into
-// the search box, submits it with the keyboard, and checks that the
-// timeline shows that trace's events in Seq order, as /api/trace has them.
-// It saves a screenshot as a test artifact.
+// TestTimelineInBrowser builds and starts the quickstart with -serve on a
+// port the system picks, opens its page in headless Chromium, types the ID
+// of the trace the quickstart printed (the trip-planner workflow, with a
+// denial) into the search box, submits it with the keyboard, and checks
+// that the timeline shows that trace's events in Seq order, as /api/trace
+// has them. It saves a screenshot as a test artifact.
 func TestTimelineInBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		msg := fmt.Sprintf("%s not found (%v): install Debian's chromium (apt-get install chromium) to run the browser test", chromiumPath, err)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg + "; CI must run it")
-		}
-		t.Skip(msg)
-	}
-
-	base := startQuickstart(t)
-
-	// A trace with a denial: the trip-planner workflow.
-	var problems struct {
-		Problems []struct {
-			TraceID    string `json:"trace_id"`
-			WorkflowID string `json:"workflow_id"`
-			Denials    int    `json:"denials"`
-		} `json:"problems"`
-	}
-	getJSON(t, base+"api/problems", &problems)
-	var traceID string
-	for _, p := range problems.Problems {
-		if p.Denials > 0 {
-			traceID = p.TraceID
-			break
-		}
-	}
-	require.NotEmpty(t, traceID, "a trace with a denial among %+v", problems.Problems)
+	requireChromium(t)
+	base, traceID := startQuickstart(t)
 
 	var trail struct {
-		Events []struct {
+		Total     int  `json:"total"`
+		Truncated bool `json:"truncated"`
+		Events    []struct {
 			Seq     uint64 `json:"seq"`
 			Type    string `json:"type"`
 			Outcome string `json:"outcome"`
@@ -73,28 +60,16 @@ func TestTimelineInBrowser(t *testing.T) {
 	}
 	getJSON(t, base+"api/trace/"+traceID, &trail)
 	require.NotEmpty(t, trail.Events)
+	require.False(t, trail.Truncated, "the printed trace is whole")
+	require.Equal(t, trail.Total, len(trail.Events), "the printed trace is whole")
 	want := make([]uint64, len(trail.Events))
 	for i, e := range trail.Events {
 		want[i] = e.Seq
 	}
+	require.IsIncreasing(t, want, "/api/trace answers in Seq order")
 
 	ctx := newBrowser(t)
-	var (
-		mu       sync.Mutex
-		jsErrors []string
-	)
-	require.NoError(t, chromedp.Listen(ctx, func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch ev := ev.(type) {
-		case *runtime.EventExceptionThrown:
-			jsErrors = append(jsErrors, "exception: "+ev.ExceptionDetails.Text+" "+describe(ev.ExceptionDetails.Exception))
-		case *runtime.EventConsoleAPICalled:
-			if ev.Type == runtime.ConsoleAPICalledTypeError {
-				jsErrors = append(jsErrors, "console.error")
-			}
-		}
-	}))
+	problems := watchPage(t, ctx)
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(base),
@@ -113,6 +88,7 @@ func TestTimelineInBrowser(t *testing.T) {
 		`Array.from(document.querySelectorAll("#timeline li")).map(li => Number(li.dataset.seq))`))
 	require.NoError(t, err)
 	assert.Equal(t, want, got, "the timeline is the trace's events in Seq order")
+	assert.IsIncreasing(t, got, "the timeline is in Seq order")
 
 	status, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("status")))
 	require.NoError(t, err)
@@ -145,9 +121,171 @@ func TestTimelineInBrowser(t *testing.T) {
 	require.NoError(t, os.WriteFile(shot, png, 0o644))
 	t.Logf("screenshot of trace %s (%d events): %s", traceID, len(want), shot)
 
-	mu.Lock()
-	defer mu.Unlock()
-	assert.Empty(t, jsErrors, "the page runs without script errors (or CSP violations)")
+	assert.Empty(t, problems(), "the page runs without script errors, CSP violations or failed loads")
+}
+
+// Values built to break out of HTML, or to become a link.
+const (
+	hostileScript = `<script>alert(1)</script>`
+	hostileImg    = `"><img src=x onerror=alert(1)>`
+	hostileURL    = `javascript:alert(1)`
+)
+
+// TestHostileValuesInBrowser serves auditz.NewHandler over an
+// httptest.Server with a trail whose agent, node, resource, action and
+// attribute values are hostile, opens the page for that trace in headless
+// Chromium and checks that the values are shown as text: no element the
+// data could have made (img, script, a link that is not ?trace=), no dialog.
+func TestHostileValuesInBrowser(t *testing.T) {
+	requireChromium(t)
+	g := otelaudit.NewGenerator()
+	traceID := trace.TraceID{0xba, 0xd0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}
+	wf, node := trace.SpanID{1}, trace.SpanID{2}
+	hostile := []attribute.KeyValue{
+		attribute.String("policy", hostileScript),
+		attribute.String("note", hostileImg),
+		attribute.String("link", hostileURL),
+		attribute.StringSlice("tags", []string{hostileScript, hostileImg}),
+		attribute.String(hostileImg, "a hostile key"),
+	}
+	events := []otelaudit.Event{
+		{Type: otelaudit.WorkflowStart, TraceID: traceID, SpanID: wf, AgentID: hostileScript, WorkflowID: hostileImg},
+		{Type: otelaudit.NodeStart, TraceID: traceID, SpanID: node, ParentSpanID: wf, AgentID: hostileImg, NodeID: hostileScript},
+		{Type: otelaudit.TrustDenied, TraceID: traceID, SpanID: node, ParentSpanID: wf, AgentID: hostileImg, NodeID: hostileScript,
+			Action: hostileURL, Resource: hostileImg, Outcome: otelaudit.Denied, Attributes: hostile},
+		{Type: otelaudit.ResourceAccess, TraceID: traceID, SpanID: node, ParentSpanID: wf, AgentID: hostileScript, NodeID: hostileImg,
+			Action: hostileURL, Resource: hostileScript, Outcome: otelaudit.Failure, Attributes: hostile},
+		{Type: otelaudit.EventType(hostileScript), TraceID: traceID, SpanID: wf, AgentID: hostileURL, WorkflowID: hostileScript,
+			Outcome: otelaudit.Error},
+	}
+	start := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+	for i, e := range events {
+		e.Time = start.Add(time.Duration(i) * time.Millisecond)
+		_, err := g.Record(context.Background(), e)
+		require.NoError(t, err)
+	}
+	srv := httptest.NewServer(auditz.NewHandler(g))
+	t.Cleanup(srv.Close)
+
+	ctx := newBrowser(t)
+	problems := watchPage(t, ctx)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/?trace="+traceID.String()),
+		chromedp.WaitVisible(chromedp.CSS("#problems li a")),
+		chromedp.WaitVisible(chromedp.CSS("#stats dd")),
+	))
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](
+		fmt.Sprintf(`document.querySelectorAll("#timeline li").length === %d`, len(events)),
+		chromedp.WithPollingTimeout(15*time.Second)))
+	require.NoError(t, err, "the timeline shows %d events", len(events))
+	// Open every row, so that a value inside the details would run too.
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[int](
+		`(() => { const ds = document.querySelectorAll("details"); ds.forEach(d => d.open = true); return ds.length; })()`))
+	require.NoError(t, err)
+
+	imgs, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("img, iframe, object, embed").length`))
+	require.NoError(t, err)
+	assert.Zero(t, imgs, "no element made from the data")
+	scripts, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll("script")).map(s => s.getAttribute("src") || "inline: " + s.textContent)`))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"static/app.js"}, scripts, "the page's own script only")
+	hrefs, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll("a")).map(a => a.getAttribute("href"))`))
+	require.NoError(t, err)
+	own := map[string]bool{"api/stats": true, "api/problems": true, "api/events": true}
+	var traceLinks int
+	for _, h := range hrefs {
+		if strings.HasPrefix(h, "?trace=") {
+			traceLinks++
+			continue
+		}
+		assert.True(t, own[h], "a link the page does not make itself: %q", h)
+	}
+	assert.Equal(t, 1, traceLinks, "the one trace with problems links to itself")
+	onAttrs, err := chromedp.Run(ctx, chromedp.Evaluate[int](
+		`Array.from(document.querySelectorAll("*")).filter(e => Array.from(e.attributes).some(a => a.name.startsWith("on"))).length`))
+	require.NoError(t, err)
+	assert.Zero(t, onAttrs, "no event-handler attribute anywhere")
+
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.textContent`))
+	require.NoError(t, err)
+	for _, v := range []string{hostileScript, hostileImg, hostileURL} {
+		assert.Contains(t, text, v, "shown as text")
+	}
+	timeline, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("timeline")))
+	require.NoError(t, err)
+	assert.Contains(t, timeline, "agent "+hostileScript)
+	assert.Contains(t, timeline, "node "+hostileImg)
+
+	// A dialog or an error would come a moment after the rendering.
+	time.Sleep(300 * time.Millisecond)
+	assert.Empty(t, problems(), "no dialog, script error, CSP violation or failed load")
+}
+
+// watchPage collects, from now on, what must not happen on a page: a
+// script exception, a console.error, an error in the DevTools log (CSP
+// violations and failed loads are reported there) and a JavaScript dialog,
+// which is dismissed. The one error let through is a 404 for /favicon.ico,
+// which the browser asks for on its own. Call the returned func to read
+// them.
+func watchPage(t *testing.T, ctx context.Context) func() []string {
+	t.Helper()
+	var (
+		mu       sync.Mutex
+		problems []string
+	)
+	add := func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		problems = append(problems, s)
+	}
+	require.NoError(t, chromedp.Listen(ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			add("exception: " + ev.ExceptionDetails.Text + " " + describe(ev.ExceptionDetails.Exception))
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError {
+				add("console.error")
+			}
+		case *cdplog.EventEntryAdded:
+			e := ev.Entry
+			if e == nil || e.Level != cdplog.EntryLevelError {
+				return
+			}
+			if strings.HasSuffix(e.URL, "/favicon.ico") && strings.Contains(e.Text, "404") {
+				return
+			}
+			add(fmt.Sprintf("log %s: %s (%s)", e.Source, e.Text, e.URL))
+		case *page.EventJavascriptDialogOpening:
+			add(fmt.Sprintf("%s dialog: %q", ev.Type, ev.Message))
+			// Listen's func must not send commands; an open dialog would
+			// stall the page, so dismiss it from another goroutine.
+			go func() {
+				_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{})
+			}()
+		}
+	}))
+	_, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{})
+	require.NoError(t, err, "enable the DevTools Log domain")
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(problems)
+	}
+}
+
+// requireChromium skips the test when Chromium is missing, or fails it
+// under CI, which must run it.
+func requireChromium(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		msg := fmt.Sprintf("%s not found (%v): install Debian's chromium (apt-get install chromium) to run the browser test", chromiumPath, err)
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg + "; CI must run it")
+		}
+		t.Skip(msg)
+	}
 }
 
 // newBrowser starts headless Chromium with a throwaway profile and nothing
@@ -176,10 +314,12 @@ func newBrowser(t *testing.T) context.Context {
 	return ctx
 }
 
-// startQuickstart builds the quickstart, starts it serving on a free port
-// and returns the base URL of its page once it answers. The process gets
-// SIGINT at the end of the test and must stop cleanly.
-func startQuickstart(t *testing.T) string {
+// startQuickstart builds the quickstart, starts it serving on a port the
+// system picks (-serve 127.0.0.1:0, so no other process can take the port
+// between choosing and listening), and returns the base URL of its page and
+// the trace ID it printed, read from its stdout. The process gets SIGINT at
+// the end of the test and must stop cleanly.
+func startQuickstart(t *testing.T) (base, traceID string) {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "quickstart")
 	build := exec.Command("go", "build", "-o", bin, "./examples/quickstart")
@@ -187,8 +327,7 @@ func startQuickstart(t *testing.T) string {
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "build the quickstart: %s", out)
 
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, "-serve", addr)
+	cmd := exec.Command(bin, "-serve", "127.0.0.1:0")
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	var stderr bytes.Buffer
@@ -196,15 +335,15 @@ func startQuickstart(t *testing.T) string {
 	require.NoError(t, cmd.Start())
 
 	exited := make(chan error, 1)
-	urls := make(chan string, 1)
+	urls := make(chan []string, 1)
 	go func() {
 		// Read all of stdout (the pipe must be drained) and report the page
 		// URL the quickstart prints.
-		re := regexp.MustCompile(`http://\S+/\?trace=[0-9a-f]{32}`)
+		re := regexp.MustCompile(`(http://127\.0\.0\.1:\d+/)\?trace=([0-9a-f]{32})`)
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
 		for sc.Scan() {
-			if m := re.FindString(sc.Text()); m != "" {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				select {
 				case urls <- m:
 				default:
@@ -226,27 +365,14 @@ func startQuickstart(t *testing.T) string {
 	})
 
 	select {
-	case u := <-urls:
-		base, _, _ := strings.Cut(u, "?")
-		require.Equal(t, "http://"+addr+"/", base, "the printed URL is the served address")
-		return base
+	case m := <-urls:
+		return m[1], m[2]
 	case err := <-exited:
 		t.Fatalf("the quickstart exited before serving: %v; stderr: %s", err, stderr.String())
 	case <-time.After(60 * time.Second):
 		t.Fatalf("the quickstart printed no page URL within 60s; stderr: %s", stderr.String())
 	}
-	return ""
-}
-
-// freeAddr finds a free local port. Another process could take it before the
-// quickstart listens; the quickstart then fails at once and says so.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
+	return "", ""
 }
 
 func getJSON(t *testing.T, url string, v any) {
