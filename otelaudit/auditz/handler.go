@@ -2,6 +2,7 @@ package auditz
 
 import (
 	"net/http"
+	"path"
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
@@ -28,7 +29,12 @@ func NewHandler(g *otelaudit.Generator, opts ...Option) http.Handler {
 	h.mux.HandleFunc("/api/problems", h.needGenerator(h.serveProblems))
 	h.mux.HandleFunc("/api/stats", h.needGenerator(h.serveStats))
 	h.mux.HandleFunc("/{$}", servePage)
-	h.mux.Handle("/static/", staticHandler())
+	// Exact routes for the page's files, no /static/ subtree: a subtree
+	// pattern makes the mux redirect /static to /static/, and under
+	// http.StripPrefix that Location would leave the mount point.
+	for _, name := range staticNames() {
+		h.mux.HandleFunc("/"+name, func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, name) })
+	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, ErrNotFound)
 	})
@@ -46,6 +52,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, ErrForbidden)
 		return
 	}
+	if !isCleanPath(r.URL.Path) {
+		// The mux would redirect to the cleaned path, an absolute one that
+		// drops the prefix http.StripPrefix removed. Nothing links to such
+		// a path: refuse it rather than send the client off the mount.
+		writeError(w, http.StatusNotFound, ErrNotFound)
+		return
+	}
 	h.mux.ServeHTTP(w, r)
 }
 
@@ -57,4 +70,18 @@ func (h *handler) needGenerator(f http.HandlerFunc) http.HandlerFunc {
 		}
 		f(w, r)
 	}
+}
+
+// isCleanPath reports whether the mux would serve p as it is, without
+// redirecting to a cleaned form: p starts with "/" and has no "//", "." or
+// ".." element (a trailing slash is kept, as the mux keeps it).
+func isCleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	c := path.Clean(p)
+	if p[len(p)-1] == '/' && c != "/" {
+		c += "/"
+	}
+	return c == p
 }

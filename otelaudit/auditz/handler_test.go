@@ -314,12 +314,49 @@ func TestBadInput(t *testing.T) {
 	w := get(t, h, "POST", "/api/stats")
 	assert.Equal(t, "GET, HEAD", w.Header().Get("Allow"))
 
-	// The mux cleans a path that climbs out of static/ before any file is
-	// looked up: the embedded files are all that can be served.
+	// A path that climbs out of static/ is refused before any file is
+	// looked up (not redirected: see TestStripPrefix): the embedded files
+	// are all that can be served.
 	w = get(t, h, "GET", "/static/../handler.go")
-	assert.Equal(t, http.StatusTemporaryRedirect, w.Code)
-	assert.Equal(t, "/handler.go", w.Header().Get("Location"))
+	assert.Equal(t, http.StatusNotFound, w.Code)
+	assert.Empty(t, w.Header().Get("Location"))
 	assert.Equal(t, http.StatusNotFound, get(t, h, "GET", "/handler.go").Code)
+}
+
+// TestStripPrefix mounts the handler as the package documentation says and
+// checks that the page and its files are served under the prefix, and that
+// no answer redirects out of the mount point: the paths the inner mux would
+// redirect (/static, unclean paths) are 404s.
+func TestStripPrefix(t *testing.T) {
+	// The handler as mounted; called directly, because an outer ServeMux
+	// would clean (and redirect, prefix kept) the unclean paths itself.
+	mounted := http.StripPrefix("/debug/audit", NewHandler(fixture(t)))
+	for _, tt := range []struct {
+		target string
+		status int
+	}{
+		{"/debug/audit/", http.StatusOK},
+		{"/debug/audit/?trace=" + traceA.String(), http.StatusOK},
+		{"/debug/audit/static/app.js", http.StatusOK},
+		{"/debug/audit/static/style.css", http.StatusOK},
+		{"/debug/audit/api/stats", http.StatusOK},
+		{"/debug/audit/static", http.StatusNotFound},
+		{"/debug/audit/static/", http.StatusNotFound},
+		{"/debug/audit/static/index.html", http.StatusNotFound},
+		{"/debug/audit/api/trace/", http.StatusNotFound},
+		{"/debug/audit/static/../api/stats", http.StatusNotFound},
+		{"/debug/audit//api/stats", http.StatusNotFound},
+		{"/debug/audit/./static/app.js", http.StatusNotFound},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.URL.Path = tt.target[:strings.IndexByte(tt.target+"?", '?')]
+		w := httptest.NewRecorder()
+		mounted.ServeHTTP(w, r)
+		assert.Equal(t, tt.status, w.Code, tt.target)
+		if loc := w.Header().Get("Location"); loc != "" {
+			assert.True(t, strings.HasPrefix(loc, "/debug/audit/"), "%s redirects out of the mount to %s", tt.target, loc)
+		}
+	}
 }
 
 func TestNilGenerator(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
-	"strings"
 )
 
 // The page is static files compiled into the binary: no build step, nothing
@@ -29,15 +28,20 @@ func servePage(w http.ResponseWriter, r *http.Request) {
 	serveFile(w, r, "static/index.html")
 }
 
-func staticHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name := path.Clean(strings.TrimPrefix(r.URL.Path, "/"))
-		if !strings.HasPrefix(name, "static/") || name == "static/index.html" {
-			writeError(w, http.StatusNotFound, ErrNotFound)
-			return
+// staticNames lists the embedded files the page loads, as "static/NAME";
+// the page itself is served at / only.
+func staticNames() []string {
+	entries, err := fs.ReadDir(staticFiles, "static")
+	if err != nil {
+		panic("auditz: embedded static files: " + err.Error()) // fixed at build time
+	}
+	var names []string
+	for _, e := range entries {
+		if name := "static/" + e.Name(); !e.IsDir() && name != "static/index.html" {
+			names = append(names, name)
 		}
-		serveFile(w, r, name)
-	})
+	}
+	return names
 }
 
 func serveFile(w http.ResponseWriter, r *http.Request, name string) {
