@@ -3,9 +3,11 @@ package auditz
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -291,7 +293,7 @@ func TestBadInput(t *testing.T) {
 		{"limit text", "GET", "/api/events?limit=ten", 400, ErrBadRequest},
 		{"limit zero", "GET", "/api/events?limit=0", 400, ErrBadRequest},
 		{"limit negative", "GET", "/api/problems?limit=-5", 400, ErrBadRequest},
-		{"limit overflow", "GET", "/api/events?limit=99999999999999999999999", 400, ErrBadRequest},
+		{"limit negative overflow", "GET", "/api/events?limit=-99999999999999999999999", 400, ErrBadRequest},
 		{"bad since", "GET", "/api/events?since=yesterday", 400, ErrBadRequest},
 		{"bad until", "GET", "/api/events?until=2026-13-01T00:00:00Z", 400, ErrBadRequest},
 		{"until before since", "GET", "/api/events?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z", 400, ErrBadRequest},
@@ -401,12 +403,40 @@ func TestAuth(t *testing.T) {
 func TestHead(t *testing.T) {
 	h := httptest.NewServer(NewHandler(fixture(t)))
 	defer h.Close()
-	for _, p := range []string{"/", "/static/app.js", "/api/stats"} {
+	for _, p := range []string{"/", "/static/app.js", "/static/style.css", "/api/stats"} {
 		resp, err := http.Head(h.URL + p)
 		require.NoError(t, err)
 		_ = resp.Body.Close()
 		assert.Equal(t, http.StatusOK, resp.StatusCode, p)
+		if p == "/api/stats" {
+			continue
+		}
+		// The page and its files tell their length on HEAD too.
+		get, err := http.Get(h.URL + p)
+		require.NoError(t, err)
+		body, err := io.ReadAll(get.Body)
+		_ = get.Body.Close()
+		require.NoError(t, err)
+		assert.Equal(t, int64(len(body)), resp.ContentLength, p)
+		assert.Equal(t, strconv.Itoa(len(body)), resp.Header.Get("Content-Length"), p)
 	}
+}
+
+// TestLimitOverflow checks that a limit too large for an int is lowered to
+// the max limit, as every large limit is, rather than refused.
+func TestLimitOverflow(t *testing.T) {
+	h := NewHandler(fixture(t), WithMaxLimit(3))
+	const huge = "99999999999999999999999"
+	w := get(t, h, http.MethodGet, "/api/events?limit="+huge)
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	b := decode[eventsBody](t, w)
+	assert.Equal(t, 3, b.Limit)
+	assert.Len(t, b.Events, 3)
+	w = get(t, h, http.MethodGet, "/api/trace/"+traceA.String()+"?limit="+huge)
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Len(t, decode[traceBody](t, w).Events, 3)
+	w = get(t, h, http.MethodGet, "/api/problems?limit="+huge)
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 }
 
 func TestPage(t *testing.T) {

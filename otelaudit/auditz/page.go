@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 )
 
 // The page is static files compiled into the binary: no build step, nothing
@@ -53,6 +54,9 @@ func serveFile(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", ct)
+	// Set explicitly so that HEAD, which writes no body, tells the length
+	// too.
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	// The files change only with the binary; a short cache spares reloads
 	// without keeping an old page after an upgrade for long.
 	h.Set("Cache-Control", "max-age=60")

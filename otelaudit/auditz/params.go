@@ -1,6 +1,7 @@
 package auditz
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -9,13 +10,17 @@ import (
 
 // limitParam reads the "limit" query parameter: DefaultLimit (or the max
 // limit, if smaller) when absent, a positive integer otherwise, lowered to
-// max.
+// max (a number too large for an int included).
 func limitParam(q url.Values, max int) (int, error) {
 	s := q.Get("limit")
 	if s == "" {
 		return min(DefaultLimit, max), nil
 	}
 	n, err := strconv.Atoi(s)
+	if errors.Is(err, strconv.ErrRange) && n > 0 {
+		// Too large for an int: as large limits are, lowered to max.
+		return max, nil
+	}
 	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("%w: limit %q is not a positive integer", ErrBadRequest, s)
 	}
