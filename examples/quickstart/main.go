@@ -8,7 +8,7 @@
 // With -serve ADDR it then keeps the runtime running and serves the live
 // debugging page (package auditz) on ADDR until interrupted:
 //
-//	go run ./examples/quickstart -serve :8080
+//	go run ./examples/quickstart -serve localhost:8080
 package main
 
 import (
@@ -37,7 +37,7 @@ import (
 func main() {
 	workflow := flag.String("workflow", "trip-planner", "workflow whose trace to show: "+workflowNames())
 	pretty := flag.Bool("pretty", false, "pretty-print the replayed spans")
-	addr := flag.String("serve", "", "after the output, keep the runtime running and serve the audit page on this address (e.g. :8080)")
+	addr := flag.String("serve", "", "after the output, keep the runtime running and serve the audit page on this address (e.g. localhost:8080; the page has no auth)")
 	flag.Parse()
 	ctx := context.Background()
 	if *addr != "" {
@@ -46,6 +46,9 @@ func main() {
 		var stop context.CancelFunc
 		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
+		// After the first signal, restore the default handling, so that a
+		// second Ctrl-C kills a shutdown that hangs.
+		context.AfterFunc(ctx, stop)
 	}
 	if err := runServe(ctx, os.Stdout, *workflow, *pretty, *addr); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)

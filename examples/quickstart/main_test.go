@@ -95,12 +95,20 @@ func TestQuickstartServe(t *testing.T) {
 	assert.Equal(t, 13, trail.Total, "the trace shown in the output")
 
 	// The runtime keeps running: more events arrive each round.
-	require.Eventually(t, func() bool {
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		// assert, not require: a failed attempt is collected and retried
+		// rather than ending the test from the polling goroutine.
+		resp, err := http.Get(base + "api/stats")
+		if !assert.NoError(c, err) {
+			return
+		}
+		defer resp.Body.Close()
 		var s struct {
 			Recorded int `json:"recorded"`
 		}
-		getJSON(t, base+"api/stats", &s)
-		return s.Recorded > 47
+		if assert.Equal(c, http.StatusOK, resp.StatusCode) && assert.NoError(c, json.NewDecoder(resp.Body).Decode(&s)) {
+			assert.Greater(c, s.Recorded, 47, "more events each round")
+		}
 	}, 10*time.Second, 100*time.Millisecond)
 
 	cancel()

@@ -21,6 +21,15 @@ import (
 // evicted after half an hour.
 const rerunEvery = time.Second
 
+// writeTimeout bounds how long one response may take to write, so a client
+// that stops reading cannot hold a connection and its goroutine forever.
+// The largest answer (a 1,000-event trace) is written in milliseconds.
+const writeTimeout = 30 * time.Second
+
+// idleTimeout closes keep-alive connections left unused this long: the
+// page makes a few requests per load, then nothing until the next search.
+const idleTimeout = 2 * time.Minute
+
 // shutdownTimeout bounds how long a clean shutdown waits for requests in
 // flight.
 const shutdownTimeout = 5 * time.Second
@@ -31,6 +40,8 @@ func serve(ctx context.Context, out io.Writer, ln net.Listener, audit *otelaudit
 	srv := &http.Server{
 		Handler:           auditz.NewHandler(audit),
 		ReadHeaderTimeout: 5 * time.Second,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
