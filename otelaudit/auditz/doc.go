@@ -23,8 +23,18 @@
 //
 // Every response is bounded: no endpoint returns more than the handler's
 // max limit of events (WithMaxLimit), and the filters that cannot use an
-// index look at a bounded window of recent events (WithScanWindow). Errors
-// are JSON objects {"error": "..."} with a 4xx or 5xx status.
+// index look at a bounded window of recent events (WithScanWindow); an
+// unfiltered /api/events reads only the newest limit. The work is not
+// always bounded by the limit, though: /api/trace and the type and agent
+// filters of /api/events use the Generator's indexes, which have no limited
+// query yet, so they decode every held event of that trace, type or agent
+// before cutting to the limit. Their cost grows with the store, not with
+// the limit. Errors are JSON objects {"error": "..."} with a 4xx or 5xx
+// status.
+//
+// On loopback, an address such as localhost:8080 keeps other machines out
+// but not web pages in the operator's browser that rebind their DNS name to
+// 127.0.0.1: check the Host header in WithAuth too.
 //
 // The page is static: it carries no event data, which its script fetches
 // from the JSON endpoints and puts into the document as text nodes only, so

@@ -79,15 +79,20 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// The type and agent indexes answer those filters at the cost of the
-	// events they hold; without either, only a recent window can be looked
-	// at for a bounded cost.
+	// The type and agent indexes answer those filters, but the Generator
+	// has no limited index query yet: they decode every held event of that
+	// type or agent before the limit cuts them, so their cost grows with the
+	// store, not with the limit. Without either, only a recent window is
+	// looked at for a bounded cost; with no filter at all, the newest
+	// limit+1 events are all that is needed (the extra one tells More).
 	var candidates []otelaudit.Event
 	switch t := q.Get("type"); {
 	case t != "":
 		candidates = h.g.EventsByType(otelaudit.EventType(t))
 	case f.agent != "":
 		candidates = h.g.EventsByAgent(f.agent)
+	case !f.hasOutcome && f.since.IsZero() && f.until.IsZero():
+		candidates = h.g.Events(limit + 1)
 	default:
 		candidates = h.g.Events(h.cfg.scanWindow)
 	}

@@ -204,6 +204,11 @@ func TestEventsBounded(t *testing.T) {
 	assert.Equal(t, 10, b.Limit)
 	assert.Len(t, b.Events, 10)
 	assert.Equal(t, uint64(50), seqs(b.Events)[9])
+	assert.True(t, b.More)
+	assert.Equal(t, 11, b.Scanned, "no filter: the newest limit+1 events only, not the scan window")
+	b = decode[eventsBody](t, get(t, NewHandler(g), http.MethodGet, "/api/events?limit=50"))
+	assert.Len(t, b.Events, 50)
+	assert.False(t, b.More, "all held events fit")
 
 	// A filter without an index looks at the scan window only.
 	b = decode[eventsBody](t, get(t, h, http.MethodGet, "/api/events?outcome=none&limit=10&since=2000-01-01T00:00:00Z"))

@@ -37,6 +37,8 @@ func (h *handler) serveTrace(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// EventsByTrace decodes every held event of the trace before the limit
+	// cuts them: the Generator has no limited index query yet.
 	events := h.g.EventsByTrace(id)
 	resp := traceResponse{TraceID: id.String(), Total: len(events)}
 	if len(events) > limit {
