@@ -105,6 +105,18 @@ func TestTimelineInBrowser(t *testing.T) {
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, maxDepth, 1)
 
+	// Each row's disclosure says whose details it opens, and a missing
+	// outcome is read out as such, not as a dash.
+	summary, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#timeline summary").textContent`))
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprintf("Details of #%d %s", trail.Events[0].Seq, trail.Events[0].Type), summary)
+	noOutcome, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll("#timeline .badge.none")).map(b => b.textContent)`))
+	require.NoError(t, err)
+	for _, b := range noOutcome {
+		assert.Equal(t, "—no outcome", b)
+	}
+
 	// Submitting put the trace in the URL, so the view can be shared.
 	loc, err := chromedp.Run(ctx, chromedp.Location())
 	require.NoError(t, err)

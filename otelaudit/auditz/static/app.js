@@ -36,6 +36,22 @@
     return (ms / 1000).toFixed(2) + " s";
   }
 
+  // plural gives "1 trace", "2 traces".
+  function plural(n, word) {
+    return n + " " + word + (n === 1 ? "" : "s");
+  }
+
+  // fmtOffset gives a time relative to the first event: "+12 ms", or
+  // "-3 ms" for an event stamped before it.
+  function fmtOffset(ms) {
+    return (ms < 0 ? "-" : "+") + Math.abs(ms) + " ms";
+  }
+
+  // hidden is text for screen readers only.
+  function hidden(text) {
+    return el("span", "visually-hidden", text);
+  }
+
   function fmtValue(v) {
     return typeof v === "string" ? v : JSON.stringify(v);
   }
@@ -72,9 +88,17 @@
     const row = el("div", "row");
     row.append(el("span", "seq", "#" + e.seq));
     const at = Date.parse(e.time) - t0;
-    row.append(el("span", "at", isNaN(at) ? "" : "+" + at + " ms"));
+    row.append(el("span", "at", isNaN(at) ? "" : fmtOffset(at)));
     row.append(el("span", "type", e.type));
-    row.append(el("span", "badge " + outcomeClass(e.outcome), e.outcome || "—"));
+    if (e.outcome) {
+      row.append(el("span", "badge " + outcomeClass(e.outcome), e.outcome));
+    } else {
+      const badge = el("span", "badge none");
+      const dash = el("span", null, "—");
+      dash.setAttribute("aria-hidden", "true");
+      badge.append(dash, hidden("no outcome"));
+      row.append(badge);
+    }
     if (e.agent_id) row.append(el("span", "agent", "agent " + e.agent_id));
     if (e.node_id) row.append(el("span", "node", "node " + e.node_id));
     if (e.action) row.append(el("span", "action", e.action));
@@ -84,7 +108,10 @@
     li.append(row);
 
     const details = el("details");
-    details.append(el("summary", null, "Details"));
+    // Every row has a "Details" disclosure: say whose, for screen readers.
+    const summary = el("summary", null, "Details");
+    summary.append(hidden(" of #" + e.seq + " " + e.type));
+    details.append(summary);
     const dl = el("dl");
     function add(k, v) {
       if (v === undefined || v === null || v === "") return;
@@ -146,7 +173,7 @@
       // Rows and status change together, in one go.
       list.replaceChildren(...rows);
       status.textContent = "Trace " + t.trace_id + (wf ? ", workflow " + wf.workflow_id : "") + ": " +
-        events.length + " events" + (t.truncated ? " (the oldest " + events.length + " of " + t.total + ")" : "") + ".";
+        plural(events.length, "event") + (t.truncated ? " (the oldest " + events.length + " of " + t.total + ")" : "") + ".";
     } catch (err) {
       if (req !== traceRequest) return;
       list.replaceChildren();
@@ -162,7 +189,7 @@
       const p = await getJSON("api/problems?limit=20");
       list.replaceChildren();
       const ps = p.problems || [];
-      status.textContent = ps.length ? ps.length + " traces with problems among the newest " + p.scanned + " events." : "No denials or errors among the newest " + p.scanned + " events.";
+      status.textContent = ps.length ? plural(ps.length, "trace") + " with problems among the newest " + plural(p.scanned, "event") + "." : "No denials or errors among the newest " + plural(p.scanned, "event") + ".";
       for (const x of ps) {
         const li = el("li");
         const a = el("a", "mono", x.trace_id);
