@@ -205,6 +205,11 @@ func TestContentAttributes(t *testing.T) {
 		attribute.String("gen_ai.tool.call.arguments", "{}"),
 		attribute.String("gen_ai.tool.call.result", "42"),
 	}
+	keys := make([]attribute.Key, 0, len(content))
+	for _, kv := range content {
+		keys = append(keys, kv.Key)
+	}
+	assert.ElementsMatch(t, keys, processor.ContentKeys(), "ContentKeys names what is dropped by default")
 	meta := []attribute.KeyValue{attribute.String("node.id", "n"), attribute.String("api.key", "k"), attribute.Int("tokens", 3)}
 	path := attribute.String("path", "/x")
 	tests := []struct {

@@ -243,16 +243,7 @@ func TestGeneratorConcNoStarvation(t *testing.T) {
 // each side got, which is the diagnosis.
 func waitProgress(t *testing.T, wg *sync.WaitGroup, d time.Duration, progress func() string) {
 	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(d):
-		t.Fatalf("starved: after %s %s; goroutines:\n%s", d, progress(), concStacks())
-	}
+	concWaitOr(t, wg, d, func() string { return fmt.Sprintf("starved: after %s %s", d, progress()) })
 }
 
 // Scenario 11: 100 goroutines cycling through every operation, including

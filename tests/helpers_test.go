@@ -354,6 +354,13 @@ func concRecordAll(t *testing.T, gen *otelaudit.Generator, goroutines, perG int)
 // that takes longer than d: a deadlock then says where everyone is stuck.
 func concWait(t *testing.T, wg *sync.WaitGroup, d time.Duration, what string) {
 	t.Helper()
+	concWaitOr(t, wg, d, func() string { return fmt.Sprintf("%s not done after %s", what, d) })
+}
+
+// concWaitOr is concWait with the failure's first line given by why, called
+// only on timeout (so it can report progress counters read at that moment).
+func concWaitOr(t *testing.T, wg *sync.WaitGroup, d time.Duration, why func() string) {
+	t.Helper()
 	done := make(chan struct{})
 	go func() {
 		wg.Wait()
@@ -362,7 +369,7 @@ func concWait(t *testing.T, wg *sync.WaitGroup, d time.Duration, what string) {
 	select {
 	case <-done:
 	case <-time.After(d):
-		t.Fatalf("%s not done after %s; goroutines:\n%s", what, d, concStacks())
+		t.Fatalf("%s; goroutines:\n%s", why(), concStacks())
 	}
 }
 
