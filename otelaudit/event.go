@@ -79,6 +79,13 @@ type Event struct {
 	// Source is the OTel resource and instrumentation scope of the span the
 	// event came from; nil when unknown. It is immutable and shared.
 	Source *Source
+
+	// PrevHash and Hash place the event in the trail's hash chain (see
+	// ChainHash): Hash covers every field above, Seq and Source included,
+	// and PrevHash, which is the Hash of the event before. Both are set by
+	// the Generator, which ignores any value given to Record.
+	PrevHash Hash
+	Hash     Hash
 }
 
 // clone returns a copy of e that shares no mutable memory with it.

@@ -36,9 +36,21 @@ type Generator struct {
 	// bytes, and the writers' hot path is cheaper without reader counts.
 	mu sync.Mutex
 	// Held events have the consecutive sequence numbers [first, next), and
-	// those in [first, indexed) are linked into the indexes.
+	// those in [first, indexed) are linked into the indexes, those in
+	// [first, sealed) are sealed (see seal.go).
 	// Seq 0 is never assigned, so 0 can mean "no event" in index links.
-	first, next, indexed uint64
+	first, next, indexed, sealed uint64
+	// The hash chain: the Hash of event sealed-1, and the anchor (the last
+	// event dropped, always first-1). See seal.go.
+	head   Hash
+	anchor Anchor
+	hasher chainHasher
+	// Signed checkpoints kept, those not yet handed to the store, and the
+	// time and Seq of the last (the anchor's Seq before any).
+	checkpoints []Checkpoint
+	cpPending   []Checkpoint
+	cpTime      time.Time
+	cpSeq       uint64
 	// ringBase is the first Seq of the ring's current incarnation: Clear
 	// starts a new one, so that no writer waits for a slot of the old.
 	ringBase uint64
@@ -55,23 +67,50 @@ type Generator struct {
 	// rejected is counted before the lock is taken (bad input never
 	// reaches it), hence atomic.
 	rejected atomic.Uint64
+
+	closed bool // under mu: Shutdown was called
+
+	// With a store (see durable.go): the writer, the newest durable Seq,
+	// a channel closed (and replaced) whenever durable moves or the writer
+	// stops, and the writer's failures. All under mu but w, set once.
+	w           *writer
+	durable     uint64
+	durableCh   chan struct{}
+	writerDone  bool
+	storeErr    error
+	storeErrors uint64
 }
 
 // NewGenerator returns an empty Generator configured by opts.
 func NewGenerator(opts ...Option) *Generator {
 	cfg := newConfig(opts)
-	return &Generator{
+	anchor := GenesisAnchor
+	if cfg.store != nil {
+		anchor = cfg.store.Head()
+	}
+	start := anchor.Seq + 1
+	g := &Generator{
 		cfg:      cfg,
-		first:    1,
-		next:     1,
-		indexed:  1,
-		ringBase: 1,
+		first:    start,
+		next:     start,
+		indexed:  start,
+		sealed:   start,
+		ringBase: start,
+		head:     anchor.Hash,
+		anchor:   anchor,
+		durable:  anchor.Seq,
+		cpTime:   time.Now(),
+		cpSeq:    anchor.Seq,
 		ring:     newRing(cfg.capacity),
 		traces:   newTraceTable(),
 		types:    make(map[EventType]*chain),
 		agents:   make(map[string]*chain),
 		sources:  newSourceTable(),
 	}
+	if cfg.store != nil {
+		g.startWriter()
+	}
+	return g
 }
 
 // Record validates e, completes it, stores it and returns the stored event.
@@ -95,8 +134,10 @@ func (g *Generator) Record(ctx context.Context, e Event) (Event, error) {
 		return Event{}, err
 	}
 	// The Generator encoded its own copy; the caller gets another, with the
-	// Time as queries will return it (no monotonic reading, local zone).
+	// Time as queries will return it (no monotonic reading, local zone),
+	// and sealed, unlike what Append leaves behind.
 	e.Time = time.Unix(e.Time.Unix(), int64(e.Time.Nanosecond()))
+	e.PrevHash, e.Hash = g.sealOne(e.Seq)
 	return e.clone(), nil
 }
 
@@ -115,6 +156,7 @@ func (g *Generator) Append(ctx context.Context, e Event) (uint64, error) {
 
 // append completes, validates, encodes and stores e, setting e.Seq.
 func (g *Generator) append(ctx context.Context, e *Event) error {
+	e.PrevHash, e.Hash = Hash{}, Hash{}
 	if err := g.fill(ctx, e); err != nil {
 		g.rejected.Add(1)
 		return err
@@ -168,13 +210,29 @@ func (g *Generator) fill(ctx context.Context, e *Event) error {
 // then fills them and publishes the slot after releasing it.
 func (g *Generator) store(rec []byte, e *Event) error {
 	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		g.rejected.Add(1)
+		return ErrShutdown
+	}
 	if g.next-g.first == g.ring.capacity {
 		if g.cfg.policy == RejectNew {
 			g.mu.Unlock()
 			g.rejected.Add(1)
 			return fmt.Errorf("%w: holding %d events", ErrFull, g.ring.capacity)
 		}
-		g.evictOldest()
+		// With a store, only durable events may go: the held ones are the
+		// writer's queue.
+		if g.w != nil && g.first > g.durable {
+			if err := g.waitForRoom(); err != nil {
+				g.mu.Unlock()
+				g.rejected.Add(1)
+				return err
+			}
+		}
+		if g.next-g.first == g.ring.capacity {
+			g.evictOldest()
+		}
 	}
 	seq := g.next
 	g.next++
@@ -206,9 +264,31 @@ func (g *Generator) store(rec []byte, e *Event) error {
 	copy(dst, rec)
 	ck.written.Add(int64(len(rec)))
 	s.pub.Store(seq)
-	// Indexing waits for the next query (see index.go): the hot path only
-	// appends.
+	// Indexing and sealing wait for the next query or the store writer
+	// (see index.go, seal.go): the hot path only appends, and wakes the
+	// writer only if it is waiting for work.
+	if g.w != nil && g.w.idle.Load() {
+		g.kick()
+	}
 	return nil
+}
+
+// sealOne seals the events up to seq, if they are not yet, and returns the
+// PrevHash and Hash of seq; zero if seq is no longer held.
+func (g *Generator) sealOne(seq uint64) (prev, h Hash) {
+	g.mu.Lock()
+	for g.sealed <= seq && seq >= g.first {
+		g.sealTo(min(seq+1, g.sealed+sealChunk))
+		if g.sealed <= seq {
+			g.mu.Unlock()
+			runtime.Gosched()
+			g.mu.Lock()
+		}
+	}
+	defer g.mu.Unlock()
+	prev, _ = g.hashOf(seq - 1)
+	h, _ = g.hashOf(seq)
+	return prev, h
 }
 
 // slotOf returns the slot of held event seq once its writer has finished
@@ -222,10 +302,15 @@ func (g *Generator) slotOf(seq uint64) *slot {
 	return s
 }
 
-// evictOldest drops the oldest held event, unlinking it from the indexes if
-// it was indexed. An event never indexed is not even looked at: its slot and
-// bytes are cold, and dropping it is bookkeeping. Called with g.mu held.
+// evictOldest drops the oldest held event, sealing it first if it is not
+// (with a few after it, so that the next evictions find them sealed), and
+// unlinking it from the indexes if it was indexed; the anchor becomes its
+// Seq and Hash. Called with g.mu held.
 func (g *Generator) evictOldest() {
+	if g.first >= g.sealed {
+		g.sealTo(min(g.next, g.first+evictSealAhead))
+	}
+	g.anchor = Anchor{Seq: g.first, Hash: *g.ring.hashAt(g.first)}
 	if g.first < g.indexed {
 		s := g.slotOf(g.first)
 		g.unlinkOldest(s, g.arena.read(s.at))
@@ -236,18 +321,38 @@ func (g *Generator) evictOldest() {
 	g.indexed = max(g.indexed, g.first)
 }
 
+// evictSealAhead is how many events an eviction seals when it finds the
+// oldest unsealed: a trail nobody queries is sealed in small steps on the
+// hot path, each a few microseconds, instead of one event per eviction with
+// a cold cache miss each.
+const evictSealAhead = 64
+
 // Clear drops every held event, counting them in Stats.Cleared, and releases
 // their memory. Sequence numbers continue where they were: a Seq is never
-// reused.
+// reused. The dropped events are sealed first and the last of them becomes
+// the anchor, so the chain goes on unbroken.
+//
+// With a store, Clear first waits until every held event is durable: it
+// drops events from memory, never from the trail.
 func (g *Generator) Clear() {
 	if g == nil {
 		return
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	for g.w != nil && g.durable+1 < g.next && !g.writerDone {
+		ch := g.durableCh
+		g.mu.Unlock()
+		g.kick()
+		<-ch
+		g.mu.Lock()
+	}
+	g.sealTo(g.next)
+	g.anchor = Anchor{Seq: g.next - 1, Hash: g.head}
 	g.cleared += g.next - g.first
 	g.first = g.next
 	g.indexed = g.next
+	g.sealed = g.next
 	g.ringBase = g.next
 	g.ring.reset()
 	g.arena.reset()
@@ -267,12 +372,14 @@ func (g *Generator) Stats() Stats {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return Stats{
-		Recorded: g.recorded,
-		Evicted:  g.evicted,
-		Rejected: g.rejected.Load(),
-		Cleared:  g.cleared,
-		Len:      int(g.next - g.first),
-		Capacity: int(g.ring.capacity),
-		LastSeq:  g.next - 1,
+		Recorded:    g.recorded,
+		Evicted:     g.evicted,
+		Rejected:    g.rejected.Load(),
+		Cleared:     g.cleared,
+		Len:         int(g.next - g.first),
+		Capacity:    int(g.ring.capacity),
+		LastSeq:     g.next - 1,
+		Durable:     g.durable,
+		StoreErrors: g.storeErrors,
 	}
 }

@@ -1,7 +1,6 @@
 package otelaudit
 
 import (
-	"runtime"
 	"strings"
 	"unsafe"
 
@@ -25,30 +24,8 @@ import (
 // (some 200 microseconds on the reference machine). Between chunks it lets
 // go of the lock and yields, so writers usually wait for one chunk at most;
 // sync.Mutex is not first-come-first-served, but it hands the lock to a
-// writer that has waited a millisecond.
+// writer that has waited a millisecond. See Generator.lockCurrent.
 const indexChunk = 1024
-
-// lockIndexed takes g.mu with every event recorded before the call
-// indexed. Catching up links a chunk at a time and lets writers in between
-// chunks.
-func (g *Generator) lockIndexed() {
-	g.mu.Lock()
-	target := g.next
-	for g.indexed < target {
-		end := min(target, g.indexed+indexChunk)
-		for seq := g.indexed; seq < end; seq++ {
-			g.link(seq)
-		}
-		g.indexed = end
-		if end < target {
-			g.mu.Unlock()
-			runtime.Gosched()
-			g.mu.Lock()
-			// Eviction or Clear may have moved indexed past end meanwhile;
-			// the loop condition takes it from there.
-		}
-	}
-}
 
 // keys reads the index keys of an encoded event in place. The strings
 // point into the arena: use them for lookups, clone them to keep them.

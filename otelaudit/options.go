@@ -1,5 +1,10 @@
 package otelaudit
 
+import (
+	"crypto/ed25519"
+	"time"
+)
+
 // DefaultCapacity is how many events a Generator holds in memory unless
 // WithCapacity says otherwise. At about 300 bytes per event with four
 // attributes, indexes included (see BENCHMARKS.md), it bounds the default
@@ -36,13 +41,46 @@ func (p FullPolicy) String() string {
 	return "unknown"
 }
 
+// DefaultCheckpointEvents and DefaultCheckpointInterval are how often a
+// Generator with a signing key signs a checkpoint unless
+// WithCheckpointInterval says otherwise: after 10,000 events or 10 seconds
+// with new events, whichever comes first.
+const (
+	DefaultCheckpointEvents   = 10_000
+	DefaultCheckpointInterval = 10 * time.Second
+)
+
+// DefaultStoreWait is how long Record waits, when the Generator is full of
+// events its store has not made durable yet, for the store writer to catch
+// up before refusing the event with ErrStoreBehind (see WithStoreWait).
+const DefaultStoreWait = 100 * time.Millisecond
+
 type config struct {
-	capacity int
-	policy   FullPolicy
+	capacity   int
+	policy     FullPolicy
+	signer     ed25519.PrivateKey
+	cpEvents   int
+	cpInterval time.Duration
+	store      Store
+	storeWait  time.Duration
+}
+
+// public returns the public half of the signing key, nil without one.
+func (c *config) public() ed25519.PublicKey {
+	if c.signer == nil {
+		return nil
+	}
+	return c.signer.Public().(ed25519.PublicKey)
 }
 
 func newConfig(opts []Option) config {
-	c := config{capacity: DefaultCapacity, policy: EvictOldest}
+	c := config{
+		capacity:   DefaultCapacity,
+		policy:     EvictOldest,
+		cpEvents:   DefaultCheckpointEvents,
+		cpInterval: DefaultCheckpointInterval,
+		storeWait:  DefaultStoreWait,
+	}
 	for _, o := range opts {
 		if o != nil {
 			c = o.apply(c)
@@ -78,6 +116,70 @@ func WithFullPolicy(p FullPolicy) Option {
 	return optionFunc(func(c config) config {
 		if p == EvictOldest || p == RejectNew {
 			c.policy = p
+		}
+		return c
+	})
+}
+
+// WithSigningKey makes the Generator sign checkpoints of its chain head with
+// key (see Checkpoint and WithCheckpointInterval), so that a verifier with
+// the public key alone can detect a trail rewritten or cut after them. A key
+// of the wrong size is ignored.
+func WithSigningKey(key ed25519.PrivateKey) Option {
+	return optionFunc(func(c config) config {
+		if len(key) == ed25519.PrivateKeySize {
+			c.signer = key
+		}
+		return c
+	})
+}
+
+// WithCheckpointInterval sets how often a Generator with a signing key signs
+// a checkpoint: once events more have been sealed since the last one, or
+// once every has passed with new events. A value of zero or less keeps its
+// default (DefaultCheckpointEvents, DefaultCheckpointInterval).
+//
+// Checkpoints are made as events are sealed: by a query, by eviction, by
+// the store writer (which also looks every interval), or on demand by
+// Checkpoint. Without a store and without queries, a time-based checkpoint
+// waits for the next of those.
+func WithCheckpointInterval(events int, every time.Duration) Option {
+	return optionFunc(func(c config) config {
+		if events > 0 {
+			c.cpEvents = events
+		}
+		if every > 0 {
+			c.cpInterval = every
+		}
+		return c
+	})
+}
+
+// WithStore makes every event the Generator accepts durable in s (package
+// store provides one on bbolt), and continues the trail where s ends: Seq
+// numbering and the hash chain resume from s's head. A background writer
+// hands events to s in group commits, off the hot path; see the Store
+// interface for what it promises and ForceFlush and Shutdown for how to
+// wait for it. The Generator owns s from then on: Shutdown closes it.
+//
+// Events not yet durable are never evicted: when the Generator is full of
+// them, Record waits for the writer (see WithStoreWait).
+func WithStore(s Store) Option {
+	return optionFunc(func(c config) config {
+		c.store = s
+		return c
+	})
+}
+
+// WithStoreWait bounds how long Record and Append wait, when every held
+// event is still waiting for the store writer, for one to become durable
+// before refusing the new event with ErrStoreBehind (counted in
+// Stats.Rejected). Zero refuses at once; a negative value keeps
+// DefaultStoreWait.
+func WithStoreWait(d time.Duration) Option {
+	return optionFunc(func(c config) config {
+		if d >= 0 {
+			c.storeWait = d
 		}
 		return c
 	})

@@ -21,7 +21,7 @@ func (g *Generator) Events(limit int) []Event {
 		return nil
 	}
 	var c snapshot
-	g.mu.Lock()
+	g.lockSealed()
 	n := g.next - g.first
 	if limit > 0 && uint64(limit) < n {
 		n = uint64(limit)
@@ -32,7 +32,7 @@ func (g *Generator) Events(limit int) []Event {
 	}
 	c.grow(int(n), size)
 	for seq := g.next - n; seq < g.next; seq++ {
-		c.add(g, g.ring.at(seq))
+		c.add(g, seq, g.ring.at(seq))
 	}
 	g.mu.Unlock()
 	return c.decode()
@@ -46,7 +46,7 @@ func (g *Generator) EventsByTrace(id trace.TraceID) []Event {
 	if g == nil || !id.IsValid() {
 		return nil
 	}
-	g.lockIndexed()
+	g.lockCurrent()
 	c := g.collect(g.traces.find(id), linkTrace)
 	g.mu.Unlock()
 	return c.decode()
@@ -57,7 +57,7 @@ func (g *Generator) EventsByType(t EventType) []Event {
 	if g == nil {
 		return nil
 	}
-	g.lockIndexed()
+	g.lockCurrent()
 	c := g.collect(g.types[t], linkType)
 	g.mu.Unlock()
 	return c.decode()
@@ -69,7 +69,7 @@ func (g *Generator) EventsByAgent(agent string) []Event {
 	if g == nil || agent == "" {
 		return nil
 	}
-	g.lockIndexed()
+	g.lockCurrent()
 	c := g.collect(g.agents[agent], linkAgent)
 	g.mu.Unlock()
 	return c.decode()
@@ -86,28 +86,35 @@ func (g *Generator) collect(ch *chain, f int) snapshot {
 	size := 0
 	g.ring.walk(ch, f, func(_ uint64, s *slot) { size += int(s.at.n) })
 	c.grow(ch.n, size)
-	g.ring.walk(ch, f, func(_ uint64, s *slot) { c.add(g, s) })
+	g.ring.walk(ch, f, func(seq uint64, s *slot) { c.add(g, seq, s) })
 	return c
 }
 
 // snapshot is the raw copy of the events a query returns: their encodings
 // back to back in one buffer, and their Sources.
 type snapshot struct {
-	buf  []byte
-	ends []int
-	srcs []*Source
+	buf    []byte
+	ends   []int
+	srcs   []*Source
+	hashes []Hash // PrevHash and Hash of each event
 }
 
 func (c *snapshot) grow(n, size int) {
 	c.buf = make([]byte, 0, size)
 	c.ends = make([]int, 0, n)
 	c.srcs = make([]*Source, 0, n)
+	c.hashes = make([]Hash, 0, 2*n)
 }
 
-func (c *snapshot) add(g *Generator, s *slot) {
+// add copies held event seq, whose slot is s. Every held event is sealed
+// by then (queries take the lock with lockSealed or lockCurrent), and its
+// predecessor is held or is the anchor.
+func (c *snapshot) add(g *Generator, seq uint64, s *slot) {
 	c.buf = append(c.buf, g.arena.read(s.at)...)
 	c.ends = append(c.ends, len(c.buf))
 	c.srcs = append(c.srcs, g.sources.get(s.src))
+	prev, _ := g.hashOf(seq - 1)
+	c.hashes = append(c.hashes, prev, *g.ring.hashAt(seq))
 }
 
 // decode turns the snapshot into events. The buffer becomes the backing of
@@ -136,6 +143,7 @@ func (c *snapshot) decode() []Event {
 			panic(fmt.Sprintf("otelaudit: internal error: held event does not decode: %v", err))
 		}
 		out[i].Source = c.srcs[i]
+		out[i].PrevHash, out[i].Hash = c.hashes[2*i], c.hashes[2*i+1]
 		start = end
 	}
 	return out

@@ -71,12 +71,18 @@ type chain struct {
 type ring struct {
 	capacity uint64
 	chunks   [][]slot
+	// hashes[c][i] is the chain Hash of the event in chunks[c][i], once it
+	// is sealed (see seal.go). Apart from the slots, because a slot is one
+	// cache line already and sealing, unlike writing, happens in Seq order
+	// under the lock: the hashes of consecutive events are neighbours.
+	hashes [][]Hash
 }
 
 func newRing(capacity int) ring {
 	return ring{
 		capacity: uint64(capacity),
 		chunks:   make([][]slot, (capacity+chunkSize-1)/chunkSize),
+		hashes:   make([][]Hash, (capacity+chunkSize-1)/chunkSize),
 	}
 }
 
@@ -85,6 +91,12 @@ func newRing(capacity int) ring {
 func (r *ring) at(seq uint64) *slot {
 	p := seq % r.capacity
 	return &r.chunks[p>>chunkBits][p&chunkMask]
+}
+
+// hashAt returns where the chain Hash of held event seq is kept. Lock only.
+func (r *ring) hashAt(seq uint64) *Hash {
+	p := seq % r.capacity
+	return &r.hashes[p>>chunkBits][p&chunkMask]
 }
 
 // alloc returns the slot seq is about to be written to, allocating its chunk
@@ -96,6 +108,7 @@ func (r *ring) alloc(seq uint64) *slot {
 		// The last chunk is cut to the capacity, so small generators stay small.
 		c = make([]slot, min(chunkSize, r.capacity-(p&^chunkMask)))
 		r.chunks[p>>chunkBits] = c
+		r.hashes[p>>chunkBits] = make([]Hash, len(c))
 	}
 	return &c[p&chunkMask]
 }
@@ -132,4 +145,5 @@ func (r *ring) walk(c *chain, f int, fn func(seq uint64, s *slot)) {
 // reset drops every chunk so the memory of cleared events can be collected.
 func (r *ring) reset() {
 	clear(r.chunks)
+	clear(r.hashes)
 }

@@ -14,7 +14,10 @@ import (
 // Index 0 is "no Source".
 type sourceTable struct {
 	list []*Source
-	byID map[sourceKey]uint32
+	// digests[i] is list[i].Digest(), computed once when it is interned:
+	// every event's chain hash covers its Source's.
+	digests []Hash
+	byID    map[sourceKey]uint32
 	// The processor hands the same *Source for every span of a tracer: a
 	// pointer comparison answers almost every lookup.
 	last    *Source
@@ -29,7 +32,7 @@ type sourceKey struct {
 }
 
 func newSourceTable() sourceTable {
-	return sourceTable{list: []*Source{nil}, byID: make(map[sourceKey]uint32)}
+	return sourceTable{list: []*Source{nil}, digests: []Hash{{}}, byID: make(map[sourceKey]uint32)}
 }
 
 // index returns the number of s, interning it if new. Lock only.
@@ -48,6 +51,7 @@ func (t *sourceTable) index(s *Source) uint32 {
 	if !ok {
 		i = uint32(len(t.list))
 		t.list = append(t.list, s)
+		t.digests = append(t.digests, s.Digest())
 		t.byID[k] = i
 	}
 	t.last, t.lastIdx = s, i
@@ -56,4 +60,8 @@ func (t *sourceTable) index(s *Source) uint32 {
 
 func (t *sourceTable) get(i uint32) *Source {
 	return t.list[i]
+}
+
+func (t *sourceTable) digest(i uint32) Hash {
+	return t.digests[i]
 }

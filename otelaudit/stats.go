@@ -23,4 +23,10 @@ type Stats struct {
 	Capacity int
 	// LastSeq is the Seq of the newest event ever accepted; 0 when none.
 	LastSeq uint64
+	// Durable is the Seq of the newest event made durable by the store
+	// (see WithStore): LastSeq - Durable events wait for the store writer.
+	// Without a store it is where the trail started (0).
+	Durable uint64
+	// StoreErrors counts failed store writes; each was retried.
+	StoreErrors uint64
 }

@@ -1,0 +1,241 @@
+package otelaudit
+
+import (
+	"runtime"
+	"time"
+)
+
+// Sealing chains held events: it gives each its Hash (see ChainHash), in
+// Seq order. Like indexing (index.go) it is off the hot path: Append only
+// stores an event, and the event is sealed, once, by whatever needs its
+// Hash first: a query, Verify, Head, the store writer, or at the latest its
+// own eviction, since the anchor left behind is the Hash of the last event
+// dropped.
+//
+// Invariants, kept under g.mu:
+//   - first <= sealed <= next: the held events in [first, sealed) are
+//     sealed, those in [sealed, next) are not; no event leaves unsealed;
+//   - head is the Hash of event sealed-1, or anchor.Hash when sealed-1 is
+//     the anchor (no held event is sealed yet);
+//   - anchor is the Seq and Hash of the last event dropped (evicted or
+//     cleared), or where the trail started: GenesisAnchor, or the head of
+//     the store the Generator resumed.
+
+// sealChunk is how many events a catch-up seals per hold of the lock
+// (about the same time as an indexing chunk).
+const sealChunk = 1024
+
+// maxCheckpoints is how many checkpoints a Generator keeps in memory; the
+// store keeps them all.
+const maxCheckpoints = 1024
+
+// sealTo seals the held events up to, not including, target, signing a
+// checkpoint at every Seq that is due one (see WithCheckpointInterval).
+// Lock only.
+func (g *Generator) sealTo(target uint64) {
+	signing := g.cfg.signer != nil
+	for seq := g.sealed; seq < target; seq++ {
+		s := g.slotOf(seq)
+		h := g.hasher.sum(g.head, g.sources.digest(s.src), g.arena.read(s.at))
+		*g.ring.hashAt(seq) = h
+		g.head = h
+		if signing && seq-g.cpSeq >= uint64(g.cfg.cpEvents) {
+			g.sealed = seq + 1
+			g.addCheckpoint()
+		}
+	}
+	if target > g.sealed {
+		g.sealed = target
+	}
+	if signing {
+		g.maybeCheckpoint()
+	}
+}
+
+// lockCurrent takes g.mu with every event recorded before the call sealed
+// and indexed, catching up a chunk at a time and letting writers in between
+// chunks.
+func (g *Generator) lockCurrent() {
+	g.mu.Lock()
+	target := g.next
+	for g.indexed < target || g.sealed < target {
+		g.sealTo(min(target, g.sealed+sealChunk))
+		end := min(target, g.indexed+indexChunk)
+		for seq := g.indexed; seq < end; seq++ {
+			g.link(seq)
+		}
+		g.indexed = max(g.indexed, end)
+		if g.indexed < target || g.sealed < target {
+			g.mu.Unlock()
+			runtime.Gosched()
+			g.mu.Lock()
+			// Eviction or Clear may have moved sealed and indexed past
+			// what this loop did; the condition takes it from there.
+		}
+	}
+}
+
+// lockSealed takes g.mu with every event recorded before the call sealed.
+func (g *Generator) lockSealed() {
+	g.mu.Lock()
+	target := g.next
+	for g.sealed < target {
+		g.sealTo(min(target, g.sealed+sealChunk))
+		if g.sealed < target {
+			g.mu.Unlock()
+			runtime.Gosched()
+			g.mu.Lock()
+		}
+	}
+}
+
+// hashOf returns the Hash of event seq if it is sealed and held, or is the
+// anchor. Lock only.
+func (g *Generator) hashOf(seq uint64) (Hash, bool) {
+	switch {
+	case seq == g.anchor.Seq:
+		return g.anchor.Hash, true
+	case seq >= g.first && seq < g.sealed:
+		return *g.ring.hashAt(seq), true
+	}
+	return Hash{}, false
+}
+
+// Head returns the chain head: the Seq and Hash of the newest event, sealing
+// what is not sealed yet, at the time of the call. It is unsigned; see
+// Checkpoint for a signed one. With no events held it is the anchor.
+func (g *Generator) Head() Checkpoint {
+	if g == nil {
+		return Checkpoint{}
+	}
+	g.lockSealed()
+	defer g.mu.Unlock()
+	return Checkpoint{Seq: g.sealed - 1, Hash: g.head, Time: time.Now()}
+}
+
+// Anchor returns where verification of the held events starts: the Seq
+// and Hash of the last event dropped, or the trail's start.
+func (g *Generator) Anchor() Anchor {
+	if g == nil {
+		return Anchor{}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.anchor
+}
+
+// Checkpoint seals every event recorded so far and returns the chain head
+// as a checkpoint, signed when the Generator has a signing key (see
+// WithSigningKey), which it also keeps (see Checkpoints) and hands to its
+// store.
+func (g *Generator) Checkpoint() Checkpoint {
+	if g == nil {
+		return Checkpoint{}
+	}
+	g.lockSealed()
+	defer g.mu.Unlock()
+	if g.cfg.signer == nil {
+		return Checkpoint{Seq: g.sealed - 1, Hash: g.head, Time: time.Now()}
+	}
+	if c, ok := g.lastCheckpoint(); ok && c.Seq == g.sealed-1 {
+		return c
+	}
+	return g.addCheckpoint()
+}
+
+// Checkpoints returns the signed checkpoints made so far, oldest first: the
+// newest 1,024 of them (the store keeps all).
+func (g *Generator) Checkpoints() []Checkpoint {
+	if g == nil {
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]Checkpoint, len(g.checkpoints))
+	copy(out, g.checkpoints)
+	for i := range out {
+		out[i].Signature = append([]byte(nil), out[i].Signature...)
+	}
+	return out
+}
+
+func (g *Generator) lastCheckpoint() (Checkpoint, bool) {
+	if n := len(g.checkpoints); n > 0 {
+		return g.checkpoints[n-1], true
+	}
+	return Checkpoint{}, false
+}
+
+// maybeCheckpoint signs a checkpoint of the head when the configured number
+// of events, or the configured time, has passed since the last one. Lock
+// only.
+func (g *Generator) maybeCheckpoint() {
+	head := g.sealed - 1
+	if head == g.cpSeq || head == 0 {
+		return
+	}
+	if head-g.cpSeq >= uint64(g.cfg.cpEvents) || time.Since(g.cpTime) >= g.cfg.cpInterval {
+		g.addCheckpoint()
+	}
+}
+
+// addCheckpoint signs the head, keeps it and queues it for the store. Lock
+// only; the head must be sealed.
+func (g *Generator) addCheckpoint() Checkpoint {
+	c := Checkpoint{Seq: g.sealed - 1, Hash: g.head, Time: time.Now()}.Sign(g.cfg.signer)
+	g.cpTime, g.cpSeq = c.Time, c.Seq
+	if len(g.checkpoints) == maxCheckpoints {
+		g.checkpoints = append(g.checkpoints[:0], g.checkpoints[1:]...)
+	}
+	g.checkpoints = append(g.checkpoints, c)
+	if g.cfg.store != nil {
+		g.cpPending = append(g.cpPending, c)
+	}
+	return c
+}
+
+// Verify seals every event recorded so far and checks the held trail: each
+// event's encoding and Source must give its Hash, chained from the anchor
+// with no gap, and every kept checkpoint must agree with the trail and carry
+// a valid signature by the Generator's key. A failure is a *ChainError
+// wrapping ErrChainBroken, naming the first failing Seq.
+//
+// Held events live in the Generator's own memory, so a failure here means
+// memory corruption; Verify over a store (see package store) is where
+// tampering shows.
+func (g *Generator) Verify() error {
+	if g == nil {
+		return ErrNilGenerator
+	}
+	// Verification reads the bytes as held, under the lock, a chunk at a
+	// time: writers get in between chunks, and the Verifier carries on
+	// from where it was (eviction in between moves the anchor past events
+	// already verified, never past unverified ones, since those are held).
+	var v *Verifier
+	target := g.Head().Seq + 1
+	for {
+		g.lockSealed()
+		if v == nil || v.Head().Seq < g.anchor.Seq {
+			v = NewVerifier(g.anchor)
+		}
+		end := min(target, v.Head().Seq+1+sealChunk)
+		for seq := v.Head().Seq + 1; seq < end; seq++ {
+			s := g.slotOf(seq)
+			prev, _ := g.hashOf(seq - 1)
+			if err := v.Record(prev, *g.ring.hashAt(seq), g.sources.digest(s.src), g.arena.read(s.at)); err != nil {
+				g.mu.Unlock()
+				return err
+			}
+		}
+		if end >= target {
+			break
+		}
+		g.mu.Unlock()
+		runtime.Gosched()
+	}
+	defer g.mu.Unlock()
+	pub := g.cfg.public()
+	// Checkpoints may be newer than target, made while this ran: they are
+	// checked against the sealed head, which holds their Seq.
+	return VerifyCheckpoints(g.checkpoints, pub, g.anchor, Anchor{Seq: g.sealed - 1, Hash: g.head}, g.hashOf)
+}

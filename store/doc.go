@@ -1,0 +1,48 @@
+// Package store keeps an otelaudit trail durable in an embedded bbolt
+// database: crash-safe, indexed by trace ID, type and agent, hash-chained
+// and verifiable.
+//
+// A store is attached to a Generator with otelaudit.WithStore: the
+// Generator's background writer hands it sealed events in group commits
+// (one bbolt transaction, one fsync, per batch), and numbering and the hash
+// chain continue from the store's head when a process restarts.
+//
+//	st, err := store.Open("audit.db")
+//	if err != nil { ... }
+//	g := otelaudit.NewGenerator(otelaudit.WithStore(st))
+//	defer g.Shutdown(ctx) // flushes, then closes st
+//
+// The same package reads a store back, as the otelaudit CLI does: queries
+// by trace ID, type, agent and time, Verify, Stats. Opened read-only (see
+// WithReadOnly) a store can be read while nothing writes to it, and a store
+// whose chain does not verify can still be opened for forensics.
+//
+// # Format (version 1)
+//
+// One bbolt file with these buckets; integers big endian, so keys sort in
+// numeric order:
+//
+//	otelaudit    "format" -> 1 (one byte); "anchor" and "head" -> Seq (8) | Hash (32)
+//	events       Seq (8) -> PrevHash (32) | Hash (32) | SourceDigest (32) | event
+//	sources      SourceDigest (32) -> encoded Source (otelaudit.Source.MarshalBinary)
+//	by_trace     TraceID (16) | Seq (8) -> empty
+//	by_type      uvarint length | type | Seq (8) -> empty
+//	by_agent     uvarint length | AgentID | Seq (8) -> empty
+//	checkpoints  Seq (8) -> Time (Unix ns, 8) | Hash (32) | ed25519 signature (0 or 64)
+//
+// where event is the event's canonical encoding (otelaudit.Event
+// MarshalBinary, version byte first). "anchor" is the last event removed by
+// retention (Seq 0 and otelaudit.GenesisHash when none), "head" the newest
+// event. Every event's Hash is otelaudit.ChainHash of its PrevHash,
+// SourceDigest and encoding; Verify recomputes them all.
+//
+// # Durability
+//
+// Write commits one bbolt transaction and returns after bbolt's fsync
+// (fdatasync on Linux) of it. A batch is all there or not at all: bbolt's
+// copy-on-write pages and two meta pages mean a process killed at any
+// instant leaves the last committed transaction intact, never a partial
+// one. What a Generator's ForceFlush returned for survives a process kill
+// and, if the disk honours flushes, a power loss; events accepted but not
+// yet flushed may be lost in either, and the chain stays verifiable.
+package store

@@ -1,0 +1,128 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+)
+
+// FormatVersion is the store format this build writes and reads; see the
+// package documentation.
+const FormatVersion = 1
+
+var (
+	bucketMeta        = []byte("otelaudit")
+	bucketEvents      = []byte("events")
+	bucketSources     = []byte("sources")
+	bucketByTrace     = []byte("by_trace")
+	bucketByType      = []byte("by_type")
+	bucketByAgent     = []byte("by_agent")
+	bucketCheckpoints = []byte("checkpoints")
+
+	allBuckets = [][]byte{bucketMeta, bucketEvents, bucketSources, bucketByTrace, bucketByType, bucketByAgent, bucketCheckpoints}
+
+	keyFormat = []byte("format")
+	keyAnchor = []byte("anchor")
+	keyHead   = []byte("head")
+)
+
+const (
+	hashSize = len(otelaudit.Hash{})
+	// valueHeader is the fixed part of an events value: PrevHash, Hash,
+	// SourceDigest.
+	valueHeader = 3 * hashSize
+	anchorSize  = 8 + hashSize
+)
+
+func seqKey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), seq)
+}
+
+func encodeAnchor(a otelaudit.Anchor) []byte {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, anchorSize), a.Seq)
+	return append(b, a.Hash[:]...)
+}
+
+func decodeAnchor(b []byte) (otelaudit.Anchor, error) {
+	if len(b) != anchorSize {
+		return otelaudit.Anchor{}, fmt.Errorf("%w: chain anchor of %d bytes", ErrCorrupt, len(b))
+	}
+	var a otelaudit.Anchor
+	a.Seq = binary.BigEndian.Uint64(b)
+	copy(a.Hash[:], b[8:])
+	return a, nil
+}
+
+// appendValue appends the events value of r to b.
+func appendValue(b []byte, r *otelaudit.Record) []byte {
+	b = append(b, r.PrevHash[:]...)
+	b = append(b, r.Hash[:]...)
+	b = append(b, r.SourceDigest[:]...)
+	return append(b, r.Data...)
+}
+
+// storedEvent is an events value split into its parts; data aliases the
+// value.
+type storedEvent struct {
+	prev, hash, src otelaudit.Hash
+	data            []byte
+}
+
+func splitValue(seq uint64, v []byte) (storedEvent, error) {
+	if len(v) <= valueHeader {
+		return storedEvent{}, fmt.Errorf("%w: event %d: value of %d bytes", ErrCorrupt, seq, len(v))
+	}
+	var s storedEvent
+	copy(s.prev[:], v)
+	copy(s.hash[:], v[hashSize:])
+	copy(s.src[:], v[2*hashSize:])
+	s.data = v[valueHeader:]
+	return s, nil
+}
+
+// indexKey is the key of seq in a string index (by type, by agent).
+func indexKey(dst []byte, key string, seq uint64) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(key)))
+	dst = append(dst, key...)
+	return binary.BigEndian.AppendUint64(dst, seq)
+}
+
+func tracePrefix(id trace.TraceID) []byte { return id[:] }
+
+func stringPrefix(key string) []byte {
+	return append(binary.AppendUvarint(nil, uint64(len(key))), key...)
+}
+
+func encodeCheckpoint(c otelaudit.Checkpoint) []byte {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8+hashSize+len(c.Signature)), uint64(c.Time.UnixNano()))
+	b = append(b, c.Hash[:]...)
+	return append(b, c.Signature...)
+}
+
+func decodeCheckpoint(k, v []byte) (otelaudit.Checkpoint, error) {
+	if len(k) != 8 || len(v) < 8+hashSize {
+		return otelaudit.Checkpoint{}, fmt.Errorf("%w: checkpoint record of %d bytes", ErrCorrupt, len(v))
+	}
+	c := otelaudit.Checkpoint{
+		Seq:  binary.BigEndian.Uint64(k),
+		Time: time.Unix(0, int64(binary.BigEndian.Uint64(v))),
+	}
+	copy(c.Hash[:], v[8:])
+	if sig := v[8+hashSize:]; len(sig) > 0 {
+		c.Signature = append([]byte(nil), sig...)
+	}
+	return c, nil
+}
+
+// indexString returns the string of a by_type or by_agent key.
+func indexString(k []byte) (string, bool) {
+	n, w := binary.Uvarint(k)
+	if w <= 0 || uint64(len(k)-w) != n+8 {
+		return "", false
+	}
+	return string(k[w : w+int(n)]), true
+}

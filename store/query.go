@@ -1,0 +1,230 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+)
+
+// indexKeys reads what the indexes need from an event's encoding (see
+// otelaudit.Event.MarshalBinary): the trace ID at bytes 21 to 37, and the
+// first and third strings after the 61-byte header, type and agent.
+func indexKeys(data []byte) (id trace.TraceID, typ, agent string, err error) {
+	const headerSize = 61
+	if len(data) < headerSize || data[0] != otelaudit.EncodingVersion {
+		return id, "", "", fmt.Errorf("%w: event encoding of %d bytes", otelaudit.ErrMalformed, len(data))
+	}
+	copy(id[:], data[21:37])
+	rest := data[headerSize:]
+	var strs [3]string
+	for i := range strs {
+		n, w := binary.Uvarint(rest)
+		if w <= 0 || n > uint64(len(rest)-w) {
+			return id, "", "", fmt.Errorf("%w: truncated string", otelaudit.ErrMalformed)
+		}
+		strs[i] = string(rest[w : w+int(n)])
+		rest = rest[w+int(n):]
+	}
+	return id, strs[0], strs[2], nil
+}
+
+// Query selects stored events; zero fields select everything.
+type Query struct {
+	Type    otelaudit.EventType
+	AgentID string
+	TraceID trace.TraceID
+	// Since and Until bound the event Time: Since <= Time < Until.
+	Since, Until time.Time
+	// Limit keeps the newest Limit matching events; <= 0 keeps all.
+	Limit int
+}
+
+func (q *Query) match(e *otelaudit.Event) bool {
+	return (q.Type == "" || e.Type == q.Type) &&
+		(q.AgentID == "" || e.AgentID == q.AgentID) &&
+		(!q.TraceID.IsValid() || e.TraceID == q.TraceID) &&
+		(q.Since.IsZero() || !e.Time.Before(q.Since)) &&
+		(q.Until.IsZero() || e.Time.Before(q.Until))
+}
+
+// Events returns the stored events q selects, oldest first: the newest
+// q.Limit of them when q.Limit > 0. A trace ID, type or agent is looked up
+// in its index, walked newest first, so a limited query reads about as
+// many events as it returns; time bounds filter what the walk reads.
+func (s *Store) Events(q Query) (out []otelaudit.Event, err error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
+	defer recoverCorrupt(&err)
+	err = s.db.View(func(tx *bolt.Tx) error {
+		r := reader{s: s, tx: tx}
+		take := func(seq uint64) (bool, error) {
+			e, err := r.event(seq)
+			if err != nil {
+				return false, err
+			}
+			if q.match(&e) {
+				out = append(out, e)
+			}
+			return q.Limit > 0 && len(out) >= q.Limit, nil
+		}
+		switch {
+		case q.TraceID.IsValid():
+			err = r.walkIndex(bucketByTrace, tracePrefix(q.TraceID), take)
+		case q.Type != "":
+			err = r.walkIndex(bucketByType, stringPrefix(string(q.Type)), take)
+		case q.AgentID != "":
+			err = r.walkIndex(bucketByAgent, stringPrefix(q.AgentID), take)
+		default:
+			c := tx.Bucket(bucketEvents).Cursor()
+			for k, _ := c.Last(); k != nil; k, _ = c.Prev() {
+				done, err := take(binary.BigEndian.Uint64(k))
+				if err != nil || done {
+					return err
+				}
+			}
+		}
+		return err
+	})
+	slices.Reverse(out)
+	return out, err
+}
+
+// EventsByTrace returns the stored events of trace id, oldest first: an
+// index lookup, however large the store.
+func (s *Store) EventsByTrace(id trace.TraceID) ([]otelaudit.Event, error) {
+	if !id.IsValid() {
+		return nil, nil
+	}
+	return s.Events(Query{TraceID: id})
+}
+
+// Get returns stored event seq; ok is false when there is none.
+func (s *Store) Get(seq uint64) (e otelaudit.Event, ok bool, err error) {
+	if err := s.usable(); err != nil {
+		return e, false, err
+	}
+	defer recoverCorrupt(&err)
+	err = s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketEvents).Get(seqKey(seq)) == nil {
+			return nil
+		}
+		r := reader{s: s, tx: tx}
+		e, err = r.event(seq)
+		ok = err == nil
+		return err
+	})
+	return e, ok, err
+}
+
+// Checkpoints returns the stored checkpoints, oldest first.
+func (s *Store) Checkpoints() (out []otelaudit.Checkpoint, err error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
+	defer recoverCorrupt(&err)
+	err = s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCheckpoints).ForEach(func(k, v []byte) error {
+			c, err := decodeCheckpoint(k, v)
+			out = append(out, c)
+			return err
+		})
+	})
+	return out, err
+}
+
+func (s *Store) usable() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// reader decodes stored events within one transaction.
+type reader struct {
+	s  *Store
+	tx *bolt.Tx
+}
+
+// walkIndex calls fn with the Seq of every entry under prefix, newest
+// first, until fn says done.
+func (r reader) walkIndex(bucket, prefix []byte, fn func(seq uint64) (bool, error)) error {
+	c := r.tx.Bucket(bucket).Cursor()
+	// The first key past the prefix's range; Prev from there is its last.
+	end := append(bytes.Clone(prefix), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+	k, _ := c.Seek(end)
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	for ; hasPrefix(k, prefix); k, _ = c.Prev() {
+		if len(k) != len(prefix)+8 {
+			return fmt.Errorf("%w: index key of %d bytes in %s", ErrCorrupt, len(k), bucket)
+		}
+		done, err := fn(binary.BigEndian.Uint64(k[len(prefix):]))
+		if err != nil || done {
+			return err
+		}
+	}
+	return nil
+}
+
+// event decodes stored event seq with its hashes and Source.
+func (r reader) event(seq uint64) (otelaudit.Event, error) {
+	v := r.tx.Bucket(bucketEvents).Get(seqKey(seq))
+	if v == nil {
+		return otelaudit.Event{}, fmt.Errorf("%w: event %d is indexed but missing", ErrCorrupt, seq)
+	}
+	se, err := splitValue(seq, v)
+	if err != nil {
+		return otelaudit.Event{}, err
+	}
+	var e otelaudit.Event
+	if err := e.UnmarshalBinary(se.data); err != nil {
+		return otelaudit.Event{}, fmt.Errorf("%w: event %d: %w", ErrCorrupt, seq, err)
+	}
+	if e.Seq != seq {
+		return otelaudit.Event{}, fmt.Errorf("%w: event %d is stored under key %d", ErrCorrupt, e.Seq, seq)
+	}
+	e.PrevHash, e.Hash = se.prev, se.hash
+	if e.Source, err = r.source(se.src); err != nil {
+		return otelaudit.Event{}, fmt.Errorf("event %d: %w", seq, err)
+	}
+	return e, nil
+}
+
+// source returns the stored Source of digest d, decoding each once.
+func (r reader) source(d otelaudit.Hash) (*otelaudit.Source, error) {
+	if d == (otelaudit.Hash{}) {
+		return nil, nil
+	}
+	r.s.srcMu.Lock()
+	src, ok := r.s.sources[d]
+	r.s.srcMu.Unlock()
+	if ok {
+		return src, nil
+	}
+	b := r.tx.Bucket(bucketSources).Get(d[:])
+	if b == nil {
+		return nil, fmt.Errorf("%w: source %s missing", ErrCorrupt, d)
+	}
+	src, err := otelaudit.UnmarshalSource(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: source %s: %w", ErrCorrupt, d, err)
+	}
+	if src.Digest() != d {
+		return nil, fmt.Errorf("%w: source %s does not match its digest", ErrCorrupt, d)
+	}
+	r.s.addSource(d, src)
+	return src, nil
+}

@@ -1,0 +1,117 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+)
+
+// retainStep is how many events beyond twice a Write's own a Write's
+// retention may remove, and Prune's per transaction.
+const retainStep = 1024
+
+// retain removes, oldest first, up to budget events beyond the store's
+// bounds, with their index entries and the checkpoints they outlive, and
+// returns the new anchor (the last event removed). It runs inside tx.
+func (s *Store) retain(tx *bolt.Tx, anchor, head otelaudit.Anchor, budget int) (otelaudit.Anchor, error) {
+	if s.cfg.maxAge <= 0 && s.cfg.maxEvents == 0 {
+		return anchor, nil
+	}
+	cutoff := time.Time{}
+	if s.cfg.maxAge > 0 {
+		cutoff = s.cfg.now().Add(-s.cfg.maxAge)
+	}
+	events := tx.Bucket(bucketEvents)
+	c := events.Cursor()
+	removed := 0
+	for k, v := c.First(); k != nil && removed < budget; k, v = c.First() {
+		seq := binary.BigEndian.Uint64(k)
+		overCount := s.cfg.maxEvents > 0 && head.Seq-anchor.Seq > s.cfg.maxEvents
+		se, err := splitValue(seq, v)
+		if err != nil {
+			return anchor, err
+		}
+		var e otelaudit.Event
+		if err := e.UnmarshalBinary(se.data); err != nil {
+			return anchor, fmt.Errorf("%w: event %d: %w", ErrCorrupt, seq, err)
+		}
+		if !overCount && (cutoff.IsZero() || !e.Time.Before(cutoff)) {
+			break
+		}
+		if err := s.unindex(tx, seq, &e); err != nil {
+			return anchor, err
+		}
+		hash := se.hash
+		if err := c.Delete(); err != nil {
+			return anchor, err
+		}
+		anchor = otelaudit.Anchor{Seq: seq, Hash: hash}
+		removed++
+	}
+	if removed == 0 {
+		return anchor, nil
+	}
+	// Checkpoints of removed events vouch for nothing still stored; the
+	// anchor's own stays, as the proof it was the chain.
+	cps := tx.Bucket(bucketCheckpoints).Cursor()
+	for k, _ := cps.First(); k != nil && binary.BigEndian.Uint64(k) < anchor.Seq; k, _ = cps.First() {
+		if err := cps.Delete(); err != nil {
+			return anchor, err
+		}
+	}
+	return anchor, tx.Bucket(bucketMeta).Put(keyAnchor, encodeAnchor(anchor))
+}
+
+func (s *Store) unindex(tx *bolt.Tx, seq uint64, e *otelaudit.Event) error {
+	if e.TraceID.IsValid() {
+		if err := tx.Bucket(bucketByTrace).Delete(seqKey8(append([]byte(nil), e.TraceID[:]...), seq)); err != nil {
+			return err
+		}
+	}
+	if err := tx.Bucket(bucketByType).Delete(indexKey(nil, string(e.Type), seq)); err != nil {
+		return err
+	}
+	if e.AgentID != "" {
+		return tx.Bucket(bucketByAgent).Delete(indexKey(nil, e.AgentID, seq))
+	}
+	return nil
+}
+
+// Prune applies the retention bounds now (Write also does, a step at a
+// time) and returns how many events it removed.
+func (s *Store) Prune() (removed int, err error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.cfg.readOnly {
+		return 0, ErrReadOnly
+	}
+	defer recoverCorrupt(&err)
+	for {
+		s.mu.Lock()
+		closed, before, head := s.closed, s.anchor, s.head
+		s.mu.Unlock()
+		if closed {
+			return removed, ErrClosed
+		}
+		var after otelaudit.Anchor
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			var err error
+			after, err = s.retain(tx, before, head, retainStep)
+			return err
+		})
+		if err != nil {
+			return removed, fmt.Errorf("store: prune: %w", err)
+		}
+		s.mu.Lock()
+		s.anchor = after
+		s.mu.Unlock()
+		removed += int(after.Seq - before.Seq)
+		if after.Seq-before.Seq < retainStep {
+			return removed, nil
+		}
+	}
+}

@@ -1,0 +1,77 @@
+package store
+
+import (
+	"os"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+)
+
+// Stats describes a store.
+type Stats struct {
+	Path   string
+	Format int
+	// Anchor and Head bound the stored events: Seqs Anchor.Seq+1 to
+	// Head.Seq, Events of them.
+	Anchor, Head otelaudit.Anchor
+	Events       uint64
+	Traces       int // distinct trace IDs stored
+	Sources      int
+	Checkpoints  int
+	// Types and Agents count stored events per type and per agent.
+	Types  map[otelaudit.EventType]int
+	Agents map[string]int
+	// FileSize is the size of the file in bytes.
+	FileSize int64
+}
+
+// Stats counts what the store holds. It walks the indexes: its cost grows
+// with the number of events.
+func (s *Store) Stats() (st Stats, err error) {
+	if err := s.usable(); err != nil {
+		return st, err
+	}
+	defer recoverCorrupt(&err)
+	st = Stats{Path: s.path, Format: FormatVersion, Types: map[otelaudit.EventType]int{}, Agents: map[string]int{}}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		var err error
+		if st.Anchor, err = decodeAnchor(meta.Get(keyAnchor)); err != nil {
+			return err
+		}
+		if st.Head, err = decodeAnchor(meta.Get(keyHead)); err != nil {
+			return err
+		}
+		st.Events = uint64(tx.Bucket(bucketEvents).Stats().KeyN)
+		st.Sources = tx.Bucket(bucketSources).Stats().KeyN
+		st.Checkpoints = tx.Bucket(bucketCheckpoints).Stats().KeyN
+		var last []byte
+		err = tx.Bucket(bucketByTrace).ForEach(func(k, _ []byte) error {
+			if len(k) == 24 && (last == nil || string(last) != string(k[:16])) {
+				st.Traces++
+				last = append(last[:0], k[:16]...)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		count := func(b []byte, fn func(string)) error {
+			return tx.Bucket(b).ForEach(func(k, _ []byte) error {
+				if key, ok := indexString(k); ok {
+					fn(key)
+				}
+				return nil
+			})
+		}
+		if err := count(bucketByType, func(k string) { st.Types[otelaudit.EventType(k)]++ }); err != nil {
+			return err
+		}
+		return count(bucketByAgent, func(k string) { st.Agents[k]++ })
+	})
+	if fi, ferr := os.Stat(s.path); ferr == nil {
+		st.FileSize = fi.Size()
+	}
+	return st, err
+}
