@@ -139,19 +139,30 @@ func (p *Processor) off() bool {
 }
 
 // Shutdown stops the Processor: spans started or ended after it are not
-// audited, as the SDK's processors do. It holds nothing to flush, so it
-// returns at once; the Generator and what it holds are untouched. Calling it
-// again is a no-op.
-func (p *Processor) Shutdown(context.Context) error {
-	if p != nil {
-		p.shutdown.Store(true)
+// audited, as the SDK's processors do. Then it flushes the Generator (see
+// ForceFlush), so that a TracerProvider's Shutdown leaves every audited
+// span durable when the Generator has a store. It does not shut the
+// Generator down, which other processors or direct Record calls may share:
+// its owner calls Generator.Shutdown. Calling it again only flushes again.
+func (p *Processor) Shutdown(ctx context.Context) error {
+	if p == nil {
+		return nil
 	}
-	return nil
+	p.shutdown.Store(true)
+	return p.ForceFlush(ctx)
 }
 
-// ForceFlush returns at once: every event is in the Generator by the time
-// OnStart or OnEnd returns. It reports ctx's error if ctx is already done,
-// so a caller's deadline is never silently ignored.
+// ForceFlush returns once every event recorded so far is durable in the
+// Generator's store (Generator.ForceFlush); without a store, at once, since
+// every event is in the Generator by the time OnStart or OnEnd returns. It
+// reports ctx's error if ctx is already done, so a caller's deadline is
+// never silently ignored.
 func (p *Processor) ForceFlush(ctx context.Context) error {
-	return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if p == nil || p.g == nil {
+		return nil
+	}
+	return p.g.ForceFlush(ctx)
 }
