@@ -2,9 +2,11 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
@@ -238,7 +240,14 @@ func (s *Store) Write(records []otelaudit.Record, checkpoints []otelaudit.Checkp
 		// Keys only ever grow: full pages, no splits.
 		events.FillPercent = 1
 		srcs, byTrace, byType, byAgent := tx.Bucket(bucketSources), tx.Bucket(bucketByTrace), tx.Bucket(bucketByType), tx.Bucket(bucketByAgent)
-		keys := make([]byte, 0, len(records)*64)
+		// Every key of the batch lives in keys, which is sized to never
+		// grow: bbolt keeps the slices it was given until the commit.
+		ksize := 0
+		for i := range records {
+			ksize += 8 + 24 + 2*(len(records[i].Data)+binary.MaxVarintLen64+8)
+		}
+		keys := make([]byte, 0, ksize)
+		var ix [3][]keyRef
 		for i := range records {
 			r := &records[i]
 			start := len(vals)
@@ -265,21 +274,25 @@ func (s *Store) Write(records []otelaudit.Record, checkpoints []otelaudit.Checkp
 			}
 			if id.IsValid() {
 				k := len(keys)
-				keys = append(keys, id[:]...)
-				keys = seqKey8(keys, r.Seq)
-				if err := byTrace.Put(keys[k:len(keys):len(keys)], nil); err != nil {
-					return err
-				}
+				keys = seqKey8(append(keys, id[:]...), r.Seq)
+				ix[0] = append(ix[0], keyRef{k, len(keys)})
 			}
 			k = len(keys)
 			keys = indexKey(keys, typ, r.Seq)
-			if err := byType.Put(keys[k:len(keys):len(keys)], nil); err != nil {
-				return err
-			}
+			ix[1] = append(ix[1], keyRef{k, len(keys)})
 			if agent != "" {
 				k := len(keys)
 				keys = indexKey(keys, agent, r.Seq)
-				if err := byAgent.Put(keys[k:len(keys):len(keys)], nil); err != nil {
+				ix[2] = append(ix[2], keyRef{k, len(keys)})
+			}
+		}
+		// Index keys go in sorted: each put then lands next to the last
+		// one's path through the tree, in cache, instead of at random.
+		for i, b := range []*bolt.Bucket{byTrace, byType, byAgent} {
+			refs := ix[i]
+			slices.SortFunc(refs, func(x, y keyRef) int { return bytes.Compare(keys[x.from:x.to], keys[y.from:y.to]) })
+			for _, r := range refs {
+				if err := b.Put(keys[r.from:r.to:r.to], nil); err != nil {
 					return err
 				}
 			}
@@ -328,6 +341,9 @@ func (s *Store) addSource(d otelaudit.Hash, src *otelaudit.Source) {
 		s.sources[d] = src
 	}
 }
+
+// keyRef is where one index key is in a Write's key buffer.
+type keyRef struct{ from, to int }
 
 func seqKey8(b []byte, seq uint64) []byte {
 	return append(b, byte(seq>>56), byte(seq>>48), byte(seq>>40), byte(seq>>32), byte(seq>>24), byte(seq>>16), byte(seq>>8), byte(seq))

@@ -1,0 +1,200 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+	"github.com/otelaudit/otelaudit-go/store"
+)
+
+// benchEvents are events as the processor records them: four attributes,
+// 10,000 traces, 16 agents.
+var benchEvents = func() []otelaudit.Event {
+	out := make([]otelaudit.Event, 4096)
+	for i := range out {
+		out[i] = otelaudit.Event{
+			Type:       []otelaudit.EventType{otelaudit.NodeStart, otelaudit.NodeEnd}[i%2],
+			TraceID:    trace.TraceID{1, byte(i), byte(i >> 8)},
+			SpanID:     trace.SpanID{byte(i), 1},
+			AgentID:    "agent-" + strconv.Itoa(i%16),
+			WorkflowID: "wf-trip-planner",
+			NodeID:     "fetch-weather",
+			Action:     "fetch-weather",
+			Outcome:    otelaudit.Success,
+			Attributes: []attribute.KeyValue{
+				attribute.String("node.id", "fetch-weather"),
+				attribute.String("gen_ai.agent.id", "agent-7"),
+				attribute.String("workflow.id", "wf-trip-planner"),
+				attribute.Int("retry", 1),
+			},
+		}
+	}
+	return out
+}()
+
+// benchParallelism is goroutines per core recording in the durability
+// benchmarks: bbolt's Batch only groups concurrent callers, so the raw
+// anchor needs many; ours is run the same way.
+const benchParallelism = 64
+
+var bboltEventsPerSec atomic.Value // float64, set by the bbolt-batch run
+
+// BenchmarkDurable measures sustained durable throughput: events recorded
+// from 2x64 goroutines until every one is committed and fsync'd. "bbolt-
+// batch" writes the same bytes (the stored value and the three index keys
+// of each event) with bbolt's own DB.Batch, one call per event; "otelaudit"
+// is a Generator with a store attached, Append then ForceFlush, and reports
+// x-bbolt, its events/s over bbolt-batch's in the same run.
+func BenchmarkDurable(b *testing.B) {
+	b.Run("bbolt-batch", func(b *testing.B) {
+		path := filepath.Join(b.TempDir(), "raw.db")
+		db, err := bolt.Open(path, 0o600, &bolt.Options{FreelistType: bolt.FreelistMapType})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		names := [][]byte{[]byte("events"), []byte("by_trace"), []byte("by_type"), []byte("by_agent")}
+		err = db.Update(func(tx *bolt.Tx) error {
+			for _, n := range names {
+				if _, err := tx.CreateBucket(n); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		values := make([][]byte, len(benchEvents))
+		for i := range benchEvents {
+			data, _ := benchEvents[i].MarshalBinary()
+			values[i] = append(make([]byte, 96), data...)
+		}
+		var seq atomic.Uint64
+		b.SetParallelism(benchParallelism)
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				s := seq.Add(1)
+				e := &benchEvents[s%uint64(len(benchEvents))]
+				k := binaryKey(s)
+				err := db.Batch(func(tx *bolt.Tx) error {
+					if err := tx.Bucket(names[0]).Put(k, values[s%uint64(len(values))]); err != nil {
+						return err
+					}
+					if err := tx.Bucket(names[1]).Put(append(e.TraceID[:16:16], k...), nil); err != nil {
+						return err
+					}
+					if err := tx.Bucket(names[2]).Put(append([]byte(e.Type), k...), nil); err != nil {
+						return err
+					}
+					return tx.Bucket(names[3]).Put(append([]byte(e.AgentID), k...), nil)
+				})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.StopTimer()
+		rate := float64(b.N) / b.Elapsed().Seconds()
+		bboltEventsPerSec.Store(rate)
+		b.ReportMetric(rate, "events/s")
+	})
+	b.Run("otelaudit", func(b *testing.B) {
+		st, err := store.Open(filepath.Join(b.TempDir(), "audit.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		g := otelaudit.NewGenerator(otelaudit.WithStore(st), otelaudit.WithStoreWait(time.Minute))
+		ctx := context.Background()
+		var n atomic.Uint64
+		b.SetParallelism(benchParallelism)
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				i := n.Add(1)
+				if _, err := g.Append(ctx, benchEvents[i%uint64(len(benchEvents))]); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		if err := g.ForceFlush(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		rate := float64(b.N) / b.Elapsed().Seconds()
+		b.ReportMetric(rate, "events/s")
+		if raw, ok := bboltEventsPerSec.Load().(float64); ok {
+			b.ReportMetric(rate/raw, "x-bbolt")
+		}
+		if err := g.Shutdown(ctx); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+func binaryKey(s uint64) []byte {
+	return []byte{byte(s >> 56), byte(s >> 48), byte(s >> 40), byte(s >> 32), byte(s >> 24), byte(s >> 16), byte(s >> 8), byte(s)}
+}
+
+// verifyEvents is the size of the store BenchmarkVerify checks:
+// 1,000,000 unless OTELAUDIT_VERIFY_EVENTS says otherwise (CI runs it
+// smaller, only to see that it runs).
+func verifyEvents(b *testing.B) int {
+	if s := os.Getenv("OTELAUDIT_VERIFY_EVENTS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			b.Fatalf("OTELAUDIT_VERIFY_EVENTS=%q", s)
+		}
+		return n
+	}
+	return 1_000_000
+}
+
+// BenchmarkVerify measures Store.Verify over a store of verifyEvents
+// events (built once, outside the timer) and reports events/s.
+func BenchmarkVerify(b *testing.B) {
+	n := verifyEvents(b)
+	path := filepath.Join(b.TempDir(), "audit.db")
+	st, err := store.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := otelaudit.NewGenerator(otelaudit.WithStore(st), otelaudit.WithStoreWait(time.Minute))
+	ctx := context.Background()
+	for i := range n {
+		if _, err := g.Append(ctx, benchEvents[i%len(benchEvents)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := g.Shutdown(ctx); err != nil {
+		b.Fatal(err)
+	}
+	st, err = store.Open(path, store.WithReadOnly())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
+		for b.Loop() {
+			rep, err := st.Verify(nil, nil)
+			if err != nil || rep.Events != uint64(n) {
+				b.Fatalf("verified %d of %d: %v", rep.Events, n, err)
+			}
+		}
+		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	})
+}
