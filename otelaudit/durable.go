@@ -266,7 +266,7 @@ func (g *Generator) ForceFlush(ctx context.Context) error {
 	}
 	g.mu.Lock()
 	target := g.next - 1
-	for g.durable < target {
+	for !g.flushedTo(target) {
 		if g.writerDone {
 			n := target - g.durable
 			g.mu.Unlock()
@@ -295,11 +295,18 @@ func (g *Generator) ForceFlush(ctx context.Context) error {
 	return nil
 }
 
+// flushedTo reports whether every event up to target, and every
+// checkpoint of them, is in the store. Lock only.
+func (g *Generator) flushedTo(target uint64) bool {
+	return g.durable >= target && (len(g.cpPending) == 0 || g.cpPending[0].Seq > target)
+}
+
 // Shutdown stops the Generator: later Record and Append calls are refused
-// with ErrShutdown. With a store, it first flushes (see ForceFlush), then
-// stops the writer and closes the store, within ctx; the error says what
-// could not be done in time. Held events stay queryable. Calls after the
-// first return nil.
+// with ErrShutdown. With a signing key it signs a last checkpoint of the
+// head, so that whatever is cut off the trail after the process ends shows.
+// With a store, it then flushes (see ForceFlush), stops the writer and
+// closes the store, within ctx; the error says what could not be done in
+// time. Held events stay queryable. Calls after the first return nil.
 func (g *Generator) Shutdown(ctx context.Context) error {
 	if g == nil {
 		return ErrNilGenerator
@@ -311,6 +318,13 @@ func (g *Generator) Shutdown(ctx context.Context) error {
 	}
 	g.closed = true
 	g.mu.Unlock()
+	if g.cfg.signer != nil {
+		g.lockSealed()
+		if g.sealed-1 > g.cpSeq {
+			g.addCheckpoint()
+		}
+		g.mu.Unlock()
+	}
 	if g.w == nil {
 		return nil
 	}

@@ -2,6 +2,7 @@ package otelaudit
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"runtime"
@@ -44,7 +45,6 @@ type Generator struct {
 	// event dropped, always first-1). See seal.go.
 	head   Hash
 	anchor Anchor
-	hasher chainHasher
 	// Signed checkpoints kept, those not yet handed to the store, and the
 	// time and Seq of the last (the anchor's Seq before any).
 	checkpoints []Checkpoint
@@ -162,10 +162,15 @@ func (g *Generator) append(ctx context.Context, e *Event) error {
 		return err
 	}
 	// Encoded before the lock is taken, into a buffer on the stack (an event
-	// larger than it spills to the heap); store copies it into the arena.
+	// larger than it spills to the heap), after room for the rest of its
+	// Content input (see hash.go); store copies it into the arena.
 	var buf [encodeBufSize]byte
-	return g.store(appendEvent(buf[:0], e), e)
+	b := append(buf[:0], eventDomain...)
+	b = append(b, zeroHash[:]...)
+	return g.store(appendEvent(b, e), e)
 }
+
+var zeroHash Hash
 
 // encodeBufSize fits a typical event (a few hundred bytes, see
 // BENCHMARKS.md) with room to spare.
@@ -205,10 +210,12 @@ func (g *Generator) fill(ctx context.Context, e *Event) error {
 	return nil
 }
 
-// store numbers the encoded event rec (whose decoded form is e, and whose
-// Seq it sets), takes a slot and room in the arena for it under the lock,
-// then fills them and publishes the slot after releasing it.
-func (g *Generator) store(rec []byte, e *Event) error {
+// store numbers the encoded event (whose decoded form is e, and whose Seq
+// it sets), takes a slot and room in the arena for it under the lock, then
+// fills them and publishes the slot after releasing it. in is the event's
+// Content input: contentPrefix bytes of room, then the encoding.
+func (g *Generator) store(in []byte, e *Event) error {
+	rec := in[contentPrefix:]
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
@@ -239,7 +246,8 @@ func (g *Generator) store(rec []byte, e *Event) error {
 	g.recorded++
 	s := g.ring.alloc(seq)
 	dst, at, ck := g.arena.reserve(seq, len(rec))
-	src := g.sources.index(e.Source)
+	src, srcDigest := g.sources.index(e.Source)
+	content := g.ring.hashAt(seq)
 	// The slot's previous occupant, if it was reserved in this ring (not
 	// before a Clear), may still be being written: wait for it below.
 	var prev uint64
@@ -255,11 +263,16 @@ func (g *Generator) store(rec []byte, e *Event) error {
 	// chunk is fully written (see arena.release).
 	e.Seq = seq
 	binary.LittleEndian.PutUint64(rec[1:9], seq)
+	// The costly half of the event's Hash, here, in parallel with other
+	// writers; sealing links it into the chain later (see seal.go).
+	copy(in[len(eventDomain):], srcDigest[:])
+	sum := sha256.Sum256(in)
 	if prev != 0 {
 		for s.pub.Load() != prev {
 			runtime.Gosched()
 		}
 	}
+	*content = sum
 	s.at, s.src, s.links = at, src, [numLinks]uint64{}
 	copy(dst, rec)
 	ck.written.Add(int64(len(rec)))

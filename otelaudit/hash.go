@@ -44,16 +44,28 @@ func ParseHash(s string) (Hash, error) {
 
 // The hash chain. Every event's Hash is
 //
-//	SHA-256( "otelaudit.event.v1" 0x00 | PrevHash | SourceDigest | encoding )
+//	Hash    = SHA-256( "otelaudit.chain.v1" 0x00 | PrevHash | Content )
+//	Content = SHA-256( "otelaudit.event.v1" 0x00 | SourceDigest | encoding )
 //
 // where PrevHash is the Hash of the event with the previous Seq (GenesisHash
 // for Seq 1), SourceDigest is the SHA-256 of the encoding of the event's
 // Source (see Source.MarshalBinary; all zeros when the event has none), and
 // encoding is the event's MarshalBinary form, which holds every other field,
-// Seq included, attributes in their recorded order. The domain prefix keeps
-// an event hash from ever being taken for a checkpoint's signed bytes or any
-// other SHA-256 input of this project, and names the version of the rule.
-const eventDomain = "otelaudit.event.v1\x00"
+// Seq included, attributes in their recorded order. The domain prefixes
+// keep the two kinds of input, and a checkpoint's signed bytes, from ever
+// being taken for one another, and name the version of the rule.
+//
+// Two steps, because they can run apart: Content, the costly part (every
+// byte of the event), needs no other event, so each writer computes it on
+// its own goroutine, outside the Generator's lock; only the link, 83 bytes,
+// has to be hashed in Seq order.
+const (
+	eventDomain = "otelaudit.event.v1\x00"
+	chainDomain = "otelaudit.chain.v1\x00"
+)
+
+// contentPrefix is what precedes an event's encoding in its Content input.
+const contentPrefix = len(eventDomain) + sha256.Size
 
 // GenesisHash is the PrevHash of the first event of every trail: the
 // SHA-256 of "otelaudit.genesis.v1". A fixed, documented value, so that a
@@ -78,25 +90,33 @@ var GenesisAnchor = Anchor{Seq: 0, Hash: GenesisHash}
 // predecessor's Hash is prev. It is the one rule every writer and verifier
 // of the chain applies.
 func ChainHash(prev, src Hash, data []byte) Hash {
-	var c chainHasher
-	return c.sum(prev, src, data)
+	var c contentHasher
+	return link(prev, c.sum(src, data))
 }
 
-// chainHasher computes chain hashes with one reused SHA-256 state, sparing
-// the allocation of a new one per event when sealing or verifying many.
-type chainHasher struct {
+// link returns the Hash of an event of the given Content after prev.
+func link(prev, content Hash) Hash {
+	var b [len(chainDomain) + 2*sha256.Size]byte
+	n := copy(b[:], chainDomain)
+	n += copy(b[n:], prev[:])
+	copy(b[n:], content[:])
+	return sha256.Sum256(b[:])
+}
+
+// contentHasher computes Content with one reused SHA-256 state, sparing the
+// allocation of a new one per event when verifying many.
+type contentHasher struct {
 	h hash.Hash
 }
 
-func (c *chainHasher) sum(prev, src Hash, data []byte) Hash {
+func (c *contentHasher) sum(src Hash, data []byte) Hash {
 	if c.h == nil {
 		c.h = sha256.New()
 	} else {
 		c.h.Reset()
 	}
-	var pre [len(eventDomain) + 2*sha256.Size]byte
+	var pre [contentPrefix]byte
 	n := copy(pre[:], eventDomain)
-	n += copy(pre[n:], prev[:])
 	copy(pre[n:], src[:])
 	c.h.Write(pre[:])
 	c.h.Write(data)

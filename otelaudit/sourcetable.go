@@ -35,13 +35,14 @@ func newSourceTable() sourceTable {
 	return sourceTable{list: []*Source{nil}, digests: []Hash{{}}, byID: make(map[sourceKey]uint32)}
 }
 
-// index returns the number of s, interning it if new. Lock only.
-func (t *sourceTable) index(s *Source) uint32 {
+// index returns the number of s, interning it if new, and its digest.
+// Lock only.
+func (t *sourceTable) index(s *Source) (uint32, Hash) {
 	if s == nil {
-		return 0
+		return 0, Hash{}
 	}
 	if s == t.last {
-		return t.lastIdx
+		return t.lastIdx, t.digests[t.lastIdx]
 	}
 	k := sourceKey{scope: s.scope}
 	if s.resource != nil {
@@ -55,7 +56,7 @@ func (t *sourceTable) index(s *Source) uint32 {
 		t.byID[k] = i
 	}
 	t.last, t.lastIdx = s, i
-	return i
+	return i, t.digests[i]
 }
 
 func (t *sourceTable) get(i uint32) *Source {

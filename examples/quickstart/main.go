@@ -9,6 +9,15 @@
 // debugging page (package auditz) on ADDR until interrupted:
 //
 //	go run ./examples/quickstart -serve localhost:8080
+//
+// With -db PATH the trail is also made durable in a store file (package
+// store), which the otelaudit CLI reads; run it again and the trail goes
+// on, numbering and hash chain included. With -key FILE (made by
+// `otelaudit keygen`) the chain head is signed, so `otelaudit verify
+// --pubkey` can prove nothing was cut or rewritten:
+//
+//	go run ./examples/quickstart -db audit.db
+//	go run ./cmd/otelaudit trace --db audit.db <trace-id>
 package main
 
 import (
@@ -30,15 +39,21 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 
 	"github.com/otelaudit/otelaudit-go/exporter"
+	"github.com/otelaudit/otelaudit-go/internal/keyfile"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 	"github.com/otelaudit/otelaudit-go/processor"
+	"github.com/otelaudit/otelaudit-go/store"
 )
 
 func main() {
 	workflow := flag.String("workflow", "trip-planner", "workflow whose trace to show: "+workflowNames())
 	pretty := flag.Bool("pretty", false, "pretty-print the replayed spans")
 	addr := flag.String("serve", "", "after the output, keep the runtime running and serve the audit page on this address (e.g. localhost:8080; the page has no auth)")
+	var o options
+	flag.StringVar(&o.db, "db", "", "also make the trail durable in this store file (created if missing, continued if not); read it with go run ./cmd/otelaudit")
+	flag.StringVar(&o.key, "key", "", "sign checkpoints of the chain head with this ed25519 private key (PEM, from otelaudit keygen); needs -db to keep them")
 	flag.Parse()
+	o.workflow, o.pretty, o.addr = *workflow, *pretty, *addr
 	ctx := context.Background()
 	if *addr != "" {
 		// Interrupt and SIGTERM end serving with a clean shutdown. Without
@@ -50,19 +65,33 @@ func main() {
 		// second Ctrl-C kills a shutdown that hangs.
 		context.AfterFunc(ctx, stop)
 	}
-	if err := runServe(ctx, os.Stdout, *workflow, *pretty, *addr); err != nil {
+	if err := runWith(ctx, os.Stdout, o); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out io.Writer, workflow string, pretty bool) error {
-	return runServe(context.Background(), out, workflow, pretty, "")
+// options are the quickstart's flags.
+type options struct {
+	workflow string
+	pretty   bool
+	addr     string // serve the audit page here afterwards
+	db       string // store file
+	key      string // signing key file
 }
 
-// runServe is the quickstart; with a non-empty addr it then serves the
-// audit page there, the runtime still running, until ctx is done.
+func run(out io.Writer, workflow string, pretty bool) error {
+	return runWith(context.Background(), out, options{workflow: workflow, pretty: pretty})
+}
+
 func runServe(ctx context.Context, out io.Writer, workflow string, pretty bool, addr string) error {
+	return runWith(ctx, out, options{workflow: workflow, pretty: pretty, addr: addr})
+}
+
+// runWith is the quickstart; with a non-empty o.addr it then serves the
+// audit page there, the runtime still running, until ctx is done.
+func runWith(ctx context.Context, out io.Writer, o options) error {
+	workflow, pretty, addr := o.workflow, o.pretty, o.addr
 	// Listen first: a busy port should fail before any output, not after.
 	var ln net.Listener
 	if addr != "" {
@@ -74,7 +103,15 @@ func runServe(ctx context.Context, out io.Writer, workflow string, pretty bool, 
 	}
 
 	// 1. One Generator holds the audit trail; one processor feeds it.
-	audit := otelaudit.NewGenerator()
+	// With -db, a store makes it durable, and with -key checkpoints of
+	// the chain are signed.
+	gopts, err := durability(o)
+	if err != nil {
+		return err
+	}
+	audit := otelaudit.NewGenerator(gopts...)
+	defer func() { _ = audit.Shutdown(context.Background()) }()
+	startSeq := audit.Stats().LastSeq
 	res := resource.NewSchemaless(semconv.ServiceName("quickstart-agents"))
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithResource(res),
@@ -129,10 +166,54 @@ func runServe(ctx context.Context, out io.Writer, workflow string, pretty bool, 
 		return fmt.Errorf("shut down replay exporter: %w", err)
 	}
 	fmt.Fprintf(out, "\nReplayed %d spans named audit.<type>, each a child of the span of its action in trace %s.\n", len(trail), id)
+
+	// 5. The trail is hash-chained: every event's Hash covers all its
+	// fields and the Hash before it.
+	if err := audit.Verify(); err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	head := audit.Head()
+	fmt.Fprintf(out, "\nHash chain verified: %d events, head seq %d, hash %s.\n", s.Len, head.Seq, head.Hash)
+	if o.db != "" {
+		// The provider's Shutdown flushes the processor, which waits until
+		// the Generator's store has every event.
+		if err := tp.Shutdown(ctx); err != nil {
+			return err
+		}
+		if err := audit.Shutdown(ctx); err != nil {
+			return fmt.Errorf("close the store: %w", err)
+		}
+		fmt.Fprintf(out, "Stored seq %d..%d durably in %s.", startSeq+1, head.Seq, o.db)
+		if cps := audit.Checkpoints(); len(cps) > 0 {
+			fmt.Fprintf(out, " Signed checkpoint of the head: seq %d.", cps[len(cps)-1].Seq)
+		}
+		fmt.Fprintf(out, " Query it:\n\n")
+		fmt.Fprintf(out, "  go run ./cmd/otelaudit trace --db %s %s\n  go run ./cmd/otelaudit verify --db %s\n", o.db, id, o.db)
+	}
 	if ln == nil {
 		return tp.Shutdown(ctx)
 	}
 	return serve(ctx, out, ln, audit, tracer, id)
+}
+
+// durability returns the Generator options -db and -key ask for.
+func durability(o options) ([]otelaudit.Option, error) {
+	var opts []otelaudit.Option
+	if o.key != "" {
+		key, err := keyfile.ReadPrivate(o.key)
+		if err != nil {
+			return nil, fmt.Errorf("-key: %w", err)
+		}
+		opts = append(opts, otelaudit.WithSigningKey(key))
+	}
+	if o.db != "" {
+		st, err := store.Open(o.db)
+		if err != nil {
+			return nil, fmt.Errorf("-db: %w", err)
+		}
+		opts = append(opts, otelaudit.WithStore(st))
+	}
+	return opts, nil
 }
 
 // printTrail prints events as a table, times relative to the first.

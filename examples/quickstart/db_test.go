@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelaudit/otelaudit-go/internal/keyfile"
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+	"github.com/otelaudit/otelaudit-go/store"
+)
+
+// TestQuickstartDB runs the quickstart twice on one store file, as the
+// README's durable flow does: the second run continues the trail, and the
+// whole of it verifies, signed checkpoints included.
+func TestQuickstartDB(t *testing.T) {
+	dir := t.TempDir()
+	db, priv, pub := filepath.Join(dir, "audit.db"), filepath.Join(dir, "audit.key"), filepath.Join(dir, "audit.pub")
+	pk, err := keyfile.Generate(priv, pub)
+	require.NoError(t, err)
+	o := options{workflow: "trip-planner", db: db, key: priv}
+
+	var out bytes.Buffer
+	require.NoError(t, runWith(context.Background(), &out, o))
+	assert.Contains(t, out.String(), "Stored seq 1..47 durably in "+db)
+	assert.Contains(t, out.String(), "Signed checkpoint of the head: seq 47.")
+	out.Reset()
+	require.NoError(t, runWith(context.Background(), &out, o))
+	assert.Contains(t, out.String(), "Stored seq 48..94 durably in "+db)
+	assert.Contains(t, out.String(), "Hash chain verified: 47 events, head seq 94")
+
+	st, err := store.Open(db, store.WithReadOnly())
+	require.NoError(t, err)
+	defer st.Close()
+	rep, err := st.Verify(pk, nil)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(94), rep.Events)
+	assert.Equal(t, 2, rep.Signed)
+	all, err := st.Events(store.Query{})
+	require.NoError(t, err)
+	require.NoError(t, otelaudit.VerifyChain(otelaudit.GenesisAnchor, all, nil, nil))
+	assert.Equal(t, "quickstart-agents", serviceName(all[0]))
+}
+
+func serviceName(e otelaudit.Event) string {
+	v, _ := e.Source.Resource().Set().Value("service.name")
+	return v.AsString()
+}
+
+func TestQuickstartBadDB(t *testing.T) {
+	dir := t.TempDir()
+	err := runWith(context.Background(), &bytes.Buffer{}, options{workflow: "trip-planner", db: filepath.Join(dir, "no", "such", "dir.db")})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "-db")
+	err = runWith(context.Background(), &bytes.Buffer{}, options{workflow: "trip-planner", key: filepath.Join(dir, "missing.key")})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "-key")
+}
