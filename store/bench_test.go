@@ -18,14 +18,23 @@ import (
 	"github.com/otelaudit/otelaudit-go/store"
 )
 
-// benchEvents are events as the processor records them: four attributes,
-// 10,000 traces, 16 agents.
-var benchEvents = func() []otelaudit.Event {
-	out := make([]otelaudit.Event, 4096)
+// benchEvents are events as the processor records them (four attributes,
+// 16 agents, start and end types), in 4,096 traces. "runs" puts 32
+// consecutive events in each trace, as a workflow's spans arrive;
+// "scattered" gives every event a different trace from its neighbours,
+// the worst case for the trace index.
+var benchEvents = map[string][]otelaudit.Event{"runs": makeBenchEvents(32), "scattered": makeBenchEvents(1)}
+
+func makeBenchEvents(run int) []otelaudit.Event {
+	out := make([]otelaudit.Event, 4096*run)
 	for i := range out {
+		t := i / run
+		if run == 1 {
+			t = i % 4096
+		}
 		out[i] = otelaudit.Event{
 			Type:       []otelaudit.EventType{otelaudit.NodeStart, otelaudit.NodeEnd}[i%2],
-			TraceID:    trace.TraceID{1, byte(i), byte(i >> 8)},
+			TraceID:    trace.TraceID{1, byte(t), byte(t >> 8)},
 			SpanID:     trace.SpanID{byte(i), 1},
 			AgentID:    "agent-" + strconv.Itoa(i%16),
 			WorkflowID: "wf-trip-planner",
@@ -41,7 +50,7 @@ var benchEvents = func() []otelaudit.Event {
 		}
 	}
 	return out
-}()
+}
 
 // benchParallelism is goroutines per core recording in the durability
 // benchmarks: bbolt's Batch only groups concurrent callers, so the raw
@@ -57,6 +66,12 @@ var bboltEventsPerSec atomic.Value // float64, set by the bbolt-batch run
 // is a Generator with a store attached, Append then ForceFlush, and reports
 // x-bbolt, its events/s over bbolt-batch's in the same run.
 func BenchmarkDurable(b *testing.B) {
+	for _, w := range []string{"runs", "scattered"} {
+		b.Run(w, func(b *testing.B) { benchDurable(b, benchEvents[w]) })
+	}
+}
+
+func benchDurable(b *testing.B, benchEvents []otelaudit.Event) {
 	b.Run("bbolt-batch", func(b *testing.B) {
 		path := filepath.Join(b.TempDir(), "raw.db")
 		db, err := bolt.Open(path, 0o600, &bolt.Options{FreelistType: bolt.FreelistMapType})
@@ -175,8 +190,9 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	g := otelaudit.NewGenerator(otelaudit.WithStore(st), otelaudit.WithStoreWait(time.Minute))
 	ctx := context.Background()
+	events := benchEvents["runs"]
 	for i := range n {
-		if _, err := g.Append(ctx, benchEvents[i%len(benchEvents)]); err != nil {
+		if _, err := g.Append(ctx, events[i%len(events)]); err != nil {
 			b.Fatal(err)
 		}
 	}

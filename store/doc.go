@@ -25,16 +25,19 @@
 //	otelaudit    "format" -> 1 (one byte); "anchor" and "head" -> Seq (8) | Hash (32)
 //	events       Seq (8) -> PrevHash (32) | Hash (32) | SourceDigest (32) | event
 //	sources      SourceDigest (32) -> encoded Source (otelaudit.Source.MarshalBinary)
-//	by_trace     TraceID (16) | Seq (8) -> empty
-//	by_type      uvarint length | type | Seq (8) -> empty
-//	by_agent     uvarint length | AgentID | Seq (8) -> empty
+//	by_trace     TraceID (16) | first Seq (8) -> posting list
+//	by_type      uvarint length | type | first Seq (8) -> posting list
+//	by_agent     uvarint length | AgentID | first Seq (8) -> posting list
 //	checkpoints  Seq (8) -> Time (Unix ns, 8) | Hash (32) | ed25519 signature (0 or 64)
 //
-// where event is the event's canonical encoding (otelaudit.Event
-// MarshalBinary, version byte first). "anchor" is the last event removed by
-// retention (Seq 0 and otelaudit.GenesisHash when none), "head" the newest
-// event. Every event's Hash is otelaudit.ChainHash of its PrevHash,
-// SourceDigest and encoding; Verify recomputes them all.
+// A posting list is the Seqs of that key's events in one Write: a uvarint
+// count, then the uvarint gaps between consecutive Seqs after the first
+// (which is in the key). An events value ends with the event's canonical
+// encoding (otelaudit.Event MarshalBinary, version byte first). "anchor"
+// is the last event removed by retention (Seq 0 and otelaudit.GenesisHash
+// when none), "head" the newest event. Every event's Hash is
+// otelaudit.ChainHash of its PrevHash, SourceDigest and encoding; Verify
+// recomputes them all.
 //
 // # Durability
 //

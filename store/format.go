@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
@@ -84,19 +82,6 @@ func splitValue(seq uint64, v []byte) (storedEvent, error) {
 	return s, nil
 }
 
-// indexKey is the key of seq in a string index (by type, by agent).
-func indexKey(dst []byte, key string, seq uint64) []byte {
-	dst = binary.AppendUvarint(dst, uint64(len(key)))
-	dst = append(dst, key...)
-	return binary.BigEndian.AppendUint64(dst, seq)
-}
-
-func tracePrefix(id trace.TraceID) []byte { return id[:] }
-
-func stringPrefix(key string) []byte {
-	return append(binary.AppendUvarint(nil, uint64(len(key))), key...)
-}
-
 func encodeCheckpoint(c otelaudit.Checkpoint) []byte {
 	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8+hashSize+len(c.Signature)), uint64(c.Time.UnixNano()))
 	b = append(b, c.Hash[:]...)
@@ -116,13 +101,4 @@ func decodeCheckpoint(k, v []byte) (otelaudit.Checkpoint, error) {
 		c.Signature = append([]byte(nil), sig...)
 	}
 	return c, nil
-}
-
-// indexString returns the string of a by_type or by_agent key.
-func indexString(k []byte) (string, bool) {
-	n, w := binary.Uvarint(k)
-	if w <= 0 || uint64(len(k)-w) != n+8 {
-		return "", false
-	}
-	return string(k[w : w+int(n)]), true
 }

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -77,11 +76,11 @@ func (s *Store) Events(q Query) (out []otelaudit.Event, err error) {
 		}
 		switch {
 		case q.TraceID.IsValid():
-			err = r.walkIndex(bucketByTrace, tracePrefix(q.TraceID), take)
+			err = walkIndex(tx.Bucket(bucketByTrace), tracePrefix(q.TraceID), take)
 		case q.Type != "":
-			err = r.walkIndex(bucketByType, stringPrefix(string(q.Type)), take)
+			err = walkIndex(tx.Bucket(bucketByType), stringPrefix(string(q.Type)), take)
 		case q.AgentID != "":
-			err = r.walkIndex(bucketByAgent, stringPrefix(q.AgentID), take)
+			err = walkIndex(tx.Bucket(bucketByAgent), stringPrefix(q.AgentID), take)
 		default:
 			c := tx.Bucket(bucketEvents).Cursor()
 			for k, _ := c.Last(); k != nil; k, _ = c.Prev() {
@@ -153,30 +152,6 @@ func (s *Store) usable() error {
 type reader struct {
 	s  *Store
 	tx *bolt.Tx
-}
-
-// walkIndex calls fn with the Seq of every entry under prefix, newest
-// first, until fn says done.
-func (r reader) walkIndex(bucket, prefix []byte, fn func(seq uint64) (bool, error)) error {
-	c := r.tx.Bucket(bucket).Cursor()
-	// The first key past the prefix's range; Prev from there is its last.
-	end := append(bytes.Clone(prefix), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
-	k, _ := c.Seek(end)
-	if k == nil {
-		k, _ = c.Last()
-	} else {
-		k, _ = c.Prev()
-	}
-	for ; hasPrefix(k, prefix); k, _ = c.Prev() {
-		if len(k) != len(prefix)+8 {
-			return fmt.Errorf("%w: index key of %d bytes in %s", ErrCorrupt, len(k), bucket)
-		}
-		done, err := fn(binary.BigEndian.Uint64(k[len(prefix):]))
-		if err != nil || done {
-			return err
-		}
-	}
-	return nil
 }
 
 // event decodes stored event seq with its hashes and Source.

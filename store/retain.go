@@ -28,6 +28,9 @@ func (s *Store) retain(tx *bolt.Tx, anchor, head otelaudit.Anchor, budget int) (
 	events := tx.Bucket(bucketEvents)
 	c := events.Cursor()
 	removed := 0
+	// The index prefixes of the events removed, whose entries lose them
+	// once the last is known.
+	cut := [3]map[string]struct{}{{}, {}, {}}
 	for k, v := c.First(); k != nil && removed < budget; k, v = c.First() {
 		seq := binary.BigEndian.Uint64(k)
 		overCount := s.cfg.maxEvents > 0 && head.Seq-anchor.Seq > s.cfg.maxEvents
@@ -42,8 +45,12 @@ func (s *Store) retain(tx *bolt.Tx, anchor, head otelaudit.Anchor, budget int) (
 		if !overCount && (cutoff.IsZero() || !e.Time.Before(cutoff)) {
 			break
 		}
-		if err := s.unindex(tx, seq, &e); err != nil {
-			return anchor, err
+		if e.TraceID.IsValid() {
+			cut[0][string(e.TraceID[:])] = struct{}{}
+		}
+		cut[1][string(stringPrefix(string(e.Type)))] = struct{}{}
+		if e.AgentID != "" {
+			cut[2][string(stringPrefix(e.AgentID))] = struct{}{}
 		}
 		hash := se.hash
 		if err := c.Delete(); err != nil {
@@ -55,6 +62,14 @@ func (s *Store) retain(tx *bolt.Tx, anchor, head otelaudit.Anchor, budget int) (
 	if removed == 0 {
 		return anchor, nil
 	}
+	for i, name := range [][]byte{bucketByTrace, bucketByType, bucketByAgent} {
+		b := tx.Bucket(name)
+		for prefix := range cut[i] {
+			if err := trim(b, []byte(prefix), anchor.Seq); err != nil {
+				return anchor, err
+			}
+		}
+	}
 	// Checkpoints of removed events vouch for nothing still stored; the
 	// anchor's own stays, as the proof it was the chain.
 	cps := tx.Bucket(bucketCheckpoints).Cursor()
@@ -64,21 +79,6 @@ func (s *Store) retain(tx *bolt.Tx, anchor, head otelaudit.Anchor, budget int) (
 		}
 	}
 	return anchor, tx.Bucket(bucketMeta).Put(keyAnchor, encodeAnchor(anchor))
-}
-
-func (s *Store) unindex(tx *bolt.Tx, seq uint64, e *otelaudit.Event) error {
-	if e.TraceID.IsValid() {
-		if err := tx.Bucket(bucketByTrace).Delete(seqKey8(append([]byte(nil), e.TraceID[:]...), seq)); err != nil {
-			return err
-		}
-	}
-	if err := tx.Bucket(bucketByType).Delete(indexKey(nil, string(e.Type), seq)); err != nil {
-		return err
-	}
-	if e.AgentID != "" {
-		return tx.Bucket(bucketByAgent).Delete(indexKey(nil, e.AgentID, seq))
-	}
-	return nil
 }
 
 // Prune applies the retention bounds now (Write also does, a step at a

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"encoding/binary"
+	"fmt"
 	"os"
 
 	bolt "go.etcd.io/bbolt"
@@ -57,18 +59,22 @@ func (s *Store) Stats() (st Stats, err error) {
 		if err != nil {
 			return err
 		}
-		count := func(b []byte, fn func(string)) error {
-			return tx.Bucket(b).ForEach(func(k, _ []byte) error {
-				if key, ok := indexString(k); ok {
-					fn(key)
+		// An entry's value starts with its number of events.
+		count := func(b []byte, fn func(string, int)) error {
+			return tx.Bucket(b).ForEach(func(k, v []byte) error {
+				key, ok := prefixString(k)
+				n, w := binary.Uvarint(v)
+				if !ok || w <= 0 {
+					return fmt.Errorf("%w: index entry in %s", ErrCorrupt, b)
 				}
+				fn(key, int(n))
 				return nil
 			})
 		}
-		if err := count(bucketByType, func(k string) { st.Types[otelaudit.EventType(k)]++ }); err != nil {
+		if err := count(bucketByType, func(k string, n int) { st.Types[otelaudit.EventType(k)] += n }); err != nil {
 			return err
 		}
-		return count(bucketByAgent, func(k string) { st.Agents[k]++ })
+		return count(bucketByAgent, func(k string, n int) { st.Agents[k] += n })
 	})
 	if fi, ferr := os.Stat(s.path); ferr == nil {
 		st.FileSize = fi.Size()

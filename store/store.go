@@ -2,11 +2,9 @@ package store
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
@@ -240,14 +238,8 @@ func (s *Store) Write(records []otelaudit.Record, checkpoints []otelaudit.Checkp
 		// Keys only ever grow: full pages, no splits.
 		events.FillPercent = 1
 		srcs, byTrace, byType, byAgent := tx.Bucket(bucketSources), tx.Bucket(bucketByTrace), tx.Bucket(bucketByType), tx.Bucket(bucketByAgent)
-		// Every key of the batch lives in keys, which is sized to never
-		// grow: bbolt keeps the slices it was given until the commit.
-		ksize := 0
-		for i := range records {
-			ksize += 8 + 24 + 2*(len(records[i].Data)+binary.MaxVarintLen64+8)
-		}
-		keys := make([]byte, 0, ksize)
-		var ix [3][]keyRef
+		keys := make([]byte, 0, 8*len(records))
+		var byTraceP, byTypeP, byAgentP postings
 		for i := range records {
 			r := &records[i]
 			start := len(vals)
@@ -273,29 +265,21 @@ func (s *Store) Write(records []otelaudit.Record, checkpoints []otelaudit.Checkp
 				return fmt.Errorf("record %d: %w", r.Seq, err)
 			}
 			if id.IsValid() {
-				k := len(keys)
-				keys = seqKey8(append(keys, id[:]...), r.Seq)
-				ix[0] = append(ix[0], keyRef{k, len(keys)})
+				byTraceP.add(string(id[:]), r.Seq)
 			}
-			k = len(keys)
-			keys = indexKey(keys, typ, r.Seq)
-			ix[1] = append(ix[1], keyRef{k, len(keys)})
+			byTypeP.add(string(stringPrefix(typ)), r.Seq)
 			if agent != "" {
-				k := len(keys)
-				keys = indexKey(keys, agent, r.Seq)
-				ix[2] = append(ix[2], keyRef{k, len(keys)})
+				byAgentP.add(string(stringPrefix(agent)), r.Seq)
 			}
 		}
-		// Index keys go in sorted: each put then lands next to the last
-		// one's path through the tree, in cache, instead of at random.
-		for i, b := range []*bolt.Bucket{byTrace, byType, byAgent} {
-			refs := ix[i]
-			slices.SortFunc(refs, func(x, y keyRef) int { return bytes.Compare(keys[x.from:x.to], keys[y.from:y.to]) })
-			for _, r := range refs {
-				if err := b.Put(keys[r.from:r.to:r.to], nil); err != nil {
-					return err
-				}
-			}
+		if err := byTraceP.put(byTrace); err != nil {
+			return err
+		}
+		if err := byTypeP.put(byType); err != nil {
+			return err
+		}
+		if err := byAgentP.put(byAgent); err != nil {
+			return err
 		}
 		cps := tx.Bucket(bucketCheckpoints)
 		for _, c := range checkpoints {
@@ -341,9 +325,6 @@ func (s *Store) addSource(d otelaudit.Hash, src *otelaudit.Source) {
 		s.sources[d] = src
 	}
 }
-
-// keyRef is where one index key is in a Write's key buffer.
-type keyRef struct{ from, to int }
 
 func seqKey8(b []byte, seq uint64) []byte {
 	return append(b, byte(seq>>56), byte(seq>>48), byte(seq>>40), byte(seq>>32), byte(seq>>24), byte(seq>>16), byte(seq>>8), byte(seq))
