@@ -1,0 +1,80 @@
+package main
+
+import (
+	"flag"
+	"math"
+
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+	"github.com/otelaudit/otelaudit-go/store"
+)
+
+// defaultLimit is how many events `events` prints unless --limit says
+// otherwise: a screenful or two, the newest, which is what one looks at
+// first.
+const defaultLimit = 100
+
+var eventsCommand = &command{
+	name:    "events",
+	summary: "the newest events, filtered by type, agent and time",
+	setup: func(fs *flag.FlagSet, e *env) func([]string) error {
+		db := dbFlag(fs, e)
+		typ := fs.String("type", "", "only events of this `type` (node_end, trust_denied, ...)")
+		agent := fs.String("agent", "", "only events of this agent `id`")
+		since := &timeFlag{now: e.now}
+		until := &timeFlag{now: e.now}
+		fs.Var(since, "since", "only events at or after this `time`: "+timeFlagHelp)
+		fs.Var(until, "until", "only events before this `time`: "+timeFlagHelp)
+		limit := fs.Int("limit", defaultLimit, "print the newest `n` matching events; 0 prints all")
+		asJSON := fs.Bool("json", false, "print JSON Lines, one object per event, instead of a table")
+		return func(args []string) error {
+			if err := noArgs("events", args); err != nil {
+				return err
+			}
+			if *limit < 0 {
+				return usageErrorf("events: --limit %d: want 0 (all) or more", *limit)
+			}
+			if !since.t.IsZero() && !until.t.IsZero() && !since.t.Before(until.t) {
+				return usageErrorf("events: --since %s is not before --until %s", since, until)
+			}
+			path, err := requireDB("events", *db)
+			if err != nil {
+				return err
+			}
+			st, err := openStore(path)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			warnUnverified(e, st)
+			q := store.Query{
+				Type:    otelaudit.EventType(*typ),
+				AgentID: *agent,
+				Since:   since.t,
+				Until:   until.t,
+			}
+			// One more than asked, to tell the reader when there are more
+			// than the limit shows.
+			if *limit > 0 && *limit < math.MaxInt {
+				q.Limit = *limit + 1
+			}
+			events, err := st.Events(q)
+			if err != nil {
+				return err
+			}
+			if len(events) == 0 {
+				return failErrorf("no events match in %s", path)
+			}
+			more := q.Limit > 0 && len(events) == q.Limit
+			if more {
+				events = events[1:]
+			}
+			if err := printEvents(e, events, *asJSON); err != nil {
+				return err
+			}
+			if more {
+				notef(e, "printed the newest %d matching events; there are more (--limit 0 prints all)", len(events))
+			}
+			return nil
+		}
+	},
+}

@@ -1,0 +1,240 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"text/tabwriter"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+)
+
+// tableTime is how the tables write times: UTC, RFC 3339 to the
+// millisecond, so rows from different machines line up and sort as text.
+const tableTime = "2006-01-02T15:04:05.000Z07:00"
+
+// maxCell bounds a table cell, in runes: one long resource URL should not
+// push every other column off the screen. --json prints values in full.
+const maxCell = 60
+
+// empty stands in for an empty cell, so the columns stay readable.
+const empty = "-"
+
+func newTable(w io.Writer) *tabwriter.Writer {
+	return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+}
+
+// writeEventTable writes events as an aligned table, one row each.
+func writeEventTable(w io.Writer, events []otelaudit.Event) error {
+	tw := newTable(w)
+	fmt.Fprintln(tw, "SEQ\tTIME\tTYPE\tOUTCOME\tAGENT\tNODE/ACTION\tRESOURCE\tDURATION")
+	for i := range events {
+		e := &events[i]
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			e.Seq,
+			e.Time.UTC().Format(tableTime),
+			cell(string(e.Type)),
+			cell(string(e.Outcome)),
+			cell(e.AgentID),
+			cell(nodeAction(e)),
+			cell(e.Resource),
+			duration(e.Duration))
+	}
+	return tw.Flush()
+}
+
+func nodeAction(e *otelaudit.Event) string {
+	switch {
+	case e.NodeID != "" && e.Action != "":
+		return e.NodeID + "/" + e.Action
+	case e.NodeID != "":
+		return e.NodeID
+	}
+	return e.Action
+}
+
+// cell makes s safe and short for a table cell. Values come from the
+// audited runtime, so they may hold tabs, newlines or terminal escape
+// sequences: those are shown quoted and escaped, never written raw.
+func cell(s string) string {
+	if s == "" {
+		return empty
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			s = strconv.Quote(s)
+			break
+		}
+	}
+	if utf8.RuneCountInString(s) > maxCell {
+		r := []rune(s)
+		s = string(r[:maxCell-1]) + "…"
+	}
+	return s
+}
+
+// duration writes d to a useful precision: microseconds below a second,
+// milliseconds above.
+func duration(d time.Duration) string {
+	switch {
+	case d == 0:
+		return empty
+	case d < time.Millisecond:
+		return d.String()
+	case d < time.Second:
+		return d.Round(time.Microsecond).String()
+	}
+	return d.Round(time.Millisecond).String()
+}
+
+// jsonEvent is the JSON form of an event. Its field names are those of the
+// auditz HTTP handler's events, so that one jq filter reads both; the hash
+// chain fields are added, since the CLI is where the trail gets checked.
+type jsonEvent struct {
+	Seq           uint64         `json:"seq"`
+	Type          string         `json:"type"`
+	Time          string         `json:"time"`
+	TraceID       string         `json:"trace_id,omitempty"`
+	SpanID        string         `json:"span_id,omitempty"`
+	ParentSpanID  string         `json:"parent_span_id,omitempty"`
+	AgentID       string         `json:"agent_id,omitempty"`
+	HumanOriginID string         `json:"human_origin_id,omitempty"`
+	WorkflowID    string         `json:"workflow_id,omitempty"`
+	NodeID        string         `json:"node_id,omitempty"`
+	Action        string         `json:"action,omitempty"`
+	Resource      string         `json:"resource,omitempty"`
+	Outcome       string         `json:"outcome,omitempty"`
+	DurationMS    float64        `json:"duration_ms"`
+	Attributes    map[string]any `json:"attributes,omitempty"`
+	Hash          string         `json:"hash"`
+	PrevHash      string         `json:"prev_hash"`
+}
+
+func toJSONEvent(e *otelaudit.Event) jsonEvent {
+	j := jsonEvent{
+		Seq:           e.Seq,
+		Type:          string(e.Type),
+		Time:          e.Time.UTC().Format(time.RFC3339Nano),
+		AgentID:       e.AgentID,
+		HumanOriginID: e.HumanOriginID,
+		WorkflowID:    e.WorkflowID,
+		NodeID:        e.NodeID,
+		Action:        e.Action,
+		Resource:      e.Resource,
+		Outcome:       string(e.Outcome),
+		DurationMS:    float64(e.Duration) / float64(time.Millisecond),
+		Hash:          e.Hash.String(),
+		PrevHash:      e.PrevHash.String(),
+	}
+	// A zero ID is left out rather than written as zeros: "no parent" is
+	// then unambiguous.
+	if e.TraceID.IsValid() {
+		j.TraceID = e.TraceID.String()
+	}
+	if e.SpanID.IsValid() {
+		j.SpanID = e.SpanID.String()
+	}
+	if e.ParentSpanID.IsValid() {
+		j.ParentSpanID = e.ParentSpanID.String()
+	}
+	if len(e.Attributes) > 0 {
+		j.Attributes = jsonAttrs(e.Attributes)
+	}
+	return j
+}
+
+// writeEventJSON writes events as JSON Lines, one object per event, for jq
+// and other line-oriented tools.
+func writeEventJSON(w io.Writer, events []otelaudit.Event) error {
+	enc := newJSONEncoder(w)
+	for i := range events {
+		if err := enc.Encode(toJSONEvent(&events[i])); err != nil {
+			return fmt.Errorf("event %d: %w", events[i].Seq, err)
+		}
+	}
+	return nil
+}
+
+// newJSONEncoder returns an encoder that leaves <, > and & alone: the
+// output is read in terminals and by jq, not embedded in HTML.
+func newJSONEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
+}
+
+func jsonAttrs(kvs []attribute.KeyValue) map[string]any {
+	m := make(map[string]any, len(kvs))
+	for _, kv := range kvs {
+		// OTel says the last value of a repeated key wins.
+		m[string(kv.Key)] = jsonValue(kv.Value)
+	}
+	return m
+}
+
+// jsonValue turns an attribute value into something encoding/json writes
+// faithfully. NaN and the infinities, which JSON cannot hold and which
+// would make encoding/json refuse the whole event, become the strings
+// OTel's own Emit uses.
+func jsonValue(v attribute.Value) any {
+	switch v.Type() {
+	case attribute.FLOAT64:
+		return jsonFloat(v.AsFloat64())
+	case attribute.FLOAT64SLICE:
+		fs := v.AsFloat64Slice()
+		out := make([]any, len(fs))
+		for i, f := range fs {
+			out[i] = jsonFloat(f)
+		}
+		return out
+	case attribute.SLICE:
+		vs := v.AsSlice()
+		out := make([]any, len(vs))
+		for i, x := range vs {
+			out[i] = jsonValue(x)
+		}
+		return out
+	case attribute.MAP:
+		return jsonAttrs(v.AsMap())
+	case attribute.BOOL, attribute.INT64, attribute.STRING, attribute.BOOLSLICE,
+		attribute.INT64SLICE, attribute.STRINGSLICE, attribute.BYTESLICE, attribute.EMPTY:
+		return v.AsInterface()
+	}
+	// A kind newer than this code: OTel's text form is still truthful.
+	return v.Emit()
+}
+
+func jsonFloat(f float64) any {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	}
+	return f
+}
+
+// plural returns "1 event", "2 events".
+func plural(n uint64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.FormatUint(n, 10) + " " + noun + "s"
+}
+
+// seqRange describes the Seqs from first to last.
+func seqRange(first, last uint64) string {
+	if first == last {
+		return "seq " + strconv.FormatUint(first, 10)
+	}
+	return fmt.Sprintf("seq %d to %d", first, last)
+}
