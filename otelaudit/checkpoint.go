@@ -45,16 +45,16 @@ func (c Checkpoint) Sign(key ed25519.PrivateKey) Checkpoint {
 }
 
 // VerifySignature checks c's signature with pub, refusing an unsigned
-// checkpoint, with an error wrapping ErrChainBroken.
+// checkpoint, with an error wrapping ErrChainBroken and ErrBadSignature.
 func (c Checkpoint) VerifySignature(pub ed25519.PublicKey) error {
 	if len(pub) != ed25519.PublicKeySize {
 		return fmt.Errorf("otelaudit: public key of %d bytes, want %d", len(pub), ed25519.PublicKeySize)
 	}
 	if len(c.Signature) == 0 {
-		return &ChainError{Seq: c.Seq, Reason: "checkpoint is not signed"}
+		return &ChainError{Seq: c.Seq, Reason: "checkpoint is not signed", Err: ErrBadSignature}
 	}
 	if !ed25519.Verify(pub, c.SignedBytes(), c.Signature) {
-		return &ChainError{Seq: c.Seq, Reason: "checkpoint signature does not verify"}
+		return &ChainError{Seq: c.Seq, Reason: "checkpoint signature does not verify with the public key given", Err: ErrBadSignature}
 	}
 	return nil
 }

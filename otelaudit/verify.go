@@ -13,6 +13,11 @@ import (
 // with a *ChainError gives the first failing Seq.
 var ErrChainBroken = errors.New("otelaudit: hash chain does not verify")
 
+// ErrBadSignature is wrapped, beside ErrChainBroken, when a checkpoint is
+// unsigned or its signature does not verify with the public key given: the
+// wrong key, or a forged checkpoint, rather than a changed event.
+var ErrBadSignature = errors.New("otelaudit: checkpoint signature does not verify")
+
 // ChainError is a verification failure at one event.
 type ChainError struct {
 	// Seq is the first event that fails: the altered event, the first one
@@ -21,14 +26,23 @@ type ChainError struct {
 	Seq uint64
 	// Reason says what is wrong with it.
 	Reason string
+	// Err, when set, says what kind of failure it is beyond a broken
+	// chain: ErrBadSignature.
+	Err error
 }
 
 func (e *ChainError) Error() string {
 	return fmt.Sprintf("otelaudit: hash chain broken at seq %d: %s", e.Seq, e.Reason)
 }
 
-// Unwrap makes errors.Is(err, ErrChainBroken) hold.
-func (e *ChainError) Unwrap() error { return ErrChainBroken }
+// Unwrap makes errors.Is(err, ErrChainBroken) hold, and errors.Is(err,
+// e.Err).
+func (e *ChainError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrChainBroken, e.Err}
+	}
+	return []error{ErrChainBroken}
+}
 
 // Verifier checks a trail event by event, in Seq order, from an Anchor. The
 // Generator and the store use it; VerifyChain runs it over a slice.

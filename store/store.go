@@ -55,10 +55,14 @@ var _ otelaudit.Store = (*Store)(nil)
 func Open(path string, opts ...Option) (st *Store, err error) {
 	cfg := newConfig(opts)
 	if cfg.readOnly {
-		// bbolt would create a missing file even read-only; a reader asked
-		// for a trail, not for an empty one.
-		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		// bbolt would create a missing file, or set up an empty one, even
+		// read-only; a reader asked for a trail, not for a new one.
+		fi, err := os.Stat(path)
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		if fi.Size() == 0 {
+			return nil, fmt.Errorf("%w: %s is empty", ErrNotStore, path)
 		}
 	}
 	defer recoverCorrupt(&err)
@@ -72,14 +76,14 @@ func Open(path string, opts ...Option) (st *Store, err error) {
 		case errors.Is(err, berrors.ErrTimeout):
 			return nil, fmt.Errorf("%w: %s (waited %s for its lock)", ErrInUse, path, cfg.lockTimeout)
 		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
-			return nil, fmt.Errorf("%w: %s is not a bbolt database: %w", ErrNotStore, path, err)
+			return nil, fmt.Errorf("%w: %s is not a bbolt database (%w)", ErrNotStore, path, err)
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path, cfg: cfg, sources: make(map[otelaudit.Hash]*otelaudit.Source)}
 	if err := s.init(); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%w (in %s)", err, path)
 	}
 	if _, err := s.Verify(nil, nil); err != nil {
 		if !cfg.readOnly {

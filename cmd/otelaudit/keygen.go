@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/otelaudit/otelaudit-go/internal/keyfile"
+	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
 )
 
 var keygenCommand = &command{

@@ -21,7 +21,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/otelaudit/otelaudit-go/internal/keyfile"
+	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 	"github.com/otelaudit/otelaudit-go/store"
 )

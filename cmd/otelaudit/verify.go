@@ -11,7 +11,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/otelaudit/otelaudit-go/internal/keyfile"
+	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 	"github.com/otelaudit/otelaudit-go/store"
 )
@@ -74,8 +74,8 @@ func verifyFailed(e *env, st *store.Store, rep store.Report, err error, pub ed25
 	}
 	// A signature failure and a rewritten trail call for different
 	// actions: check the key, or call the incident team. Verifying again
-	// without the key tells them apart.
-	if pub != nil {
+	// without the key tells whether the rest holds.
+	if errors.Is(err, otelaudit.ErrBadSignature) {
 		if _, nerr := st.Verify(nil, extra); nerr == nil {
 			return failErrorf("%s: the hash chain verifies, but not the signatures: checkpoint of seq %d: %s (is --pubkey the public half of the writer's signing key?)", st.Path(), ce.Seq, ce.Reason)
 		}

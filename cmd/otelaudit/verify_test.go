@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/otelaudit/otelaudit-go/internal/keyfile"
+	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 

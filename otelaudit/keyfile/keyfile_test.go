@@ -24,6 +24,10 @@ func TestGenerateAndRead(t *testing.T) {
 
 	_, err = Generate(priv, filepath.Join(dir, "other.pub"))
 	assert.ErrorIs(t, err, os.ErrExist, "never overwrites a key")
+	assert.NoFileExists(t, filepath.Join(dir, "other.pub"), "writes both or neither")
+	_, err = Generate(filepath.Join(dir, "other"), pub)
+	assert.ErrorIs(t, err, os.ErrExist)
+	assert.NoFileExists(t, filepath.Join(dir, "other"), "writes both or neither")
 	_, err = ReadPublic(priv)
 	assert.ErrorIs(t, err, ErrBadKey, "a private key is not a public key")
 	_, err = ReadPrivate(pub)

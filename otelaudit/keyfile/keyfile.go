@@ -1,6 +1,7 @@
-// Package keyfile reads and writes the ed25519 keys that sign checkpoints,
-// as PEM files in the standard forms (PKCS #8 "PRIVATE KEY", PKIX "PUBLIC
-// KEY"), so that other tools (openssl, say) read them too.
+// Package keyfile reads and writes the ed25519 keys that sign checkpoints
+// (see otelaudit.WithSigningKey) as PEM files in the standard forms (PKCS #8
+// "PRIVATE KEY", PKIX "PUBLIC KEY"), so that other tools, openssl for one,
+// read them too. The otelaudit CLI's keygen command writes them.
 package keyfile
 
 import (
@@ -17,7 +18,8 @@ import (
 var ErrBadKey = errors.New("not an ed25519 key file")
 
 // Generate creates a new key pair and writes the private key to priv (mode
-// 0600) and the public key to pub (0644). It refuses to overwrite either.
+// 0600) and the public key to pub (0644). It refuses to overwrite either,
+// and writes both or neither.
 func Generate(priv, pub string) (ed25519.PublicKey, error) {
 	pk, sk, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -31,25 +33,26 @@ func Generate(priv, pub string) (ed25519.PublicKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := create(priv, 0o600, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: skDER})); err != nil {
+	// Both files are created (exclusively) before either is written, so a
+	// pair is never left half made.
+	fsk, err := os.OpenFile(priv, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
 		return nil, err
 	}
-	if err := create(pub, 0o644, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pkDER})); err != nil {
+	fpk, err := os.OpenFile(pub, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		fsk.Close()
+		os.Remove(priv)
+		return nil, err
+	}
+	_, err1 := fsk.Write(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: skDER}))
+	_, err2 := fpk.Write(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pkDER}))
+	if err := errors.Join(err1, err2, fsk.Close(), fpk.Close()); err != nil {
+		os.Remove(priv)
+		os.Remove(pub)
 		return nil, err
 	}
 	return pk, nil
-}
-
-func create(path string, mode os.FileMode, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // ReadPrivate reads a private key written by Generate.
