@@ -11,8 +11,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
+	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
 	"github.com/otelaudit/otelaudit-go/store"
 )
 
