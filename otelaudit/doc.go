@@ -23,7 +23,26 @@
 // and queries rarely, as an audit trail does, pays for them only when it
 // asks.
 //
+// The trail is tamper-evident. Every event carries a PrevHash and a Hash:
+// SHA-256 over its canonical encoding, its Source and the Hash before it
+// (see ChainHash), chained in Seq order from GenesisHash. Verify checks the
+// held trail, VerifyChain any slice of events; both name the first event
+// that fails. Eviction and Clear keep the Anchor (Seq and Hash of the last
+// event dropped), so what remains still verifies. With a signing key
+// (WithSigningKey), checkpoints of the chain head are signed every so many
+// events or seconds, so that a verifier with the public key alone can tell
+// that a trail was cut or rewritten after them. Sealing (computing the
+// chain) stays off the hot path: each writer hashes its own event outside
+// the lock, and only an 83-byte link is hashed in Seq order, by the first
+// query, eviction or store commit that needs it.
+//
+// The trail is durable with a store attached (WithStore; package store
+// provides one on bbolt): a background writer hands sealed events to it in
+// group commits, off the hot path, and numbering and chain continue from it
+// after a restart. ForceFlush waits until what was accepted is durable;
+// Shutdown flushes and closes.
+//
 // Nothing is lost silently: every event Record accepted is held, or counted
-// as evicted or cleared; every event it refused is counted as rejected and
-// its caller got an error saying why.
+// as evicted or cleared (with a store, only once durable); every event it
+// refused is counted as rejected and its caller got an error saying why.
 package otelaudit
