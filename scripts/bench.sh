@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks BENCHMARKS.md quotes and prints, per benchmark, the
-# median of each metric over COUNT runs. Usage: scripts/bench.sh [COUNT]
+# median of each metric over its runs (COUNT of most). Usage: scripts/bench.sh [COUNT]
 # (default 10). The raw output is kept in bench.out for benchstat.
 #
 # Each run is a separate `go test -count 1`, so the setups of
@@ -14,9 +14,14 @@ count=${1:-10}
 
 : >bench.out
 for i in $(seq "$count"); do
-	go test -run '^$' -bench 'SpanOverhead' -benchtime 1s -count 1 ./processor | tee -a bench.out
+	go test -run '^$' -bench 'SpanOverhead$' -benchtime 1s -count 1 ./processor | tee -a bench.out
+	go test -run '^$' -bench 'SpanOverheadStore' -benchtime 200000x -count 1 ./processor | tee -a bench.out
 done
 go test -run '^$' -bench 'EventsByTrace|HeapPerEvent|Append' -count "$count" ./otelaudit | tee -a bench.out
+# The store: durable throughput beside bbolt's Batch, and Verify over a
+# store of 1,000,000 events (built once per run, outside the timer).
+go test -run '^$' -bench 'Durable' -benchtime 3s -count "$(( (count + 1) / 2 ))" ./store | tee -a bench.out
+go test -run '^$' -bench 'Verify' -count 3 ./store | tee -a bench.out
 
 echo
 echo "medians over $count runs:"
