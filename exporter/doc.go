@@ -59,4 +59,16 @@
 // turn honours the caller's context. Shutdown refuses further Replay calls
 // with ErrShutdown, waits for the Replay in flight and shuts the SpanExporter
 // down once.
+//
+// # Streaming
+//
+// A Stream (NewStream) follows a Source, a store.Store or a Generator
+// (FollowGenerator), and replays every new event as it arrives, in Seq
+// order and in bounded batches, retrying failed exports with exponential
+// backoff and jitter. Following a store with WithCursor, the delivered Seq
+// is kept in the store, so delivery resumes after a restart or an outage
+// and nothing accepted is lost (at least once: the deterministic span IDs
+// let a backend de-duplicate). Following a Generator, events evicted before
+// the Stream reached them are counted in StreamStats.Dropped. Stats and the
+// otelaudit.export.* metrics show the lag.
 package exporter

@@ -32,9 +32,9 @@
 // (WithSigningKey), checkpoints of the chain head are signed every so many
 // events or seconds, so that a verifier with the public key alone can tell
 // that a trail was cut or rewritten after them. Sealing (computing the
-// chain) stays off the hot path: each writer hashes its own event outside
-// the lock, and only an 83-byte link is hashed in Seq order, by the first
-// query, eviction or store commit that needs it.
+// chain) stays off the lock: each writer hashes its own event outside it,
+// and only SHA-256's last block, holding PrevHash, is hashed in Seq order,
+// by the first query, eviction or store commit that needs it.
 //
 // The trail is durable with a store attached (WithStore; package store
 // provides one on bbolt): a background writer hands sealed events to it in

@@ -317,7 +317,12 @@ func (g *Generator) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	g.closed = true
+	reg := g.metrics
 	g.mu.Unlock()
+	if reg != nil {
+		// Stats stay readable; the metrics stop with the Generator.
+		_ = reg.Unregister()
+	}
 	if g.cfg.signer != nil {
 		g.lockSealed()
 		if g.sealed-1 > g.cpSeq {

@@ -2,7 +2,6 @@ package otelaudit
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"runtime"
@@ -10,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -41,6 +42,7 @@ type Generator struct {
 	// [first, sealed) are sealed (see seal.go).
 	// Seq 0 is never assigned, so 0 can mean "no event" in index links.
 	first, next, indexed, sealed uint64
+	hasher                       chainHasher // sealing's, under mu
 	// The hash chain: the Hash of event sealed-1, and the anchor (the last
 	// event dropped, always first-1). See seal.go.
 	head   Hash
@@ -68,7 +70,8 @@ type Generator struct {
 	// reaches it), hence atomic.
 	rejected atomic.Uint64
 
-	closed bool // under mu: Shutdown was called
+	closed  bool                // under mu: Shutdown was called
+	metrics metric.Registration // unregistered by Shutdown
 
 	// With a store (see durable.go): the writer, the newest durable Seq,
 	// a channel closed (and replaced) whenever durable moves or the writer
@@ -109,6 +112,13 @@ func NewGenerator(opts ...Option) *Generator {
 	}
 	if cfg.store != nil {
 		g.startWriter()
+	}
+	reg, err := g.registerMetrics(cfg.meter)
+	if err != nil {
+		otel.Handle(err)
+	} else {
+		g.metrics = reg
+		runtime.AddCleanup(g, func(reg metric.Registration) { _ = reg.Unregister() }, reg)
 	}
 	return g
 }
@@ -161,20 +171,30 @@ func (g *Generator) append(ctx context.Context, e *Event) error {
 		g.rejected.Add(1)
 		return err
 	}
-	// Encoded before the lock is taken, into a buffer on the stack (an event
-	// larger than it spills to the heap), after room for the rest of its
-	// Content input (see hash.go); store copies it into the arena.
-	var buf [encodeBufSize]byte
-	b := append(buf[:0], eventDomain...)
+	// Encoded before the lock is taken, after room for the rest of its hash
+	// input (see hash.go), into the buffer of a pooled hasher, which also
+	// hashes it (in store); store copies it into the arena.
+	h := hashers.Get().(*chainHasher)
+	b := append(h.buf[:0], eventDomain...)
 	b = append(b, zeroHash[:]...)
-	return g.store(appendEvent(b, e), e)
+	b = appendEvent(b, e)
+	err := g.store(b, e, h)
+	if cap(b) <= maxPooledBuf {
+		h.buf = b
+	}
+	hashers.Put(h)
+	return err
 }
+
+// maxPooledBuf bounds the encoding buffer a pooled hasher keeps: a rare huge
+// event should not pin its size in every pool entry.
+const maxPooledBuf = 64 << 10
 
 var zeroHash Hash
 
-// encodeBufSize fits a typical event (a few hundred bytes, see
-// BENCHMARKS.md) with room to spare.
-const encodeBufSize = 1024
+// hashers are the writers' SHA-256 states and encoding buffers, reused:
+// one per event would be allocations on the hot path.
+var hashers = sync.Pool{New: func() any { return &chainHasher{buf: make([]byte, 0, 1024)} }}
 
 func (g *Generator) fill(ctx context.Context, e *Event) error {
 	if e.Type == "" {
@@ -213,8 +233,8 @@ func (g *Generator) fill(ctx context.Context, e *Event) error {
 // store numbers the encoded event (whose decoded form is e, and whose Seq
 // it sets), takes a slot and room in the arena for it under the lock, then
 // fills them and publishes the slot after releasing it. in is the event's
-// Content input: contentPrefix bytes of room, then the encoding.
-func (g *Generator) store(in []byte, e *Event) error {
+// hash input: contentPrefix bytes of room, then the encoding.
+func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
 	rec := in[contentPrefix:]
 	g.mu.Lock()
 	if g.closed {
@@ -263,10 +283,10 @@ func (g *Generator) store(in []byte, e *Event) error {
 	// chunk is fully written (see arena.release).
 	e.Seq = seq
 	binary.LittleEndian.PutUint64(rec[1:9], seq)
-	// The costly half of the event's Hash, here, in parallel with other
+	// The costly part of the event's Hash, here, in parallel with other
 	// writers; sealing links it into the chain later (see seal.go).
 	copy(in[len(eventDomain):], srcDigest[:])
-	sum := sha256.Sum256(in)
+	sum := h.mid(in)
 	if prev != 0 {
 		for s.pub.Load() != prev {
 			runtime.Gosched()
@@ -335,8 +355,8 @@ func (g *Generator) evictOldest() {
 }
 
 // evictSealAhead is how many events an eviction seals when it finds the
-// oldest unsealed: one. Sealing is a short hash per event (the costly part
-// was done by each writer, see hash.go), and one at a time keeps the lock
+// oldest unsealed: one. Sealing is one SHA-256 block per event (the costly
+// part was done by each writer, see hash.go), and one at a time keeps the lock
 // hold short enough that the other writers spin for it instead of parking:
 // sealing 64 at once made the processor ~1.5x slower on two cores.
 const evictSealAhead = 1

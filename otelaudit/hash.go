@@ -2,6 +2,7 @@ package otelaudit
 
 import (
 	"crypto/sha256"
+	"encoding"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -44,28 +45,32 @@ func ParseHash(s string) (Hash, error) {
 
 // The hash chain. Every event's Hash is
 //
-//	Hash    = SHA-256( "otelaudit.chain.v1" 0x00 | PrevHash | Content )
-//	Content = SHA-256( "otelaudit.event.v1" 0x00 | SourceDigest | encoding )
+//	SHA-256( "otelaudit.event.v1" 0x00 | SourceDigest | encoding |
+//	         zero bytes up to a multiple of 64 | PrevHash )
 //
-// where PrevHash is the Hash of the event with the previous Seq (GenesisHash
-// for Seq 1), SourceDigest is the SHA-256 of the encoding of the event's
-// Source (see Source.MarshalBinary; all zeros when the event has none), and
-// encoding is the event's MarshalBinary form, which holds every other field,
-// Seq included, attributes in their recorded order. The domain prefixes
-// keep the two kinds of input, and a checkpoint's signed bytes, from ever
-// being taken for one another, and name the version of the rule.
+// where SourceDigest is the SHA-256 of the encoding of the event's Source
+// (see Source.MarshalBinary; all zeros when the event has none), encoding
+// is the event's MarshalBinary form, which holds every other field, Seq
+// included, attributes in their recorded order, and PrevHash is the Hash of
+// the event with the previous Seq (GenesisHash for Seq 1). The domain
+// prefix keeps an event's input from ever being taken for a checkpoint's
+// signed bytes, and names the version of the rule.
 //
-// Two steps, because they can run apart: Content, the costly part (every
-// byte of the event), needs no other event, so each writer computes it on
-// its own goroutine, outside the Generator's lock; only the link, 83 bytes,
-// has to be hashed in Seq order.
-const (
-	eventDomain = "otelaudit.event.v1\x00"
-	chainDomain = "otelaudit.chain.v1\x00"
-)
+// The zero bytes put PrevHash alone in the last 64-byte block of SHA-256's
+// input: each writer hashes every block before it (the costly part: the
+// whole event) on its own goroutine, outside the Generator's lock, and
+// keeps SHA-256's intermediate state; sealing, which must go in Seq order,
+// then only finishes that state with PrevHash, one block.
+const eventDomain = "otelaudit.event.v1\x00"
 
-// contentPrefix is what precedes an event's encoding in its Content input.
+// contentPrefix is what precedes an event's encoding in its hash input.
 const contentPrefix = len(eventDomain) + sha256.Size
+
+// paddedLen is the length of the hash input before PrevHash, for an
+// encoding of n bytes.
+func paddedLen(n int) int {
+	return (contentPrefix + n + sha256.BlockSize - 1) &^ (sha256.BlockSize - 1)
+}
 
 // GenesisHash is the PrevHash of the first event of every trail: the
 // SHA-256 of "otelaudit.genesis.v1". A fixed, documented value, so that a
@@ -90,38 +95,85 @@ var GenesisAnchor = Anchor{Seq: 0, Hash: GenesisHash}
 // predecessor's Hash is prev. It is the one rule every writer and verifier
 // of the chain applies.
 func ChainHash(prev, src Hash, data []byte) Hash {
-	var c contentHasher
-	return link(prev, c.sum(src, data))
+	var c chainHasher
+	return c.full(prev, src, data)
 }
 
-// link returns the Hash of an event of the given Content after prev.
-func link(prev, content Hash) Hash {
-	var b [len(chainDomain) + 2*sha256.Size]byte
-	n := copy(b[:], chainDomain)
-	n += copy(b[n:], prev[:])
-	copy(b[n:], content[:])
-	return sha256.Sum256(b[:])
+// chainHasher computes chain hashes with one reused SHA-256 state, sparing
+// an allocation per event. It is not safe for concurrent use.
+type chainHasher struct {
+	h     hash.Hash
+	state [sha256MarshaledSize]byte
+	// buf is where a writer encodes its event (see Generator.append).
+	buf  []byte
+	tail Hash
 }
 
-// contentHasher computes Content with one reused SHA-256 state, sparing the
-// allocation of a new one per event when verifying many.
-type contentHasher struct {
-	h hash.Hash
-}
+// sha256MarshaledSize is the size of crypto/sha256's marshaled state:
+// "sha\x03", the eight 32-bit words of the chaining value, the 64-byte
+// block buffer, and the length so far.
+const sha256MarshaledSize = 4 + 32 + sha256.BlockSize + 8
 
-func (c *contentHasher) sum(src Hash, data []byte) Hash {
+var zeroBlock [sha256.BlockSize]byte
+
+func (c *chainHasher) reset() {
 	if c.h == nil {
 		c.h = sha256.New()
 	} else {
 		c.h.Reset()
 	}
-	var pre [contentPrefix]byte
-	n := copy(pre[:], eventDomain)
-	copy(pre[n:], src[:])
-	c.h.Write(pre[:])
+}
+
+// full hashes the whole input in one pass: for verifiers.
+func (c *chainHasher) full(prev, src Hash, data []byte) Hash {
+	c.reset()
+	pre := append(append(c.state[:0], eventDomain...), src[:]...)
+	c.h.Write(pre)
 	c.h.Write(data)
+	c.h.Write(zeroBlock[:paddedLen(len(data))-contentPrefix-len(data)])
+	return c.finish(prev)
+}
+
+// mid hashes in, which is the event's input up to its encoding
+// (contentPrefix bytes, SourceDigest filled in, then the encoding), and the
+// zero bytes after it, and returns SHA-256's chaining value at that point:
+// all a sealer needs, with PrevHash, to finish the Hash (see link).
+func (c *chainHasher) mid(in []byte) Hash {
+	c.reset()
+	c.h.Write(in)
+	c.h.Write(zeroBlock[:paddedLen(len(in)-contentPrefix)-len(in)])
+	st, err := c.h.(encoding.BinaryAppender).AppendBinary(c.state[:0])
+	if err != nil || len(st) != sha256MarshaledSize {
+		panic("otelaudit: crypto/sha256 state is not in the expected form")
+	}
+	var m Hash
+	copy(m[:], st[4:36])
+	return m
+}
+
+// link finishes the Hash of an event whose encoding is n bytes long and
+// whose chaining value before PrevHash is mid (see mid).
+func (c *chainHasher) link(prev, mid Hash, n int) Hash {
+	c.reset()
+	st := c.state[:0]
+	st = append(st, "sha\x03"...)
+	st = append(st, mid[:]...)
+	st = append(st, zeroBlock[:]...)
+	st = binary.BigEndian.AppendUint64(st, uint64(paddedLen(n)))
+	if err := c.h.(encoding.BinaryUnmarshaler).UnmarshalBinary(st); err != nil {
+		panic("otelaudit: crypto/sha256 refused its own state: " + err.Error())
+	}
+	return c.finish(prev)
+}
+
+// finish writes prev and returns the sum. Both go through fields, not the
+// stack: a slice handed to an interface method escapes, and would cost an
+// allocation per event.
+func (c *chainHasher) finish(prev Hash) Hash {
+	c.tail = prev
+	c.h.Write(c.tail[:])
 	var out Hash
-	c.h.Sum(out[:0])
+	copy(out[:], c.h.Sum(c.state[:0]))
 	return out
 }
 

@@ -3,6 +3,9 @@ package otelaudit
 import (
 	"crypto/ed25519"
 	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // DefaultCapacity is how many events a Generator holds in memory unless
@@ -63,6 +66,7 @@ type config struct {
 	cpInterval time.Duration
 	store      Store
 	storeWait  time.Duration
+	meter      metric.MeterProvider
 }
 
 // public returns the public half of the signing key, nil without one.
@@ -85,6 +89,9 @@ func newConfig(opts []Option) config {
 		if o != nil {
 			c = o.apply(c)
 		}
+	}
+	if c.meter == nil {
+		c.meter = otel.GetMeterProvider()
 	}
 	return c
 }
@@ -180,6 +187,18 @@ func WithStoreWait(d time.Duration) Option {
 	return optionFunc(func(c config) config {
 		if d >= 0 {
 			c.storeWait = d
+		}
+		return c
+	})
+}
+
+// WithMeterProvider sets where the Generator's metrics go (see the README
+// for their names); the default is the global MeterProvider
+// (otel.GetMeterProvider), a no-op until the program sets one.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return optionFunc(func(c config) config {
+		if mp != nil {
+			c.meter = mp
 		}
 		return c
 	})

@@ -148,3 +148,36 @@ func (c *snapshot) decode() []Event {
 	}
 	return out
 }
+
+// EventsAfter returns the held events with Seq greater than after, oldest
+// first: at most limit of them when limit > 0. It is how a follower (a
+// streaming exporter, say) reads the trail as it grows: pass the Seq of the
+// last event it has. Events after after that are no longer held (evicted or
+// cleared) are skipped: the follower sees the gap as a first Seq greater
+// than after+1.
+func (g *Generator) EventsAfter(after uint64, limit int) []Event {
+	if g == nil {
+		return nil
+	}
+	var c snapshot
+	g.lockSealed()
+	from := max(after+1, g.first)
+	to := g.next
+	if from >= to {
+		g.mu.Unlock()
+		return nil
+	}
+	if limit > 0 && to-from > uint64(limit) {
+		to = from + uint64(limit)
+	}
+	size := 0
+	for seq := from; seq < to; seq++ {
+		size += int(g.slotOf(seq).at.n)
+	}
+	c.grow(int(to-from), size)
+	for seq := from; seq < to; seq++ {
+		c.add(g, seq, g.ring.at(seq))
+	}
+	g.mu.Unlock()
+	return c.decode()
+}

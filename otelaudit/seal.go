@@ -35,12 +35,12 @@ const maxCheckpoints = 1024
 func (g *Generator) sealTo(target uint64) {
 	signing := g.cfg.signer != nil
 	for seq := g.sealed; seq < target; seq++ {
-		// The writer left the event's Content where its Hash goes (see
-		// Generator.store): sealing is one short hash per event, and
-		// never reads the event itself.
-		g.slotOf(seq)
+		// The writer left SHA-256's state before PrevHash where the Hash
+		// goes (see Generator.store): sealing is one 64-byte block per
+		// event, and never reads the event itself.
+		s := g.slotOf(seq)
 		hp := g.ring.hashAt(seq)
-		h := link(g.head, *hp)
+		h := g.hasher.link(g.head, *hp, int(s.at.n))
 		*hp = h
 		g.head = h
 		if signing && seq-g.cpSeq >= uint64(g.cfg.cpEvents) {

@@ -49,7 +49,7 @@ func (e *ChainError) Unwrap() []error {
 type Verifier struct {
 	head Anchor
 	n    uint64
-	h    contentHasher
+	h    chainHasher
 	srcs map[*Source]Hash
 }
 
@@ -82,7 +82,7 @@ func (v *Verifier) Record(prev, hash, src Hash, data []byte) error {
 	if prev != v.head.Hash {
 		return &ChainError{Seq: want, Reason: fmt.Sprintf("PrevHash %s is not the Hash of seq %d (%s)", short(prev), v.head.Seq, short(v.head.Hash))}
 	}
-	if got := link(prev, v.h.sum(src, data)); got != hash {
+	if got := v.h.full(prev, src, data); got != hash {
 		return &ChainError{Seq: want, Reason: fmt.Sprintf("contents do not match its Hash (recorded %s, computed %s)", short(hash), short(got))}
 	}
 	v.head = Anchor{Seq: want, Hash: hash}

@@ -29,6 +29,7 @@
 //	by_type      uvarint length | type | first Seq (8) -> posting list
 //	by_agent     uvarint length | AgentID | first Seq (8) -> posting list
 //	checkpoints  Seq (8) -> Time (Unix ns, 8) | Hash (32) | ed25519 signature (0 or 64)
+//	cursors      name -> Seq (8): where a follower (a streaming exporter) got to
 //
 // A posting list is the Seqs of that key's events in one Write: a uvarint
 // count, then the uvarint gaps between consecutive Seqs after the first

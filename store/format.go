@@ -20,8 +20,9 @@ var (
 	bucketByType      = []byte("by_type")
 	bucketByAgent     = []byte("by_agent")
 	bucketCheckpoints = []byte("checkpoints")
+	bucketCursors     = []byte("cursors")
 
-	allBuckets = [][]byte{bucketMeta, bucketEvents, bucketSources, bucketByTrace, bucketByType, bucketByAgent, bucketCheckpoints}
+	allBuckets = [][]byte{bucketMeta, bucketEvents, bucketSources, bucketByTrace, bucketByType, bucketByAgent, bucketCheckpoints, bucketCursors}
 
 	keyFormat = []byte("format")
 	keyAnchor = []byte("anchor")

@@ -33,6 +33,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -52,6 +53,8 @@ func main() {
 	var o options
 	flag.StringVar(&o.db, "db", "", "also make the trail durable in this store file (created if missing, continued if not); read it with go run ./cmd/otelaudit")
 	flag.StringVar(&o.key, "key", "", "sign checkpoints of the chain head with this ed25519 private key (PEM, from otelaudit keygen); needs -db to keep them")
+	flag.StringVar(&o.otlp, "otlp", "", "also stream every audit event to this OTLP/gRPC endpoint (host:port, e.g. a local Collector on localhost:4317); with -db, undelivered events are resumed on the next run")
+	flag.DurationVar(&o.otlpTimeout, "otlp-timeout", 5*time.Second, "how long to wait at the end for -otlp delivery")
 	flag.Parse()
 	o.workflow, o.pretty, o.addr = *workflow, *pretty, *addr
 	ctx := context.Background()
@@ -78,6 +81,10 @@ type options struct {
 	addr     string // serve the audit page here afterwards
 	db       string // store file
 	key      string // signing key file
+	// otlp streams the trail to an OTLP/gRPC endpoint, waiting up to
+	// otlpTimeout at the end.
+	otlp        string
+	otlpTimeout time.Duration
 }
 
 func run(out io.Writer, workflow string, pretty bool) error {
@@ -105,13 +112,17 @@ func runWith(ctx context.Context, out io.Writer, o options) error {
 	// 1. One Generator holds the audit trail; one processor feeds it.
 	// With -db, a store makes it durable, and with -key checkpoints of
 	// the chain are signed.
-	gopts, err := durability(o)
+	gopts, st, err := durability(o)
 	if err != nil {
 		return err
 	}
 	audit := otelaudit.NewGenerator(gopts...)
 	defer func() { _ = audit.Shutdown(context.Background()) }()
 	startSeq := audit.Stats().LastSeq
+	stream, err := startStream(ctx, o, audit, st)
+	if err != nil {
+		return err
+	}
 	res := resource.NewSchemaless(semconv.ServiceName("quickstart-agents"))
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithResource(res),
@@ -174,12 +185,26 @@ func runWith(ctx context.Context, out io.Writer, o options) error {
 	}
 	head := audit.Head()
 	fmt.Fprintf(out, "\nHash chain verified: %d events, head seq %d, hash %s.\n", s.Len, head.Seq, head.Hash)
-	if o.db != "" {
-		// The provider's Shutdown flushes the processor, which waits until
-		// the Generator's store has every event.
-		if err := tp.Shutdown(ctx); err != nil {
+	if ln != nil {
+		// Serving keeps the runtime (and the stream, and the store)
+		// running until interrupted; then everything is finished below.
+		if err := serve(ctx, out, ln, audit, tracer, id); err != nil {
 			return err
 		}
+		ctx = context.Background()
+	}
+	// The provider's Shutdown flushes the processor, which waits until a
+	// store has every event.
+	if err := tp.Shutdown(ctx); err != nil {
+		return err
+	}
+	if stream != nil {
+		if err := finishStream(out, o, audit, stream); err != nil {
+			return err
+		}
+	}
+	if o.db != "" {
+		head := audit.Head()
 		if err := audit.Shutdown(ctx); err != nil {
 			return fmt.Errorf("close the store: %w", err)
 		}
@@ -190,30 +215,81 @@ func runWith(ctx context.Context, out io.Writer, o options) error {
 		fmt.Fprintf(out, " Query it:\n\n")
 		fmt.Fprintf(out, "  go run ./cmd/otelaudit trace --db %s %s\n  go run ./cmd/otelaudit verify --db %s\n", o.db, id, o.db)
 	}
-	if ln == nil {
-		return tp.Shutdown(ctx)
-	}
-	return serve(ctx, out, ln, audit, tracer, id)
+	return nil
 }
 
-// durability returns the Generator options -db and -key ask for.
-func durability(o options) ([]otelaudit.Option, error) {
+// startStream starts streaming the trail to o.otlp: following the store
+// with -db, so that what is not delivered now is resumed by the next run
+// (the store keeps the delivered Seq), else following the Generator.
+func startStream(ctx context.Context, o options, audit *otelaudit.Generator, st *store.Store) (*exporter.Stream, error) {
+	if o.otlp == "" {
+		return nil, nil
+	}
+	exp, err := otlptracegrpc.New(ctx,
+		otlptracegrpc.WithEndpoint(o.otlp),
+		otlptracegrpc.WithInsecure(),
+		// The Stream retries, with backoff, and never skips an event.
+		otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: false}),
+		otlptracegrpc.WithTimeout(o.otlpTimeout),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("-otlp: %w", err)
+	}
+	var src exporter.Source = exporter.FollowGenerator(audit)
+	var opts []exporter.StreamOption
+	if st != nil {
+		src = st
+		opts = append(opts, exporter.WithCursor(st, "quickstart-otlp"))
+	}
+	s, err := exporter.NewStream(src, exp, append(opts, exporter.WithBackoff(50*time.Millisecond, time.Second))...)
+	if err != nil {
+		return nil, fmt.Errorf("-otlp: %w", err)
+	}
+	return s, nil
+}
+
+// finishStream waits up to o.otlpTimeout for every event to be delivered,
+// then stops the stream and says how it went.
+func finishStream(out io.Writer, o options, audit *otelaudit.Generator, s *exporter.Stream) error {
+	ctx, cancel := context.WithTimeout(context.Background(), o.otlpTimeout)
+	defer cancel()
+	// With a store, the stream follows it: only durable events go out.
+	if err := audit.ForceFlush(ctx); err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
+	err := s.Shutdown(ctx)
+	st := s.Stats()
+	if err == nil {
+		fmt.Fprintf(out, "Streamed %d audit events to %s (up to seq %d).\n", st.Exported, o.otlp, st.Delivered)
+		return nil
+	}
+	resume := ""
+	if o.db != "" {
+		resume = "; they stay in " + o.db + " and the next run with -otlp delivers them"
+	}
+	return fmt.Errorf("-otlp: %d audit events not delivered to %s within %s%s (is an OpenTelemetry Collector listening there?): %w",
+		st.Pending, o.otlp, o.otlpTimeout, resume, err)
+}
+
+// durability returns the Generator options -db and -key ask for, and the
+// store -db opened.
+func durability(o options) ([]otelaudit.Option, *store.Store, error) {
 	var opts []otelaudit.Option
 	if o.key != "" {
 		key, err := keyfile.ReadPrivate(o.key)
 		if err != nil {
-			return nil, fmt.Errorf("-key: %w", err)
+			return nil, nil, fmt.Errorf("-key: %w", err)
 		}
 		opts = append(opts, otelaudit.WithSigningKey(key))
 	}
 	if o.db != "" {
 		st, err := store.Open(o.db)
 		if err != nil {
-			return nil, fmt.Errorf("-db: %w", err)
+			return nil, nil, fmt.Errorf("-db: %w", err)
 		}
-		opts = append(opts, otelaudit.WithStore(st))
+		return append(opts, otelaudit.WithStore(st)), st, nil
 	}
-	return opts, nil
+	return opts, nil, nil
 }
 
 // printTrail prints events as a table, times relative to the first.

@@ -1,0 +1,325 @@
+package exporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+)
+
+// Source is what a Stream follows: a trail that grows at its end. A
+// *store.Store is one; FollowGenerator makes one of a Generator.
+type Source interface {
+	// EventsAfter returns events with Seq greater than after, oldest
+	// first, at most limit of them. Events no longer there are skipped.
+	EventsAfter(after uint64, limit int) ([]otelaudit.Event, error)
+	// LastSeq returns the Seq of the newest event.
+	LastSeq() (uint64, error)
+}
+
+// CursorStore keeps where a Stream got to, so that a restarted process
+// resumes there. A *store.Store is one.
+type CursorStore interface {
+	Cursor(name string) (uint64, error)
+	SetCursor(name string, seq uint64) error
+}
+
+// FollowGenerator returns g as a Source. A Stream that follows a Generator
+// without a store counts as Dropped the events evicted before it exported
+// them: its queue is the Generator's capacity. With a store attached,
+// follow the store instead, which never drops.
+func FollowGenerator(g *otelaudit.Generator) Source { return generatorSource{g} }
+
+type generatorSource struct{ g *otelaudit.Generator }
+
+func (s generatorSource) EventsAfter(after uint64, limit int) ([]otelaudit.Event, error) {
+	if s.g == nil {
+		return nil, otelaudit.ErrNilGenerator
+	}
+	return s.g.EventsAfter(after, limit), nil
+}
+
+func (s generatorSource) LastSeq() (uint64, error) {
+	if s.g == nil {
+		return 0, otelaudit.ErrNilGenerator
+	}
+	return s.g.Stats().LastSeq, nil
+}
+
+// StreamStats counts what a Stream has done.
+type StreamStats struct {
+	// Exported is how many events were exported (each once per successful
+	// attempt: a retried batch that had partly arrived counts again).
+	Exported uint64
+	// Failures is how many export attempts failed; each was retried.
+	Failures uint64
+	// Dropped is how many events were gone from the source before the
+	// Stream got to them (evicted from a Generator, or removed by a
+	// store's retention).
+	Dropped uint64
+	// Delivered is the Seq of the newest event exported; Head the newest
+	// the source had at the last look; Pending = Head - Delivered, the lag.
+	Delivered, Head, Pending uint64
+	// LastError is the last export failure, nil after a success.
+	LastError error
+}
+
+// Stream continuously exports a Source's new events, in Seq order and in
+// the replay format, in batches, retrying failures with exponential
+// backoff and jitter. Delivery is at least once: a batch whose export fails
+// is sent again whole, and the deterministic span IDs of the replay format
+// let a backend de-duplicate. Create one with NewStream; stop it with
+// Shutdown.
+type Stream struct {
+	src    Source
+	x      *Exporter
+	cfg    streamConfig
+	cursor CursorStore
+
+	kick chan struct{}
+	quit chan struct{}
+	done chan struct{}
+
+	shutdown sync.Once
+
+	mu       sync.Mutex
+	stats    StreamStats
+	progress chan struct{} // closed and replaced when Delivered moves or the loop ends
+	stopped  bool
+	reg      metric.Registration
+}
+
+// NewStream starts a Stream that exports src's events to exp. It starts
+// after the cursor saved by WithCursor, else after WithStartAfter's Seq,
+// else at the source's first event.
+func NewStream(src Source, exp sdktrace.SpanExporter, opts ...StreamOption) (*Stream, error) {
+	if src == nil {
+		return nil, errors.New("exporter: stream: nil source")
+	}
+	if exp == nil {
+		return nil, fmt.Errorf("exporter: stream: %w", ErrNilExporter)
+	}
+	cfg := newStreamConfig(opts)
+	s := &Stream{
+		src:      src,
+		x:        New(exp, cfg.exporter...),
+		cfg:      cfg,
+		cursor:   cfg.cursor,
+		kick:     make(chan struct{}, 1),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+		progress: make(chan struct{}),
+	}
+	s.stats.Delivered = cfg.startAfter
+	if s.cursor != nil {
+		seq, err := s.cursor.Cursor(cfg.cursorName)
+		if err != nil {
+			return nil, fmt.Errorf("exporter: stream: read cursor %q: %w", cfg.cursorName, err)
+		}
+		s.stats.Delivered = max(s.stats.Delivered, seq)
+	}
+	if err := s.registerMetrics(cfg.meterProvider); err != nil {
+		otel.Handle(err)
+	}
+	go s.run()
+	return s, nil
+}
+
+// Stats returns the Stream's counters.
+func (s *Stream) Stats() StreamStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+func (s *Stream) run() {
+	defer close(s.done)
+	defer func() {
+		s.mu.Lock()
+		s.stopped = true
+		close(s.progress)
+		s.mu.Unlock()
+	}()
+	tick := time.NewTicker(s.cfg.pollInterval)
+	defer tick.Stop()
+	backoff := time.Duration(0)
+	for {
+		n, err := s.step()
+		switch {
+		case err != nil:
+			backoff = nextBackoff(backoff, s.cfg.minBackoff, s.cfg.maxBackoff)
+			select {
+			case <-time.After(backoff):
+			case <-s.quit:
+				return
+			}
+			continue
+		case n > 0:
+			backoff = 0
+			// More may be waiting: go again at once, unless stopping.
+			select {
+			case <-s.quit:
+				return
+			default:
+			}
+			continue
+		}
+		select {
+		case <-tick.C:
+		case <-s.kick:
+		case <-s.quit:
+			return
+		}
+	}
+}
+
+// nextBackoff doubles the wait, from min up to max, with jitter: between
+// half and all of it, so that many processes cut off by one outage do not
+// retry in step.
+func nextBackoff(prev, lo, hi time.Duration) time.Duration {
+	d := min(max(2*prev, lo), hi)
+	return d/2 + rand.N(d/2+1)
+}
+
+// step exports the next batch, if any, and returns how many events it
+// exported.
+func (s *Stream) step() (int, error) {
+	s.mu.Lock()
+	after := s.stats.Delivered
+	s.mu.Unlock()
+	head, err := s.src.LastSeq()
+	if err != nil {
+		return 0, s.failed(fmt.Errorf("source: %w", err))
+	}
+	s.mu.Lock()
+	s.stats.Head = max(head, s.stats.Delivered)
+	s.stats.Pending = s.stats.Head - s.stats.Delivered
+	s.mu.Unlock()
+	if head <= after {
+		return 0, nil
+	}
+	events, err := s.src.EventsAfter(after, s.cfg.batchSize)
+	if err != nil {
+		return 0, s.failed(fmt.Errorf("source: %w", err))
+	}
+	if len(events) == 0 {
+		// Everything up to the head is gone: dropped before it was read.
+		s.mu.Lock()
+		s.stats.Dropped += head - after
+		s.advance(head)
+		s.mu.Unlock()
+		return 0, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.exportTimeout)
+	err = s.x.Replay(ctx, events)
+	cancel()
+	if err != nil {
+		return 0, s.failed(err)
+	}
+	last := events[len(events)-1].Seq
+	if s.cursor != nil {
+		if err := s.cursor.SetCursor(s.cfg.cursorName, last); err != nil {
+			// Exported but not recorded as such: sent again after a
+			// restart, which at-least-once allows.
+			otel.Handle(fmt.Errorf("exporter: stream: save cursor: %w", err))
+		}
+	}
+	s.mu.Lock()
+	s.stats.Exported += uint64(len(events))
+	s.stats.Dropped += events[0].Seq - after - 1
+	s.stats.LastError = nil
+	s.advance(last)
+	s.mu.Unlock()
+	return len(events), nil
+}
+
+// advance moves Delivered to seq and wakes flushes. Under s.mu.
+func (s *Stream) advance(seq uint64) {
+	s.stats.Delivered = seq
+	s.stats.Head = max(s.stats.Head, seq)
+	s.stats.Pending = s.stats.Head - seq
+	close(s.progress)
+	s.progress = make(chan struct{})
+}
+
+func (s *Stream) failed(err error) error {
+	s.mu.Lock()
+	s.stats.Failures++
+	s.stats.LastError = err
+	s.mu.Unlock()
+	return err
+}
+
+// ForceFlush returns once every event the source had when it was called
+// has been exported, or with an error wrapping ctx's saying how many are
+// still pending (and the last export error) when ctx ends first.
+func (s *Stream) ForceFlush(ctx context.Context) error {
+	if s == nil {
+		return fmt.Errorf("exporter: stream: %w", ErrNilExporter)
+	}
+	target, err := s.src.LastSeq()
+	if err != nil {
+		return fmt.Errorf("exporter: stream: source: %w", err)
+	}
+	for {
+		s.mu.Lock()
+		delivered, ch, stopped, last := s.stats.Delivered, s.progress, s.stopped, s.stats.LastError
+		s.mu.Unlock()
+		if delivered >= target {
+			return nil
+		}
+		if stopped {
+			return fmt.Errorf("exporter: stream: %d events not exported: %w", target-delivered, ErrShutdown)
+		}
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			if last != nil {
+				return fmt.Errorf("exporter: stream: %d events not exported yet (last error: %v): %w", target-delivered, last, ctx.Err())
+			}
+			return fmt.Errorf("exporter: stream: %d events not exported yet: %w", target-delivered, ctx.Err())
+		}
+	}
+}
+
+// Shutdown exports what it can within ctx (see ForceFlush), stops the
+// Stream and shuts the SpanExporter down. The error says what was left.
+// Calls after the first return nil.
+func (s *Stream) Shutdown(ctx context.Context) error {
+	if s == nil {
+		return fmt.Errorf("exporter: stream: %w", ErrNilExporter)
+	}
+	var err error // stays nil for every call but the first
+	s.shutdown.Do(func() {
+		flushErr := s.ForceFlush(ctx)
+		close(s.quit)
+		errs := []error{flushErr}
+		select {
+		case <-s.done:
+		case <-ctx.Done():
+			errs = append(errs, fmt.Errorf("exporter: stream: export still running: %w", ctx.Err()))
+		}
+		s.mu.Lock()
+		reg := s.reg
+		s.reg = nil
+		s.mu.Unlock()
+		if reg != nil {
+			errs = append(errs, reg.Unregister())
+		}
+		errs = append(errs, s.x.Shutdown(ctx))
+		err = errors.Join(errs...)
+	})
+	return err
+}

@@ -1,0 +1,213 @@
+package exporter_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelaudit/otelaudit-go/exporter"
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+	"github.com/otelaudit/otelaudit-go/store"
+)
+
+// flaky is a span exporter standing for a collector: it keeps what it is
+// sent (across the Shutdowns of the processes that send to it), and fails
+// while down is set, as a collector that is away does.
+type flaky struct {
+	mu    sync.Mutex
+	spans []sdktrace.ReadOnlySpan
+	down  bool
+	calls int
+}
+
+func (f *flaky) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.down {
+		return errors.New("collector unavailable")
+	}
+	f.spans = append(f.spans, spans...)
+	return nil
+}
+
+func (f *flaky) Shutdown(context.Context) error { return nil }
+
+func (f *flaky) setDown(d bool) {
+	f.mu.Lock()
+	f.down = d
+	f.mu.Unlock()
+}
+
+// seqs returns the audit.event.seq of every span exported, in order.
+func exportedSeqs(f *flaky) []int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []int64
+	for _, s := range f.spans {
+		for _, kv := range s.Attributes() {
+			if kv.Key == exporter.EventSeqKey {
+				out = append(out, kv.Value.AsInt64())
+			}
+		}
+	}
+	return out
+}
+
+func record(t *testing.T, g *otelaudit.Generator, n int) {
+	t.Helper()
+	for i := range n {
+		_, err := g.Append(context.Background(), otelaudit.Event{Type: otelaudit.NodeEnd, TraceID: trace.TraceID{1, byte(i)}, SpanID: trace.SpanID{1}})
+		require.NoError(t, err)
+	}
+}
+
+func seqRange(from, to int64) []int64 {
+	var out []int64
+	for i := from; i <= to; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+func TestStreamFollowsGeneratorInOrder(t *testing.T) {
+	g := otelaudit.NewGenerator()
+	exp := &flaky{}
+	s, err := exporter.NewStream(exporter.FollowGenerator(g), exp, exporter.WithStreamBatchSize(7), exporter.WithPollInterval(5*time.Millisecond))
+	require.NoError(t, err)
+	record(t, g, 50)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, s.ForceFlush(ctx))
+	record(t, g, 20)
+	require.NoError(t, s.Shutdown(ctx))
+	assert.Equal(t, seqRange(1, 70), exportedSeqs(exp), "every event once, in Seq order")
+	st := s.Stats()
+	assert.Equal(t, uint64(70), st.Exported)
+	assert.Equal(t, uint64(70), st.Delivered)
+	assert.Zero(t, st.Pending)
+	assert.NoError(t, s.Shutdown(ctx), "a second Shutdown is a no-op")
+}
+
+func TestStreamRetriesAndCountsDrops(t *testing.T) {
+	g := otelaudit.NewGenerator(otelaudit.WithCapacity(10))
+	exp := &flaky{down: true}
+	s, err := exporter.NewStream(exporter.FollowGenerator(g), exp,
+		exporter.WithPollInterval(2*time.Millisecond), exporter.WithBackoff(time.Millisecond, 5*time.Millisecond))
+	require.NoError(t, err)
+	record(t, g, 25) // the Generator holds 16..25: 1..15 are gone before they could be sent
+	require.Eventually(t, func() bool { return s.Stats().Failures >= 3 }, 5*time.Second, time.Millisecond)
+	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	err = s.ForceFlush(short)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "collector unavailable")
+
+	exp.setDown(false)
+	ctx, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel2()
+	require.NoError(t, s.ForceFlush(ctx))
+	st := s.Stats()
+	assert.Equal(t, seqRange(16, 25), exportedSeqs(exp))
+	assert.Equal(t, uint64(15), st.Dropped, "evicted before export: counted, never silent")
+	assert.Equal(t, uint64(10), st.Exported)
+	assert.GreaterOrEqual(t, st.Failures, uint64(3))
+	assert.Nil(t, st.LastError)
+	require.NoError(t, s.Shutdown(ctx))
+}
+
+// TestStreamResumesFromStore: a Stream following a store, with its cursor
+// in the store, delivers every event exactly once across a restart, after
+// an outage, with nothing dropped.
+func TestStreamResumesFromStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	exp := &flaky{}
+
+	for run := range 3 {
+		st, err := store.Open(path)
+		require.NoError(t, err)
+		g := otelaudit.NewGenerator(otelaudit.WithStore(st), otelaudit.WithCapacity(8))
+		s, err := exporter.NewStream(st, exp, exporter.WithCursor(st, "collector"),
+			exporter.WithPollInterval(2*time.Millisecond), exporter.WithBackoff(time.Millisecond, 5*time.Millisecond))
+		require.NoError(t, err)
+		exp.setDown(run == 1) // the second process runs during an outage
+		record(t, g, 30)      // more than the Generator holds: the store keeps them
+		require.NoError(t, g.ForceFlush(ctx))
+		if run == 1 {
+			short, c := context.WithTimeout(ctx, 30*time.Millisecond)
+			require.Error(t, s.ForceFlush(short))
+			c()
+			assert.Equal(t, uint64(30), s.Stats().Pending, "the lag shows")
+			// The process stops during the outage.
+			_ = s.Shutdown(short)
+		} else {
+			require.NoError(t, s.ForceFlush(ctx))
+			require.NoError(t, s.Shutdown(ctx))
+			assert.Zero(t, s.Stats().Dropped)
+		}
+		require.NoError(t, g.Shutdown(ctx))
+	}
+	assert.Equal(t, seqRange(1, 90), exportedSeqs(exp), "every event once, in order, across restarts and the outage")
+}
+
+func TestStreamMetrics(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	g := otelaudit.NewGenerator(otelaudit.WithMeterProvider(mp), otelaudit.WithCapacity(100))
+	exp := &flaky{down: true}
+	s, err := exporter.NewStream(exporter.FollowGenerator(g), exp, exporter.WithMeterProvider(mp),
+		exporter.WithPollInterval(2*time.Millisecond), exporter.WithBackoff(time.Millisecond, 2*time.Millisecond))
+	require.NoError(t, err)
+	record(t, g, 40)
+	require.Eventually(t, func() bool { return s.Stats().Failures > 0 && s.Stats().Head == 40 }, 5*time.Second, time.Millisecond)
+
+	got := collect(t, reader)
+	assert.Equal(t, int64(40), got["otelaudit.events.recorded"])
+	assert.Equal(t, int64(40), got["otelaudit.queue.size"])
+	assert.Equal(t, int64(100), got["otelaudit.queue.capacity"])
+	assert.Equal(t, int64(0), got["otelaudit.events.rejected"])
+	assert.Equal(t, int64(40), got["otelaudit.export.pending"])
+	assert.Positive(t, got["otelaudit.export.failures"])
+
+	exp.setDown(false)
+	ctx := context.Background()
+	require.NoError(t, s.Shutdown(ctx))
+	require.NoError(t, g.Shutdown(ctx))
+	// After Shutdown the instruments are gone: nothing observed any more.
+	got = collect(t, reader)
+	assert.NotContains(t, got, "otelaudit.export.exported")
+}
+
+func collect(t *testing.T, r *sdkmetric.ManualReader) map[string]int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, r.Collect(context.Background(), &rm))
+	out := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				for _, p := range d.DataPoints {
+					out[m.Name] = p.Value
+				}
+			case metricdata.Gauge[int64]:
+				for _, p := range d.DataPoints {
+					out[m.Name] = p.Value
+				}
+			}
+		}
+	}
+	return out
+}

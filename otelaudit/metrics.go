@@ -1,0 +1,76 @@
+package otelaudit
+
+import (
+	"context"
+	"weak"
+
+	"go.opentelemetry.io/otel/metric"
+)
+
+// meterName is the instrumentation scope of the Generator's metrics.
+const meterName = "github.com/otelaudit/otelaudit-go/otelaudit"
+
+// registerMetrics publishes Stats as observable instruments: they are read
+// when the metrics SDK collects, so the hot path pays nothing for them.
+// The names follow OTel's conventions (dot-separated, {event} units).
+func (g *Generator) registerMetrics(mp metric.MeterProvider) (metric.Registration, error) {
+	m := mp.Meter(meterName)
+	counter := func(name, desc string) (metric.Int64ObservableCounter, error) {
+		return m.Int64ObservableCounter(name, metric.WithUnit("{event}"), metric.WithDescription(desc))
+	}
+	gauge := func(name, desc string) (metric.Int64ObservableGauge, error) {
+		return m.Int64ObservableGauge(name, metric.WithUnit("{event}"), metric.WithDescription(desc))
+	}
+	recorded, err := counter("otelaudit.events.recorded", "Audit events accepted by the generator.")
+	if err != nil {
+		return nil, err
+	}
+	evicted, err := counter("otelaudit.events.evicted", "Held audit events dropped at the capacity bound.")
+	if err != nil {
+		return nil, err
+	}
+	rejected, err := counter("otelaudit.events.rejected", "Audit events refused: bad input, full, store behind, shut down.")
+	if err != nil {
+		return nil, err
+	}
+	size, err := gauge("otelaudit.queue.size", "Audit events held in memory.")
+	if err != nil {
+		return nil, err
+	}
+	capacity, err := gauge("otelaudit.queue.capacity", "Most audit events held in memory.")
+	if err != nil {
+		return nil, err
+	}
+	pending, err := gauge("otelaudit.store.pending", "Audit events accepted but not yet durable in the store.")
+	if err != nil {
+		return nil, err
+	}
+	storeErrors, err := m.Int64ObservableCounter("otelaudit.store.errors", metric.WithUnit("{error}"),
+		metric.WithDescription("Failed store writes; each was retried."))
+	if err != nil {
+		return nil, err
+	}
+	hasStore := g.cfg.store != nil
+	// The callback holds the Generator weakly: a MeterProvider (the global
+	// one above all) lives as long as the program, and must not keep alive
+	// every Generator ever made. NewGenerator unregisters the callback once
+	// the Generator is collected.
+	wg := weak.Make(g)
+	return m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		g := wg.Value()
+		if g == nil {
+			return nil
+		}
+		st := g.Stats()
+		o.ObserveInt64(recorded, int64(st.Recorded))
+		o.ObserveInt64(evicted, int64(st.Evicted))
+		o.ObserveInt64(rejected, int64(st.Rejected))
+		o.ObserveInt64(size, int64(st.Len))
+		o.ObserveInt64(capacity, int64(st.Capacity))
+		if hasStore {
+			o.ObserveInt64(pending, int64(st.LastSeq-st.Durable))
+			o.ObserveInt64(storeErrors, int64(st.StoreErrors))
+		}
+		return nil
+	}, recorded, evicted, rejected, size, capacity, pending, storeErrors)
+}
