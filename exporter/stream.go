@@ -133,10 +133,16 @@ func NewStream(src Source, exp sdktrace.SpanExporter, opts ...StreamOption) (*St
 	return s, nil
 }
 
-// Stats returns the Stream's counters.
+// Stats returns the Stream's counters. Head and Pending are read from the
+// source now, so the lag shows even while the Stream waits out a backoff.
 func (s *Stream) Stats() StreamStats {
+	head, err := s.src.LastSeq()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err == nil && head > s.stats.Head {
+		s.stats.Head = head
+		s.stats.Pending = head - s.stats.Delivered
+	}
 	return s.stats
 }
 
@@ -260,7 +266,9 @@ func (s *Stream) failed(err error) error {
 
 // ForceFlush returns once every event the source had when it was called
 // has been exported, or with an error wrapping ctx's saying how many are
-// still pending (and the last export error) when ctx ends first.
+// still pending (and the last export error) when ctx ends first. A store
+// has only the events made durable: to export everything recorded, call
+// the Generator's ForceFlush first.
 func (s *Stream) ForceFlush(ctx context.Context) error {
 	if s == nil {
 		return fmt.Errorf("exporter: stream: %w", ErrNilExporter)

@@ -178,34 +178,35 @@ func (g *Generator) runWriter() {
 // nextBatch seals and copies out the events not yet durable, up to
 // maxWriteBatch, and the pending checkpoints they cover.
 //
-// Sealing goes a chunk per hold of the lock. The range copied stays held
-// meanwhile: events not durable are never evicted, and Clear waits for
-// them.
+// It holds the lock a chunk at a time (sealing and copying 1,024 events),
+// letting writers in between. The range stays held meanwhile: events not
+// durable are never evicted, and Clear waits for them.
 func (g *Generator) nextBatch(recs []Record, buf []byte, cps []Checkpoint) ([]Record, []byte, []Checkpoint) {
 	g.mu.Lock()
 	from := g.durable + 1
 	target := min(g.next, from+maxWriteBatch)
-	for g.sealed < target {
-		g.sealTo(min(target, g.sealed+sealChunk))
-		if g.sealed < target {
+	for seq := from; seq < target; {
+		end := min(target, seq+sealChunk)
+		g.sealTo(max(g.sealed, end))
+		for ; seq < end; seq++ {
+			s := g.slotOf(seq)
+			prev, _ := g.hashOf(seq - 1)
+			start := len(buf)
+			buf = append(buf, g.arena.read(s.at)...)
+			recs = append(recs, Record{
+				Seq:          seq,
+				PrevHash:     prev,
+				Hash:         *g.ring.hashAt(seq),
+				Data:         buf[start:len(buf):len(buf)],
+				Source:       g.sources.get(s.src),
+				SourceDigest: g.sources.digest(s.src),
+			})
+		}
+		if seq < target {
 			g.mu.Unlock()
 			runtime.Gosched()
 			g.mu.Lock()
 		}
-	}
-	for seq := from; seq < target; seq++ {
-		s := g.slotOf(seq)
-		prev, _ := g.hashOf(seq - 1)
-		start := len(buf)
-		buf = append(buf, g.arena.read(s.at)...)
-		recs = append(recs, Record{
-			Seq:          seq,
-			PrevHash:     prev,
-			Hash:         *g.ring.hashAt(seq),
-			Data:         buf[start:len(buf):len(buf)],
-			Source:       g.sources.get(s.src),
-			SourceDigest: g.sources.digest(s.src),
-		})
 	}
 	// Only checkpoints of events in this batch or before it go with it:
 	// a stored checkpoint past the stored trail would read as a cut tail.
