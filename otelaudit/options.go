@@ -9,9 +9,9 @@ import (
 )
 
 // DefaultCapacity is how many events a Generator holds in memory unless
-// WithCapacity says otherwise. At about 300 bytes per event with four
-// attributes, indexes included (see BENCHMARKS.md), it bounds the default
-// trail to about 30 MB, and memory is taken as events arrive, not up front.
+// WithCapacity says otherwise. At about 330 bytes per event with four
+// attributes, indexes and hash included (see BENCHMARKS.md), it bounds the
+// default trail to about 33 MB, and memory is taken as events arrive.
 const DefaultCapacity = 100_000
 
 // MaxCapacity is the largest capacity a Generator takes (2^28, about 268
