@@ -213,7 +213,11 @@ func runWith(ctx context.Context, out io.Writer, o options) error {
 			fmt.Fprintf(out, " Signed checkpoint of the head: seq %d.", cps[len(cps)-1].Seq)
 		}
 		fmt.Fprintf(out, " Query it:\n\n")
-		fmt.Fprintf(out, "  go run ./cmd/otelaudit trace --db %s %s\n  go run ./cmd/otelaudit verify --db %s\n", o.db, id, o.db)
+		verify := ""
+		if o.key != "" {
+			verify = " --pubkey <the public key of " + o.key + ">"
+		}
+		fmt.Fprintf(out, "  go run ./cmd/otelaudit trace --db %s %s\n  go run ./cmd/otelaudit verify --db %s%s\n", o.db, id, o.db, verify)
 	}
 	return nil
 }
