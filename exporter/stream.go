@@ -141,8 +141,8 @@ func (s *Stream) Stats() StreamStats {
 	defer s.mu.Unlock()
 	if err == nil && head > s.stats.Head {
 		s.stats.Head = head
-		s.stats.Pending = head - s.stats.Delivered
 	}
+	s.stats.Pending = s.stats.Head - min(s.stats.Head, s.stats.Delivered)
 	return s.stats
 }
 
@@ -206,7 +206,7 @@ func (s *Stream) step() (int, error) {
 		return 0, s.failed(fmt.Errorf("source: %w", err))
 	}
 	s.mu.Lock()
-	s.stats.Head = max(head, s.stats.Delivered)
+	s.stats.Head = max(head, s.stats.Delivered, s.stats.Head)
 	s.stats.Pending = s.stats.Head - s.stats.Delivered
 	s.mu.Unlock()
 	if head <= after {
@@ -326,7 +326,18 @@ func (s *Stream) Shutdown(ctx context.Context) error {
 		if reg != nil {
 			errs = append(errs, reg.Unregister())
 		}
-		errs = append(errs, s.x.Shutdown(ctx))
+		xctx := ctx
+		select {
+		case <-s.done:
+			// Nothing exports any more: shut the exporter down even if
+			// ctx ran out, within a short bound of its own, so that its
+			// connection is not left open.
+			var cancel context.CancelFunc
+			xctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			defer cancel()
+		default:
+		}
+		errs = append(errs, s.x.Shutdown(xctx))
 		err = errors.Join(errs...)
 	})
 	return err

@@ -117,7 +117,8 @@ func WithExportTimeout(d time.Duration) StreamOption {
 // after every successful export, and starts the Stream after the Seq saved
 // there: a restarted process resumes where the last one stopped. With a
 // *store.Store as both Source and CursorStore, nothing accepted is lost
-// across restarts and outages.
+// across restarts and outages (unless the store's retention removes events
+// before they are exported: those are counted in StreamStats.Dropped).
 func WithCursor(cs CursorStore, name string) StreamOption {
 	return streamOptionFunc(func(c streamConfig) streamConfig {
 		if cs != nil && name != "" {

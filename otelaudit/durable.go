@@ -232,7 +232,11 @@ func (g *Generator) nextBatch(recs []Record, buf []byte, cps []Checkpoint) ([]Re
 // wait.
 func (g *Generator) waitForRoom() error {
 	var timer *time.Timer
-	for g.next-g.first == g.ring.capacity && g.first > g.durable && !g.writerDone {
+	for g.next-g.first == g.ring.capacity && g.first > g.durable {
+		if g.closed || g.writerDone {
+			// No writer will make room: the held events must stay.
+			return ErrShutdown
+		}
 		if g.cfg.storeWait == 0 {
 			return fmt.Errorf("%w: %d events wait to be durable", ErrStoreBehind, g.next-1-g.durable)
 		}
@@ -319,6 +323,10 @@ func (g *Generator) Shutdown(ctx context.Context) error {
 	}
 	g.closed = true
 	reg := g.metrics
+	if g.w != nil {
+		// Records waiting for room see closed and give up.
+		g.signalDurable()
+	}
 	g.mu.Unlock()
 	if reg != nil {
 		// Stats stay readable; the metrics stop with the Generator.
@@ -336,6 +344,16 @@ func (g *Generator) Shutdown(ctx context.Context) error {
 	}
 	err := g.ForceFlush(ctx)
 	close(g.w.quit)
+	// An idle writer exits at once: let it, even if ForceFlush used up
+	// ctx, so that the store is closed when Shutdown returns.
+	for range 100 {
+		select {
+		case <-g.w.done:
+			return errors.Join(err, g.w.closeErr)
+		default:
+			runtime.Gosched()
+		}
+	}
 	select {
 	case <-g.w.done:
 		return errors.Join(err, g.w.closeErr)

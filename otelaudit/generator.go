@@ -257,6 +257,12 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
 				return err
 			}
 		}
+		if g.closed {
+			// Shutdown came while this waited for room.
+			g.mu.Unlock()
+			g.rejected.Add(1)
+			return ErrShutdown
+		}
 		if g.next-g.first == g.ring.capacity {
 			g.evictOldest()
 		}
@@ -340,6 +346,14 @@ func (g *Generator) slotOf(seq uint64) *slot {
 // unlinking it from the indexes if it was indexed; the anchor becomes its
 // Seq and Hash. Called with g.mu held.
 func (g *Generator) evictOldest() {
+	g.dropOldest()
+	g.evicted++
+}
+
+// dropOldest drops the oldest held event, sealing it first if it is not,
+// and unlinking it from the indexes if it was indexed; the anchor becomes
+// its Seq and Hash. Called with g.mu held.
+func (g *Generator) dropOldest() {
 	if g.first >= g.sealed {
 		g.sealTo(min(g.next, g.first+evictSealAhead))
 	}
@@ -350,7 +364,6 @@ func (g *Generator) evictOldest() {
 	}
 	g.arena.release(g.first)
 	g.first++
-	g.evicted++
 	g.indexed = max(g.indexed, g.first)
 }
 
@@ -366,20 +379,37 @@ const evictSealAhead = 1
 // reused. The dropped events are sealed first and the last of them becomes
 // the anchor, so the chain goes on unbroken.
 //
-// With a store, Clear first waits until every held event is durable: it
-// drops events from memory, never from the trail.
+// With a store, Clear first waits until every event held when it was
+// called is durable, then drops the durable ones: it drops events from
+// memory, never from the trail. Events recorded meanwhile that are not yet
+// durable stay held. It waits as long as the store writer needs (after
+// Shutdown, not at all).
 func (g *Generator) Clear() {
 	if g == nil {
 		return
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for g.w != nil && g.durable+1 < g.next && !g.writerDone {
-		ch := g.durableCh
-		g.mu.Unlock()
-		g.kick()
-		<-ch
-		g.mu.Lock()
+	if g.w != nil && !g.writerDone {
+		// Wait for the events held now, not for those that keep coming:
+		// under steady load the trail is never all durable at once.
+		target := g.next
+		for g.durable+1 < target && !g.writerDone {
+			ch := g.durableCh
+			g.mu.Unlock()
+			g.kick()
+			<-ch
+			g.mu.Lock()
+		}
+		if !g.writerDone {
+			// Drop what is durable; events recorded since the call and
+			// not yet durable stay held, queued for the store.
+			for g.first <= g.durable && g.first < g.next {
+				g.dropOldest()
+				g.cleared++
+			}
+			return
+		}
 	}
 	g.sealTo(g.next)
 	g.anchor = Anchor{Seq: g.next - 1, Hash: g.head}

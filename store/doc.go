@@ -49,4 +49,13 @@
 // one. What a Generator's ForceFlush returned for survives a process kill
 // and, if the disk honours flushes, a power loss; events accepted but not
 // yet flushed may be lost in either, and the chain stays verifiable.
+//
+// # Reading a store that is being written
+//
+// Queries, Verify and Stats run in bbolt read transactions, beside the
+// writer. A commit that has to grow the file waits for the read
+// transactions open at that moment: a full Verify or Stats of a large store
+// (about half a second per million events) can hold up commits that long,
+// and the Generator's queue fills meanwhile. Run them on a quiet store, or
+// read recent events through the Generator.
 package store

@@ -66,11 +66,12 @@ func Open(path string, opts ...Option) (st *Store, err error) {
 		}
 	}
 	defer recoverCorrupt(&err)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
+	bopts := &bolt.Options{
 		Timeout:      cfg.lockTimeout,
 		ReadOnly:     cfg.readOnly,
 		FreelistType: bolt.FreelistMapType,
-	})
+	}
+	db, err := bolt.Open(path, 0o600, bopts)
 	if err != nil {
 		switch {
 		case errors.Is(err, berrors.ErrTimeout):

@@ -316,6 +316,12 @@ func TestStoreTamperDetected(t *testing.T) {
 			v[len(v)-1] ^= 1
 			return b.Put(append([]byte(nil), k...), v)
 		}, nil, 0},
+		{"remove an index entry", func(tx *bolt.Tx) error {
+			// Hides a trace's events from EventsByTrace; the chain is intact.
+			c := tx.Bucket([]byte("by_trace")).Cursor()
+			k, _ := c.First()
+			return tx.Bucket([]byte("by_trace")).Delete(append([]byte(nil), k...))
+		}, nil, 0},
 		{"forge a checkpoint", func(tx *bolt.Tx) error {
 			b := tx.Bucket([]byte("checkpoints"))
 			v := append([]byte(nil), b.Get(key(10))...)
@@ -477,4 +483,106 @@ func cpSeqs(cps []otelaudit.Checkpoint) []uint64 {
 		out = append(out, c.Seq)
 	}
 	return out
+}
+
+// A Record waiting for room when Shutdown comes is refused, and nothing not
+// yet durable is evicted for it.
+func TestShutdownWhileWaitingForRoom(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.db")
+	slow := &slowStore{Store: openStore(t, path), gate: make(chan struct{})}
+	g := otelaudit.NewGenerator(otelaudit.WithStore(slow), otelaudit.WithCapacity(4), otelaudit.WithStoreWait(10*time.Second))
+	ctx := context.Background()
+	for i := range 4 {
+		_, err := g.Append(ctx, testEvent(i))
+		require.NoError(t, err)
+	}
+	waiting := make(chan error, 1)
+	go func() {
+		_, err := g.Append(ctx, testEvent(4))
+		waiting <- err
+	}()
+	require.Eventually(t, func() bool { return g.Stats().LastSeq == 4 }, time.Second, time.Millisecond)
+	time.Sleep(20 * time.Millisecond) // let the fifth Append reach its wait
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	require.Error(t, g.Shutdown(short), "the store never took the events")
+	select {
+	case err := <-waiting:
+		require.ErrorIs(t, err, otelaudit.ErrShutdown)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiting Append did not return after Shutdown")
+	}
+	st := g.Stats()
+	assert.Zero(t, st.Evicted, "nothing not yet durable was evicted")
+	assert.Equal(t, uint64(4), st.LastSeq)
+	assert.Equal(t, []uint64{1, 2, 3, 4}, seqsOf(g.Events(0)))
+	close(slow.gate)
+}
+
+// Clear with a store returns under steady load: it waits for the events
+// held when it was called, not for a moment when all are durable.
+func TestClearUnderLoad(t *testing.T) {
+	g := otelaudit.NewGenerator(otelaudit.WithStore(openStore(t, filepath.Join(t.TempDir(), "audit.db"))), otelaudit.WithStoreWait(time.Minute))
+	ctx := context.Background()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := g.Append(ctx, testEvent(w*1_000_000+i)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	time.Sleep(50 * time.Millisecond)
+	for range 3 {
+		done := make(chan struct{})
+		go func() { g.Clear(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("Clear did not return under load")
+		}
+	}
+	close(stop)
+	wg.Wait()
+	require.NoError(t, g.Shutdown(ctx))
+	st := g.Stats()
+	// (Cleared may be 0: with the ring full, durable events are evicted as
+	// soon as they are durable, and Clear finds none left to drop.)
+	assert.Equal(t, st.Recorded, uint64(st.Len)+st.Evicted+st.Cleared)
+	assert.Equal(t, st.LastSeq, st.Durable, "everything reached the store")
+}
+
+// Deleting the oldest events and moving the anchor past them is what
+// retention does, and a forger can do the same: the chain from the new
+// anchor verifies. Verify says where the trail starts now and how many
+// checkpoints vouch for events before it, so that a verifier who expects
+// the whole trail can tell.
+func TestStoreOldestEventsRemoved(t *testing.T) {
+	pub, priv, err := ed25519.GenerateKey(nil)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "audit.db")
+	record(t, path, 0, 30, otelaudit.WithSigningKey(priv), otelaudit.WithCheckpointInterval(5, time.Hour))
+	st := openStore(t, path, store.WithReadOnly())
+	kept, err := st.Checkpoints() // copies kept elsewhere: 5, 10, ..., 30
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+
+	st = openStore(t, path, store.WithRetention(0, 20))
+	_, err = st.Prune()
+	require.NoError(t, err)
+	rep, err := st.Verify(pub, kept)
+	require.NoError(t, err, "the rest still verifies")
+	assert.Equal(t, uint64(10), rep.Anchor.Seq, "but the trail starts after seq 10")
+	assert.Equal(t, 1, rep.Older, "and the kept checkpoint of seq 5 vouches for events no longer there")
+	assert.Equal(t, uint64(20), rep.Events)
+	require.NoError(t, st.Close())
 }

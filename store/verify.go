@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -19,17 +20,25 @@ type Report struct {
 	Events uint64
 	// Checkpoints is how many checkpoints (stored and given) were checked
 	// against the trail; Signed how many of them had their signature
-	// checked.
-	Checkpoints, Signed int
+	// checked. Older is how many of them are of events before the anchor:
+	// their signatures are checked, but the events they vouch for are not
+	// in the store to compare with (removed by retention, or by someone).
+	Checkpoints, Signed, Older int
 }
 
 // Verify checks the stored trail from its anchor: every event's Hash must
 // follow from its encoding, Source and predecessor, with no Seq missing
 // or out of place, up to the recorded head; every stored Source must match
-// its digest; and every stored checkpoint, plus extra (checkpoints kept
-// outside the store, which a rewritten store cannot have rewritten), must
-// agree with the trail. With pub, every checkpoint must carry a valid
-// signature by its private key.
+// its digest; the indexes must list exactly the stored events; and every
+// stored checkpoint, plus extra (checkpoints kept outside the store, which
+// a rewritten store cannot have rewritten), must agree with the trail. With
+// pub, every checkpoint must carry a valid signature by its private key.
+//
+// Events before the anchor are not in the store, whether retention removed
+// them or someone else did: Report.Anchor says where the trail starts, and
+// Report.Older counts the checkpoints that vouch for events before it. A
+// verifier that expects the whole trail checks that the anchor is
+// otelaudit.GenesisAnchor (the CLI's verify --from-genesis).
 //
 // A failure wraps otelaudit.ErrChainBroken and is an *otelaudit.ChainError
 // naming the first bad Seq; the Report says how far verification got.
@@ -55,6 +64,7 @@ func (s *Store) Verify(pub ed25519.PublicKey, extra []otelaudit.Checkpoint) (rep
 		if err := checkSources(tx); err != nil {
 			return err
 		}
+		var idx indexSums
 		v := otelaudit.NewVerifier(anchor)
 		c := tx.Bucket(bucketEvents).Cursor()
 		for k, val := c.First(); k != nil; k, val = c.Next() {
@@ -73,6 +83,9 @@ func (s *Store) Verify(pub ed25519.PublicKey, extra []otelaudit.Checkpoint) (rep
 				return err
 			}
 			rep.Head, rep.Events = v.Head(), v.Count()
+			if err := idx.addEvent(seq, se.data); err != nil {
+				return &otelaudit.ChainError{Seq: seq, Reason: err.Error()}
+			}
 		}
 		if rep.Head != head {
 			if rep.Head.Seq < head.Seq {
@@ -94,8 +107,13 @@ func (s *Store) Verify(pub ed25519.PublicKey, extra []otelaudit.Checkpoint) (rep
 		if pub != nil {
 			rep.Signed = len(cps)
 		}
+		for _, c := range cps {
+			if c.Seq < anchor.Seq {
+				rep.Older++
+			}
+		}
 		events := tx.Bucket(bucketEvents)
-		return otelaudit.VerifyCheckpoints(cps, pub, anchor, head, func(seq uint64) (otelaudit.Hash, bool) {
+		err = otelaudit.VerifyCheckpoints(cps, pub, anchor, head, func(seq uint64) (otelaudit.Hash, bool) {
 			v := events.Get(seqKey(seq))
 			if v == nil {
 				return otelaudit.Hash{}, false
@@ -103,8 +121,91 @@ func (s *Store) Verify(pub ed25519.PublicKey, extra []otelaudit.Checkpoint) (rep
 			se, err := splitValue(seq, v)
 			return se.hash, err == nil
 		})
+		if err != nil {
+			return err
+		}
+		// Last: a chain or checkpoint failure names the event, an index
+		// mismatch only the index.
+		return idx.check(tx)
 	})
 	return rep, err
+}
+
+// indexSums checks that the indexes list exactly the stored events, each
+// under its own keys: a removed entry would hide an event from EventsByTrace
+// while the chain still verifies. Expected and found entries are summed as
+// keyed 64-bit hashes, two lanes, seeded at random per check, so that a
+// forger cannot prepare entries whose sums match; it needs no memory per
+// event.
+type indexSums struct {
+	seeds     [2]maphash.Seed
+	want, got [3][2]uint64
+	seeded    bool
+	buckets   [3][]byte
+}
+
+func (x *indexSums) init() {
+	if !x.seeded {
+		x.seeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+		x.buckets = [3][]byte{bucketByTrace, bucketByType, bucketByAgent}
+		x.seeded = true
+	}
+}
+
+func (x *indexSums) sum(to *[2]uint64, prefix []byte, seq uint64) {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], seq)
+	for i, seed := range x.seeds {
+		var h maphash.Hash
+		h.SetSeed(seed)
+		h.Write(prefix)
+		h.Write(k[:])
+		to[i] += h.Sum64()
+	}
+}
+
+func (x *indexSums) addEvent(seq uint64, data []byte) error {
+	x.init()
+	id, typ, agent, err := indexKeys(data)
+	if err != nil {
+		return err
+	}
+	if id.IsValid() {
+		x.sum(&x.want[0], id[:], seq)
+	}
+	x.sum(&x.want[1], stringPrefix(typ), seq)
+	if agent != "" {
+		x.sum(&x.want[2], stringPrefix(agent), seq)
+	}
+	return nil
+}
+
+func (x *indexSums) check(tx *bolt.Tx) error {
+	x.init()
+	names := [3]string{"trace", "type", "agent"}
+	for i, name := range x.buckets {
+		err := tx.Bucket(name).ForEach(func(k, v []byte) error {
+			plen := len(k) - 8
+			if plen < 0 {
+				return fmt.Errorf("%w: index key of %d bytes in %s", ErrCorrupt, len(k), name)
+			}
+			seqs, err := decodePosting(k, v, plen)
+			if err != nil {
+				return err
+			}
+			for _, seq := range seqs {
+				x.sum(&x.got[i], k[:plen], seq)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if x.got[i] != x.want[i] {
+			return fmt.Errorf("%w: the %s index does not list exactly the stored events (an entry was removed, added or changed)", otelaudit.ErrChainBroken, names[i])
+		}
+	}
+	return nil
 }
 
 // checkSources checks every stored Source against its digest: an event's

@@ -59,7 +59,7 @@ func TestCrashChild(t *testing.T) {
 	}
 	g := otelaudit.NewGenerator(otelaudit.WithStore(st), otelaudit.WithCapacity(1024),
 		otelaudit.WithSigningKey(key), otelaudit.WithCheckpointInterval(500, 20*time.Millisecond),
-		otelaudit.WithStoreWait(time.Second))
+		otelaudit.WithStoreWait(time.Minute))
 	fmt.Printf("start %d\n", st.Head().Seq)
 	ctx := context.Background()
 	// Two writers record as fast as they can, events of varying size, until

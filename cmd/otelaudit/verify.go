@@ -23,6 +23,7 @@ var verifyCommand = &command{
 		db := dbFlag(fs, e)
 		pubPath := fs.String("pubkey", "", "PEM public `file` (from otelaudit keygen): every checkpoint must be signed by its private key")
 		cpPath := fs.String("checkpoint", "", "JSON Lines `file` of checkpoints kept off the machine (from otelaudit checkpoints --json), checked as well")
+		fromGenesis := fs.Bool("from-genesis", false, "fail unless the store holds the whole trail from seq 1: events removed from its start, by retention or by anyone, look like retention otherwise")
 		return func(args []string) error {
 			if err := noArgs("verify", args); err != nil {
 				return err
@@ -51,6 +52,9 @@ var verifyCommand = &command{
 			rep, err := st.Verify(pub, extra)
 			if err != nil {
 				return verifyFailed(e, st, rep, err, pub, extra)
+			}
+			if *fromGenesis && rep.Anchor != otelaudit.GenesisAnchor {
+				return failErrorf("%s does NOT hold the whole trail: it starts after seq %d (--from-genesis); events 1 to %d were removed, by retention or by someone", st.Path(), rep.Anchor.Seq, rep.Anchor.Seq)
 			}
 			stored, err := st.Checkpoints()
 			if err != nil {
@@ -107,7 +111,7 @@ func writeVerifyOK(w io.Writer, path string, rep store.Report, stored, extra []o
 	if rep.Anchor == otelaudit.GenesisAnchor {
 		b.WriteString(", chained from the genesis.\n")
 	} else {
-		fmt.Fprintf(&b, ", chained from anchor seq %d (hash %s), the last event removed by retention.\n", rep.Anchor.Seq, rep.Anchor.Hash)
+		fmt.Fprintf(&b, ", chained from anchor seq %d (hash %s): events up to it were removed, by retention or by someone (--from-genesis makes that fail).\n", rep.Anchor.Seq, rep.Anchor.Hash)
 	}
 	fmt.Fprintf(&b, "Head: seq %d, hash %s.\n", rep.Head.Seq, rep.Head.Hash)
 	if rep.Checkpoints == 0 {
@@ -115,7 +119,10 @@ func writeVerifyOK(w io.Writer, path string, rep store.Report, stored, extra []o
 		io.WriteString(w, b.String())
 		return
 	}
-	fmt.Fprintf(&b, "Checkpoints: %d agree with the trail (%d stored, %d from --checkpoint); ", rep.Checkpoints, len(stored), len(extra))
+	fmt.Fprintf(&b, "Checkpoints: %d agree with the trail (%d stored, %d from --checkpoint); ", rep.Checkpoints-rep.Older, len(stored), len(extra))
+	if rep.Older > 0 {
+		fmt.Fprintf(&b, "%d more vouch for events before the anchor, no longer in the store, and could not be compared; ", rep.Older)
+	}
 	if keyed {
 		fmt.Fprintf(&b, "all %d signatures verified with --pubkey.\n", rep.Signed)
 	} else {
