@@ -12,11 +12,15 @@ import (
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
+// eventHeaderSize is the fixed header of an event's encoding (see
+// otelaudit.Event.MarshalBinary); the strings follow it.
+const eventHeaderSize = 61
+
 // indexKeys reads what the indexes need from an event's encoding (see
 // otelaudit.Event.MarshalBinary): the trace ID at bytes 21 to 37, and the
 // first and third strings after the 61-byte header, type and agent.
 func indexKeys(data []byte) (id trace.TraceID, typ, agent string, err error) {
-	const headerSize = 61
+	const headerSize = eventHeaderSize
 	if len(data) < headerSize || data[0] != otelaudit.EncodingVersion {
 		return id, "", "", fmt.Errorf("%w: event encoding of %d bytes", otelaudit.ErrMalformed, len(data))
 	}

@@ -142,6 +142,7 @@ type indexSums struct {
 	want, got [3][2]uint64
 	seeded    bool
 	buckets   [3][]byte
+	scratch   []byte
 }
 
 func (x *indexSums) init() {
@@ -153,29 +154,34 @@ func (x *indexSums) init() {
 }
 
 func (x *indexSums) sum(to *[2]uint64, prefix []byte, seq uint64) {
-	var k [8]byte
-	binary.BigEndian.PutUint64(k[:], seq)
-	for i, seed := range x.seeds {
-		var h maphash.Hash
-		h.SetSeed(seed)
-		h.Write(prefix)
-		h.Write(k[:])
-		to[i] += h.Sum64()
-	}
+	x.scratch = binary.BigEndian.AppendUint64(append(x.scratch[:0], prefix...), seq)
+	to[0] += maphash.Bytes(x.seeds[0], x.scratch)
+	to[1] += maphash.Bytes(x.seeds[1], x.scratch)
 }
 
+// addEvent adds the index entries event seq should have. The type and
+// agent prefixes (a uvarint length and the bytes) are exactly how the
+// event's encoding holds those strings: they are read in place.
 func (x *indexSums) addEvent(seq uint64, data []byte) error {
 	x.init()
-	id, typ, agent, err := indexKeys(data)
-	if err != nil {
-		return err
+	if len(data) < eventHeaderSize {
+		return fmt.Errorf("%w: event encoding of %d bytes", otelaudit.ErrMalformed, len(data))
 	}
-	if id.IsValid() {
-		x.sum(&x.want[0], id[:], seq)
+	if id := data[21:37]; [16]byte(id) != ([16]byte{}) {
+		x.sum(&x.want[0], id, seq)
 	}
-	x.sum(&x.want[1], stringPrefix(typ), seq)
-	if agent != "" {
-		x.sum(&x.want[2], stringPrefix(agent), seq)
+	rest := data[eventHeaderSize:]
+	var strs [3][]byte // type, outcome, agent, each with its length
+	for i := range strs {
+		n, w := binary.Uvarint(rest)
+		if w <= 0 || n > uint64(len(rest)-w) {
+			return fmt.Errorf("%w: truncated string", otelaudit.ErrMalformed)
+		}
+		strs[i], rest = rest[:w+int(n)], rest[w+int(n):]
+	}
+	x.sum(&x.want[1], strs[0], seq)
+	if len(strs[2]) > 1 {
+		x.sum(&x.want[2], strs[2], seq)
 	}
 	return nil
 }
