@@ -4,15 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"text/tabwriter"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
-	"go.opentelemetry.io/otel/attribute"
-
+	"github.com/otelaudit/otelaudit-go/internal/jsonattr"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
@@ -145,7 +143,7 @@ func toJSONEvent(e *otelaudit.Event) jsonEvent {
 		j.ParentSpanID = e.ParentSpanID.String()
 	}
 	if len(e.Attributes) > 0 {
-		j.Attributes = jsonAttrs(e.Attributes)
+		j.Attributes = jsonattr.Map(e.Attributes)
 	}
 	return j
 }
@@ -168,59 +166,6 @@ func newJSONEncoder(w io.Writer) *json.Encoder {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc
-}
-
-func jsonAttrs(kvs []attribute.KeyValue) map[string]any {
-	m := make(map[string]any, len(kvs))
-	for _, kv := range kvs {
-		// OTel says the last value of a repeated key wins.
-		m[string(kv.Key)] = jsonValue(kv.Value)
-	}
-	return m
-}
-
-// jsonValue turns an attribute value into something encoding/json writes
-// faithfully. NaN and the infinities, which JSON cannot hold and which
-// would make encoding/json refuse the whole event, become the strings
-// OTel's own Emit uses.
-func jsonValue(v attribute.Value) any {
-	switch v.Type() {
-	case attribute.FLOAT64:
-		return jsonFloat(v.AsFloat64())
-	case attribute.FLOAT64SLICE:
-		fs := v.AsFloat64Slice()
-		out := make([]any, len(fs))
-		for i, f := range fs {
-			out[i] = jsonFloat(f)
-		}
-		return out
-	case attribute.SLICE:
-		vs := v.AsSlice()
-		out := make([]any, len(vs))
-		for i, x := range vs {
-			out[i] = jsonValue(x)
-		}
-		return out
-	case attribute.MAP:
-		return jsonAttrs(v.AsMap())
-	case attribute.BOOL, attribute.INT64, attribute.STRING, attribute.BOOLSLICE,
-		attribute.INT64SLICE, attribute.STRINGSLICE, attribute.BYTESLICE, attribute.EMPTY:
-		return v.AsInterface()
-	}
-	// A kind newer than this code: OTel's text form is still truthful.
-	return v.Emit()
-}
-
-func jsonFloat(f float64) any {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	}
-	return f
 }
 
 // plural returns "1 event", "2 events".

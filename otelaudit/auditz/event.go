@@ -1,11 +1,9 @@
 package auditz
 
 import (
-	"math"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
-
+	"github.com/otelaudit/otelaudit-go/internal/jsonattr"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
@@ -62,60 +60,7 @@ func toJSONEvent(e *otelaudit.Event) jsonEvent {
 		j.ParentSpanID = e.ParentSpanID.String()
 	}
 	if len(e.Attributes) > 0 {
-		j.Attributes = attrsValue(e.Attributes)
+		j.Attributes = jsonattr.Map(e.Attributes)
 	}
 	return j
-}
-
-func attrsValue(kvs []attribute.KeyValue) map[string]any {
-	m := make(map[string]any, len(kvs))
-	for _, kv := range kvs {
-		// OTel says the last value of a repeated key wins.
-		m[string(kv.Key)] = jsonValue(kv.Value)
-	}
-	return m
-}
-
-// jsonValue turns an attribute value into something encoding/json writes
-// faithfully. Floats JSON cannot hold (NaN, ±Inf) become the strings OTel's
-// own Emit uses, because encoding/json would refuse the whole response.
-// Byte slices become base64 strings, as encoding/json writes []byte.
-func jsonValue(v attribute.Value) any {
-	switch v.Type() {
-	case attribute.FLOAT64:
-		return jsonFloat(v.AsFloat64())
-	case attribute.FLOAT64SLICE:
-		fs := v.AsFloat64Slice()
-		out := make([]any, len(fs))
-		for i, f := range fs {
-			out[i] = jsonFloat(f)
-		}
-		return out
-	case attribute.SLICE:
-		vs := v.AsSlice()
-		out := make([]any, len(vs))
-		for i, x := range vs {
-			out[i] = jsonValue(x)
-		}
-		return out
-	case attribute.MAP:
-		return attrsValue(v.AsMap())
-	case attribute.BOOL, attribute.INT64, attribute.STRING, attribute.BOOLSLICE,
-		attribute.INT64SLICE, attribute.STRINGSLICE, attribute.BYTESLICE, attribute.EMPTY:
-		return v.AsInterface()
-	}
-	// A kind newer than this code: OTel's own text form is still truthful.
-	return v.Emit()
-}
-
-func jsonFloat(f float64) any {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	}
-	return f
 }
