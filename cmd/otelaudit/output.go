@@ -10,7 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/otelaudit/otelaudit-go/internal/jsonattr"
+	"github.com/otelaudit/otelaudit-go/internal/jsonform"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
@@ -92,68 +92,12 @@ func duration(d time.Duration) string {
 	return d.Round(time.Millisecond).String()
 }
 
-// jsonEvent is the JSON form of an event. Its field names are those of the
-// auditz HTTP handler's events, so that one jq filter reads both; the hash
-// chain fields are added, since the CLI is where the trail gets checked.
-type jsonEvent struct {
-	Seq           uint64         `json:"seq"`
-	Type          string         `json:"type"`
-	Time          string         `json:"time"`
-	TraceID       string         `json:"trace_id,omitempty"`
-	SpanID        string         `json:"span_id,omitempty"`
-	ParentSpanID  string         `json:"parent_span_id,omitempty"`
-	AgentID       string         `json:"agent_id,omitempty"`
-	HumanOriginID string         `json:"human_origin_id,omitempty"`
-	WorkflowID    string         `json:"workflow_id,omitempty"`
-	NodeID        string         `json:"node_id,omitempty"`
-	Action        string         `json:"action,omitempty"`
-	Resource      string         `json:"resource,omitempty"`
-	Outcome       string         `json:"outcome,omitempty"`
-	DurationMS    float64        `json:"duration_ms"`
-	Attributes    map[string]any `json:"attributes,omitempty"`
-	Hash          string         `json:"hash"`
-	PrevHash      string         `json:"prev_hash"`
-}
-
-func toJSONEvent(e *otelaudit.Event) jsonEvent {
-	j := jsonEvent{
-		Seq:           e.Seq,
-		Type:          string(e.Type),
-		Time:          e.Time.UTC().Format(time.RFC3339Nano),
-		AgentID:       e.AgentID,
-		HumanOriginID: e.HumanOriginID,
-		WorkflowID:    e.WorkflowID,
-		NodeID:        e.NodeID,
-		Action:        e.Action,
-		Resource:      e.Resource,
-		Outcome:       string(e.Outcome),
-		DurationMS:    float64(e.Duration) / float64(time.Millisecond),
-		Hash:          e.Hash.String(),
-		PrevHash:      e.PrevHash.String(),
-	}
-	// A zero ID is left out rather than written as zeros: "no parent" is
-	// then unambiguous.
-	if e.TraceID.IsValid() {
-		j.TraceID = e.TraceID.String()
-	}
-	if e.SpanID.IsValid() {
-		j.SpanID = e.SpanID.String()
-	}
-	if e.ParentSpanID.IsValid() {
-		j.ParentSpanID = e.ParentSpanID.String()
-	}
-	if len(e.Attributes) > 0 {
-		j.Attributes = jsonattr.Map(e.Attributes)
-	}
-	return j
-}
-
 // writeEventJSON writes events as JSON Lines, one object per event, for jq
 // and other line-oriented tools.
 func writeEventJSON(w io.Writer, events []otelaudit.Event) error {
 	enc := newJSONEncoder(w)
 	for i := range events {
-		if err := enc.Encode(toJSONEvent(&events[i])); err != nil {
+		if err := enc.Encode(jsonform.FromEvent(&events[i])); err != nil {
 			return fmt.Errorf("event %d: %w", events[i].Seq, err)
 		}
 	}

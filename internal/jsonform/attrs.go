@@ -1,7 +1,4 @@
-// Package jsonattr turns OTel attributes into values encoding/json writes
-// faithfully. The auditz handler and the otelaudit CLI share it, so that
-// both speak the same JSON.
-package jsonattr
+package jsonform
 
 import (
 	"math"
