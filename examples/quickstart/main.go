@@ -185,6 +185,9 @@ func runWith(ctx context.Context, out io.Writer, o options) error {
 	}
 	head := audit.Head()
 	fmt.Fprintf(out, "\nHash chain verified: %d events, head seq %d, hash %s.\n", s.Len, head.Seq, head.Hash)
+	if o.db == "" {
+		fmt.Fprintf(out, "To keep the trail on disk and query it with the otelaudit CLI, run again with -db audit.db.\n")
+	}
 	if ln != nil {
 		// Serving keeps the runtime (and the stream, and the store)
 		// running until interrupted; then everything is finished below.
