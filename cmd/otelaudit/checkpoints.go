@@ -18,16 +18,12 @@ var checkpointsCommand = &command{
 			if err := noArgs("checkpoints", args); err != nil {
 				return err
 			}
-			path, err := requireDB("checkpoints", *db)
-			if err != nil {
-				return err
-			}
-			st, err := openStore(path)
+			st, err := openForReading(e, "checkpoints", *db)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			warnUnverified(e, st)
+			path := st.Path()
 			cps, err := st.Checkpoints()
 			if err != nil {
 				return err

@@ -36,16 +36,12 @@ var eventsCommand = &command{
 			if !since.t.IsZero() && !until.t.IsZero() && !since.t.Before(until.t) {
 				return usageErrorf("events: --since %s is not before --until %s", since, until)
 			}
-			path, err := requireDB("events", *db)
-			if err != nil {
-				return err
-			}
-			st, err := openStore(path)
+			st, err := openForReading(e, "events", *db)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			warnUnverified(e, st)
+			path := st.Path()
 			q := store.Query{
 				Type:    otelaudit.EventType(*typ),
 				AgentID: *agent,

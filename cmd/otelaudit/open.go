@@ -53,3 +53,19 @@ func warnUnverified(e *env, st *store.Store) {
 		warnf(e, "%s does not verify (%v); run otelaudit verify", st.Path(), err)
 	}
 }
+
+// openForReading opens the store --db names for a reading command: it
+// requires --db, opens read-only and warns on stderr when the chain did not
+// verify. The caller closes the store.
+func openForReading(e *env, cmd, db string) (*store.Store, error) {
+	path, err := requireDB(cmd, db)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(path)
+	if err != nil {
+		return nil, err
+	}
+	warnUnverified(e, st)
+	return st, nil
+}

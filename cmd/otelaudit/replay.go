@@ -64,16 +64,12 @@ var replayCommand = &command{
 			if *timeout <= 0 {
 				return usageErrorf("replay: --timeout %s: want a positive duration", *timeout)
 			}
-			path, err := requireDB("replay", *db)
-			if err != nil {
-				return err
-			}
-			st, err := openStore(path)
+			st, err := openForReading(e, "replay", *db)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			warnUnverified(e, st)
+			path := st.Path()
 			events, err := st.EventsByTrace(id)
 			if err != nil {
 				return err

@@ -21,16 +21,11 @@ var statsCommand = &command{
 			if err := noArgs("stats", args); err != nil {
 				return err
 			}
-			path, err := requireDB("stats", *db)
-			if err != nil {
-				return err
-			}
-			st, err := openStore(path)
+			st, err := openForReading(e, "stats", *db)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			warnUnverified(e, st)
 			s, err := st.Stats()
 			if err != nil {
 				return err

@@ -21,16 +21,12 @@ var traceCommand = &command{
 			if err != nil {
 				return err
 			}
-			path, err := requireDB("trace", *db)
-			if err != nil {
-				return err
-			}
-			st, err := openStore(path)
+			st, err := openForReading(e, "trace", *db)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			warnUnverified(e, st)
+			path := st.Path()
 			events, err := st.EventsByTrace(id)
 			if err != nil {
 				return err
