@@ -53,15 +53,12 @@ type Generator struct {
 	cpPending   []Checkpoint
 	cpTime      time.Time
 	cpSeq       uint64
-	// ringBase is the first Seq of the ring's current incarnation: Clear
-	// starts a new one, so that no writer waits for a slot of the old.
-	ringBase uint64
-	ring     ring
-	arena    arena
-	traces   traceTable
-	types    map[EventType]*chain
-	agents   map[string]*chain
-	sources  sourceTable
+	ring        ring
+	arena       arena
+	traces      traceTable
+	types       map[EventType]*chain
+	agents      map[string]*chain
+	sources     sourceTable
 
 	recorded uint64 // under mu
 	evicted  uint64 // under mu
@@ -93,22 +90,21 @@ func NewGenerator(opts ...Option) *Generator {
 	}
 	start := anchor.Seq + 1
 	g := &Generator{
-		cfg:      cfg,
-		first:    start,
-		next:     start,
-		indexed:  start,
-		sealed:   start,
-		ringBase: start,
-		head:     anchor.Hash,
-		anchor:   anchor,
-		durable:  anchor.Seq,
-		cpTime:   time.Now(),
-		cpSeq:    anchor.Seq,
-		ring:     newRing(cfg.capacity),
-		traces:   newTraceTable(),
-		types:    make(map[EventType]*chain),
-		agents:   make(map[string]*chain),
-		sources:  newSourceTable(),
+		cfg:     cfg,
+		first:   start,
+		next:    start,
+		indexed: start,
+		sealed:  start,
+		head:    anchor.Hash,
+		anchor:  anchor,
+		durable: anchor.Seq,
+		cpTime:  time.Now(),
+		cpSeq:   anchor.Seq,
+		ring:    newRing(cfg.capacity),
+		traces:  newTraceTable(),
+		types:   make(map[EventType]*chain),
+		agents:  make(map[string]*chain),
+		sources: newSourceTable(),
 	}
 	if cfg.store != nil {
 		g.startWriter()
@@ -274,12 +270,9 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
 	dst, at, ck := g.arena.reserve(seq, len(rec))
 	src, srcDigest := g.sources.index(e.Source)
 	content := g.ring.hashAt(seq)
-	// The slot's previous occupant, if it was reserved in this ring (not
-	// before a Clear), may still be being written: wait for it below.
-	var prev uint64
-	if seq >= g.ringBase+g.ring.capacity {
-		prev = seq - g.ring.capacity
-	}
+	// The slot's previous occupant, if any, is done with: it left the ring
+	// through dropOldest, which seals what it drops, and sealing waited for
+	// its writer to publish (slotOf). A full Clear starts a new ring.
 	g.mu.Unlock()
 
 	// The lock only handed out the number, the slot and the room in the
@@ -292,13 +285,7 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
 	// The costly part of the event's Hash, here, in parallel with other
 	// writers; sealing links it into the chain later (see seal.go).
 	copy(in[len(eventDomain):], srcDigest[:])
-	sum := h.mid(in)
-	if prev != 0 {
-		for s.pub.Load() != prev {
-			runtime.Gosched()
-		}
-	}
-	*content = sum
+	*content = h.mid(in)
 	s.at, s.src, s.links = at, src, [numLinks]uint64{}
 	copy(dst, rec)
 	ck.written.Add(int64(len(rec)))
@@ -316,15 +303,9 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
 // PrevHash and Hash of seq; zero if seq is no longer held.
 func (g *Generator) sealOne(seq uint64) (prev, h Hash) {
 	g.mu.Lock()
-	for g.sealed <= seq && seq >= g.first {
-		g.sealTo(min(seq+1, g.sealed+sealChunk))
-		if g.sealed <= seq {
-			g.mu.Unlock()
-			runtime.Gosched()
-			g.mu.Lock()
-		}
-	}
 	defer g.mu.Unlock()
+	// An event no longer held has sealed >= first > seq: nothing to do.
+	g.sealUpTo(seq + 1)
 	prev, _ = g.hashOf(seq - 1)
 	h, _ = g.hashOf(seq)
 	return prev, h
@@ -417,7 +398,6 @@ func (g *Generator) Clear() {
 	g.first = g.next
 	g.indexed = g.next
 	g.sealed = g.next
-	g.ringBase = g.next
 	g.ring.reset()
 	g.arena.reset()
 	g.traces.reset()

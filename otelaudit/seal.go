@@ -82,7 +82,13 @@ func (g *Generator) lockCurrent() {
 // lockSealed takes g.mu with every event recorded before the call sealed.
 func (g *Generator) lockSealed() {
 	g.mu.Lock()
-	target := g.next
+	g.sealUpTo(g.next)
+}
+
+// sealUpTo seals the held events before target, with g.mu held on entry
+// and on return, a chunk per hold of the lock: writers get in between
+// chunks. Eviction or Clear meanwhile only move sealed further.
+func (g *Generator) sealUpTo(target uint64) {
 	for g.sealed < target {
 		g.sealTo(min(target, g.sealed+sealChunk))
 		if g.sealed < target {
