@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/fileexporter"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
@@ -42,7 +43,7 @@ func factories() (otelcol.Factories, error) {
 	if err != nil {
 		return otelcol.Factories{}, err
 	}
-	exporters, err := otelcol.MakeFactoryMap[exporter.Factory](newJSONLinesFactory())
+	exporters, err := otelcol.MakeFactoryMap[exporter.Factory](newJSONLinesFactory(), fileexporter.NewFactory())
 	if err != nil {
 		return otelcol.Factories{}, err
 	}
