@@ -24,6 +24,10 @@ type LogExporter struct {
 	// templates holds an empty record per resource and scope (see
 	// template). Under r.lock.
 	templates map[templateKey]sdklog.Record
+	// lastSource and lastTemplate are the Source of the last record built
+	// and its template (see sourceTemplate). Under r.lock.
+	lastSource   *otelaudit.Source
+	lastTemplate *sdklog.Record
 	// now is when a batch is observed; time.Now but in tests.
 	now func() time.Time
 }

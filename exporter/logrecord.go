@@ -66,6 +66,7 @@ func LogSeverity(o otelaudit.Outcome) log.Severity {
 // store. The attributes carry every field unchanged.
 func LogBody(e otelaudit.Event) string {
 	var b strings.Builder
+	b.Grow(min(len(e.Type), maxBodyPart) + min(len(e.Action), maxBodyPart) + min(len(e.Resource), maxBodyPart) + len(e.Outcome) + 16)
 	writeBodyPart(&b, string(e.Type))
 	switch {
 	case e.Action != "" && e.Resource != "":
@@ -90,6 +91,10 @@ func LogBody(e otelaudit.Event) string {
 
 // writeBodyPart writes s escaped, and cut to maxBodyPart bytes of output.
 func writeBodyPart(b *strings.Builder, s string) {
+	if len(s) <= maxBodyPart && printableASCII(s) {
+		b.WriteString(s) // the usual case, nothing to escape or cut
+		return
+	}
 	const hex = "0123456789abcdef"
 	n := 0
 	for i := 0; i < len(s); {
@@ -112,6 +117,15 @@ func writeBodyPart(b *strings.Builder, s string) {
 		n += len(piece)
 		i += size
 	}
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // logAttributes builds the attributes of e's log record: the span
@@ -182,17 +196,30 @@ func (*keepProcessor) Enabled(context.Context, sdklog.EnabledParameters) bool { 
 func (*keepProcessor) Shutdown(context.Context) error                         { return nil }
 func (*keepProcessor) ForceFlush(context.Context) error                       { return nil }
 
+// sourceTemplate returns the template of e's Source. Events of one tracer
+// share their Source, and a trail's events come in runs of one Source, so
+// the last one is kept at hand: comparing a pointer is cheaper than
+// hashing a resource and a scope. Under the lock.
+func (x *LogExporter) sourceTemplate(src *otelaudit.Source) sdklog.Record {
+	if x.lastTemplate != nil && src == x.lastSource {
+		return *x.lastTemplate
+	}
+	res, scope := x.r.cfg.resource, x.r.cfg.scope
+	if r := src.Resource(); r != nil {
+		res = r
+	}
+	if s := src.Scope(); s.Name != "" {
+		scope = s
+	}
+	t := x.template(res, scope)
+	x.lastSource, x.lastTemplate = src, &t
+	return t
+}
+
 // record builds e's log record, observed at observed. Callers have
 // validated e and hold the lock.
 func (x *LogExporter) record(e *otelaudit.Event, observed time.Time) sdklog.Record {
-	res, scope := x.r.cfg.resource, x.r.cfg.scope
-	if r := e.Source.Resource(); r != nil {
-		res = r
-	}
-	if s := e.Source.Scope(); s.Name != "" {
-		scope = s
-	}
-	tmpl := x.template(res, scope)
+	tmpl := x.sourceTemplate(e.Source)
 	r := tmpl.Clone()
 	r.SetEventName(SpanNamePrefix + string(e.Type))
 	r.SetTimestamp(e.Time)
