@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -99,6 +100,7 @@ func freePort(tb testing.TB) int {
 type collector struct {
 	tb     testing.TB
 	addr   string // the OTLP/gRPC receiver, 127.0.0.1:PORT
+	http   string // the OTLP/HTTP receiver, http://127.0.0.1:PORT
 	config string // the YAML config file
 	out    string // the spans received, as JSON lines
 	logs   string // the log records received, as the file exporter writes them
@@ -117,6 +119,7 @@ func newCollector(tb testing.TB, port int) *collector {
 	c := &collector{
 		tb:     tb,
 		addr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		http:   "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(tb))),
 		config: filepath.Join(dir, "config.yaml"),
 		out:    filepath.Join(dir, "spans.jsonl"),
 		logs:   filepath.Join(dir, "logs.jsonl"),
@@ -136,6 +139,8 @@ func newCollector(tb testing.TB, port int) *collector {
   otlp:
     protocols:
       grpc:
+        endpoint: %q
+      http:
         endpoint: %q
 exporters:
   jsonlines:
@@ -157,10 +162,8 @@ service:
     logs:
       receivers: [otlp]
       exporters: [file]
-`, c.addr, c.out, c.logs)
-	if err := os.WriteFile(c.config, []byte(cfg), 0o600); err != nil {
-		tb.Fatalf("write collector config: %v", err)
-	}
+`, c.addr, strings.TrimPrefix(c.http, "http://"), c.out, c.logs)
+	c.writeConfig(cfg)
 	tb.Cleanup(func() {
 		if c.cmd != nil {
 			c.signal(syscall.SIGKILL)
@@ -170,6 +173,23 @@ service:
 		}
 	})
 	return c
+}
+
+// newCollectorWithConfig is newCollector with a config of the caller's,
+// which must receive OTLP/gRPC on c.addr; it writes what it likes where it
+// likes, and c.out and c.logs are unused.
+func newCollectorWithConfig(tb testing.TB, port int, config func(c *collector) string) *collector {
+	tb.Helper()
+	c := newCollector(tb, port)
+	c.writeConfig(config(c))
+	return c
+}
+
+func (c *collector) writeConfig(cfg string) {
+	c.tb.Helper()
+	if err := os.WriteFile(c.config, []byte(cfg), 0o600); err != nil {
+		c.tb.Fatalf("write collector config: %v", err)
+	}
 }
 
 // startCollector starts a collector on a free port and waits until it

@@ -3,7 +3,9 @@
 // receiver, the Collector's file exporter (collector-contrib's
 // fileexporter, at the release that goes with these modules) for log
 // records, and one exporter of its own, jsonlines, which appends every
-// batch of spans it is given to a file as one line of OTLP JSON.
+// batch of spans it is given to a file as one line of OTLP JSON. The
+// OTLP/HTTP exporter and collector-contrib's file_storage extension are
+// there for the README's audit configuration, which a test runs.
 //
 // The file exporter is what a user configures to keep audit records in a
 // file; the tests read what it writes. It is configured with rotation,
