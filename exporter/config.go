@@ -14,7 +14,7 @@ const (
 	DefaultBatchSize = 512
 
 	// ScopeName is the instrumentation scope name given to replayed spans
-	// whose event does not say which scope it came from.
+	// and log records whose event does not say which scope it came from.
 	ScopeName = "github.com/otelaudit/otelaudit-go/exporter"
 )
 
@@ -50,7 +50,8 @@ type optionFunc func(config) config
 func (f optionFunc) apply(c config) config { return f(c) }
 
 // WithBatchSize sets the largest number of spans passed to the underlying
-// SpanExporter per ExportSpans call. Values below 1 select DefaultBatchSize,
+// SpanExporter per ExportSpans call (of log records per Export call, for a
+// LogExporter). Values below 1 select DefaultBatchSize,
 // because a batch must hold at least one span for Replay to make progress.
 func WithBatchSize(n int) Option {
 	return optionFunc(func(c config) config {
@@ -62,9 +63,10 @@ func WithBatchSize(n int) Option {
 	})
 }
 
-// WithResource sets the OTel resource of replayed spans whose event carries
-// no resource of its own (Event.Source is nil or has a nil resource). The
-// default is resource.Default(). A nil res selects the empty resource.
+// WithResource sets the OTel resource of replayed spans and log records
+// whose event carries no resource of its own (Event.Source is nil or has a
+// nil resource). The default is resource.Default(). A nil res selects the
+// empty resource.
 func WithResource(res *resource.Resource) Option {
 	return optionFunc(func(c config) config {
 		if res == nil {

@@ -1,5 +1,7 @@
 // Package exporter replays audit events as OpenTelemetry spans, so that the
-// audit trail shows up in the trace backend next to the traces it audits.
+// audit trail shows up in the trace backend next to the traces it audits,
+// or as OpenTelemetry log records, the path audit data takes to SIEMs and
+// log stores (LogExporter, NewLogStream).
 //
 // An Exporter wraps any sdktrace.SpanExporter: stdouttrace to read the trail
 // in a terminal, otlptracegrpc or otlptracehttp to send it to an
@@ -60,15 +62,53 @@
 // with ErrShutdown, waits for the Replay in flight and shuts the SpanExporter
 // down once.
 //
+// # Log records
+//
+// A LogExporter wraps any sdklog.Exporter (stdoutlog, otlploggrpc,
+// otlploghttp) and replays each event as one log record:
+//
+//   - Event name: "audit." followed by the event type, as the span name.
+//   - Timestamp: the event's Time. Observed timestamp: when the record was
+//     exported (one time per batch).
+//   - Severity: INFO for the outcome success and for no outcome, WARN for
+//     denied and failure, ERROR for error (see LogSeverity); the severity
+//     text is the SDK's name of it ("INFO", "WARN", "ERROR").
+//   - Body: a short line for people (see LogBody), such as
+//     "trust_denied: execute_tool charge_card on payments://cards/alice (denied)".
+//   - Trace context: the event's TraceID and SpanID, the span of the
+//     action, with the sampled flag. An event outside any trace has none:
+//     a log record needs no trace, and a derived one would name a trace
+//     that does not exist.
+//   - Attributes: those of the span format, in its order, then DurationKey
+//     (audit.duration_ns) when the event has a duration (a span carries it
+//     as start and end), then the event's own attributes; the exporter owns
+//     these keys, and an event attribute that uses one, or is invalid, is
+//     left out. Duplicate keys among the event's own attributes are reduced
+//     to the last, as the logs SDK does for every record. No limit of the
+//     SDK applies: an audit record is never cut.
+//   - Resource and scope: the event's Source, else WithResource and
+//     ScopeName, as for spans. An sdklog.Record takes its resource only
+//     from a LoggerProvider, and the logs SDK merges the process's
+//     OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME into every provider's
+//     resource: attributes set there that the source's resource lacks are
+//     added to the record's; the source's own always win.
+//
+// Log records have no ID, so a backend cannot de-duplicate a batch that was
+// delivered twice by ID as it can spans: audit.event.seq, with the
+// resource, names the event.
+//
 // # Streaming
 //
-// A Stream (NewStream) follows a Source, a store.Store or a Generator
-// (FollowGenerator), and replays every new event as it arrives, in Seq
-// order and in bounded batches, retrying failed exports with exponential
-// backoff and jitter. Following a store with WithCursor, the delivered Seq
+// A Stream (NewStream for spans, NewLogStream for log records) follows a
+// Source, a store.Store or a Generator (FollowGenerator), and replays every
+// new event as it arrives, in Seq order and in bounded batches, retrying
+// failed exports with exponential backoff and jitter. Both kinds run the
+// same engine; only the output differs. Following a store with WithCursor, the delivered Seq
 // is kept in the store, so delivery resumes after a restart or an outage
 // and nothing accepted is lost (at least once: the deterministic span IDs
-// let a backend de-duplicate). Following a Generator, events evicted before
+// let a backend de-duplicate spans; audit.event.seq names a log record's
+// event). Following a Generator, events evicted before
 // the Stream reached them are counted in StreamStats.Dropped. Stats and the
-// otelaudit.export.* metrics show the lag.
+// otelaudit.export.* metrics show the lag; their attribute
+// otelaudit.export.signal says "traces" or "logs".
 package exporter

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
@@ -13,76 +12,50 @@ import (
 
 // Errors returned by the Exporter, wrapped; test for them with errors.Is.
 var (
-	// ErrNilExporter is returned by every method of a nil *Exporter, of the
-	// zero Exporter, and of one created by New with a nil SpanExporter.
+	// ErrNilExporter is returned by every method of a nil *Exporter or
+	// *LogExporter, of the zero value of either, and of one created with a
+	// nil SDK exporter; by NewStream and NewLogStream given a nil exporter;
+	// and by the methods of a nil or zero Stream, which no constructor made.
 	ErrNilExporter = errors.New("nil exporter")
+
+	// ErrNilSource is returned by NewStream and NewLogStream given a nil
+	// Source.
+	ErrNilSource = errors.New("nil source")
 
 	// ErrShutdown is returned by Replay once Shutdown has been called.
 	ErrShutdown = errors.New("exporter is shut down")
 
 	// ErrInvalidEvent is returned by Replay for an event that cannot become
-	// a span (today: one with an empty Type, which no Generator accepts).
+	// a span or log record (today: one with an empty Type, which no
+	// Generator accepts).
 	ErrInvalidEvent = errors.New("invalid event")
 )
 
 // Exporter replays audit events as spans to an sdktrace.SpanExporter. It is
 // safe for concurrent use; Replay calls are serialized because a
 // SpanExporter must never see concurrent ExportSpans calls.
+//
+// The zero Exporter is not usable: every method returns ErrNilExporter.
 type Exporter struct {
 	exp sdktrace.SpanExporter
-	cfg config
-
-	// lock is a 1-buffered channel used as a mutex that a waiter can give up
-	// on when its context ends: holding it means a value sits in the buffer.
-	// It guards every call into exp, and expShut.
-	lock chan struct{}
-
-	// closed is set by the first Shutdown before it waits for the lock, so
-	// that replays queued behind an in-flight one are refused rather than run
-	// ahead of the shutdown. It is atomic so Replay can refuse early, without
-	// queueing for the lock.
-	closed atomic.Bool
-	// expShut records that exp.Shutdown has been called: it is called once.
-	expShut bool
+	r   replayer
 }
 
 // New returns an Exporter that replays to exp. New never fails: with a nil
 // exp every method returns ErrNilExporter, so the mistake surfaces at the
 // first use with a clear error rather than a panic.
 func New(exp sdktrace.SpanExporter, opts ...Option) *Exporter {
-	return &Exporter{
-		exp:  exp,
-		cfg:  newConfig(opts),
-		lock: make(chan struct{}, 1),
-	}
+	return &Exporter{exp: exp, r: newReplayer("exporter", opts)}
 }
 
 // usable reports ErrNilExporter for an Exporter that did not come from New
-// with a non-nil SpanExporter; the zero Exporter's nil lock would block
-// forever.
+// with a non-nil SpanExporter.
 func (x *Exporter) usable(op string) error {
-	if x == nil || x.exp == nil || x.lock == nil {
+	if x == nil || x.exp == nil || !x.r.usable() {
 		return fmt.Errorf("exporter: %s: %w", op, ErrNilExporter)
 	}
 	return nil
 }
-
-// acquire takes the lock, or gives up with ctx's error when ctx ends first.
-func (x *Exporter) acquire(ctx context.Context) error {
-	// select picks at random among ready cases; checking first means a
-	// cancelled ctx always wins over a free lock.
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	select {
-	case x.lock <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (x *Exporter) release() { <-x.lock }
 
 // Replay exports one span per event, in the order given, in batches of at
 // most the configured batch size (see WithBatchSize), and returns once the
@@ -109,47 +82,16 @@ func (x *Exporter) Replay(ctx context.Context, events []otelaudit.Event) error {
 	if err := x.usable("replay"); err != nil {
 		return err
 	}
-	if x.closed.Load() {
-		return fmt.Errorf("exporter: replay: %w", ErrShutdown)
-	}
-	if len(events) == 0 {
-		return nil
-	}
-	for i := range events {
-		if events[i].Type == "" {
-			return fmt.Errorf("exporter: replay: nothing exported: event %d (seq %d) has an empty type: %w",
-				i, events[i].Seq, ErrInvalidEvent)
-		}
-	}
-
-	if err := x.acquire(ctx); err != nil {
-		return fmt.Errorf("exporter: replay: nothing exported: waiting for another replay: %w", err)
-	}
-	defer x.release()
-	// Checked again under the lock: Shutdown may have run while we waited.
-	if x.closed.Load() {
-		return fmt.Errorf("exporter: replay: %w", ErrShutdown)
-	}
-
-	exported := 0
-	for exported < len(events) {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("exporter: replay stopped after %d of %d events: %w", exported, len(events), err)
-		}
-		n := min(x.cfg.batchSize, len(events)-exported)
+	return x.r.replay(ctx, events, func(ctx context.Context, batch []otelaudit.Event) error {
 		// A fresh slice per batch: exporters must not keep the slice, but a
 		// new one costs little and keeps a misbehaving exporter from seeing
 		// its earlier batch overwritten.
-		spans := make([]sdktrace.ReadOnlySpan, n)
+		spans := make([]sdktrace.ReadOnlySpan, len(batch))
 		for i := range spans {
-			spans[i] = x.span(&events[exported+i])
+			spans[i] = x.span(&batch[i])
 		}
-		if err := x.exp.ExportSpans(ctx, spans); err != nil {
-			return fmt.Errorf("exporter: replay stopped after %d of %d events: export: %w", exported, len(events), err)
-		}
-		exported += n
-	}
-	return nil
+		return x.exp.ExportSpans(ctx, spans)
+	})
 }
 
 // ForceFlush waits, within ctx, for the Replay in flight, if any, to finish.
@@ -161,14 +103,7 @@ func (x *Exporter) ForceFlush(ctx context.Context) error {
 	if err := x.usable("force flush"); err != nil {
 		return err
 	}
-	if x.closed.Load() {
-		return nil
-	}
-	if err := x.acquire(ctx); err != nil {
-		return fmt.Errorf("exporter: force flush: %w", err)
-	}
-	x.release()
-	return nil
+	return x.r.forceFlush(ctx, nil)
 }
 
 // Shutdown refuses new Replay calls from the moment it is called, waits
@@ -184,17 +119,5 @@ func (x *Exporter) Shutdown(ctx context.Context) error {
 	if err := x.usable("shutdown"); err != nil {
 		return err
 	}
-	x.closed.Store(true)
-	if err := x.acquire(ctx); err != nil {
-		return fmt.Errorf("exporter: shutdown: waiting for in-flight replay: %w", err)
-	}
-	defer x.release()
-	if x.expShut {
-		return nil
-	}
-	x.expShut = true
-	if err := x.exp.Shutdown(ctx); err != nil {
-		return fmt.Errorf("exporter: shutdown: %w", err)
-	}
-	return nil
+	return x.r.shutdown(ctx, x.exp.Shutdown)
 }

@@ -140,7 +140,13 @@ func status(o otelaudit.Outcome) sdktrace.Status {
 // It also returns how many of e's own attributes were dropped, for being
 // invalid (as the SDK drops them) or for using an exporter-owned key.
 func attributes(e *otelaudit.Event) ([]attribute.KeyValue, int) {
-	kvs := make([]attribute.KeyValue, 0, 9+len(e.Attributes))
+	kvs := appendAuditFields(make([]attribute.KeyValue, 0, 9+len(e.Attributes)), e)
+	return appendOwnAttributes(kvs, e, reservedKey)
+}
+
+// appendAuditFields appends the audit.* attributes of e, shared by spans and
+// log records, in their fixed order.
+func appendAuditFields(kvs []attribute.KeyValue, e *otelaudit.Event) []attribute.KeyValue {
 	kvs = append(kvs,
 		EventTypeKey.String(string(e.Type)),
 		// Seq is a Generator counter and stays far below 2^63; the
@@ -164,9 +170,16 @@ func attributes(e *otelaudit.Event) ([]attribute.KeyValue, int) {
 			kvs = append(kvs, o.key.String(o.val))
 		}
 	}
+	return kvs
+}
+
+// appendOwnAttributes appends e's own attributes but those that are
+// invalid or use a key reserved says the exporter owns, and returns how
+// many it left out.
+func appendOwnAttributes(kvs []attribute.KeyValue, e *otelaudit.Event, reserved func(attribute.Key) bool) ([]attribute.KeyValue, int) {
 	dropped := 0
 	for _, kv := range e.Attributes {
-		if !kv.Valid() || reservedKey(kv.Key) {
+		if !kv.Valid() || reserved(kv.Key) {
 			dropped++
 			continue
 		}
@@ -199,7 +212,7 @@ func (x *Exporter) span(e *otelaudit.Event) sdktrace.ReadOnlySpan {
 	// the start after the end, so it counts as none.
 	dur := max(e.Duration, 0)
 
-	res, scope := x.cfg.resource, x.cfg.scope
+	res, scope := x.r.cfg.resource, x.r.cfg.scope
 	if r := e.Source.Resource(); r != nil {
 		res = r
 	}

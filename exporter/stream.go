@@ -10,6 +10,7 @@ import (
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
@@ -72,15 +73,35 @@ type StreamStats struct {
 	LastError error
 }
 
-// Stream continuously exports a Source's new events, in Seq order and in
-// the replay format, in batches, retrying failures with exponential
-// backoff and jitter. Delivery is at least once: a batch whose export fails
-// is sent again whole, and the deterministic span IDs of the replay format
-// let a backend de-duplicate. Create one with NewStream; stop it with
-// Shutdown.
+// output is where a Stream sends its batches: an Exporter (spans) or a
+// LogExporter (log records). The Stream's engine (cursor, retry, resume,
+// stats, metrics) is the same for both.
+type output interface {
+	Replay(ctx context.Context, events []otelaudit.Event) error
+	Shutdown(ctx context.Context) error
+}
+
+// The values of the signal attribute of a Stream's metrics.
+const (
+	signalTraces = "traces"
+	signalLogs   = "logs"
+)
+
+// Stream continuously exports a Source's new events, in Seq order, in
+// batches, retrying failures with exponential backoff and jitter: as spans
+// in the replay format (NewStream) or as log records (NewLogStream).
+// Delivery is at least once: a batch whose export fails is sent again
+// whole; the deterministic span IDs of the replay format let a backend
+// de-duplicate spans, and audit.event.seq names the event of a log record.
+// Create one with NewStream or NewLogStream; stop it with Shutdown.
+//
+// A Stream no constructor made (a nil *Stream or the zero Stream) does
+// nothing: Stats returns the zero StreamStats, ForceFlush and Shutdown
+// return ErrNilExporter.
 type Stream struct {
 	src    Source
-	x      *Exporter
+	out    output
+	signal string // "traces" or "logs", an attribute of the metrics
 	cfg    streamConfig
 	cursor CursorStore
 
@@ -97,20 +118,39 @@ type Stream struct {
 	reg      metric.Registration
 }
 
-// NewStream starts a Stream that exports src's events to exp. It starts
-// after the cursor saved by WithCursor, else after WithStartAfter's Seq,
-// else at the source's first event.
+// NewStream starts a Stream that exports src's events to exp as spans. It
+// starts after the cursor saved by WithCursor, else after WithStartAfter's
+// Seq, else at the source's first event.
 func NewStream(src Source, exp sdktrace.SpanExporter, opts ...StreamOption) (*Stream, error) {
 	if src == nil {
-		return nil, errors.New("exporter: stream: nil source")
+		return nil, fmt.Errorf("exporter: stream: %w", ErrNilSource)
 	}
 	if exp == nil {
 		return nil, fmt.Errorf("exporter: stream: %w", ErrNilExporter)
 	}
 	cfg := newStreamConfig(opts)
+	return startStream(src, New(exp, cfg.exporter...), signalTraces, cfg)
+}
+
+// NewLogStream starts a Stream that exports src's events to exp as log
+// records (see LogExporter). Everything else is as NewStream: the same
+// options, cursor, retries, stats and metrics.
+func NewLogStream(src Source, exp sdklog.Exporter, opts ...StreamOption) (*Stream, error) {
+	if src == nil {
+		return nil, fmt.Errorf("exporter: log stream: %w", ErrNilSource)
+	}
+	if exp == nil {
+		return nil, fmt.Errorf("exporter: log stream: %w", ErrNilExporter)
+	}
+	cfg := newStreamConfig(opts)
+	return startStream(src, NewLogExporter(exp, cfg.exporter...), signalLogs, cfg)
+}
+
+func startStream(src Source, out output, signal string, cfg streamConfig) (*Stream, error) {
 	s := &Stream{
 		src:      src,
-		x:        New(exp, cfg.exporter...),
+		out:      out,
+		signal:   signal,
 		cfg:      cfg,
 		cursor:   cfg.cursor,
 		kick:     make(chan struct{}, 1),
@@ -133,9 +173,20 @@ func NewStream(src Source, exp sdktrace.SpanExporter, opts ...StreamOption) (*St
 	return s, nil
 }
 
+// usable reports ErrNilExporter for a Stream no constructor made.
+func (s *Stream) usable() error {
+	if s == nil || s.src == nil || s.out == nil {
+		return fmt.Errorf("exporter: stream: not made by NewStream or NewLogStream: %w", ErrNilExporter)
+	}
+	return nil
+}
+
 // Stats returns the Stream's counters. Head and Pending are read from the
 // source now, so the lag shows even while the Stream waits out a backoff.
 func (s *Stream) Stats() StreamStats {
+	if s.usable() != nil {
+		return StreamStats{}
+	}
 	head, err := s.src.LastSeq()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -225,7 +276,7 @@ func (s *Stream) step() (int, error) {
 		return 0, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.exportTimeout)
-	err = s.x.Replay(ctx, events)
+	err = s.out.Replay(ctx, events)
 	cancel()
 	if err != nil {
 		return 0, s.failed(err)
@@ -270,8 +321,8 @@ func (s *Stream) failed(err error) error {
 // has only the events made durable: to export everything recorded, call
 // the Generator's ForceFlush first.
 func (s *Stream) ForceFlush(ctx context.Context) error {
-	if s == nil {
-		return fmt.Errorf("exporter: stream: %w", ErrNilExporter)
+	if err := s.usable(); err != nil {
+		return err
 	}
 	target, err := s.src.LastSeq()
 	if err != nil {
@@ -303,11 +354,11 @@ func (s *Stream) ForceFlush(ctx context.Context) error {
 }
 
 // Shutdown exports what it can within ctx (see ForceFlush), stops the
-// Stream and shuts the SpanExporter down. The error says what was left.
-// Calls after the first return nil.
+// Stream and shuts its exporter (span or log) down. The error says what was
+// left. Calls after the first return nil.
 func (s *Stream) Shutdown(ctx context.Context) error {
-	if s == nil {
-		return fmt.Errorf("exporter: stream: %w", ErrNilExporter)
+	if err := s.usable(); err != nil {
+		return err
 	}
 	var err error // stays nil for every call but the first
 	s.shutdown.Do(func() {
@@ -337,7 +388,7 @@ func (s *Stream) Shutdown(ctx context.Context) error {
 			defer cancel()
 		default:
 		}
-		errs = append(errs, s.x.Shutdown(xctx))
+		errs = append(errs, s.out.Shutdown(xctx))
 		err = errors.Join(errs...)
 	})
 	return err

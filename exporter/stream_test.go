@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -210,4 +213,175 @@ func collect(t *testing.T, r *sdkmetric.ManualReader) map[string]int64 {
 		}
 	}
 	return out
+}
+
+// flakyLogs is flaky's twin for log records.
+type flakyLogs struct {
+	mu   sync.Mutex
+	seqs []int64
+	down bool
+}
+
+func (f *flakyLogs) Export(_ context.Context, records []sdklog.Record) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return errors.New("collector unavailable")
+	}
+	for _, r := range records {
+		r.WalkAttributes(func(kv attribute.KeyValue) bool {
+			if kv.Key == exporter.EventSeqKey {
+				f.seqs = append(f.seqs, kv.Value.AsInt64())
+			}
+			return true
+		})
+	}
+	return nil
+}
+
+func (*flakyLogs) ForceFlush(context.Context) error { return nil }
+func (*flakyLogs) Shutdown(context.Context) error   { return nil }
+
+func (f *flakyLogs) setDown(d bool) {
+	f.mu.Lock()
+	f.down = d
+	f.mu.Unlock()
+}
+
+func (f *flakyLogs) exported() []int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.seqs)
+}
+
+// TestLogStreamResumesFromStore is TestStreamResumesFromStore with log
+// records: the same engine, cursor and retries.
+func TestLogStreamResumesFromStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	exp := &flakyLogs{}
+
+	for run := range 3 {
+		st, err := store.Open(path)
+		require.NoError(t, err)
+		g := otelaudit.NewGenerator(otelaudit.WithStore(st), otelaudit.WithCapacity(8))
+		s, err := exporter.NewLogStream(st, exp, exporter.WithCursor(st, "siem"), exporter.WithStreamBatchSize(7),
+			exporter.WithPollInterval(2*time.Millisecond), exporter.WithBackoff(time.Millisecond, 5*time.Millisecond))
+		require.NoError(t, err)
+		exp.setDown(run == 1)
+		record(t, g, 30)
+		require.NoError(t, g.ForceFlush(ctx))
+		if run == 1 {
+			short, c := context.WithTimeout(ctx, 30*time.Millisecond)
+			require.Error(t, s.ForceFlush(short))
+			c()
+			st := s.Stats()
+			assert.Equal(t, uint64(30), st.Pending, "the lag shows")
+			assert.Positive(t, st.Failures)
+			_ = s.Shutdown(short)
+		} else {
+			require.NoError(t, s.ForceFlush(ctx))
+			require.NoError(t, s.Shutdown(ctx))
+			assert.Zero(t, s.Stats().Dropped)
+		}
+		require.NoError(t, g.Shutdown(ctx))
+	}
+	assert.Equal(t, seqRange(1, 90), exp.exported(), "every event once, in order, across restarts and the outage")
+}
+
+// TestLogStreamCountsDrops: following a Generator, events evicted before
+// the log stream reached them are counted.
+func TestLogStreamCountsDrops(t *testing.T) {
+	g := otelaudit.NewGenerator(otelaudit.WithCapacity(10))
+	exp := &flakyLogs{down: true}
+	s, err := exporter.NewLogStream(exporter.FollowGenerator(g), exp,
+		exporter.WithPollInterval(2*time.Millisecond), exporter.WithBackoff(time.Millisecond, 5*time.Millisecond))
+	require.NoError(t, err)
+	record(t, g, 25)
+	require.Eventually(t, func() bool { return s.Stats().Failures >= 2 }, 5*time.Second, time.Millisecond)
+	exp.setDown(false)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, s.Shutdown(ctx))
+	assert.Equal(t, seqRange(16, 25), exp.exported())
+	st := s.Stats()
+	assert.Equal(t, uint64(15), st.Dropped)
+	assert.Equal(t, uint64(10), st.Exported)
+}
+
+// TestStreamMetricsPerSignal: a span Stream and a log Stream side by side
+// on one MeterProvider report apart, told by otelaudit.export.signal.
+func TestStreamMetricsPerSignal(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	g := otelaudit.NewGenerator()
+	spans, logs := &flaky{}, &flakyLogs{down: true}
+	opts := []exporter.StreamOption{exporter.WithMeterProvider(mp),
+		exporter.WithPollInterval(2 * time.Millisecond), exporter.WithBackoff(time.Millisecond, 2*time.Millisecond)}
+	ss, err := exporter.NewStream(exporter.FollowGenerator(g), spans, opts...)
+	require.NoError(t, err)
+	ls, err := exporter.NewLogStream(exporter.FollowGenerator(g), logs, opts...)
+	require.NoError(t, err)
+	record(t, g, 12)
+	ctx := context.Background()
+	require.NoError(t, ss.ForceFlush(ctx))
+	require.Eventually(t, func() bool { return ls.Stats().Failures > 0 && ls.Stats().Head == 12 }, 5*time.Second, time.Millisecond)
+
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, reader.Collect(ctx, &rm))
+	bySignal := map[string]map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			var points []metricdata.DataPoint[int64]
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				points = d.DataPoints
+			case metricdata.Gauge[int64]:
+				points = d.DataPoints
+			}
+			for _, p := range points {
+				sig, ok := p.Attributes.Value(exporter.SignalKey)
+				if !ok {
+					continue
+				}
+				if bySignal[sig.AsString()] == nil {
+					bySignal[sig.AsString()] = map[string]int64{}
+				}
+				bySignal[sig.AsString()][m.Name] = p.Value
+			}
+		}
+	}
+	assert.Equal(t, int64(12), bySignal["traces"]["otelaudit.export.exported"])
+	assert.Equal(t, int64(0), bySignal["traces"]["otelaudit.export.pending"])
+	assert.Equal(t, int64(0), bySignal["logs"]["otelaudit.export.exported"])
+	assert.Equal(t, int64(12), bySignal["logs"]["otelaudit.export.pending"])
+	assert.Positive(t, bySignal["logs"]["otelaudit.export.failures"])
+
+	logs.setDown(false)
+	require.NoError(t, ss.Shutdown(ctx))
+	require.NoError(t, ls.Shutdown(ctx))
+	assert.Equal(t, seqRange(1, 12), logs.exported())
+}
+
+// TestStreamNotMadeByConstructor: a nil or zero Stream, or a constructor
+// given nothing to follow or send to, says so; nothing panics.
+func TestStreamNotMadeByConstructor(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range map[string]*exporter.Stream{"nil": nil, "zero": {}} {
+		t.Run(name, func(t *testing.T) {
+			assert.Equal(t, exporter.StreamStats{}, s.Stats())
+			assert.ErrorIs(t, s.ForceFlush(ctx), exporter.ErrNilExporter)
+			assert.ErrorIs(t, s.Shutdown(ctx), exporter.ErrNilExporter)
+		})
+	}
+	g := otelaudit.NewGenerator()
+	_, err := exporter.NewStream(nil, &flaky{})
+	assert.ErrorIs(t, err, exporter.ErrNilSource)
+	_, err = exporter.NewLogStream(nil, &flakyLogs{})
+	assert.ErrorIs(t, err, exporter.ErrNilSource)
+	_, err = exporter.NewStream(exporter.FollowGenerator(g), nil)
+	assert.ErrorIs(t, err, exporter.ErrNilExporter)
+	_, err = exporter.NewLogStream(exporter.FollowGenerator(g), nil)
+	assert.ErrorIs(t, err, exporter.ErrNilExporter)
 }

@@ -65,7 +65,7 @@ type streamOptionFunc func(streamConfig) streamConfig
 func (f streamOptionFunc) applyStream(c streamConfig) streamConfig { return f(c) }
 
 // WithStreamBatchSize sets how many events a Stream reads and exports at a
-// time (one ExportSpans call); below 1 keeps DefaultBatchSize.
+// time (one ExportSpans or Export call); below 1 keeps DefaultBatchSize.
 func WithStreamBatchSize(n int) StreamOption {
 	return streamOptionFunc(func(c streamConfig) streamConfig {
 		if n > 0 {
@@ -149,7 +149,7 @@ func WithMeterProvider(mp metric.MeterProvider) StreamOption {
 }
 
 // WithReplayOptions passes Exporter options (WithResource, say) to the
-// replay a Stream does.
+// replay a Stream does, as spans or as log records.
 func WithReplayOptions(opts ...Option) StreamOption {
 	return streamOptionFunc(func(c streamConfig) streamConfig {
 		c.exporter = append(c.exporter, opts...)

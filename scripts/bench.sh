@@ -25,6 +25,10 @@ go test -run '^$' -bench 'Verify' -count 3 ./store | tee -a bench.out
 # Streaming to a real Collector on loopback beside BatchSpanProcessor (its
 # own module; builds the Collector first).
 (cd tests/e2e && go test -run '^$' -bench 'StreamToCollector' -benchtime 20000x -count 3 .) | tee -a bench.out
+# The same as log records, beside a span Stream and sdklog's BatchProcessor;
+# and the per-event cost of building spans and log records.
+(cd tests/e2e && go test -run '^$' -bench 'StreamLogsToCollector' -benchtime 20000x -count 5 .) | tee -a bench.out
+go test -run '^$' -bench 'Replay' -benchtime 2s -count 5 ./exporter | tee -a bench.out
 
 echo
 echo "medians over $count runs:"

@@ -34,9 +34,11 @@
 //	otelaudit verify --pubkey audit.pub.pem --checkpoint checkpoints.jsonl
 //
 //	# Replay a trace's events as spans (named audit.<type>, trace IDs
-//	# intact) to stdout, or to an OpenTelemetry Collector over OTLP/gRPC.
+//	# intact) to stdout, or to an OpenTelemetry Collector over OTLP/gRPC;
+//	# with --as logs, as log records (event name audit.<type>, same trace).
 //	otelaudit replay --trace 4bf92f3577b34da6a3ce929d0e0e4736
 //	otelaudit replay --trace 4bf92f3577b34da6a3ce929d0e0e4736 --to otlp --endpoint localhost:4317
+//	otelaudit replay --trace 4bf92f3577b34da6a3ce929d0e0e4736 --to otlp --as logs
 //
 //	otelaudit stats
 //	otelaudit keygen --private audit.pem --public audit.pub.pem
@@ -47,13 +49,15 @@
 // field in full, with the field names of the auditz HTTP handler's JSON
 // plus the event's hash and prev_hash.
 //
-// replay --to otlp takes its endpoint from --endpoint, else
-// OTEL_EXPORTER_OTLP_ENDPOINT, else localhost:4317: host:port or
-// http://host:port for a plain connection, https://host:port for TLS. It
-// does not retry: a dead endpoint fails at once, and anything else within
-// --timeout (default 10s). Events that carry no resource of their own are
-// replayed with the SDK's default resource, which OTEL_SERVICE_NAME and
-// OTEL_RESOURCE_ATTRIBUTES set as usual.
+// replay --to otlp, as spans or as logs, takes its endpoint from
+// --endpoint, else OTEL_EXPORTER_OTLP_ENDPOINT, else localhost:4317:
+// host:port or http://host:port for a plain connection, https://host:port
+// for TLS. It does not retry: a dead endpoint fails at once, and anything
+// else within --timeout (default 10s). Events that carry no resource of
+// their own are replayed with the SDK's default resource, which
+// OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES set as usual (as logs,
+// OTEL_RESOURCE_ATTRIBUTES also adds to the events' own resources what
+// they lack: the logs SDK merges it into every resource).
 //
 // # Output and exit status
 //

@@ -176,7 +176,7 @@ func exitCode(err error) int {
 func printUsage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString(`otelaudit reads an otelaudit store: the audit trail of a trace, recent
-events, verification of the hash chain, replay of a trace as spans.
+events, verification of the hash chain, replay of a trace as spans or logs.
 
 Usage:
   otelaudit <command> [flags] [arguments]

@@ -5,16 +5,19 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/url"
 	"time"
 
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/stdout/stdoutlog"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/otelaudit/otelaudit-go/exporter"
+	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
 const (
@@ -34,11 +37,12 @@ const (
 var replayCommand = &command{
 	name:    "replay",
 	args:    "[<trace-id>]",
-	summary: "replay a trace's events as spans, to stdout or OTLP/gRPC",
+	summary: "replay a trace's events as spans or log records, to stdout or OTLP/gRPC",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 		db := dbFlag(fs, e)
 		traceFlag := fs.String("trace", "", "the trace `id` to replay (or give it as the argument)")
-		to := fs.String("to", "stdout", "where to: stdout (pretty-printed spans) or otlp")
+		to := fs.String("to", "stdout", "where to: stdout (pretty-printed JSON) or otlp")
+		as := fs.String("as", "spans", "what to send: spans (one per event, in the trace they audit) or logs (one log record per event, the path SIEMs take)")
 		endpoint := fs.String("endpoint", "", "with --to otlp: host:port or http://host:port (plain), https://host:port (TLS) (default $"+envEndpoint+", else "+defaultEndpoint+")")
 		timeout := fs.Duration("timeout", defaultReplayTimeout, "give up after this long, connecting included")
 		return func(args []string) error {
@@ -57,6 +61,9 @@ var replayCommand = &command{
 			}
 			if *to != "stdout" && *to != "otlp" {
 				return usageErrorf("replay: --to %q: want stdout or otlp", *to)
+			}
+			if *as != "spans" && *as != "logs" {
+				return usageErrorf("replay: --as %q: want spans or logs", *as)
 			}
 			if *endpoint != "" && *to != "otlp" {
 				return usageErrorf("replay: --endpoint goes with --to otlp")
@@ -81,7 +88,7 @@ var replayCommand = &command{
 			ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 			defer cancel()
 			var (
-				sx       sdktrace.SpanExporter
+				x        replayer
 				dest     = "stdout"
 				hostport string
 			)
@@ -89,13 +96,12 @@ var replayCommand = &command{
 				var secure bool
 				hostport, secure = resolveEndpoint(*endpoint, e.getenv)
 				dest = hostport
-				if sx, err = newOTLPExporter(ctx, hostport, secure); err != nil {
+				if x, err = newOTLPReplayer(ctx, *as, hostport, secure); err != nil {
 					return err
 				}
-			} else if sx, err = stdouttrace.New(stdouttrace.WithWriter(e.stdout), stdouttrace.WithPrettyPrint()); err != nil {
-				return fmt.Errorf("replay: stdout exporter: %w", err)
+			} else if x, err = newStdoutReplayer(*as, e.stdout); err != nil {
+				return err
 			}
-			x := exporter.New(sx)
 			if err := x.Replay(ctx, events); err != nil {
 				sctx, scancel := context.WithTimeout(context.Background(), shutdownGrace)
 				defer scancel()
@@ -105,16 +111,46 @@ var replayCommand = &command{
 			if err := x.Shutdown(ctx); err != nil {
 				return failErrorf("replay: %s of trace %s to %s: %v%s", plural(uint64(len(events)), "event"), id, dest, err, endpointHint(err, hostport))
 			}
-			msg := fmt.Sprintf("replayed %s of trace %s to %s", plural(uint64(len(events)), "event"), id, dest)
+			what := "spans"
+			look := "look for spans named audit.* in that trace in your backend"
+			if *as == "logs" {
+				what = "log records"
+				look = "look for log records with event names audit.* and that trace ID in your log backend"
+			}
+			msg := fmt.Sprintf("replayed %s of trace %s to %s as %s", plural(uint64(len(events)), "event"), id, dest, what)
 			if *to == "stdout" {
-				// The spans are on stdout; the summary stays out of them.
+				// The records are on stdout; the summary stays out of them.
 				notef(e, "%s", msg)
 			} else {
-				fmt.Fprintf(e.stdout, "%s; look for spans named audit.* in that trace in your backend\n", msg)
+				fmt.Fprintf(e.stdout, "%s; %s\n", msg, look)
 			}
 			return nil
 		}
 	},
+}
+
+// replayer is what the replay command needs of exporter.Exporter and
+// exporter.LogExporter.
+type replayer interface {
+	Replay(ctx context.Context, events []otelaudit.Event) error
+	Shutdown(ctx context.Context) error
+}
+
+// newStdoutReplayer replays as pretty-printed JSON to w: stdouttrace's
+// spans or stdoutlog's records.
+func newStdoutReplayer(as string, w io.Writer) (replayer, error) {
+	if as == "logs" {
+		lx, err := stdoutlog.New(stdoutlog.WithWriter(w), stdoutlog.WithPrettyPrint())
+		if err != nil {
+			return nil, fmt.Errorf("replay: stdout log exporter: %w", err)
+		}
+		return exporter.NewLogExporter(lx), nil
+	}
+	sx, err := stdouttrace.New(stdouttrace.WithWriter(w), stdouttrace.WithPrettyPrint())
+	if err != nil {
+		return nil, fmt.Errorf("replay: stdout exporter: %w", err)
+	}
+	return exporter.New(sx), nil
 }
 
 // resolveEndpoint picks the OTLP endpoint as the OTel SDKs do (flag, then
@@ -135,11 +171,27 @@ func resolveEndpoint(flagValue string, getenv func(string) string) (hostport str
 	return ep, false
 }
 
-func newOTLPExporter(ctx context.Context, hostport string, secure bool) (sdktrace.SpanExporter, error) {
+// newOTLPReplayer replays to an OTLP/gRPC endpoint, as spans or as log
+// records.
+func newOTLPReplayer(ctx context.Context, as, hostport string, secure bool) (replayer, error) {
+	if as == "logs" {
+		opts := []otlploggrpc.Option{
+			otlploggrpc.WithEndpoint(hostport),
+			// Retrying is for a long-running process; someone at a prompt
+			// wants to hear about a dead endpoint at once.
+			otlploggrpc.WithRetry(otlploggrpc.RetryConfig{Enabled: false}),
+		}
+		if !secure {
+			opts = append(opts, otlploggrpc.WithInsecure())
+		}
+		lx, err := otlploggrpc.New(ctx, opts...)
+		if err != nil {
+			return nil, usageErrorf("replay: OTLP log exporter for %s: %w", hostport, err)
+		}
+		return exporter.NewLogExporter(lx), nil
+	}
 	opts := []otlptracegrpc.Option{
 		otlptracegrpc.WithEndpoint(hostport),
-		// Retrying is for a long-running process; someone at a prompt
-		// wants to hear about a dead endpoint at once.
 		otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: false}),
 	}
 	if !secure {
@@ -149,7 +201,7 @@ func newOTLPExporter(ctx context.Context, hostport string, secure bool) (sdktrac
 	if err != nil {
 		return nil, usageErrorf("replay: OTLP exporter for %s: %w", hostport, err)
 	}
-	return sx, nil
+	return exporter.New(sx), nil
 }
 
 // endpointHint adds, to an error that says nothing answered, what to check.

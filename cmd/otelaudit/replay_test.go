@@ -13,7 +13,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	"google.golang.org/grpc"
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
@@ -181,4 +183,110 @@ func TestReplaySilentEndpoint(t *testing.T) {
 	assert.Equal(t, exitFail, r.code)
 	assertOneErrorLine(t, r)
 	assert.Contains(t, r.stderr, "is an OpenTelemetry Collector listening")
+}
+
+// TestReplayLogsStdout: --as logs writes stdoutlog's JSON, one record per
+// event, with the event's trace and the audit attributes.
+func TestReplayLogsStdout(t *testing.T) {
+	f := newFixture(t)
+	id := fixtureTraces[2]
+	want := seqsWhere(func(i int, _ otelaudit.Event) bool { return i%3 == 2 })
+	r := runCLI(t, nil, "replay", "--db", f.db, "--trace", id.String(), "--as", "logs")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assertOneErrorLine(t, r)
+	assert.Contains(t, r.stderr, "replayed 10 events of trace "+id.String()+" to stdout as log records")
+
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	var seqs []uint64
+	for {
+		var rec struct {
+			EventName    string
+			SeverityText string
+			Body         struct{ Value string }
+			TraceID      string
+			Attributes   []struct {
+				Key   string
+				Value struct{ Value any }
+			}
+		}
+		err := dec.Decode(&rec)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		assert.Equal(t, id.String(), rec.TraceID)
+		assert.True(t, strings.HasPrefix(rec.EventName, "audit."), rec.EventName)
+		assert.Contains(t, []string{"INFO", "WARN", "ERROR"}, rec.SeverityText)
+		assert.True(t, strings.HasPrefix(rec.Body.Value, strings.TrimPrefix(rec.EventName, "audit.")), rec.Body.Value)
+		for _, a := range rec.Attributes {
+			if a.Key == "audit.event.seq" {
+				seqs = append(seqs, uint64(a.Value.Value.(float64)))
+			}
+		}
+	}
+	assert.Equal(t, want, seqs)
+}
+
+// logCollector is an OTLP/gRPC logs receiver that keeps what it is sent.
+type logCollector struct {
+	collogspb.UnimplementedLogsServiceServer
+	mu      sync.Mutex
+	records []*logspb.LogRecord
+}
+
+func (c *logCollector) Export(_ context.Context, req *collogspb.ExportLogsServiceRequest) (*collogspb.ExportLogsServiceResponse, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, rl := range req.GetResourceLogs() {
+		for _, sl := range rl.GetScopeLogs() {
+			c.records = append(c.records, sl.GetLogRecords()...)
+		}
+	}
+	return &collogspb.ExportLogsServiceResponse{}, nil
+}
+
+func TestReplayLogsOTLP(t *testing.T) {
+	f := newFixture(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := grpc.NewServer()
+	c := &logCollector{}
+	collogspb.RegisterLogsServiceServer(srv, c)
+	go func() { _ = srv.Serve(l) }()
+	defer srv.Stop()
+
+	id := fixtureTraces[1]
+	r := runCLI(t, nil, "replay", "--db", f.db, "--trace", id.String(), "--to", "otlp", "--as", "logs", "--endpoint", l.Addr().String())
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Empty(t, r.stderr)
+	assert.Contains(t, r.stdout, "replayed 10 events of trace "+id.String()+" to "+l.Addr().String()+" as log records")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	require.Len(t, c.records, 10)
+	for _, rec := range c.records {
+		assert.Equal(t, id[:], rec.GetTraceId())
+		assert.True(t, strings.HasPrefix(rec.GetEventName(), "audit."), rec.GetEventName())
+	}
+}
+
+func TestReplayLogsDeadEndpoint(t *testing.T) {
+	f := newFixture(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	start := time.Now()
+	r := runCLI(t, nil, "replay", "--db", f.db, "--trace", fixtureTraces[0].String(), "--to", "otlp", "--as", "logs", "--endpoint", addr, "--timeout", "3s")
+	assert.Less(t, time.Since(start), 4*time.Second+shutdownGrace)
+	assert.Equal(t, exitFail, r.code)
+	assertOneErrorLine(t, r)
+	assert.Contains(t, r.stderr, "is an OpenTelemetry Collector listening for OTLP/gRPC on "+addr)
+}
+
+func TestReplayBadAs(t *testing.T) {
+	f := newFixture(t)
+	r := runCLI(t, nil, "replay", "--db", f.db, "--trace", fixtureTraces[0].String(), "--as", "metrics")
+	assert.Equal(t, exitUsage, r.code)
+	assertOneErrorLine(t, r)
+	assert.Contains(t, r.stderr, `--as "metrics": want spans or logs`)
 }

@@ -5,6 +5,12 @@
 //
 //	go run ./examples/quickstart
 //
+// With -logs it replays them as OTel log records instead (stdoutlog), the
+// form SIEMs and log stores take in; with -otlp it then also streams log
+// records instead of spans:
+//
+//	go run ./examples/quickstart -logs
+//
 // With -serve ADDR it then keeps the runtime running and serves the live
 // debugging page (package auditz) on ADDR until interrupted:
 //
@@ -33,7 +39,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/stdout/stdoutlog"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -48,13 +56,14 @@ import (
 
 func main() {
 	workflow := flag.String("workflow", "trip-planner", "workflow whose trace to show: "+workflowNames())
-	pretty := flag.Bool("pretty", false, "pretty-print the replayed spans")
+	pretty := flag.Bool("pretty", false, "pretty-print the replayed spans (or log records)")
 	addr := flag.String("serve", "", "after the output, keep the runtime running and serve the audit page on this address (e.g. localhost:8080; the page has no auth)")
 	var o options
 	flag.StringVar(&o.db, "db", "", "also make the trail durable in this store file (created if missing, continued if not); read it with go run ./cmd/otelaudit")
 	flag.StringVar(&o.key, "key", "", "sign checkpoints of the chain head with this ed25519 private key (PEM, from otelaudit keygen); needs -db to keep them")
 	flag.StringVar(&o.otlp, "otlp", "", "also stream every audit event to this OTLP/gRPC endpoint (host:port, e.g. a local Collector on localhost:4317); with -db, undelivered events are resumed on the next run")
 	flag.DurationVar(&o.otlpTimeout, "otlp-timeout", 5*time.Second, "how long to wait at the end for -otlp delivery")
+	flag.BoolVar(&o.logs, "logs", false, "replay (and, with -otlp, stream) the trail as OTel log records instead of spans")
 	flag.Parse()
 	o.workflow, o.pretty, o.addr = *workflow, *pretty, *addr
 	ctx := context.Background()
@@ -85,6 +94,8 @@ type options struct {
 	// otlpTimeout at the end.
 	otlp        string
 	otlpTimeout time.Duration
+	// logs replays and streams log records instead of spans.
+	logs bool
 }
 
 func run(out io.Writer, workflow string, pretty bool) error {
@@ -98,7 +109,7 @@ func runServe(ctx context.Context, out io.Writer, workflow string, pretty bool, 
 // runWith is the quickstart; with a non-empty o.addr it then serves the
 // audit page there, the runtime still running, until ctx is done.
 func runWith(ctx context.Context, out io.Writer, o options) error {
-	workflow, pretty, addr := o.workflow, o.pretty, o.addr
+	workflow, addr := o.workflow, o.addr
 	// Listen first: a busy port should fail before any output, not after.
 	var ln net.Listener
 	if addr != "" {
@@ -160,23 +171,15 @@ func runWith(ctx context.Context, out io.Writer, o options) error {
 
 	// 4. Replay the trail as OTel spans, trace ID intact: here to stdout,
 	// in production to any OpenTelemetry Collector (see examples/otlp).
-	fmt.Fprintf(out, "\nReplaying the trail to stdout through stdouttrace, one span per audit event:\n\n")
-	opts := []stdouttrace.Option{stdouttrace.WithWriter(out)}
-	if pretty {
-		opts = append(opts, stdouttrace.WithPrettyPrint())
+	// With -logs, as OTel log records, the path SIEMs take.
+	if err := replayToStdout(ctx, out, o, trail); err != nil {
+		return err
 	}
-	stdout, err := stdouttrace.New(opts...)
-	if err != nil {
-		return fmt.Errorf("create stdout exporter: %w", err)
+	if o.logs {
+		fmt.Fprintf(out, "\nReplayed %d log records named audit.<type>, each with the trace ID %s and the span ID of its action.\n", len(trail), id)
+	} else {
+		fmt.Fprintf(out, "\nReplayed %d spans named audit.<type>, each a child of the span of its action in trace %s.\n", len(trail), id)
 	}
-	replay := exporter.New(stdout)
-	if err := replay.Replay(ctx, trail); err != nil {
-		return fmt.Errorf("replay: %w", err)
-	}
-	if err := replay.Shutdown(ctx); err != nil {
-		return fmt.Errorf("shut down replay exporter: %w", err)
-	}
-	fmt.Fprintf(out, "\nReplayed %d spans named audit.<type>, each a child of the span of its action in trace %s.\n", len(trail), id)
 
 	// 5. The trail is hash-chained: every event's Hash covers all its
 	// fields and the Hash before it.
@@ -225,12 +228,75 @@ func runWith(ctx context.Context, out io.Writer, o options) error {
 	return nil
 }
 
+// replayToStdout replays trail to out: as spans through stdouttrace, or
+// with -logs as log records through stdoutlog.
+func replayToStdout(ctx context.Context, out io.Writer, o options, trail []otelaudit.Event) error {
+	var replay interface {
+		Replay(context.Context, []otelaudit.Event) error
+		Shutdown(context.Context) error
+	}
+	if o.logs {
+		fmt.Fprintf(out, "\nReplaying the trail to stdout through stdoutlog, one log record per audit event:\n\n")
+		opts := []stdoutlog.Option{stdoutlog.WithWriter(out)}
+		if o.pretty {
+			opts = append(opts, stdoutlog.WithPrettyPrint())
+		}
+		stdout, err := stdoutlog.New(opts...)
+		if err != nil {
+			return fmt.Errorf("create stdout log exporter: %w", err)
+		}
+		replay = exporter.NewLogExporter(stdout)
+	} else {
+		fmt.Fprintf(out, "\nReplaying the trail to stdout through stdouttrace, one span per audit event:\n\n")
+		opts := []stdouttrace.Option{stdouttrace.WithWriter(out)}
+		if o.pretty {
+			opts = append(opts, stdouttrace.WithPrettyPrint())
+		}
+		stdout, err := stdouttrace.New(opts...)
+		if err != nil {
+			return fmt.Errorf("create stdout exporter: %w", err)
+		}
+		replay = exporter.New(stdout)
+	}
+	if err := replay.Replay(ctx, trail); err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	if err := replay.Shutdown(ctx); err != nil {
+		return fmt.Errorf("shut down replay exporter: %w", err)
+	}
+	return nil
+}
+
 // startStream starts streaming the trail to o.otlp: following the store
 // with -db, so that what is not delivered now is resumed by the next run
 // (the store keeps the delivered Seq), else following the Generator.
 func startStream(ctx context.Context, o options, audit *otelaudit.Generator, st *store.Store) (*exporter.Stream, error) {
 	if o.otlp == "" {
 		return nil, nil
+	}
+	var src exporter.Source = exporter.FollowGenerator(audit)
+	var opts []exporter.StreamOption
+	if st != nil {
+		src = st
+		opts = append(opts, exporter.WithCursor(st, "quickstart-otlp"))
+	}
+	opts = append(opts, exporter.WithBackoff(50*time.Millisecond, time.Second))
+	if o.logs {
+		exp, err := otlploggrpc.New(ctx,
+			otlploggrpc.WithEndpoint(o.otlp),
+			otlploggrpc.WithInsecure(),
+			// The Stream retries, with backoff, and never skips an event.
+			otlploggrpc.WithRetry(otlploggrpc.RetryConfig{Enabled: false}),
+			otlploggrpc.WithTimeout(o.otlpTimeout),
+		)
+		if err != nil {
+			return nil, fmt.Errorf("-otlp: %w", err)
+		}
+		s, err := exporter.NewLogStream(src, exp, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("-otlp: %w", err)
+		}
+		return s, nil
 	}
 	exp, err := otlptracegrpc.New(ctx,
 		otlptracegrpc.WithEndpoint(o.otlp),
@@ -242,13 +308,7 @@ func startStream(ctx context.Context, o options, audit *otelaudit.Generator, st 
 	if err != nil {
 		return nil, fmt.Errorf("-otlp: %w", err)
 	}
-	var src exporter.Source = exporter.FollowGenerator(audit)
-	var opts []exporter.StreamOption
-	if st != nil {
-		src = st
-		opts = append(opts, exporter.WithCursor(st, "quickstart-otlp"))
-	}
-	s, err := exporter.NewStream(src, exp, append(opts, exporter.WithBackoff(50*time.Millisecond, time.Second))...)
+	s, err := exporter.NewStream(src, exp, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("-otlp: %w", err)
 	}
@@ -267,7 +327,11 @@ func finishStream(out io.Writer, o options, audit *otelaudit.Generator, s *expor
 	err := s.Shutdown(ctx)
 	st := s.Stats()
 	if err == nil {
-		fmt.Fprintf(out, "Streamed %d audit events to %s (up to seq %d).\n", st.Exported, o.otlp, st.Delivered)
+		what := "audit events"
+		if o.logs {
+			what = "audit events as log records"
+		}
+		fmt.Fprintf(out, "Streamed %d %s to %s (up to seq %d).\n", st.Exported, what, o.otlp, st.Delivered)
 		return nil
 	}
 	resume := ""

@@ -56,6 +56,46 @@ func TestQuickstart(t *testing.T) {
 	assert.Contains(t, text, "trace "+traceID)
 }
 
+// TestQuickstartLogs runs the quickstart with -logs: the trail of the
+// shown trace is replayed as stdoutlog's log records instead of spans.
+func TestQuickstartLogs(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, runWith(context.Background(), &out, options{workflow: "trip-planner", logs: true}))
+	text := out.String()
+	assert.Contains(t, text, "through stdoutlog, one log record per audit event")
+	assert.NotContains(t, text, "stdouttrace")
+
+	var traceID string
+	severities := map[string]string{}
+	records := 0
+	for _, line := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		var r struct {
+			EventName, SeverityText, TraceID, SpanID string
+			Body                                     struct{ Value string }
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &r), line)
+		assert.True(t, strings.HasPrefix(r.EventName, "audit."), r.EventName)
+		assert.NotEmpty(t, r.Body.Value)
+		assert.Len(t, r.SpanID, 16)
+		if traceID == "" {
+			traceID = r.TraceID
+		}
+		assert.Equal(t, traceID, r.TraceID, "every record keeps the trace ID")
+		severities[r.EventName] = r.SeverityText
+		records++
+	}
+	assert.Equal(t, 13, records, "one record per event of the trace")
+	assert.Equal(t, "INFO", severities["audit.workflow_start"])
+	assert.Equal(t, "INFO", severities["audit.trust_verification"])
+	assert.Equal(t, "WARN", severities["audit.trust_denied"])
+	assert.Equal(t, "ERROR", severities["audit.node_error"])
+	assert.Equal(t, "ERROR", severities["audit.workflow_error"])
+	assert.Contains(t, text, "Replayed 13 log records named audit.<type>, each with the trace ID "+traceID)
+}
+
 func TestQuickstartUnknownWorkflow(t *testing.T) {
 	err := run(&bytes.Buffer{}, "nope", false)
 	require.Error(t, err)

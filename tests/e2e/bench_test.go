@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
@@ -120,18 +122,190 @@ func benchBSP(b *testing.B, addr string) time.Duration {
 
 // plainAttrs are the attributes of testEvent(0, i)'s replayed span, and
 // one key to tell the plain span from it.
-func plainAttrs(i int) []attribute.KeyValue {
+func plainAttrs(i int) []attribute.KeyValue { return plainAttrsOf(0, i) }
+
+// plainAttrsOf are plainAttrs of worker's event i.
+func plainAttrsOf(w, i int) []attribute.KeyValue {
 	return []attribute.KeyValue{
 		exporter.EventTypeKey.String(string(otelaudit.ResourceAccess)),
 		attribute.Int64(string(exporter.EventSeqKey)+".plain", int64(i)+1),
 		exporter.OutcomeKey.String(string(otelaudit.Success)),
-		exporter.AgentIDKey.String("agent-0"),
+		exporter.AgentIDKey.String(fmt.Sprintf("agent-%d", w)),
 		exporter.HumanOriginIDKey.String("alice"),
 		exporter.WorkflowIDKey.String("e2e"),
 		exporter.NodeIDKey.String(fmt.Sprintf("node-%d", i%8)),
 		exporter.ActionKey.String("read"),
 		exporter.ResourceKey.String("s3://bucket/object"),
-		attribute.Int("e2e.worker", 0),
+		attribute.Int("e2e.worker", w),
 		attribute.Int("e2e.i", i),
 	}
+}
+
+// BenchmarkStreamLogsToCollector delivers b.N audit events as log records
+// to a real collector on loopback through a log Stream following a
+// Generator, then b.N events as spans through a span Stream, then b.N
+// plain log records through the SDK's own sdklog.BatchProcessor with the
+// same otlploggrpc exporter configuration, all to the same collector (its
+// logs go to the Collector's file exporter, its spans to jsonlines). Each
+// phase is timed as in BenchmarkStreamToCollector, from the first record
+// to the end of its flush, from one goroutine.
+//
+// The BatchProcessor's queue holds b.N records: it has no blocking mode,
+// and at its default (2048) a tight loop would make it drop most of them.
+// A queue that holds everything is what the Generator is for the Streams
+// here. Batches are 512 records everywhere. The plain records carry the
+// attributes, event name, body and trace context of the audit records, so
+// the wire carries the same.
+//
+// Before the timed phases, warmUp events go each way untimed (as worker 1,
+// told apart from the timed ones, worker 0): a fresh collector process
+// and a fresh connection are slower for the first thousands of records,
+// and that would fall on whichever phase ran first.
+//
+// Reported: logs-events/s, spans-events/s, batchproc-records/s, x-spans
+// (the log Stream over the span Stream) and x-batchproc (the log Stream
+// over the BatchProcessor); ns/op is the log Stream's phase alone.
+func BenchmarkStreamLogsToCollector(b *testing.B) {
+	const warmUp = 2000
+	b.StopTimer()
+	col := startCollector(b)
+	for _, worker := range []int{1, 0} {
+		n := b.N
+		if worker == 1 {
+			n = warmUp
+		}
+		logsTook := benchLogStream(b, col.addr, worker, n)
+		spansTook := benchSpanStream(b, col.addr, worker, n)
+		bpTook := benchBatchProcessor(b, col.addr, worker, n)
+		if worker == 1 {
+			continue
+		}
+		logsRate := float64(n) / logsTook.Seconds()
+		spansRate := float64(n) / spansTook.Seconds()
+		bpRate := float64(n) / bpTook.Seconds()
+		b.ReportMetric(float64(logsTook.Nanoseconds())/float64(n), "ns/op")
+		b.ReportMetric(logsRate, "logs-events/s")
+		b.ReportMetric(spansRate, "spans-events/s")
+		b.ReportMetric(bpRate, "batchproc-records/s")
+		b.ReportMetric(logsRate/spansRate, "x-spans")
+		b.ReportMetric(logsRate/bpRate, "x-batchproc")
+	}
+
+	// Everything timed arrived, once: else the rates mean nothing.
+	records, torn := col.logRecords()
+	audit, plain := map[int64]int{}, map[int64]int{}
+	for _, r := range records {
+		if r.Attrs["e2e.worker"] != int64(0) {
+			continue
+		}
+		i := r.Attrs["e2e.i"].(int64)
+		if _, ok := r.Attrs[string(exporter.EventSeqKey)+".plain"]; ok {
+			plain[i]++
+		} else {
+			audit[i]++
+		}
+	}
+	spans := 0
+	for _, s := range col.spans() {
+		if s.Attrs["e2e.worker"] == int64(0) {
+			spans++
+		}
+	}
+	if len(audit) != b.N || len(plain) != b.N || torn != 0 || spans != b.N {
+		b.Fatalf("collector received %d audit and %d plain log records (%d torn) and %d spans, want %d each",
+			len(audit), len(plain), torn, spans, b.N)
+	}
+	for i := range int64(b.N) {
+		if audit[i] != 1 || plain[i] != 1 {
+			b.Fatalf("event %d arrived %d times as an audit record, %d as a plain one", i, audit[i], plain[i])
+		}
+	}
+}
+
+// benchLogStream is benchStream with a log Stream, n events of worker.
+func benchLogStream(b *testing.B, addr string, worker, n int) time.Duration {
+	b.Helper()
+	return benchStreamOf(b, worker, n, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+		return exporter.NewLogStream(src, newOTLPLogExporter(b, addr), opts...)
+	})
+}
+
+// benchSpanStream is benchStream, n events of worker.
+func benchSpanStream(b *testing.B, addr string, worker, n int) time.Duration {
+	b.Helper()
+	return benchStreamOf(b, worker, n, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+		return exporter.NewStream(src, newOTLPExporter(b, addr), opts...)
+	})
+}
+
+func benchStreamOf(b *testing.B, worker, n int,
+	newStream func(exporter.Source, ...exporter.StreamOption) (*exporter.Stream, error),
+) time.Duration {
+	b.Helper()
+	g := otelaudit.NewGenerator(otelaudit.WithCapacity(max(n, otelaudit.DefaultCapacity)))
+	s, err := newStream(exporter.FollowGenerator(g), exporter.WithExportTimeout(exportTimeout))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	defer func() { _ = s.Shutdown(ctx) }()
+
+	if worker == 0 { // the warm-up runs untimed
+		b.StartTimer()
+	}
+	start := time.Now()
+	for i := range n {
+		if _, err := g.Append(ctx, testEvent(worker, i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := s.ForceFlush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	took := time.Since(start)
+	b.StopTimer()
+	if st := s.Stats(); st.Exported != uint64(n) || st.Dropped != 0 || st.Failures != 0 {
+		b.Fatalf("stream: %+v, want %d exported, none dropped or failed", st, n)
+	}
+	return took
+}
+
+// benchBatchProcessor emits b.N log records through an sdklog
+// BatchProcessor to addr, and returns how long that and the provider's
+// ForceFlush took.
+func benchBatchProcessor(b *testing.B, addr string, worker, n int) time.Duration {
+	b.Helper()
+	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewBatchProcessor(newOTLPLogExporter(b, addr),
+		sdklog.WithMaxQueueSize(max(n, 2048)), sdklog.WithExportMaxBatchSize(exporter.DefaultBatchSize))))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	defer func() { _ = lp.Shutdown(ctx) }()
+	logger := lp.Logger("e2e-bench")
+
+	if worker == 0 { // the warm-up runs untimed
+		b.StartTimer()
+	}
+	start := time.Now()
+	for i := range n {
+		e := testEvent(worker, i)
+		var r log.Record
+		r.SetEventName(exporter.SpanNamePrefix + string(e.Type))
+		r.SetTimestamp(time.Now()) // as Append stamps an event without a time
+		r.SetSeverity(log.SeverityInfo)
+		r.SetSeverityText("INFO")
+		r.SetBody(attribute.StringValue(exporter.LogBody(e)))
+		r.AddAttributes(plainAttrsOf(worker, i)...)
+		r.AddAttributes(exporter.DurationKey.Int64(int64(e.Duration)))
+		sctx := trace.ContextWithSpanContext(ctx, trace.NewSpanContext(trace.SpanContextConfig{
+			TraceID: e.TraceID, SpanID: e.SpanID, TraceFlags: trace.FlagsSampled,
+		}))
+		logger.Emit(sctx, r)
+	}
+	if err := lp.ForceFlush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	took := time.Since(start)
+	b.StopTimer()
+	return took
 }

@@ -34,12 +34,7 @@ const flushTimeout = 30 * time.Second
 func TestQuickstartStreamsToCollector(t *testing.T) {
 	col := startCollector(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "quickstart")
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	require.NoError(t, err)
-	start := time.Now()
-	require.NoError(t, goBuild(root, bin, "./examples/quickstart"))
-	t.Logf("built the quickstart in %s", time.Since(start).Round(time.Millisecond))
+	bin := quickstartBin(t)
 
 	db := filepath.Join(dir, "audit.db")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -107,6 +102,32 @@ func TestQuickstartStreamsToCollector(t *testing.T) {
 	assert.Positive(t, withTrace)
 	assert.Positive(t, withAgent)
 	assert.Positive(t, withOutcome)
+}
+
+var quickstart struct {
+	once sync.Once
+	bin  string
+	err  error
+}
+
+// quickstartBin builds the quickstart once for every test that runs it.
+func quickstartBin(t *testing.T) string {
+	t.Helper()
+	quickstart.once.Do(func() {
+		root, err := filepath.Abs(filepath.Join("..", ".."))
+		if err != nil {
+			quickstart.err = err
+			return
+		}
+		// Kept for the tests after this one: removed with collectorBin's
+		// directory when they are done.
+		quickstart.bin = filepath.Join(filepath.Dir(collectorBin), "quickstart")
+		start := time.Now()
+		quickstart.err = goBuild(root, quickstart.bin, "./examples/quickstart")
+		t.Logf("built the quickstart in %s", time.Since(start).Round(time.Millisecond))
+	})
+	require.NoError(t, quickstart.err)
+	return quickstart.bin
 }
 
 // replayAttrs is the attribute map the replay format gives e's span, as
@@ -187,6 +208,15 @@ func anySlice[T any](s []T) []any {
 func TestCollectorKilledAndRestartedTwice(t *testing.T) {
 	col := startCollector(t)
 	rt := newAuditRuntime(t, col.addr, nil)
+	killAndRestartTwice(t, col, rt, func() map[uint64]int { return seqCounts(t, col.spans()) })
+}
+
+// killAndRestartTwice records events steadily into rt, streamed to col,
+// while col is SIGKILLed and restarted twice, then checks with received
+// (how often each Seq arrived) that every event arrived at least once, and
+// that rt's Stream saw the outages and delivered everything.
+func killAndRestartTwice(t *testing.T, col *collector, rt *auditRuntime, received func() map[uint64]int) {
+	t.Helper()
 
 	// Events arrive steadily, a few thousand in all, from before the
 	// first kill until a second after the second restart, so that both
@@ -235,7 +265,7 @@ func TestCollectorKilledAndRestartedTwice(t *testing.T) {
 	require.NoError(t, rt.g.ForceFlush(fctx))
 	require.NoError(t, rt.stream.ForceFlush(fctx))
 
-	counts := seqCounts(t, col.spans())
+	counts := received()
 	var missing []uint64
 	dups := 0
 	for seq := uint64(1); seq <= n; seq++ {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,11 +13,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/trace"
@@ -96,8 +100,10 @@ func freePort(tb testing.TB) int {
 type collector struct {
 	tb     testing.TB
 	addr   string // the OTLP/gRPC receiver, 127.0.0.1:PORT
+	http   string // the OTLP/HTTP receiver, http://127.0.0.1:PORT
 	config string // the YAML config file
 	out    string // the spans received, as JSON lines
+	logs   string // the log records received, as the file exporter writes them
 	log    string // the processes' stdout and stderr, all starts
 
 	cmd    *exec.Cmd     // nil when not running
@@ -113,21 +119,36 @@ func newCollector(tb testing.TB, port int) *collector {
 	c := &collector{
 		tb:     tb,
 		addr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		http:   "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(tb))),
 		config: filepath.Join(dir, "config.yaml"),
 		out:    filepath.Join(dir, "spans.jsonl"),
+		logs:   filepath.Join(dir, "logs.jsonl"),
 		log:    filepath.Join(dir, "collector.log"),
 	}
 	// Metrics level none: no Prometheus endpoint on :8888, which two
 	// collectors would fight over. Logs at warn: a quiet log shows the
 	// failure when there is one.
+	//
+	// Log records go to the Collector's own file exporter, configured as a
+	// user keeping an audit file would. With rotation set it writes each
+	// batch straight to the file (timberjack, appending to what a previous
+	// run left), so an export it acknowledged survives a SIGKILL; without
+	// rotation it buffers up to flush_interval (1 s, and 0 means 1 s) in
+	// memory, which a SIGKILL loses after the client was told "delivered".
 	cfg := fmt.Sprintf(`receivers:
   otlp:
     protocols:
       grpc:
         endpoint: %q
+      http:
+        endpoint: %q
 exporters:
   jsonlines:
     path: %q
+  file:
+    path: %q
+    rotation:
+      max_megabytes: 1024
 service:
   telemetry:
     logs:
@@ -138,10 +159,11 @@ service:
     traces:
       receivers: [otlp]
       exporters: [jsonlines]
-`, c.addr, c.out)
-	if err := os.WriteFile(c.config, []byte(cfg), 0o600); err != nil {
-		tb.Fatalf("write collector config: %v", err)
-	}
+    logs:
+      receivers: [otlp]
+      exporters: [file]
+`, c.addr, strings.TrimPrefix(c.http, "http://"), c.out, c.logs)
+	c.writeConfig(cfg)
 	tb.Cleanup(func() {
 		if c.cmd != nil {
 			c.signal(syscall.SIGKILL)
@@ -151,6 +173,23 @@ service:
 		}
 	})
 	return c
+}
+
+// newCollectorWithConfig is newCollector with a config of the caller's,
+// which must receive OTLP/gRPC on c.addr; it writes what it likes where it
+// likes, and c.out and c.logs are unused.
+func newCollectorWithConfig(tb testing.TB, port int, config func(c *collector) string) *collector {
+	tb.Helper()
+	c := newCollector(tb, port)
+	c.writeConfig(config(c))
+	return c
+}
+
+func (c *collector) writeConfig(cfg string) {
+	c.tb.Helper()
+	if err := os.WriteFile(c.config, []byte(cfg), 0o600); err != nil {
+		c.tb.Fatalf("write collector config: %v", err)
+	}
 }
 
 // startCollector starts a collector on a free port and waits until it
@@ -324,6 +363,110 @@ func appendSpans(out []span, td ptrace.Traces) []span {
 	return out
 }
 
+// logRecord is what the tests read back of a log record the collector
+// received.
+type logRecord struct {
+	EventName    string
+	TraceID      trace.TraceID
+	SpanID       trace.SpanID
+	Flags        uint32
+	Severity     int32
+	SeverityText string
+	Body         string
+	Timestamp    time.Time
+	Observed     time.Time
+	Attrs        map[string]any // as pcommon's AsRaw has them
+	Resource     map[string]any
+	Scope        string
+}
+
+// logRecords reads every log record the collector's file exporter has
+// written so far: OTLP JSON objects, one per exported batch, each
+// followed by a newline. The exporter writes an object and its newline in
+// two writes, so a collector killed between them leaves an object without
+// its newline, which the next run's object follows at once; killed during
+// a write, it leaves part of an object, which the client never saw
+// acknowledged and sends again. The reader takes both as they come:
+// objects are read one after another whatever separates them, and a torn
+// one is skipped up to the next object's start (and counted in torn).
+func (c *collector) logRecords() (records []logRecord, torn int) {
+	c.tb.Helper()
+	b, err := os.ReadFile(c.logs)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, 0
+	}
+	if err != nil {
+		c.tb.Fatalf("read collector log output: %v", err)
+	}
+	var u plog.JSONUnmarshaler
+	start := []byte(`{"resourceLogs"`)
+	for len(bytes.TrimSpace(b)) > 0 {
+		b = bytes.TrimLeft(b, " \t\r\n")
+		dec := json.NewDecoder(bytes.NewReader(b))
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			// A torn object: go on at the next object, if any.
+			next := bytes.Index(b[1:], start)
+			if next < 0 {
+				torn++
+				return records, torn
+			}
+			torn++
+			b = b[1+next:]
+			continue
+		}
+		ld, err := u.UnmarshalLogs(raw)
+		if err != nil {
+			// Valid JSON that is not OTLP: a torn object glued to a whole
+			// one can parse as neither, handled above; this cannot happen.
+			c.tb.Fatalf("collector log output at byte %d: %v", len(b), err)
+		}
+		records = appendLogRecords(records, ld)
+		b = b[dec.InputOffset():]
+	}
+	return records, torn
+}
+
+func appendLogRecords(out []logRecord, ld plog.Logs) []logRecord {
+	for _, rl := range ld.ResourceLogs().All() {
+		res := rl.Resource().Attributes().AsRaw()
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, r := range sl.LogRecords().All() {
+				out = append(out, logRecord{
+					EventName:    r.EventName(),
+					TraceID:      trace.TraceID(r.TraceID()),
+					SpanID:       trace.SpanID(r.SpanID()),
+					Flags:        uint32(r.Flags()),
+					Severity:     int32(r.SeverityNumber()),
+					SeverityText: r.SeverityText(),
+					Body:         r.Body().AsString(),
+					Timestamp:    r.Timestamp().AsTime(),
+					Observed:     r.ObservedTimestamp().AsTime(),
+					Attrs:        r.Attributes().AsRaw(),
+					Resource:     res,
+					Scope:        sl.Scope().Name(),
+				})
+			}
+		}
+	}
+	return out
+}
+
+// logSeqCounts returns how often each audit.event.seq arrived as a log
+// record. A record without one fails the test.
+func logSeqCounts(tb testing.TB, records []logRecord) map[uint64]int {
+	tb.Helper()
+	counts := make(map[uint64]int, len(records))
+	for _, r := range records {
+		v, ok := r.Attrs[string(exporter.EventSeqKey)].(int64)
+		if !ok || v <= 0 {
+			tb.Fatalf("log record %q has no valid %s: %v", r.EventName, exporter.EventSeqKey, r.Attrs[string(exporter.EventSeqKey)])
+		}
+		counts[uint64(v)]++
+	}
+	return counts
+}
+
 // seqCounts returns how often each audit.event.seq arrived. A span
 // without one fails the test: only replayed audit events go there.
 func seqCounts(tb testing.TB, spans []span) map[uint64]int {
@@ -339,6 +482,37 @@ func seqCounts(tb testing.TB, spans []span) map[uint64]int {
 	return counts
 }
 
+// quickReconnect is gRPC's reconnect backoff for the tests' exporters.
+// gRPC's own (1 s, growing to 2 min) would leave the channel failing fast
+// for seconds after the collector is back, adding idle time to every test
+// without testing anything of ours.
+var quickReconnect = grpc.WithConnectParams(grpc.ConnectParams{
+	Backoff: backoff.Config{
+		BaseDelay:  50 * time.Millisecond,
+		Multiplier: 1.6,
+		Jitter:     0.2,
+		MaxDelay:   500 * time.Millisecond,
+	},
+	MinConnectTimeout: exportTimeout,
+})
+
+// newOTLPLogExporter returns an OTLP/gRPC log exporter to addr, configured
+// as newOTLPExporter configures the span exporter.
+func newOTLPLogExporter(tb testing.TB, addr string) *otlploggrpc.Exporter {
+	tb.Helper()
+	exp, err := otlploggrpc.New(context.Background(),
+		otlploggrpc.WithEndpoint(addr),
+		otlploggrpc.WithInsecure(),
+		otlploggrpc.WithRetry(otlploggrpc.RetryConfig{Enabled: false}),
+		otlploggrpc.WithTimeout(exportTimeout),
+		otlploggrpc.WithDialOption(quickReconnect),
+	)
+	if err != nil {
+		tb.Fatalf("otlploggrpc: %v", err)
+	}
+	return exp
+}
+
 // newOTLPExporter returns an OTLP/gRPC span exporter to addr, configured
 // as a Stream wants it: no retry of its own, so that the Stream's backoff
 // is what retries, and a short timeout.
@@ -349,19 +523,7 @@ func newOTLPExporter(tb testing.TB, addr string) *otlptrace.Exporter {
 		otlptracegrpc.WithInsecure(),
 		otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: false}),
 		otlptracegrpc.WithTimeout(exportTimeout),
-		// gRPC's own reconnect backoff (1 s, growing to 2 min) would leave
-		// the channel failing fast for seconds after the collector is
-		// back, adding idle time to every test without testing anything
-		// of ours. Reconnect quickly instead.
-		otlptracegrpc.WithDialOption(grpc.WithConnectParams(grpc.ConnectParams{
-			Backoff: backoff.Config{
-				BaseDelay:  50 * time.Millisecond,
-				Multiplier: 1.6,
-				Jitter:     0.2,
-				MaxDelay:   500 * time.Millisecond,
-			},
-			MinConnectTimeout: exportTimeout,
-		})),
+		otlptracegrpc.WithDialOption(quickReconnect),
 	)
 	if err != nil {
 		tb.Fatalf("otlptracegrpc: %v", err)

@@ -30,10 +30,27 @@ type auditRuntime struct {
 	stream *exporter.Stream
 }
 
-// newAuditRuntime starts an auditRuntime streaming to addr, with its
-// metrics in mp (nil: the global MeterProvider). Cleanup stops the Stream,
-// then the Generator, which closes the store.
+// newAuditRuntime starts an auditRuntime streaming spans to addr, with
+// its metrics in mp (nil: the global MeterProvider). Cleanup stops the
+// Stream, then the Generator, which closes the store.
 func newAuditRuntime(tb testing.TB, addr string, mp metric.MeterProvider) *auditRuntime {
+	tb.Helper()
+	return startAuditRuntime(tb, mp, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+		return exporter.NewStream(src, newOTLPExporter(tb, addr), opts...)
+	})
+}
+
+// newLogAuditRuntime is newAuditRuntime streaming log records.
+func newLogAuditRuntime(tb testing.TB, addr string, mp metric.MeterProvider) *auditRuntime {
+	tb.Helper()
+	return startAuditRuntime(tb, mp, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+		return exporter.NewLogStream(src, newOTLPLogExporter(tb, addr), opts...)
+	})
+}
+
+func startAuditRuntime(tb testing.TB, mp metric.MeterProvider,
+	newStream func(exporter.Source, ...exporter.StreamOption) (*exporter.Stream, error),
+) *auditRuntime {
 	tb.Helper()
 	st, err := store.Open(filepath.Join(tb.TempDir(), "audit.db"))
 	if err != nil {
@@ -47,7 +64,7 @@ func newAuditRuntime(tb testing.TB, addr string, mp metric.MeterProvider) *audit
 			tb.Errorf("generator shutdown: %v", err)
 		}
 	})
-	s, err := exporter.NewStream(st, newOTLPExporter(tb, addr),
+	s, err := newStream(st,
 		exporter.WithCursor(st, cursorName),
 		// Short waits between retries: an outage of a few hundred
 		// milliseconds is over after a handful of attempts.

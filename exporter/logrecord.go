@@ -1,0 +1,243 @@
+package exporter
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/sdk/instrumentation"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	"go.opentelemetry.io/otel/sdk/resource"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+)
+
+// DurationKey is the log record attribute holding the event's Duration in
+// nanoseconds, set when it is positive. A span carries the duration as its
+// start and end times; a log record has one timestamp, so the duration
+// travels as an attribute. The log exporter owns this key as it owns the
+// audit.* keys of the span format.
+const DurationKey = attribute.Key("audit.duration_ns")
+
+// maxBodyPart bounds each field quoted in a log record's body. The body is
+// a line for people; the attributes carry every field whole. Without a
+// bound, a megabyte resource would travel twice.
+const maxBodyPart = 256
+
+// maxTemplates bounds the record templates a LogExporter keeps, one per
+// distinct resource and scope. Beyond it the cache starts over: a trail
+// from more sources than that only costs rebuilding templates.
+const maxTemplates = 1024
+
+// logReservedKey reports whether k is owned by the log exporter: the span
+// format's keys and DurationKey.
+func logReservedKey(k attribute.Key) bool { return k == DurationKey || reservedKey(k) }
+
+// LogSeverity returns the severity of the log record of an event with
+// outcome o: INFO for success and for no outcome, WARN for denied and
+// failure, ERROR for error. An outcome outside these, which no Generator
+// accepts, is WARN: it is not known to be a success, and it is not known to
+// be an error.
+func LogSeverity(o otelaudit.Outcome) log.Severity {
+	switch o {
+	case otelaudit.Success, "":
+		return log.SeverityInfo
+	case otelaudit.Error:
+		return log.SeverityError
+	}
+	return log.SeverityWarn
+}
+
+// LogBody returns the body of e's log record: one short line for people
+// reading a log view, "<type>: <action> on <resource> (<outcome>)", the
+// parts that are empty left out, as in
+//
+//	trust_denied: execute_tool charge_card on payments://cards/alice (denied)
+//
+// Each part is cut to 256 bytes (marked with …), and control characters,
+// line and paragraph separators and invalid UTF-8 are escaped, so that a
+// field set by a caller cannot forge a second line in a line-oriented log
+// store. The attributes carry every field unchanged.
+func LogBody(e otelaudit.Event) string {
+	var b strings.Builder
+	b.Grow(min(len(e.Type), maxBodyPart) + min(len(e.Action), maxBodyPart) + min(len(e.Resource), maxBodyPart) + len(e.Outcome) + 16)
+	writeBodyPart(&b, string(e.Type))
+	switch {
+	case e.Action != "" && e.Resource != "":
+		b.WriteString(": ")
+		writeBodyPart(&b, e.Action)
+		b.WriteString(" on ")
+		writeBodyPart(&b, e.Resource)
+	case e.Action != "":
+		b.WriteString(": ")
+		writeBodyPart(&b, e.Action)
+	case e.Resource != "":
+		b.WriteString(": ")
+		writeBodyPart(&b, e.Resource)
+	}
+	if e.Outcome != "" {
+		b.WriteString(" (")
+		writeBodyPart(&b, string(e.Outcome))
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// writeBodyPart writes s escaped, and cut to maxBodyPart bytes of output.
+func writeBodyPart(b *strings.Builder, s string) {
+	if len(s) <= maxBodyPart && printableASCII(s) {
+		b.WriteString(s) // the usual case, nothing to escape or cut
+		return
+	}
+	const hex = "0123456789abcdef"
+	n := 0
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		piece := s[i : i+size]
+		switch {
+		case r == utf8.RuneError && size == 1:
+			piece = `\x` + hex[s[i]>>4:s[i]>>4+1] + hex[s[i]&0xf:s[i]&0xf+1]
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r):
+			// Line breaks, and the format characters (bidirectional
+			// overrides among them) that change how a line reads.
+			q := strconv.QuoteRuneToASCII(r)
+			piece = q[1 : len(q)-1]
+		}
+		if n+len(piece) > maxBodyPart {
+			b.WriteString("…")
+			return
+		}
+		b.WriteString(piece)
+		n += len(piece)
+		i += size
+	}
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// logAttributes builds the attributes of e's log record: the span
+// format's, in its order, with DurationKey after the audit fields.
+func logAttributes(e *otelaudit.Event) []attribute.KeyValue {
+	kvs := appendAuditFields(make([]attribute.KeyValue, 0, 10+len(e.Attributes)), e)
+	if e.Duration > 0 {
+		kvs = append(kvs, DurationKey.Int64(int64(e.Duration)))
+	}
+	kvs, _ = appendOwnAttributes(kvs, e, logReservedKey)
+	return kvs
+}
+
+// templateKey tells apart the resources and scopes log records are built
+// for. Resources are compared by content, so that equal resources decoded
+// separately share one template.
+type templateKey struct {
+	res    attribute.Distinct
+	schema string
+	scope  instrumentation.Scope
+}
+
+// template returns an empty record carrying res and scope, with no
+// attribute limits. sdklog.Record has no setters for its resource and
+// scope, and only the SDK's Logger makes records that carry them: so a
+// LoggerProvider with res, and a Logger for scope, emit one empty record,
+// which a processor of ours keeps. Every record of that source is then a
+// Clone of it with the event's fields set. Under the lock.
+func (x *LogExporter) template(res *resource.Resource, scope instrumentation.Scope) sdklog.Record {
+	key := templateKey{res: res.Equivalent(), schema: res.SchemaURL(), scope: scope}
+	if t, ok := x.templates[key]; ok {
+		return t
+	}
+	if len(x.templates) >= maxTemplates || x.templates == nil {
+		x.templates = make(map[templateKey]sdklog.Record)
+	}
+	keep := &keepProcessor{}
+	lp := sdklog.NewLoggerProvider(
+		sdklog.WithResource(res),
+		sdklog.WithProcessor(keep),
+		// An audit record is never cut; OTEL_LOGRECORD_* limits are for
+		// application logs, and the options take precedence over them.
+		sdklog.WithAttributeCountLimit(-1),
+		sdklog.WithAttributeValueLengthLimit(-1),
+		sdklog.WithAttributeValueDepthLimit(-1),
+	)
+	lp.Logger(scope.Name,
+		log.WithInstrumentationVersion(scope.Version),
+		log.WithSchemaURL(scope.SchemaURL),
+		log.WithInstrumentationAttributeSet(scope.Attributes),
+	).Emit(context.Background(), log.Record{})
+	// Nothing is left in the provider: its processor holds only the
+	// template, which is ours now.
+	_ = lp.Shutdown(context.Background())
+	x.templates[key] = keep.rec
+	return keep.rec
+}
+
+// keepProcessor keeps the one record emitted through it.
+type keepProcessor struct{ rec sdklog.Record }
+
+func (p *keepProcessor) OnEmit(_ context.Context, r *sdklog.Record) error {
+	p.rec = r.Clone()
+	return nil
+}
+
+func (*keepProcessor) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
+func (*keepProcessor) Shutdown(context.Context) error                         { return nil }
+func (*keepProcessor) ForceFlush(context.Context) error                       { return nil }
+
+// sourceTemplate returns the template of e's Source. Events of one tracer
+// share their Source, and a trail's events come in runs of one Source, so
+// the last one is kept at hand: comparing a pointer is cheaper than
+// hashing a resource and a scope. Under the lock.
+func (x *LogExporter) sourceTemplate(src *otelaudit.Source) sdklog.Record {
+	if x.lastTemplate != nil && src == x.lastSource {
+		return *x.lastTemplate
+	}
+	res, scope := x.r.cfg.resource, x.r.cfg.scope
+	if r := src.Resource(); r != nil {
+		res = r
+	}
+	if s := src.Scope(); s.Name != "" {
+		scope = s
+	}
+	t := x.template(res, scope)
+	x.lastSource, x.lastTemplate = src, &t
+	return t
+}
+
+// record builds e's log record, observed at observed. Callers have
+// validated e and hold the lock.
+func (x *LogExporter) record(e *otelaudit.Event, observed time.Time) sdklog.Record {
+	tmpl := x.sourceTemplate(e.Source)
+	r := tmpl.Clone()
+	r.SetEventName(SpanNamePrefix + string(e.Type))
+	r.SetTimestamp(e.Time)
+	r.SetObservedTimestamp(observed)
+	sev := LogSeverity(e.Outcome)
+	r.SetSeverity(sev)
+	r.SetSeverityText(sev.String())
+	r.SetBody(attribute.StringValue(LogBody(*e)))
+	r.SetAttributes(logAttributes(e)...)
+	// A record outside any trace has no trace context: unlike a span, a
+	// log record needs none, and a made-up trace ID would point at a trace
+	// that does not exist.
+	if e.TraceID.IsValid() {
+		r.SetTraceID(e.TraceID)
+		r.SetSpanID(e.SpanID)
+		// Sampled, as the replayed span is: the record is exported, and a
+		// trace-based filter must not drop an audit record.
+		r.SetTraceFlags(trace.FlagsSampled)
+	}
+	return r
+}
