@@ -78,6 +78,9 @@ type StreamStats struct {
 // stats, metrics) is the same for both.
 type output interface {
 	Replay(ctx context.Context, events []otelaudit.Event) error
+	// ForceFlush pushes out what the SDK exporter may still hold: an
+	// sdklog.Exporter may buffer what Export accepted.
+	ForceFlush(ctx context.Context) error
 	Shutdown(ctx context.Context) error
 }
 
@@ -316,10 +319,12 @@ func (s *Stream) failed(err error) error {
 }
 
 // ForceFlush returns once every event the source had when it was called
-// has been exported, or with an error wrapping ctx's saying how many are
-// still pending (and the last export error) when ctx ends first. A store
-// has only the events made durable: to export everything recorded, call
-// the Generator's ForceFlush first.
+// has been exported and the exporter flushed (an sdklog.Exporter may
+// buffer what it accepted), or with an error wrapping ctx's saying how
+// many are still pending (and the last export error) when ctx ends first,
+// or with the exporter's flush error. A store has only the events made
+// durable: to export everything recorded, call the Generator's ForceFlush
+// first.
 func (s *Stream) ForceFlush(ctx context.Context) error {
 	if err := s.usable(); err != nil {
 		return err
@@ -333,6 +338,9 @@ func (s *Stream) ForceFlush(ctx context.Context) error {
 		delivered, ch, stopped, last := s.stats.Delivered, s.progress, s.stopped, s.stats.LastError
 		s.mu.Unlock()
 		if delivered >= target {
+			if err := s.out.ForceFlush(ctx); err != nil {
+				return fmt.Errorf("exporter: stream: %w", err)
+			}
 			return nil
 		}
 		if stopped {
