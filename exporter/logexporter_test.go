@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -192,6 +193,10 @@ func TestLogRecordFormat(t *testing.T) {
 		})
 	}
 
+	// The resources compared below are the records' whole resources: the
+	// logs SDK would merge these into them.
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "")
+	t.Setenv("OTEL_SERVICE_NAME", "")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &logRecorder{}
@@ -490,8 +495,10 @@ func TestConcurrentLogReplay(t *testing.T) {
 	wg.Wait()
 	require.NoError(t, x.Shutdown(context.Background()))
 	assert.False(t, rec.overlap.Load(), "Export was called concurrently")
+	got := rec.got()
+	require.Len(t, got, goroutines*replays*perReplay, "one record per event")
 	seen := map[int64]bool{}
-	for _, r := range rec.got() {
+	for _, r := range got {
 		seen[recordAttrs(r)[1].Value.AsInt64()] = true
 	}
 	assert.Len(t, seen, goroutines*replays*perReplay, "every event once")
@@ -515,4 +522,47 @@ func TestLogRecordsPerSource(t *testing.T) {
 		names = append(names, v.AsString()+"/"+r.InstrumentationScope().Name)
 	}
 	assert.Equal(t, []string{"a/" + srcScope.Name, "a/other", "b/" + srcScope.Name}, names)
+}
+
+// TestLogRecordNeverCut: an audit record keeps every attribute whole,
+// however many and however long, even when the process sets the
+// OTEL_LOGRECORD_* limits meant for application logs; duplicate keys
+// among the event's own attributes are reduced to the last, as the SDK
+// does for every record.
+func TestLogRecordNeverCut(t *testing.T) {
+	t.Setenv("OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", "2")
+	t.Setenv("OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", "4")
+	big := strings.Repeat("s3cr3t", 1<<20/6) // about a megabyte
+	e := events(1)[0]
+	e.Resource = big
+	e.Attributes = []attribute.KeyValue{attribute.String("dup", "first")}
+	for i := range 200 {
+		e.Attributes = append(e.Attributes, attribute.Int("n"+strconv.Itoa(i), i))
+	}
+	e.Attributes = append(e.Attributes,
+		attribute.StringSlice("list", []string{big, "b"}),
+		attribute.String("dup", "last"),
+	)
+	rec := &logRecorder{}
+	x := exporter.NewLogExporter(rec)
+	require.NoError(t, x.Replay(context.Background(), []otelaudit.Event{e}))
+	r := rec.got()[0]
+	assert.Zero(t, r.DroppedAttributes())
+
+	attrs := map[attribute.Key]attribute.Value{}
+	for _, kv := range recordAttrs(r) {
+		_, dup := attrs[kv.Key]
+		require.False(t, dup, "key %s twice", kv.Key)
+		attrs[kv.Key] = kv.Value
+	}
+	// The event's audit fields (type, seq, outcome, node, resource), its
+	// duration, the 200, list and dup. The values are a megabyte: compare
+	// lengths and equality, never print them.
+	assert.Equal(t, 5+1+200+2, len(attrs))
+	assert.True(t, attrs[exporter.ResourceKey].AsString() == big, "the megabyte resource whole: %d bytes", len(attrs[exporter.ResourceKey].AsString()))
+	list := attrs["list"].AsStringSlice()
+	assert.True(t, len(list) == 2 && list[0] == big && list[1] == "b", "a megabyte in a slice, whole")
+	assert.Equal(t, int64(199), attrs["n199"].AsInt64())
+	assert.Equal(t, "last", attrs["dup"].AsString(), "the last of a duplicated key")
+	assert.LessOrEqual(t, len(r.Body().AsString()), 600, "the body is cut, the attribute is not")
 }
