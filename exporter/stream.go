@@ -329,6 +329,18 @@ func (s *Stream) ForceFlush(ctx context.Context) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
+	if err := s.deliver(ctx); err != nil {
+		return err
+	}
+	if err := s.out.ForceFlush(ctx); err != nil {
+		return fmt.Errorf("exporter: stream: %w", err)
+	}
+	return nil
+}
+
+// deliver returns once every event the source has now has been handed to
+// the exporter, or when ctx ends first; see ForceFlush.
+func (s *Stream) deliver(ctx context.Context) error {
 	target, err := s.src.LastSeq()
 	if err != nil {
 		return fmt.Errorf("exporter: stream: source: %w", err)
@@ -338,9 +350,6 @@ func (s *Stream) ForceFlush(ctx context.Context) error {
 		delivered, ch, stopped, last := s.stats.Delivered, s.progress, s.stopped, s.stats.LastError
 		s.mu.Unlock()
 		if delivered >= target {
-			if err := s.out.ForceFlush(ctx); err != nil {
-				return fmt.Errorf("exporter: stream: %w", err)
-			}
 			return nil
 		}
 		if stopped {
@@ -362,15 +371,18 @@ func (s *Stream) ForceFlush(ctx context.Context) error {
 }
 
 // Shutdown exports what it can within ctx (see ForceFlush), stops the
-// Stream and shuts its exporter (span or log) down. The error says what was
-// left. Calls after the first return nil.
+// Stream and shuts its exporter (span or log) down, which flushes what an
+// sdklog.Exporter holds. The error says what was left. Calls after the
+// first return nil.
 func (s *Stream) Shutdown(ctx context.Context) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
 	var err error // stays nil for every call but the first
 	s.shutdown.Do(func() {
-		flushErr := s.ForceFlush(ctx)
+		// The exporter's own Shutdown flushes it, given time of its own
+		// below even when ctx has run out: no separate flush here.
+		flushErr := s.deliver(ctx)
 		close(s.quit)
 		errs := []error{flushErr}
 		select {
