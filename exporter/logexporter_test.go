@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -565,4 +566,20 @@ func TestLogRecordNeverCut(t *testing.T) {
 	assert.Equal(t, int64(199), attrs["n199"].AsInt64())
 	assert.Equal(t, "last", attrs["dup"].AsString(), "the last of a duplicated key")
 	assert.LessOrEqual(t, len(r.Body().AsString()), 600, "the body is cut, the attribute is not")
+}
+
+// TestLogBodyHugeOutcome: an outcome no Generator accepts, a megabyte
+// long, is cut like every other part, and the body does not reserve room
+// for all of it.
+func TestLogBodyHugeOutcome(t *testing.T) {
+	e := otelaudit.Event{Type: "node_end", Outcome: otelaudit.Outcome(strings.Repeat("x", 1<<20))}
+	assert.Equal(t, "node_end ("+strings.Repeat("x", 256)+"…)", exporter.LogBody(e))
+	var m1, m2 runtime.MemStats
+	runtime.ReadMemStats(&m1)
+	for range 10 {
+		_ = exporter.LogBody(e)
+	}
+	runtime.ReadMemStats(&m2)
+	// A megabyte of slack for whatever else runs meanwhile.
+	assert.Less(t, m2.TotalAlloc-m1.TotalAlloc, uint64(1<<20), "ten bodies, not ten megabytes")
 }

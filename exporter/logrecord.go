@@ -66,7 +66,7 @@ func LogSeverity(o otelaudit.Outcome) log.Severity {
 // store. The attributes carry every field unchanged.
 func LogBody(e otelaudit.Event) string {
 	var b strings.Builder
-	b.Grow(min(len(e.Type), maxBodyPart) + min(len(e.Action), maxBodyPart) + min(len(e.Resource), maxBodyPart) + len(e.Outcome) + 16)
+	b.Grow(min(len(e.Type), maxBodyPart) + min(len(e.Action), maxBodyPart) + min(len(e.Resource), maxBodyPart) + min(len(e.Outcome), maxBodyPart) + 16)
 	writeBodyPart(&b, string(e.Type))
 	switch {
 	case e.Action != "" && e.Resource != "":
