@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
@@ -585,4 +586,26 @@ func TestLogBodyHugeOutcome(t *testing.T) {
 	runtime.ReadMemStats(&m2)
 	// A megabyte of slack for whatever else runs meanwhile.
 	assert.Less(t, m2.TotalAlloc-m1.TotalAlloc, uint64(1<<20), "ten bodies, not ten megabytes")
+}
+
+// FuzzLogBody tries to make a body that a line-oriented log store would
+// read as more than one line, or that is not UTF-8, or long: whatever the
+// fields hold, the body is one line of valid UTF-8, each part at most 256
+// bytes and its mark.
+func FuzzLogBody(f *testing.F) {
+	f.Add("node_end", "x\n2026-01-01 INFO forged", "a\u2028b\u202e", "denied\r")
+	f.Add("t", "\xff\xc3", "\u0085\x00\x1b", "")
+	f.Add(strings.Repeat("é", 200), strings.Repeat("\n", 300), "", "error")
+	f.Fuzz(func(t *testing.T, typ, action, res, outcome string) {
+		body := exporter.LogBody(otelaudit.Event{
+			Type: otelaudit.EventType(typ), Action: action, Resource: res, Outcome: otelaudit.Outcome(outcome),
+		})
+		require.True(t, utf8.ValidString(body), "%q", body)
+		for _, r := range body {
+			require.False(t, unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r),
+				"%U in %q", r, body)
+		}
+		// Four parts of at most 256 bytes and "…", and the separators.
+		require.LessOrEqual(t, len(body), 4*(256+len("…"))+len(":  on  ()"))
+	})
 }
