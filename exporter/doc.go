@@ -103,12 +103,14 @@
 // Source, a store.Store or a Generator (FollowGenerator), and replays every
 // new event as it arrives, in Seq order and in bounded batches, retrying
 // failed exports with exponential backoff and jitter. Both kinds run the
-// same engine; only the output differs. Following a store with WithCursor, the delivered Seq
-// is kept in the store, so delivery resumes after a restart or an outage
-// and nothing accepted is lost (at least once: the deterministic span IDs
-// let a backend de-duplicate spans; audit.event.seq names a log record's
-// event). Following a Generator, events evicted before
-// the Stream reached them are counted in StreamStats.Dropped. Stats and the
-// otelaudit.export.* metrics show the lag; their attribute
-// otelaudit.export.signal says "traces" or "logs".
+// same engine; only the output differs. Following a store with
+// WithCursor, the delivered Seq is kept in the store, so delivery resumes
+// after a restart or an outage and nothing accepted is lost (at least
+// once: the deterministic span IDs let a backend de-duplicate spans;
+// audit.event.seq names a log record's event). Following a Generator,
+// events evicted before the Stream reached them are counted in
+// StreamStats.Dropped. Stats and the otelaudit.export.* metrics show the
+// lag; their attribute otelaudit.export.signal says "traces" or "logs".
+// ForceFlush returns once the events are exported and the exporter
+// flushed: an sdklog.Exporter may buffer what it accepted.
 package exporter

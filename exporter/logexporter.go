@@ -23,13 +23,11 @@ type LogExporter struct {
 
 	// templates holds an empty record per resource and scope (see
 	// template). Under r.lock.
-	templates map[templateKey]sdklog.Record
+	templates map[templateKey]recordTemplate
 	// lastSource and lastTemplate are the Source of the last record built
 	// and its template (see sourceTemplate). Under r.lock.
 	lastSource   *otelaudit.Source
 	lastTemplate *sdklog.Record
-	// now is when a batch is observed; time.Now but in tests.
-	now func() time.Time
 }
 
 // NewLogExporter returns a LogExporter that replays to exp. The options are
@@ -37,7 +35,7 @@ type LogExporter struct {
 // WithResource gives the resource of events without a Source. Like New, it
 // never fails: with a nil exp every method returns ErrNilExporter.
 func NewLogExporter(exp sdklog.Exporter, opts ...Option) *LogExporter {
-	return &LogExporter{exp: exp, r: newReplayer("log exporter", opts), now: time.Now}
+	return &LogExporter{exp: exp, r: newReplayer("log exporter", opts)}
 }
 
 func (x *LogExporter) usable(op string) error {
@@ -62,7 +60,7 @@ func (x *LogExporter) Replay(ctx context.Context, events []otelaudit.Event) erro
 		return err
 	}
 	return x.r.replay(ctx, events, func(ctx context.Context, batch []otelaudit.Event) error {
-		observed := x.now()
+		observed := time.Now()
 		records := make([]sdklog.Record, len(batch))
 		for i := range batch {
 			records[i] = x.record(&batch[i], observed)

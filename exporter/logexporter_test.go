@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
@@ -192,6 +195,10 @@ func TestLogRecordFormat(t *testing.T) {
 		})
 	}
 
+	// The resources compared below are the records' whole resources: the
+	// logs SDK would merge these into them.
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "")
+	t.Setenv("OTEL_SERVICE_NAME", "")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &logRecorder{}
@@ -316,6 +323,9 @@ type stdoutlogKeyValue struct {
 // TestLogReplayThroughStdoutlog decodes what the SDK's stdoutlog exporter
 // writes and checks it field by field.
 func TestLogReplayThroughStdoutlog(t *testing.T) {
+	// The resource is checked whole below: keep the caller's out of it.
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "")
+	t.Setenv("OTEL_SERVICE_NAME", "")
 	var out bytes.Buffer
 	sl, err := stdoutlog.New(stdoutlog.WithWriter(&out))
 	require.NoError(t, err)
@@ -490,8 +500,10 @@ func TestConcurrentLogReplay(t *testing.T) {
 	wg.Wait()
 	require.NoError(t, x.Shutdown(context.Background()))
 	assert.False(t, rec.overlap.Load(), "Export was called concurrently")
+	got := rec.got()
+	require.Len(t, got, goroutines*replays*perReplay, "one record per event")
 	seen := map[int64]bool{}
-	for _, r := range rec.got() {
+	for _, r := range got {
 		seen[recordAttrs(r)[1].Value.AsInt64()] = true
 	}
 	assert.Len(t, seen, goroutines*replays*perReplay, "every event once")
@@ -515,4 +527,85 @@ func TestLogRecordsPerSource(t *testing.T) {
 		names = append(names, v.AsString()+"/"+r.InstrumentationScope().Name)
 	}
 	assert.Equal(t, []string{"a/" + srcScope.Name, "a/other", "b/" + srcScope.Name}, names)
+}
+
+// TestLogRecordNeverCut: an audit record keeps every attribute whole,
+// however many and however long, even when the process sets the
+// OTEL_LOGRECORD_* limits meant for application logs; duplicate keys
+// among the event's own attributes are reduced to the last, as the SDK
+// does for every record.
+func TestLogRecordNeverCut(t *testing.T) {
+	t.Setenv("OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", "2")
+	t.Setenv("OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", "4")
+	big := strings.Repeat("s3cr3t", 1<<20/6) // about a megabyte
+	e := events(1)[0]
+	e.Resource = big
+	e.Attributes = []attribute.KeyValue{attribute.String("dup", "first")}
+	for i := range 200 {
+		e.Attributes = append(e.Attributes, attribute.Int("n"+strconv.Itoa(i), i))
+	}
+	e.Attributes = append(e.Attributes,
+		attribute.StringSlice("list", []string{big, "b"}),
+		attribute.String("dup", "last"),
+	)
+	rec := &logRecorder{}
+	x := exporter.NewLogExporter(rec)
+	require.NoError(t, x.Replay(context.Background(), []otelaudit.Event{e}))
+	r := rec.got()[0]
+	assert.Zero(t, r.DroppedAttributes())
+
+	attrs := map[attribute.Key]attribute.Value{}
+	for _, kv := range recordAttrs(r) {
+		_, dup := attrs[kv.Key]
+		require.False(t, dup, "key %s twice", kv.Key)
+		attrs[kv.Key] = kv.Value
+	}
+	// The event's audit fields (type, seq, outcome, node, resource), its
+	// duration, the 200, list and dup. The values are a megabyte: compare
+	// lengths and equality, never print them.
+	assert.Equal(t, 5+1+200+2, len(attrs))
+	assert.True(t, attrs[exporter.ResourceKey].AsString() == big, "the megabyte resource whole: %d bytes", len(attrs[exporter.ResourceKey].AsString()))
+	list := attrs["list"].AsStringSlice()
+	assert.True(t, len(list) == 2 && list[0] == big && list[1] == "b", "a megabyte in a slice, whole")
+	assert.Equal(t, int64(199), attrs["n199"].AsInt64())
+	assert.Equal(t, "last", attrs["dup"].AsString(), "the last of a duplicated key")
+	assert.LessOrEqual(t, len(r.Body().AsString()), 600, "the body is cut, the attribute is not")
+}
+
+// TestLogBodyHugeOutcome: an outcome no Generator accepts, a megabyte
+// long, is cut like every other part, and the body does not reserve room
+// for all of it.
+func TestLogBodyHugeOutcome(t *testing.T) {
+	e := otelaudit.Event{Type: "node_end", Outcome: otelaudit.Outcome(strings.Repeat("x", 1<<20))}
+	assert.Equal(t, "node_end ("+strings.Repeat("x", 256)+"…)", exporter.LogBody(e))
+	var m1, m2 runtime.MemStats
+	runtime.ReadMemStats(&m1)
+	for range 10 {
+		_ = exporter.LogBody(e)
+	}
+	runtime.ReadMemStats(&m2)
+	// A megabyte of slack for whatever else runs meanwhile.
+	assert.Less(t, m2.TotalAlloc-m1.TotalAlloc, uint64(1<<20), "ten bodies, not ten megabytes")
+}
+
+// FuzzLogBody tries to make a body that a line-oriented log store would
+// read as more than one line, or that is not UTF-8, or long: whatever the
+// fields hold, the body is one line of valid UTF-8, each part at most 256
+// bytes and its mark.
+func FuzzLogBody(f *testing.F) {
+	f.Add("node_end", "x\n2026-01-01 INFO forged", "a\u2028b\u202e", "denied\r")
+	f.Add("t", "\xff\xc3", "\u0085\x00\x1b", "")
+	f.Add(strings.Repeat("é", 200), strings.Repeat("\n", 300), "", "error")
+	f.Fuzz(func(t *testing.T, typ, action, res, outcome string) {
+		body := exporter.LogBody(otelaudit.Event{
+			Type: otelaudit.EventType(typ), Action: action, Resource: res, Outcome: otelaudit.Outcome(outcome),
+		})
+		require.True(t, utf8.ValidString(body), "%q", body)
+		for _, r := range body {
+			require.False(t, unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r),
+				"%U in %q", r, body)
+		}
+		// Four parts of at most 256 bytes and "…", and the separators.
+		require.LessOrEqual(t, len(body), 4*(256+len("…"))+len(":  on  ()"))
+	})
 }

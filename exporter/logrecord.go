@@ -66,7 +66,7 @@ func LogSeverity(o otelaudit.Outcome) log.Severity {
 // store. The attributes carry every field unchanged.
 func LogBody(e otelaudit.Event) string {
 	var b strings.Builder
-	b.Grow(min(len(e.Type), maxBodyPart) + min(len(e.Action), maxBodyPart) + min(len(e.Resource), maxBodyPart) + len(e.Outcome) + 16)
+	b.Grow(min(len(e.Type), maxBodyPart) + min(len(e.Action), maxBodyPart) + min(len(e.Resource), maxBodyPart) + min(len(e.Outcome), maxBodyPart) + 16)
 	writeBodyPart(&b, string(e.Type))
 	switch {
 	case e.Action != "" && e.Resource != "":
@@ -141,11 +141,21 @@ func logAttributes(e *otelaudit.Event) []attribute.KeyValue {
 
 // templateKey tells apart the resources and scopes log records are built
 // for. Resources are compared by content, so that equal resources decoded
-// separately share one template.
+// separately share one template. attribute.Distinct is a 64-bit hash, not
+// the content: a hit is confirmed against the template's resource (see
+// template), so that a collision, chanced or crafted by whoever sets one
+// source's resource, never gives a record another source's resource.
 type templateKey struct {
 	res    attribute.Distinct
 	schema string
 	scope  instrumentation.Scope
+}
+
+// recordTemplate is a template record and the resource it was made for,
+// as given: the record's own resource has the environment's merged in.
+type recordTemplate struct {
+	res *resource.Resource
+	rec sdklog.Record
 }
 
 // template returns an empty record carrying res and scope, with no
@@ -156,11 +166,11 @@ type templateKey struct {
 // Clone of it with the event's fields set. Under the lock.
 func (x *LogExporter) template(res *resource.Resource, scope instrumentation.Scope) sdklog.Record {
 	key := templateKey{res: res.Equivalent(), schema: res.SchemaURL(), scope: scope}
-	if t, ok := x.templates[key]; ok {
-		return t
+	if t, ok := x.templates[key]; ok && (t.res == res || t.res.Set().Equals(res.Set())) {
+		return t.rec
 	}
 	if len(x.templates) >= maxTemplates || x.templates == nil {
-		x.templates = make(map[templateKey]sdklog.Record)
+		x.templates = make(map[templateKey]recordTemplate)
 	}
 	keep := &keepProcessor{}
 	lp := sdklog.NewLoggerProvider(
@@ -180,7 +190,9 @@ func (x *LogExporter) template(res *resource.Resource, scope instrumentation.Sco
 	// Nothing is left in the provider: its processor holds only the
 	// template, which is ours now.
 	_ = lp.Shutdown(context.Background())
-	x.templates[key] = keep.rec
+	// A colliding resource takes the entry over: it costs the other one
+	// a rebuild, and neither ever gets the other's template.
+	x.templates[key] = recordTemplate{res: res, rec: keep.rec}
 	return keep.rec
 }
 

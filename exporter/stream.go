@@ -78,6 +78,9 @@ type StreamStats struct {
 // stats, metrics) is the same for both.
 type output interface {
 	Replay(ctx context.Context, events []otelaudit.Event) error
+	// ForceFlush pushes out what the SDK exporter may still hold: an
+	// sdklog.Exporter may buffer what Export accepted.
+	ForceFlush(ctx context.Context) error
 	Shutdown(ctx context.Context) error
 }
 
@@ -316,14 +319,28 @@ func (s *Stream) failed(err error) error {
 }
 
 // ForceFlush returns once every event the source had when it was called
-// has been exported, or with an error wrapping ctx's saying how many are
-// still pending (and the last export error) when ctx ends first. A store
-// has only the events made durable: to export everything recorded, call
-// the Generator's ForceFlush first.
+// has been exported and the exporter flushed (an sdklog.Exporter may
+// buffer what it accepted), or with an error wrapping ctx's saying how
+// many are still pending (and the last export error) when ctx ends first,
+// or with the exporter's flush error. A store has only the events made
+// durable: to export everything recorded, call the Generator's ForceFlush
+// first.
 func (s *Stream) ForceFlush(ctx context.Context) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
+	if err := s.deliver(ctx); err != nil {
+		return err
+	}
+	if err := s.out.ForceFlush(ctx); err != nil {
+		return fmt.Errorf("exporter: stream: %w", err)
+	}
+	return nil
+}
+
+// deliver returns once every event the source has now has been handed to
+// the exporter, or when ctx ends first; see ForceFlush.
+func (s *Stream) deliver(ctx context.Context) error {
 	target, err := s.src.LastSeq()
 	if err != nil {
 		return fmt.Errorf("exporter: stream: source: %w", err)
@@ -354,15 +371,18 @@ func (s *Stream) ForceFlush(ctx context.Context) error {
 }
 
 // Shutdown exports what it can within ctx (see ForceFlush), stops the
-// Stream and shuts its exporter (span or log) down. The error says what was
-// left. Calls after the first return nil.
+// Stream and shuts its exporter (span or log) down, which flushes what an
+// sdklog.Exporter holds. The error says what was left. Calls after the
+// first return nil.
 func (s *Stream) Shutdown(ctx context.Context) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
 	var err error // stays nil for every call but the first
 	s.shutdown.Do(func() {
-		flushErr := s.ForceFlush(ctx)
+		// The exporter's own Shutdown flushes it, given time of its own
+		// below even when ctx has run out: no separate flush here.
+		flushErr := s.deliver(ctx)
 		close(s.quit)
 		errs := []error{flushErr}
 		select {

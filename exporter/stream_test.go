@@ -385,3 +385,71 @@ func TestStreamNotMadeByConstructor(t *testing.T) {
 	_, err = exporter.NewLogStream(exporter.FollowGenerator(g), nil)
 	assert.ErrorIs(t, err, exporter.ErrNilExporter)
 }
+
+// bufferingLogs is an sdklog.Exporter that, like one writing through a
+// buffer, holds what Export gives it until ForceFlush or Shutdown.
+type bufferingLogs struct {
+	mu        sync.Mutex
+	held      int
+	delivered int
+	flushErr  error
+}
+
+func (b *bufferingLogs) Export(_ context.Context, records []sdklog.Record) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.held += len(records)
+	return nil
+}
+
+func (b *bufferingLogs) ForceFlush(context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.flushErr != nil {
+		return b.flushErr
+	}
+	b.delivered += b.held
+	b.held = 0
+	return nil
+}
+
+func (b *bufferingLogs) Shutdown(ctx context.Context) error { return b.ForceFlush(ctx) }
+
+func (b *bufferingLogs) counts() (held, delivered int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.held, b.delivered
+}
+
+// TestLogStreamForceFlushReachesTheExporter: a log Stream's ForceFlush
+// returns once the records are through the sdklog.Exporter's own buffer,
+// not merely handed to it, and reports the exporter's flush failure.
+func TestLogStreamForceFlushReachesTheExporter(t *testing.T) {
+	g := otelaudit.NewGenerator()
+	exp := &bufferingLogs{}
+	s, err := exporter.NewLogStream(exporter.FollowGenerator(g), exp, exporter.WithPollInterval(time.Hour))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	record(t, g, 5)
+	require.NoError(t, s.ForceFlush(ctx))
+	held, delivered := exp.counts()
+	assert.Equal(t, 0, held, "nothing left in the exporter's buffer")
+	assert.Equal(t, 5, delivered)
+
+	boom := errors.New("disk full")
+	exp.mu.Lock()
+	exp.flushErr = boom
+	exp.mu.Unlock()
+	record(t, g, 3)
+	require.ErrorIs(t, s.ForceFlush(ctx), boom, "a flush that failed is not reported as done")
+
+	exp.mu.Lock()
+	exp.flushErr = nil
+	exp.mu.Unlock()
+	require.NoError(t, s.Shutdown(ctx))
+	held, delivered = exp.counts()
+	assert.Equal(t, 0, held)
+	assert.Equal(t, 8, delivered)
+}
