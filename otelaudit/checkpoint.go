@@ -228,15 +228,15 @@ func VerifySigned(cps []Checkpoint, pub ed25519.PublicKey, anchor, head Anchor, 
 		return nil
 	}
 	from := anchor.Seq
-	why := "no checkpoint signed by the key covers any event"
+	why := "the key signed no checkpoint of the trail"
 	if ok && signed > from {
 		from = signed
-		why = fmt.Sprintf("the newest checkpoint signed by the key is of seq %d", signed)
+		why = fmt.Sprintf("the newest checkpoint the key signed is of seq %d", signed)
 	}
 	first := nextAfter(from)
 	return &ChainError{
 		Seq:    first,
-		Reason: fmt.Sprintf("not signed: %s; events %d to %d could have been written by anyone able to write the trail, without the key", why, first, head.Seq),
+		Reason: fmt.Sprintf("not covered by a checkpoint signed by the key (%s): events %d to %d could have been written by anyone able to write the trail", why, first, head.Seq),
 		Err:    ErrUnsigned,
 	}
 }

@@ -401,12 +401,12 @@ func (g *Generator) Shutdown(ctx context.Context) error {
 	}
 	g.closed = true
 	if g.startErr != nil {
-		// No writer ever ran; the store is the Generator's to close.
+		// The store was never the Generator's: its caller closes it.
 		g.mu.Unlock()
 		if g.metrics != nil {
 			_ = g.metrics.Unregister()
 		}
-		return g.cfg.store.Close()
+		return nil
 	}
 	reg := g.metrics
 	if g.w != nil {

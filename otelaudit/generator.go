@@ -105,7 +105,7 @@ const MaxSeq = 1<<63 - 1
 // a store that is closed or read-only, a head its signing key did not sign
 // (see ErrUnsigned), a failed first write. Such a Generator refuses every
 // event with the error, wrapping ErrStoreRefused, and reports it to
-// otel.Handle; New returns it instead.
+// otel.Handle; New returns it instead. The store stays its caller's then.
 func NewGenerator(opts ...Option) *Generator {
 	g, err := newGenerator(opts)
 	if err != nil {
@@ -115,8 +115,9 @@ func NewGenerator(opts ...Option) *Generator {
 }
 
 // New is NewGenerator that returns the error, wrapping ErrStoreRefused, of a
-// store whose trail it cannot continue, after closing that store (the
-// Generator owned it). Without a store it never fails.
+// store whose trail it cannot continue; the store is then still the
+// caller's, to close or to open differently. Without a store it never
+// fails.
 func New(opts ...Option) (*Generator, error) {
 	g, err := newGenerator(opts)
 	if err != nil {

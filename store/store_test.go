@@ -566,7 +566,10 @@ func TestShutdownWhileWaitingForRoom(t *testing.T) {
 // Clear with a store returns under steady load: it waits for the events
 // held when it was called, not for a moment when all are durable.
 func TestClearUnderLoad(t *testing.T) {
-	g := otelaudit.NewGenerator(otelaudit.WithStore(openStore(t, filepath.Join(t.TempDir(), "audit.db"))), otelaudit.WithStoreWait(time.Minute))
+	// A ring of 8,192: Clear waits for at most that many events to become
+	// durable, which a loaded machine under -race does within the bound.
+	g := otelaudit.NewGenerator(otelaudit.WithStore(openStore(t, filepath.Join(t.TempDir(), "audit.db"))),
+		otelaudit.WithStoreWait(time.Minute), otelaudit.WithCapacity(8192))
 	ctx := context.Background()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
