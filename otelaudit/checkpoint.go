@@ -236,7 +236,7 @@ func VerifySigned(cps []Checkpoint, pub ed25519.PublicKey, anchor, head Anchor, 
 	first := nextAfter(from)
 	return &ChainError{
 		Seq:    first,
-		Reason: fmt.Sprintf("not covered by a checkpoint signed by the key (%s): events %d to %d could have been written by anyone able to write the trail", why, first, head.Seq),
+		Reason: fmt.Sprintf("%s; events %d to %d could have been written by anyone able to write the trail", why, first, head.Seq),
 		Err:    ErrUnsigned,
 	}
 }

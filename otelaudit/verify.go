@@ -44,6 +44,9 @@ type ChainError struct {
 }
 
 func (e *ChainError) Error() string {
+	if errors.Is(e.Err, ErrUnsigned) {
+		return fmt.Sprintf("otelaudit: not signed from seq %d on: %s", e.Seq, e.Reason)
+	}
 	return fmt.Sprintf("otelaudit: hash chain broken at seq %d: %s", e.Seq, e.Reason)
 }
 

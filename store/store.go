@@ -70,16 +70,15 @@ var _ otelaudit.Store = (*Store)(nil)
 // WithLockTimeout). No file, however damaged, makes it panic or fault.
 func Open(path string, opts ...Option) (*Store, error) {
 	cfg := newConfig(opts)
-	if cfg.readOnly {
-		// bbolt would create a missing file, or set up an empty one, even
-		// read-only; a reader asked for a trail, not for a new one.
-		fi, err := os.Stat(path)
-		if err != nil {
-			return nil, fmt.Errorf("store: %w", err)
-		}
-		if fi.Size() == 0 {
-			return nil, fmt.Errorf("%w: %s is empty", ErrNotStore, path)
-		}
+	// bbolt would set up an empty file as a new database, and create a
+	// missing one, even read-only. A reader asked for a trail, not for a
+	// new one; and a writer must not take a store cut to nothing for a
+	// new one and number its events from 1 again.
+	switch fi, err := os.Stat(path); {
+	case err != nil && (cfg.readOnly || !errors.Is(err, os.ErrNotExist)):
+		return nil, fmt.Errorf("store: %w", err)
+	case err == nil && fi.Size() == 0:
+		return nil, fmt.Errorf("%w: %s is empty (a store cut to nothing, or not a store: remove it, and Open creates a new store there)", ErrNotStore, path)
 	}
 	if err := checkFile(path); err != nil {
 		return nil, err
@@ -128,7 +127,7 @@ func (s *Store) open() (err error) {
 		// Everything else verified (the key's coverage is checked last):
 		// the trail is sound, but its head is not the key's.
 		if !cfg.adopt {
-			return fmt.Errorf("%w: %s: %w (the head is not signed by the key given; open with store.WithAdoptHead() to continue it anyway, which the next run records in the trail)", ErrUnsigned, s.path, err)
+			return fmt.Errorf("store: %s: %w (open it with store.WithAdoptHead() to continue it anyway, which the next run records in the trail)", s.path, err)
 		}
 	default:
 		return fmt.Errorf("%w: %s: %w (open it read-only to inspect it)", ErrCorrupt, s.path, err)

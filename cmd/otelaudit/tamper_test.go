@@ -252,6 +252,7 @@ func TestRuntimeRefusesALaunderedFile(t *testing.T) {
 	require.ErrorIs(t, err, otelaudit.ErrStoreRefused, "but the Generator with the key does not continue it")
 	require.ErrorIs(t, err, store.ErrUnsigned)
 	assert.Nil(t, g)
+	require.NoError(t, st.Close(), "the store is still its opener's")
 	// NewGenerator, which cannot return the error, refuses every event
 	// with it instead.
 	st, err = store.Open(f.db)
@@ -261,6 +262,7 @@ func TestRuntimeRefusesALaunderedFile(t *testing.T) {
 	require.ErrorIs(t, err, store.ErrUnsigned)
 	assert.Equal(t, uint64(1), g.Stats().Rejected)
 	require.NoError(t, g.Shutdown(context.Background()))
+	require.NoError(t, st.Close())
 
 	r = runCLI(t, nil, "verify", "--db", f.db, "--pubkey", f.pub, "--checkpoint", kept)
 	assert.Equal(t, exitFail, r.code)

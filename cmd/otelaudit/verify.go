@@ -129,12 +129,20 @@ func writeVerifyOK(w io.Writer, path string, rep store.Report, stored, extra []o
 		io.WriteString(w, b.String())
 		return
 	}
-	fmt.Fprintf(&b, "Checkpoints: %d agree with the trail (%d stored, %d from --checkpoint); ", rep.Checkpoints-rep.Older, len(stored), len(extra))
+	agree := "agree"
+	if rep.Checkpoints-rep.Older == 1 {
+		agree = "agrees"
+	}
+	fmt.Fprintf(&b, "Checkpoints: %d %s with the trail (%d stored, %d from --checkpoint); ", rep.Checkpoints-rep.Older, agree, len(stored), len(extra))
 	if rep.Older > 0 {
 		fmt.Fprintf(&b, "%d more vouch for events before the anchor, no longer in the store, and could not be compared; ", rep.Older)
 	}
 	if keyed {
-		fmt.Fprintf(&b, "all %d signatures verified with --pubkey.\n", rep.Signed)
+		if rep.Signed == 1 {
+			b.WriteString("its signature verified with --pubkey.\n")
+		} else {
+			fmt.Fprintf(&b, "all %d signatures verified with --pubkey.\n", rep.Signed)
+		}
 		if rep.Head.Seq > rep.Anchor.Seq {
 			fmt.Fprintf(&b, "Signed: the head, seq %d, is signed with --pubkey: no event was added without the key.\n", rep.SignedUpTo)
 		}
