@@ -60,7 +60,6 @@ const maxCheckErrors = 3
 // bytes after the element's own start.
 const (
 	branchPageFlag    = 0x01
-	leafPageFlag      = 0x02
 	pageElementSize   = 16
 	maxBranchDepth    = 64
 	branchPosOffset   = 0
@@ -68,11 +67,14 @@ const (
 	branchPgidOffset  = 8
 )
 
-// checkBranches walks the branch pages of every bucket's tree from the
-// file, checking that every branch element and its key lie within its
-// page, and every child page below the high water mark, referenced once.
+// checkBranches walks the branch pages of every bucket's tree, checking
+// that every branch element and its key lie within its page, and every
+// child page below the high water mark, referenced once. A page's type
+// comes from its header, read through the map by Tx.Page on this, guarded,
+// goroutine (leaf pages need nothing more: Verify's walk read them whole);
+// branch pages are read from the file.
 func checkBranches(f *os.File, tx *bolt.Tx) error {
-	w := branchWalker{f: f, pageSize: int64(tx.DB().Info().PageSize), seen: map[uint64]bool{}}
+	w := branchWalker{f: f, tx: tx, pageSize: int64(tx.DB().Info().PageSize), seen: map[uint64]bool{}}
 	w.hwm = uint64(tx.Size()) / uint64(w.pageSize)
 	roots := []uint64{uint64(tx.Cursor().Bucket().Root())}
 	err := tx.ForEach(func(_ []byte, b *bolt.Bucket) error {
@@ -95,6 +97,7 @@ func checkBranches(f *os.File, tx *bolt.Tx) error {
 
 type branchWalker struct {
 	f        *os.File
+	tx       *bolt.Tx
 	pageSize int64
 	hwm      uint64
 	seen     map[uint64]bool
@@ -113,6 +116,17 @@ func (w *branchWalker) page(id uint64, depth int) error {
 		return fmt.Errorf("page %d referenced twice", id)
 	}
 	w.seen[id] = true
+	info, err := w.tx.Page(int(id))
+	switch {
+	case err != nil:
+		return err
+	case info == nil:
+		return fmt.Errorf("page %d past the high water mark", id)
+	case info.Type == "leaf":
+		return nil // read in full by Verify's walk
+	case info.Type != "branch":
+		return fmt.Errorf("page %d of type %s where a branch or leaf page belongs", id, info.Type)
+	}
 	var hdr [pageElementSize]byte
 	if _, err := w.f.ReadAt(hdr[:], int64(id)*w.pageSize); err != nil {
 		return err
@@ -122,10 +136,8 @@ func (w *branchWalker) page(id uint64, depth int) error {
 	switch {
 	case pid != id:
 		return fmt.Errorf("page %d says it is page %d", id, pid)
-	case flags == leafPageFlag:
-		return nil // read in full by Verify's walk
 	case flags != branchPageFlag:
-		return fmt.Errorf("page %d of type %#x where a branch or leaf page belongs", id, flags)
+		return fmt.Errorf("page %d of type %#x in the file, a branch page in the map", id, flags)
 	case overflow >= w.hwm-id:
 		return fmt.Errorf("page %d overflows past the high water mark", id)
 	}

@@ -128,6 +128,9 @@ func (s *Store) retain(tx *bolt.Tx, anchor, head otelaudit.Anchor, budget int) (
 // Prune applies the retention bounds now (Write also does, a step at a
 // time) and returns how many events it removed.
 func (s *Store) Prune() (removed int, err error) {
+	if err := s.usable(); err != nil {
+		return 0, err
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	if s.cfg.readOnly {

@@ -326,6 +326,14 @@ func TestStoreTamperDetected(t *testing.T) {
 			k, _ := c.First()
 			return tx.Bucket([]byte("by_trace")).Delete(append([]byte(nil), k...))
 		}, nil, 0},
+		{"index an event that is not stored", func(tx *bolt.Tx) error {
+			// A posting of seq 40 under an existing trace: EventsByTrace
+			// would fail on it, so Verify must.
+			c := tx.Bucket([]byte("by_trace")).Cursor()
+			k, _ := c.First()
+			nk := append(append([]byte(nil), k[:16]...), key(40)...)
+			return tx.Bucket([]byte("by_trace")).Put(nk, []byte{1})
+		}, nil, 0},
 		{"forge a checkpoint", func(tx *bolt.Tx) error {
 			b := tx.Bucket([]byte("checkpoints"))
 			v := append([]byte(nil), b.Get(key(10))...)

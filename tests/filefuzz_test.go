@@ -302,9 +302,18 @@ func fuzzOne(path string, priv ed25519.PrivateKey, want map[uint64]otelaudit.Has
 	} else {
 		rep, verr := st.Verify(pub, nil)
 		all, qerr := st.Events(store.Query{})
-		for _, id := range []trace.TraceID{{9, 0}, {9, 3}} {
-			if _, err := st.EventsByTrace(id); err != nil && qerr == nil {
+		// Every index entry, through the queries that read them.
+		for i := range 7 {
+			if _, err := st.EventsByTrace(trace.TraceID{9, byte(i)}); err != nil && qerr == nil {
 				qerr = err
+			}
+		}
+		for i := range 3 {
+			q := []store.Query{{AgentID: fmt.Sprintf("agent-%d", i)}, {Type: []otelaudit.EventType{otelaudit.NodeStart, otelaudit.NodeEnd, otelaudit.TrustDenied}[i]}}
+			for _, q := range q {
+				if _, err := st.Events(q); err != nil && qerr == nil {
+					qerr = err
+				}
 			}
 		}
 		if _, err := st.Stats(); err != nil && qerr == nil {
