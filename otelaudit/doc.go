@@ -24,8 +24,9 @@
 // asks.
 //
 // The trail is tamper-evident. Every event carries a PrevHash and a Hash:
-// SHA-256 over its canonical encoding, its Source and the Hash before it
-// (see ChainHash), chained in Seq order from GenesisHash. Verify checks the
+// SHA-256 over its canonical encoding and that encoding's length, its
+// Source and the Hash before it (see ChainHash), chained in Seq order from
+// GenesisHash. Verify checks the
 // held trail, VerifyChain any slice of events; both name the first event
 // that fails. Eviction and Clear keep the Anchor (Seq and Hash of the last
 // event dropped), so what remains still verifies. With a signing key
@@ -39,8 +40,13 @@
 // The trail is durable with a store attached (WithStore; package store
 // provides one on bbolt): a background writer hands sealed events to it in
 // group commits, off the hot path, and numbering and chain continue from it
-// after a restart. ForceFlush waits until what was accepted is durable;
-// Shutdown flushes and closes.
+// after a restart. With a signing key, every commit carries a signed
+// checkpoint of its last event, and a Generator refuses to continue a store
+// whose head its key did not sign (ErrUnsigned). Seqs are reserved in the
+// store before they are handed out, so a crash never leads to a Seq being
+// used twice: the next run records the Seqs it may have lost as its first
+// event (SeqGap). ForceFlush waits until what was accepted is durable;
+// Shutdown flushes, releases what it reserved and closes.
 //
 // Nothing is lost silently: every event Record accepted is held, or counted
 // as evicted or cleared (with a store, only once durable); every event it

@@ -2,6 +2,7 @@ package otelaudit
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"runtime"
@@ -10,22 +11,68 @@ import (
 )
 
 // Store makes a Generator's events durable; see WithStore. Package store
-// implements it on bbolt. The Generator calls Write from one goroutine, its
-// writer, never concurrently, and Head only when it starts.
+// implements it on bbolt. The Generator calls Resume once, when it is
+// created, then Write from one goroutine, its writer, never concurrently,
+// and Close from Shutdown.
 type Store interface {
-	// Head returns the Seq and Hash of the newest event the store holds
-	// (or of the last one it dropped, or GenesisAnchor when it never held
-	// any): where a Generator attached to it continues the trail.
-	Head() Anchor
-	// Write makes records durable, with the checkpoints, atomically: when
-	// it returns nil all of them survive a crash, when it fails none of
-	// them was written and the Generator retries them. records follow on
-	// from the head: the first has Seq Head().Seq+1 and PrevHash its Hash.
-	// Every checkpoint is of a Seq up to the last record's. Neither slice,
-	// nor the records' Data, may be kept after Write returns.
-	Write(records []Record, checkpoints []Checkpoint) error
+	// Resume says where the trail continues (see Resumption). pub is the
+	// public half of the Generator's signing key, nil without one: with
+	// it, a store refuses, with an error wrapping ErrUnsigned, a head that
+	// pub did not sign, unless it was opened to adopt it. Any error
+	// refuses the store: the Generator then refuses every event with it.
+	Resume(pub ed25519.PublicKey) (Resumption, error)
+	// Write makes a batch durable, atomically: when it returns nil all of
+	// it survives a crash, when it fails none of it was written and the
+	// Generator retries it. Records follow on from the head: the first
+	// has Seq Head.Seq+1 and PrevHash its Hash, or is a SeqGap record
+	// that jumps exactly over the Seqs reserved past the head. Nothing in
+	// b, nor the records' Data, may be kept after Write returns.
+	Write(b Batch) error
 	// Close releases the store. The Generator calls it from Shutdown.
 	Close() error
+}
+
+// Resumption is where a store's trail continues.
+type Resumption struct {
+	// Head is the newest stored event (or the last one dropped, or
+	// GenesisAnchor when it never held any).
+	Head Anchor
+	// Reserved is the highest Seq the run before may have handed out
+	// (see Batch.Reserved): Head.Seq after a clean Shutdown, more after a
+	// crash, which the new run records as a SeqGap event.
+	Reserved uint64
+	// LastCommit is when the run before last committed; zero if unknown.
+	LastCommit time.Time
+	// Adopt says that the head is not signed by the key Resume was given,
+	// and that the store was opened to continue it anyway: the new run
+	// records that it did as a HeadAdopted event. SignedSeq is the newest
+	// Seq the key had signed (0: none).
+	Adopt     bool
+	SignedSeq uint64
+}
+
+// Batch is one group commit: what the Generator's writer hands its Store
+// in one Write.
+type Batch struct {
+	// Records are the sealed events, in Seq order.
+	Records []Record
+	// Checkpoints are checkpoints to keep (those signed every
+	// WithCheckpointInterval, on demand, and at Shutdown), each of a Seq
+	// up to the last record's.
+	Checkpoints []Checkpoint
+	// Head, with a signing key, is the signed checkpoint of the last
+	// record (zero without a key or without records): the store keeps
+	// the newest as its signed head, so that a store written with a key
+	// has no unsigned tail after any commit.
+	Head Checkpoint
+	// Reserved is the highest Seq the Generator may hand out before its
+	// next Write commits: the store keeps it, durably, with the records,
+	// so that a run after a crash numbers past every Seq this one may
+	// have handed out, and never reuses one. The Generator reserves the
+	// last record's Seq plus its capacity (events not yet durable are
+	// never evicted, so no more can be outstanding), and, once shut down
+	// with everything durable, exactly the last Seq: nothing is lost.
+	Reserved uint64
 }
 
 // Record is a sealed event as the Generator hands it to its Store: its
@@ -50,6 +97,11 @@ var (
 	ErrStoreBehind = errors.New("otelaudit: store writer is behind")
 	// ErrShutdown refuses events recorded after Shutdown.
 	ErrShutdown = errors.New("otelaudit: generator is shut down")
+	// ErrStoreRefused is wrapped, beside the store's own error, when a
+	// Generator cannot continue the trail of its store (see WithStore):
+	// New returns it, and a Generator made by NewGenerator refuses every
+	// event with it.
+	ErrStoreRefused = errors.New("otelaudit: cannot continue the store's trail")
 )
 
 // maxWriteBatch bounds the events in one store transaction. The writer
@@ -103,11 +155,12 @@ func (g *Generator) startWriter() {
 func (g *Generator) runWriter() {
 	w := g.w
 	var (
-		recs    []Record
-		buf     []byte
-		cps     []Checkpoint
-		backoff time.Duration
-		tick    <-chan time.Time
+		recs     []Record
+		buf      []byte
+		cps      []Checkpoint
+		reserved uint64
+		backoff  time.Duration
+		tick     <-chan time.Time
 	)
 	if g.cfg.signer != nil {
 		t := time.NewTicker(g.cfg.cpInterval)
@@ -128,11 +181,14 @@ func (g *Generator) runWriter() {
 			return
 		default:
 		}
-		recs, buf, cps = g.nextBatch(recs[:0], buf[:0], cps[:0])
-		if len(recs) == 0 && len(cps) == 0 {
+		recs, buf, cps, reserved = g.nextBatch(recs[:0], buf[:0], cps[:0])
+		g.mu.Lock()
+		release := reserved != g.reserved
+		g.mu.Unlock()
+		if len(recs) == 0 && len(cps) == 0 && !release {
 			w.idle.Store(true)
 			g.mu.Lock()
-			pending := g.next > g.durable+1
+			pending := g.next > g.durable+1 || g.closed && g.reserved != g.next-1
 			g.mu.Unlock()
 			if pending {
 				w.idle.Store(false)
@@ -150,7 +206,11 @@ func (g *Generator) runWriter() {
 			w.idle.Store(false)
 			continue
 		}
-		err := g.cfg.store.Write(recs, cps)
+		b := Batch{Records: recs, Checkpoints: cps, Reserved: reserved}
+		if g.cfg.signer != nil && len(recs) > 0 {
+			b.Head = g.signCommit(recs[len(recs)-1], cps)
+		}
+		err := g.cfg.store.Write(b)
 		g.mu.Lock()
 		if err != nil {
 			g.storeErrors++
@@ -169,6 +229,10 @@ func (g *Generator) runWriter() {
 		if n := len(recs); n > 0 {
 			g.durable = recs[n-1].Seq
 		}
+		g.reserved = reserved
+		if b.Head.Signature != nil {
+			g.signedHead = b.Head
+		}
 		g.cpPending = g.cpPending[len(cps):]
 		g.signalDurable()
 		g.mu.Unlock()
@@ -176,12 +240,13 @@ func (g *Generator) runWriter() {
 }
 
 // nextBatch seals and copies out the events not yet durable, up to
-// maxWriteBatch, and the pending checkpoints they cover.
+// maxWriteBatch, and the pending checkpoints they cover, and says what the
+// batch reserves (see Batch.Reserved).
 //
 // It holds the lock a chunk at a time (sealing and copying 1,024 events),
 // letting writers in between. The range stays held meanwhile: events not
 // durable are never evicted, and Clear waits for them.
-func (g *Generator) nextBatch(recs []Record, buf []byte, cps []Checkpoint) ([]Record, []byte, []Checkpoint) {
+func (g *Generator) nextBatch(recs []Record, buf []byte, cps []Checkpoint) ([]Record, []byte, []Checkpoint, uint64) {
 	g.mu.Lock()
 	from := g.durable + 1
 	target := min(g.next, from+maxWriteBatch)
@@ -216,6 +281,14 @@ func (g *Generator) nextBatch(recs []Record, buf []byte, cps []Checkpoint) ([]Re
 		}
 		cps = append(cps, c)
 	}
+	// With at most capacity events held and none not yet durable ever
+	// evicted, no Seq past the batch's last plus the capacity can be
+	// handed out before the next commit. Once shut down, no Seq is handed
+	// out again: a batch that takes every event releases what is left.
+	reserved := target - 1 + g.ring.capacity
+	if g.closed && target == g.next {
+		reserved = target - 1
+	}
 	g.mu.Unlock()
 	// buf may have moved while growing: point the records at where it is.
 	off := 0
@@ -224,7 +297,7 @@ func (g *Generator) nextBatch(recs []Record, buf []byte, cps []Checkpoint) ([]Re
 		recs[i].Data = buf[off : off+n : off+n]
 		off += n
 	}
-	return recs, buf, cps
+	return recs, buf, cps, reserved
 }
 
 // waitForRoom waits, with g.mu held on entry and exit, while the Generator
@@ -263,8 +336,8 @@ func (g *Generator) waitForRoom() error {
 // first, saying how many are not. Without a store it returns nil at once:
 // held events are as final as they get.
 func (g *Generator) ForceFlush(ctx context.Context) error {
-	if g == nil {
-		return ErrNilGenerator
+	if err := g.usable(); err != nil {
+		return err
 	}
 	if g.w == nil {
 		return nil
@@ -301,19 +374,24 @@ func (g *Generator) ForceFlush(ctx context.Context) error {
 }
 
 // flushedTo reports whether every event up to target, and every
-// checkpoint of them, is in the store. Lock only.
+// checkpoint of them, is in the store, and, once shut down, whether the
+// Seqs reserved past them are released. Lock only.
 func (g *Generator) flushedTo(target uint64) bool {
-	return g.durable >= target && (len(g.cpPending) == 0 || g.cpPending[0].Seq > target)
+	return g.durable >= target && (len(g.cpPending) == 0 || g.cpPending[0].Seq > target) &&
+		(!g.closed || g.reserved == g.next-1)
 }
 
 // Shutdown stops the Generator: later Record and Append calls are refused
-// with ErrShutdown. With a signing key it signs a last checkpoint of the
-// head, so that whatever is cut off the trail after the process ends shows.
-// With a store, it then flushes (see ForceFlush), stops the writer and
+// with ErrShutdown. With a signing key and no store it signs a last
+// checkpoint of the head, so that whatever is cut off the trail after the
+// process ends shows (with a store, every commit signs its last event).
+// With a store, it then flushes (see ForceFlush), releases the Seqs it
+// reserved past the last event (see Batch.Reserved), stops the writer and
 // closes the store, within ctx; the error says what could not be done in
-// time. Held events stay queryable. Calls after the first return nil.
+// time, and a next run then records the Seqs it may have lost. Held events
+// stay queryable. Calls after the first return nil.
 func (g *Generator) Shutdown(ctx context.Context) error {
-	if g == nil {
+	if g.invalid() {
 		return ErrNilGenerator
 	}
 	g.mu.Lock()
@@ -322,6 +400,14 @@ func (g *Generator) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	g.closed = true
+	if g.startErr != nil {
+		// The store was never the Generator's: its caller closes it.
+		g.mu.Unlock()
+		if g.metrics != nil {
+			_ = g.metrics.Unregister()
+		}
+		return nil
+	}
 	reg := g.metrics
 	if g.w != nil {
 		// Records waiting for room see closed and give up.
@@ -332,7 +418,9 @@ func (g *Generator) Shutdown(ctx context.Context) error {
 		// Stats stay readable; the metrics stop with the Generator.
 		_ = reg.Unregister()
 	}
-	if g.cfg.signer != nil {
+	if g.cfg.signer != nil && g.w == nil {
+		// With a store every commit signs its last event, the last one
+		// included: a checkpoint here would say the same thing twice.
 		g.lockSealed()
 		if g.sealed-1 > g.cpSeq {
 			g.addCheckpoint()

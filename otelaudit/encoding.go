@@ -8,44 +8,35 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelaudit/otelaudit-go/internal/wire"
 )
 
 // EncodingVersion is the version byte that starts every encoded event. It
 // changes whenever the layout below does, so a reader can refuse what it
 // does not understand instead of misreading it.
-const EncodingVersion = 1
+const EncodingVersion = wire.EncodingVersion
 
 // ErrMalformed is returned when bytes do not decode as an event: truncated,
-// of an unknown version, or with a length that points past the end.
+// of an unknown version, with a length that points past the end, or in any
+// form but the one canonical encoding of an event.
 var ErrMalformed = errors.New("otelaudit: malformed event encoding")
 
 // The binary encoding of an Event, version 1. It is the one form an event
 // takes inside the Generator (held events are bytes, which the garbage
 // collector never has to scan), and it is deterministic: equal events encode
-// to equal bytes, attributes in their recorded order.
-//
-//	offset  size  field
-//	0       1     version (1)
-//	1       8     Seq, little endian
-//	9       8     Time, Unix seconds, little endian, two's complement
-//	17      4     Time, nanoseconds within the second
-//	21      16    TraceID
-//	37      8     SpanID
-//	45      8     ParentSpanID
-//	53      8     Duration in nanoseconds, two's complement
-//	61      ...   Type, Outcome, AgentID, HumanOriginID, WorkflowID, NodeID,
-//	              Action, Resource: each a uvarint length and the bytes
-//	...     ...   uvarint attribute count, then per attribute a string key
-//	              and a value
+// to equal bytes, attributes in their recorded order. Package internal/wire
+// owns the fixed header (version, Seq, time, trace, span and parent span
+// IDs, duration: 61 bytes) and the order of the strings after it: Type,
+// Outcome, AgentID, HumanOriginID, WorkflowID, NodeID, Action, Resource,
+// each a uvarint length and the bytes. Then come a uvarint attribute count
+// and per attribute a string key and a value.
 //
 // A value is a kind byte (the val* constants, fixed here and independent of
 // the attribute package's numbering) and its payload: nothing for empty; one
 // byte for bool; 8 bytes little endian for int64 and float64 bits; a string
 // for string; a uvarint count then the elements for every slice kind and for
 // maps (key, value pairs).
-const headerSize = 61
-
 const (
 	valEmpty byte = iota
 	valBool
@@ -116,17 +107,15 @@ func (e *Event) UnmarshalBinary(data []byte) error {
 }
 
 func appendEvent(b []byte, e *Event) []byte {
-	// The fixed header is assembled on the stack and appended in one copy.
-	var h [headerSize]byte
-	h[0] = EncodingVersion
-	binary.LittleEndian.PutUint64(h[1:], e.Seq)
-	binary.LittleEndian.PutUint64(h[9:], uint64(e.Time.Unix()))
-	binary.LittleEndian.PutUint32(h[17:], uint32(e.Time.Nanosecond()))
-	copy(h[21:37], e.TraceID[:])
-	copy(h[37:45], e.SpanID[:])
-	copy(h[45:53], e.ParentSpanID[:])
-	binary.LittleEndian.PutUint64(h[53:], uint64(e.Duration))
-	b = append(b, h[:]...)
+	b = wire.AppendHeader(b, &wire.Header{
+		Seq:      e.Seq,
+		Sec:      e.Time.Unix(),
+		Nsec:     uint32(e.Time.Nanosecond()),
+		TraceID:  e.TraceID,
+		SpanID:   e.SpanID,
+		Parent:   e.ParentSpanID,
+		Duration: int64(e.Duration),
+	})
 	b = appendString(b, string(e.Type))
 	b = appendString(b, string(e.Outcome))
 	b = appendString(b, e.AgentID)
@@ -351,24 +340,24 @@ func (d *decoder) str(what string) string {
 // on error. Its strings are substrings of s. block, if not nil, is where its
 // attributes are carved from (see decoder.attrs).
 func decodeEvent(e *Event, s string, block *[]attribute.KeyValue) error {
-	if len(s) == 0 {
+	switch err := wire.Check(s); {
+	case len(s) == 0:
 		return fmt.Errorf("%w: empty", ErrMalformed)
+	case err == wire.ErrVersion:
+		return fmt.Errorf("%w: version %d, this build reads %d", ErrMalformed, s[0], EncodingVersion)
+	case err != nil:
+		return fmt.Errorf("%w: %d bytes, %v", ErrMalformed, len(s), err)
 	}
-	if v := s[0]; v != EncodingVersion {
-		return fmt.Errorf("%w: version %d, this build reads %d", ErrMalformed, v, EncodingVersion)
+	h := wire.ParseHeader(s)
+	d := decoder{s: s, off: wire.HeaderSize, block: block}
+	r := Event{
+		Seq:          h.Seq,
+		TraceID:      h.TraceID,
+		SpanID:       h.SpanID,
+		ParentSpanID: h.Parent,
+		Duration:     time.Duration(h.Duration),
 	}
-	d := decoder{s: s, off: 1, block: block}
-	var r Event
-	r.Seq = d.u64("seq")
-	sec := int64(d.u64("time"))
-	var nsec uint32
-	if v := d.take(4, "time"); len(v) == 4 {
-		nsec = uint32(v[0]) | uint32(v[1])<<8 | uint32(v[2])<<16 | uint32(v[3])<<24
-	}
-	copy(r.TraceID[:], d.take(16, "trace id"))
-	copy(r.SpanID[:], d.take(8, "span id"))
-	copy(r.ParentSpanID[:], d.take(8, "parent span id"))
-	r.Duration = time.Duration(d.u64("duration"))
+	sec, nsec := h.Sec, h.Nsec
 	r.Type = EventType(d.str("type"))
 	r.Outcome = Outcome(d.str("outcome"))
 	r.AgentID = d.str("agent id")
@@ -469,21 +458,9 @@ func (d *decoder) value(depth int) attribute.Value {
 // attrCount reads the attribute count of an encoded event, skipping the
 // rest; 0 if it cannot.
 func attrCount(s string) int {
-	d := decoder{s: s, off: headerSize}
-	for i := 0; i < 8; i++ { // Type ... Resource
+	d := decoder{s: s, off: wire.HeaderSize}
+	for range wire.NumStrings {
 		d.str("string")
 	}
 	return d.count(2, "attribute count")
-}
-
-// recordKeys reads what the indexes need from an encoded event without
-// decoding the rest: used when an event is evicted.
-func recordKeys(s string) (id trace.TraceID, t EventType, agent string) {
-	d := decoder{s: s, off: 21}
-	copy(id[:], d.take(16, "trace id"))
-	d.off = headerSize
-	t = EventType(d.str("type"))
-	d.str("outcome")
-	agent = d.str("agent id")
-	return id, t, agent
 }

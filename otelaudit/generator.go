@@ -2,7 +2,6 @@ package otelaudit
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"runtime"
 	"sync"
@@ -12,6 +11,8 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelaudit/otelaudit-go/internal/wire"
 )
 
 // Generator is the audit trail: a bounded, locked, indexed store of Events.
@@ -30,7 +31,9 @@ import (
 // collector does not scan; a query decodes what it returns, so every event a
 // query returns is a fresh copy.
 //
-// The zero Generator is not usable; create one with NewGenerator.
+// The zero Generator is not usable; create one with NewGenerator or New. Its
+// methods, like those of a nil *Generator, return ErrNilGenerator or
+// nothing.
 type Generator struct {
 	cfg config
 
@@ -42,7 +45,7 @@ type Generator struct {
 	// [first, sealed) are sealed (see seal.go).
 	// Seq 0 is never assigned, so 0 can mean "no event" in index links.
 	first, next, indexed, sealed uint64
-	hasher                       chainHasher // sealing's, under mu
+	hasher                       wire.Hasher // sealing's, under mu
 	// The hash chain: the Hash of event sealed-1, and the anchor (the last
 	// event dropped, always first-1). See seal.go.
 	head   Hash
@@ -79,34 +82,70 @@ type Generator struct {
 	writerDone  bool
 	storeErr    error
 	storeErrors uint64
+	// reserved is the highest Seq the store holds reserved (see
+	// Batch.Reserved): next-1 <= durable+capacity <= reserved, always.
+	// signedHead is the newest signed checkpoint the store holds as its
+	// head: every durable event up to its Seq is covered by the key.
+	reserved   uint64
+	signedHead Checkpoint
+	// startErr is why the Generator could not continue its store's trail
+	// (see New); set once, before the Generator is shared.
+	startErr error
 }
 
+// MaxSeq is the largest Seq a Generator hands out: 2^63-1, so that every
+// Seq is also a non-negative int64 (an OTel attribute value). At a billion
+// events a second it lasts 292 years; a store whose head is past it is
+// corrupt.
+const MaxSeq = 1<<63 - 1
+
 // NewGenerator returns an empty Generator configured by opts.
+//
+// With a store (WithStore) it continues the store's trail, and can fail to:
+// a store that is closed or read-only, a head its signing key did not sign
+// (see ErrUnsigned), a failed first write. Such a Generator refuses every
+// event with the error, wrapping ErrStoreRefused, and reports it to
+// otel.Handle; New returns it instead. The store stays its caller's then.
 func NewGenerator(opts ...Option) *Generator {
-	cfg := newConfig(opts)
-	anchor := GenesisAnchor
-	if cfg.store != nil {
-		anchor = cfg.store.Head()
+	g, err := newGenerator(opts)
+	if err != nil {
+		otel.Handle(err)
 	}
-	start := anchor.Seq + 1
+	return g
+}
+
+// New is NewGenerator that returns the error, wrapping ErrStoreRefused, of a
+// store whose trail it cannot continue; the store is then still the
+// caller's, to close or to open differently. Without a store it never
+// fails.
+func New(opts ...Option) (*Generator, error) {
+	g, err := newGenerator(opts)
+	if err != nil {
+		_ = g.Shutdown(context.Background())
+		return nil, err
+	}
+	return g, nil
+}
+
+func newGenerator(opts []Option) (*Generator, error) {
+	cfg := newConfig(opts)
 	g := &Generator{
 		cfg:     cfg,
-		first:   start,
-		next:    start,
-		indexed: start,
-		sealed:  start,
-		head:    anchor.Hash,
-		anchor:  anchor,
-		durable: anchor.Seq,
 		cpTime:  time.Now(),
-		cpSeq:   anchor.Seq,
 		ring:    newRing(cfg.capacity),
 		traces:  newTraceTable(),
 		types:   make(map[EventType]*chain),
 		agents:  make(map[string]*chain),
 		sources: newSourceTable(),
 	}
+	anchor := GenesisAnchor
 	if cfg.store != nil {
+		anchor, g.startErr = g.resume()
+	}
+	start := anchor.Seq + 1
+	g.first, g.next, g.indexed, g.sealed = start, start, start, start
+	g.head, g.anchor, g.durable, g.cpSeq = anchor.Hash, anchor, anchor.Seq, anchor.Seq
+	if cfg.store != nil && g.startErr == nil {
 		g.startWriter()
 	}
 	reg, err := g.registerMetrics(cfg.meter)
@@ -116,8 +155,20 @@ func NewGenerator(opts ...Option) *Generator {
 		g.metrics = reg
 		runtime.AddCleanup(g, func(reg metric.Registration) { _ = reg.Unregister() }, reg)
 	}
-	return g
+	return g, g.startErr
 }
+
+// usable returns ErrNilGenerator for a nil or zero Generator, and why a
+// Generator that could not continue its store refuses events.
+func (g *Generator) usable() error {
+	if g.invalid() {
+		return ErrNilGenerator
+	}
+	return g.startErr
+}
+
+// invalid reports whether g is nil or the zero Generator.
+func (g *Generator) invalid() bool { return g == nil || g.ring.capacity == 0 }
 
 // Record validates e, completes it, stores it and returns the stored event.
 //
@@ -133,8 +184,11 @@ func NewGenerator(opts ...Option) *Generator {
 // more than 32 slices or maps deep, or (under RejectNew) an event that finds
 // the Generator full.
 func (g *Generator) Record(ctx context.Context, e Event) (Event, error) {
-	if g == nil {
-		return Event{}, ErrNilGenerator
+	if err := g.usable(); err != nil {
+		if g != nil && g.startErr != nil {
+			g.rejected.Add(1)
+		}
+		return Event{}, err
 	}
 	if err := g.append(ctx, &e); err != nil {
 		return Event{}, err
@@ -151,8 +205,11 @@ func (g *Generator) Record(ctx context.Context, e Event) (Event, error) {
 // the copy of the stored event that Record hands back. The span processor's
 // hot path uses it.
 func (g *Generator) Append(ctx context.Context, e Event) (uint64, error) {
-	if g == nil {
-		return 0, ErrNilGenerator
+	if err := g.usable(); err != nil {
+		if g != nil && g.startErr != nil {
+			g.rejected.Add(1)
+		}
+		return 0, err
 	}
 	if err := g.append(ctx, &e); err != nil {
 		return 0, err
@@ -171,8 +228,7 @@ func (g *Generator) append(ctx context.Context, e *Event) error {
 	// input (see hash.go), into the buffer of a pooled hasher, which also
 	// hashes it (in store); store copies it into the arena.
 	h := hashers.Get().(*chainHasher)
-	b := append(h.buf[:0], eventDomain...)
-	b = append(b, zeroHash[:]...)
+	b := append(h.buf[:0], hashPrefixRoom[:]...)
 	b = appendEvent(b, e)
 	err := g.store(b, e, h)
 	if cap(b) <= maxPooledBuf {
@@ -186,7 +242,9 @@ func (g *Generator) append(ctx context.Context, e *Event) error {
 // event should not pin its size in every pool entry.
 const maxPooledBuf = 64 << 10
 
-var zeroHash Hash
+// hashPrefixRoom is the room left before an encoding for the rest of its
+// hash input (see wire.PutPrefix).
+var hashPrefixRoom [wire.PrefixLen]byte
 
 // hashers are the writers' SHA-256 states and encoding buffers, reused:
 // one per event would be allocations on the hot path.
@@ -195,6 +253,9 @@ var hashers = sync.Pool{New: func() any { return &chainHasher{buf: make([]byte, 
 func (g *Generator) fill(ctx context.Context, e *Event) error {
 	if e.Type == "" {
 		return ErrEmptyType
+	}
+	if reservedType(e.Type) {
+		return fmt.Errorf("%w: type %q: types starting with %q are reserved for the trail's own records", ErrInvalidEvent, e.Type, reservedTypePrefix)
 	}
 	if !e.Outcome.Valid() {
 		return fmt.Errorf("%w: unknown outcome %q", ErrInvalidEvent, e.Outcome)
@@ -229,9 +290,9 @@ func (g *Generator) fill(ctx context.Context, e *Event) error {
 // store numbers the encoded event (whose decoded form is e, and whose Seq
 // it sets), takes a slot and room in the arena for it under the lock, then
 // fills them and publishes the slot after releasing it. in is the event's
-// hash input: contentPrefix bytes of room, then the encoding.
+// hash input: wire.PrefixLen bytes of room, then the encoding.
 func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
-	rec := in[contentPrefix:]
+	rec := in[wire.PrefixLen:]
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
@@ -263,6 +324,11 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
 			g.evictOldest()
 		}
 	}
+	if g.next > MaxSeq {
+		g.mu.Unlock()
+		g.rejected.Add(1)
+		return fmt.Errorf("%w: every Seq up to MaxSeq is used", ErrFull)
+	}
 	seq := g.next
 	g.next++
 	g.recorded++
@@ -281,11 +347,11 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
 	// wait for pub (see slotOf), and the room is not reused before its
 	// chunk is fully written (see arena.release).
 	e.Seq = seq
-	binary.LittleEndian.PutUint64(rec[1:9], seq)
+	wire.SetSeq(rec, seq)
 	// The costly part of the event's Hash, here, in parallel with other
 	// writers; sealing links it into the chain later (see seal.go).
-	copy(in[len(eventDomain):], srcDigest[:])
-	*content = h.mid(in)
+	wire.PutPrefix(in, srcDigest, len(rec))
+	*content = h.Mid(in)
 	s.at, s.src, s.links = at, src, [numLinks]uint64{}
 	copy(dst, rec)
 	ck.written.Add(int64(len(rec)))
@@ -366,7 +432,7 @@ const evictSealAhead = 1
 // durable stay held. It waits as long as the store writer needs (after
 // Shutdown, not at all).
 func (g *Generator) Clear() {
-	if g == nil {
+	if g.usable() != nil {
 		return
 	}
 	g.mu.Lock()
@@ -410,7 +476,7 @@ func (g *Generator) Clear() {
 
 // Stats returns the Generator's counters, read at one instant.
 func (g *Generator) Stats() Stats {
-	if g == nil {
+	if g.invalid() {
 		return Stats{}
 	}
 	g.mu.Lock()

@@ -80,6 +80,8 @@ func TestRecordRefusesBadInput(t *testing.T) {
 		{"unknown outcome", context.Background(), otelaudit.Event{Type: "x", Outcome: "maybe"}, otelaudit.ErrInvalidEvent},
 		{"negative duration", context.Background(), otelaudit.Event{Type: "x", Duration: -time.Second}, otelaudit.ErrInvalidEvent},
 		{"span without trace", context.Background(), otelaudit.Event{Type: "x", SpanID: sid(1)}, otelaudit.ErrInvalidEvent},
+		{"a type of the trail's own records", context.Background(), otelaudit.Event{Type: otelaudit.SeqGap}, otelaudit.ErrInvalidEvent},
+		{"any type under their prefix", context.Background(), otelaudit.Event{Type: "otelaudit.custom"}, otelaudit.ErrInvalidEvent},
 		{"nil context is no panic", nil, otelaudit.Event{}, otelaudit.ErrEmptyType}, //nolint:staticcheck // nil ctx on purpose
 	}
 	for _, tt := range tests {
@@ -98,18 +100,32 @@ func TestRecordRefusesBadInput(t *testing.T) {
 	}
 }
 
-func TestNilGenerator(t *testing.T) {
-	var g *otelaudit.Generator
-	_, err := g.Record(context.Background(), otelaudit.Event{Type: "x"})
-	assert.ErrorIs(t, err, otelaudit.ErrNilGenerator)
-	_, err = g.Append(context.Background(), otelaudit.Event{Type: "x"})
-	assert.ErrorIs(t, err, otelaudit.ErrNilGenerator)
-	assert.Nil(t, g.Events(0))
-	assert.Nil(t, g.EventsByTrace(tid(1)))
-	assert.Nil(t, g.EventsByType("x"))
-	assert.Nil(t, g.EventsByAgent("x"))
-	assert.Equal(t, otelaudit.Stats{}, g.Stats())
-	g.Clear()
+// A nil *Generator and the zero Generator{} refuse with ErrNilGenerator or
+// return nothing, from every method; none panics.
+func TestNilAndZeroGenerator(t *testing.T) {
+	for name, g := range map[string]*otelaudit.Generator{"nil": nil, "zero": {}} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			_, err := g.Record(ctx, otelaudit.Event{Type: "x"})
+			assert.ErrorIs(t, err, otelaudit.ErrNilGenerator)
+			_, err = g.Append(ctx, otelaudit.Event{Type: "x"})
+			assert.ErrorIs(t, err, otelaudit.ErrNilGenerator)
+			assert.Nil(t, g.Events(0))
+			assert.Nil(t, g.EventsAfter(0, 0))
+			assert.Nil(t, g.EventsByTrace(tid(1)))
+			assert.Nil(t, g.EventsByType("x"))
+			assert.Nil(t, g.EventsByAgent("x"))
+			assert.Equal(t, otelaudit.Stats{}, g.Stats())
+			assert.Equal(t, otelaudit.Checkpoint{}, g.Head())
+			assert.Equal(t, otelaudit.Checkpoint{}, g.Checkpoint())
+			assert.Nil(t, g.Checkpoints())
+			assert.Equal(t, otelaudit.Anchor{}, g.Anchor())
+			assert.ErrorIs(t, g.Verify(), otelaudit.ErrNilGenerator)
+			assert.ErrorIs(t, g.ForceFlush(ctx), otelaudit.ErrNilGenerator)
+			assert.ErrorIs(t, g.Shutdown(ctx), otelaudit.ErrNilGenerator)
+			g.Clear()
+		})
+	}
 }
 
 func TestEventsLimitAndOrder(t *testing.T) {

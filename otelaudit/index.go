@@ -5,6 +5,8 @@ import (
 	"unsafe"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelaudit/otelaudit-go/internal/wire"
 )
 
 // The secondary indexes (by trace ID, type and agent) are linked lists
@@ -29,8 +31,15 @@ const indexChunk = 1024
 
 // keys reads the index keys of an encoded event in place. The strings
 // point into the arena: use them for lookups, clone them to keep them.
+// The bytes were encoded by this process: failing to read them back is a
+// broken invariant, not bad input.
 func keys(rec []byte) (id trace.TraceID, t EventType, agent string) {
-	return recordKeys(unsafe.String(unsafe.SliceData(rec), len(rec)))
+	k, err := wire.ReadKeys(rec)
+	if err != nil {
+		panic("otelaudit: internal error: held event does not decode: " + err.Error())
+	}
+	typ, ag := k.TypeString(), k.AgentString()
+	return k.TraceID, EventType(unsafe.String(unsafe.SliceData(typ), len(typ))), unsafe.String(unsafe.SliceData(ag), len(ag))
 }
 
 // link appends held event seq to the chains of its keys. Write lock only.

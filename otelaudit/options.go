@@ -130,7 +130,10 @@ func WithFullPolicy(p FullPolicy) Option {
 
 // WithSigningKey makes the Generator sign checkpoints of its chain head with
 // key (see Checkpoint and WithCheckpointInterval), so that a verifier with
-// the public key alone can detect a trail rewritten or cut after them. A key
+// the public key alone can detect a trail rewritten or cut after them. With
+// a store, every commit also carries a signed checkpoint of its last event,
+// so that the stored trail never has an unsigned tail, and the Generator
+// refuses a store whose head the key did not sign (see ErrUnsigned). A key
 // of the wrong size is ignored.
 func WithSigningKey(key ed25519.PrivateKey) Option {
 	return optionFunc(func(c config) config {
@@ -164,13 +167,18 @@ func WithCheckpointInterval(events int, every time.Duration) Option {
 
 // WithStore makes every event the Generator accepts durable in s (package
 // store provides one on bbolt), and continues the trail where s ends: Seq
-// numbering and the hash chain resume from s's head. A background writer
-// hands events to s in group commits, off the hot path; see the Store
-// interface for what it promises and ForceFlush and Shutdown for how to
-// wait for it. The Generator owns s from then on: Shutdown closes it.
+// numbering and the hash chain resume from s's head, after the records of
+// a crash or an adoption the Generator writes first (see SeqGap,
+// HeadAdopted). A background writer hands events to s in group commits, off
+// the hot path; with a signing key every commit carries a signed
+// checkpoint of its last event. See the Store interface for what it
+// promises and ForceFlush and Shutdown for how to wait for it. Once the
+// Generator has resumed s it owns it: Shutdown closes it. If it cannot
+// resume it (see New), s stays the caller's.
 //
 // Events not yet durable are never evicted: when the Generator is full of
-// them, Record waits for the writer (see WithStoreWait).
+// them, Record waits for the writer (see WithStoreWait). A nil s is no
+// store.
 func WithStore(s Store) Option {
 	return optionFunc(func(c config) config {
 		c.store = s

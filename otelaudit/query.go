@@ -17,7 +17,7 @@ import (
 // Events returns the newest limit held events, oldest first; all of them
 // when limit <= 0.
 func (g *Generator) Events(limit int) []Event {
-	if g == nil {
+	if g.invalid() {
 		return nil
 	}
 	var c snapshot
@@ -43,7 +43,7 @@ func (g *Generator) Events(limit int) []Event {
 // (after indexing the events recorded since the last query, if any: see
 // index.go). The zero TraceID has no events.
 func (g *Generator) EventsByTrace(id trace.TraceID) []Event {
-	if g == nil || !id.IsValid() {
+	if g.invalid() || !id.IsValid() {
 		return nil
 	}
 	g.lockCurrent()
@@ -54,7 +54,7 @@ func (g *Generator) EventsByTrace(id trace.TraceID) []Event {
 
 // EventsByType returns the held events of type t, oldest first.
 func (g *Generator) EventsByType(t EventType) []Event {
-	if g == nil {
+	if g.invalid() {
 		return nil
 	}
 	g.lockCurrent()
@@ -66,7 +66,7 @@ func (g *Generator) EventsByType(t EventType) []Event {
 // EventsByAgent returns the held events whose AgentID is agent, oldest
 // first. The empty agent has no events.
 func (g *Generator) EventsByAgent(agent string) []Event {
-	if g == nil || agent == "" {
+	if g.invalid() || agent == "" {
 		return nil
 	}
 	g.lockCurrent()
@@ -156,7 +156,7 @@ func (c *snapshot) decode() []Event {
 // cleared) are skipped: the follower sees the gap as a first Seq greater
 // than after+1.
 func (g *Generator) EventsAfter(after uint64, limit int) []Event {
-	if g == nil {
+	if g.invalid() {
 		return nil
 	}
 	var c snapshot

@@ -25,10 +25,6 @@ import (
 // (about the same time as an indexing chunk).
 const sealChunk = 1024
 
-// maxCheckpoints is how many checkpoints a Generator keeps in memory; the
-// store keeps them all.
-const maxCheckpoints = 1024
-
 // sealTo seals the held events up to, not including, target, signing a
 // checkpoint at every Seq that is due one (see WithCheckpointInterval).
 // Lock only.
@@ -40,7 +36,7 @@ func (g *Generator) sealTo(target uint64) {
 		// event, and never reads the event itself.
 		s := g.slotOf(seq)
 		hp := g.ring.hashAt(seq)
-		h := g.hasher.link(g.head, *hp, int(s.at.n))
+		h := Hash(g.hasher.Link(g.head, *hp, int(s.at.n)))
 		*hp = h
 		g.head = h
 		if signing && seq-g.cpSeq >= uint64(g.cfg.cpEvents) {
@@ -115,7 +111,7 @@ func (g *Generator) hashOf(seq uint64) (Hash, bool) {
 // what is not sealed yet, at the time of the call. It is unsigned; see
 // Checkpoint for a signed one. With no events held it is the anchor.
 func (g *Generator) Head() Checkpoint {
-	if g == nil {
+	if g.invalid() {
 		return Checkpoint{}
 	}
 	g.lockSealed()
@@ -126,82 +122,12 @@ func (g *Generator) Head() Checkpoint {
 // Anchor returns where verification of the held events starts: the Seq
 // and Hash of the last event dropped, or the trail's start.
 func (g *Generator) Anchor() Anchor {
-	if g == nil {
+	if g.invalid() {
 		return Anchor{}
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.anchor
-}
-
-// Checkpoint seals every event recorded so far and returns the chain head
-// as a checkpoint, signed when the Generator has a signing key (see
-// WithSigningKey), which it also keeps (see Checkpoints) and hands to its
-// store.
-func (g *Generator) Checkpoint() Checkpoint {
-	if g == nil {
-		return Checkpoint{}
-	}
-	g.lockSealed()
-	defer g.mu.Unlock()
-	if g.cfg.signer == nil {
-		return Checkpoint{Seq: g.sealed - 1, Hash: g.head, Time: time.Now()}
-	}
-	if c, ok := g.lastCheckpoint(); ok && c.Seq == g.sealed-1 {
-		return c
-	}
-	return g.addCheckpoint()
-}
-
-// Checkpoints returns the signed checkpoints made so far, oldest first: the
-// newest 1,024 of them (the store keeps all).
-func (g *Generator) Checkpoints() []Checkpoint {
-	if g == nil {
-		return nil
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	out := make([]Checkpoint, len(g.checkpoints))
-	copy(out, g.checkpoints)
-	for i := range out {
-		out[i].Signature = append([]byte(nil), out[i].Signature...)
-	}
-	return out
-}
-
-func (g *Generator) lastCheckpoint() (Checkpoint, bool) {
-	if n := len(g.checkpoints); n > 0 {
-		return g.checkpoints[n-1], true
-	}
-	return Checkpoint{}, false
-}
-
-// maybeCheckpoint signs a checkpoint of the head when the configured number
-// of events, or the configured time, has passed since the last one. Lock
-// only.
-func (g *Generator) maybeCheckpoint() {
-	head := g.sealed - 1
-	if head == g.cpSeq || head == 0 {
-		return
-	}
-	if head-g.cpSeq >= uint64(g.cfg.cpEvents) || time.Since(g.cpTime) >= g.cfg.cpInterval {
-		g.addCheckpoint()
-	}
-}
-
-// addCheckpoint signs the head, keeps it and queues it for the store. Lock
-// only; the head must be sealed.
-func (g *Generator) addCheckpoint() Checkpoint {
-	c := Checkpoint{Seq: g.sealed - 1, Hash: g.head, Time: time.Now()}.Sign(g.cfg.signer)
-	g.cpTime, g.cpSeq = c.Time, c.Seq
-	if len(g.checkpoints) == maxCheckpoints {
-		g.checkpoints = append(g.checkpoints[:0], g.checkpoints[1:]...)
-	}
-	g.checkpoints = append(g.checkpoints, c)
-	if g.cfg.store != nil {
-		g.cpPending = append(g.cpPending, c)
-	}
-	return c
 }
 
 // Verify seals every event recorded so far and checks the held trail: each
@@ -214,7 +140,7 @@ func (g *Generator) addCheckpoint() Checkpoint {
 // memory corruption; Verify over a store (see package store) is where
 // tampering shows.
 func (g *Generator) Verify() error {
-	if g == nil {
+	if g.invalid() {
 		return ErrNilGenerator
 	}
 	// Verification reads the bytes as held, under the lock, a chunk at a

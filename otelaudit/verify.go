@@ -4,7 +4,11 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"sort"
+	"unsafe"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/otelaudit/otelaudit-go/internal/wire"
 )
 
 // ErrChainBroken is wrapped by every verification failure: an event whose
@@ -18,6 +22,14 @@ var ErrChainBroken = errors.New("otelaudit: hash chain does not verify")
 // wrong key, or a forged checkpoint, rather than a changed event.
 var ErrBadSignature = errors.New("otelaudit: checkpoint signature does not verify")
 
+// ErrUnsigned is wrapped when events lie past the newest checkpoint that a
+// given key signed: anyone who can write the trail, without the key, could
+// have written them. Verification with a key wraps it beside ErrChainBroken
+// (the *ChainError names the first such event); a store opened with a key
+// (store.WithPublicKey), and a Generator with a signing key attached to a
+// store, refuse such a head with it unless told to adopt it.
+var ErrUnsigned = errors.New("otelaudit: events not covered by a checkpoint signed by the key")
+
 // ChainError is a verification failure at one event.
 type ChainError struct {
 	// Seq is the first event that fails: the altered event, the first one
@@ -27,16 +39,19 @@ type ChainError struct {
 	// Reason says what is wrong with it.
 	Reason string
 	// Err, when set, says what kind of failure it is beyond a broken
-	// chain: ErrBadSignature.
+	// chain: ErrBadSignature, ErrUnsigned.
 	Err error
 }
 
 func (e *ChainError) Error() string {
+	if errors.Is(e.Err, ErrUnsigned) {
+		return fmt.Sprintf("otelaudit: not signed from seq %d on: %s", e.Seq, e.Reason)
+	}
 	return fmt.Sprintf("otelaudit: hash chain broken at seq %d: %s", e.Seq, e.Reason)
 }
 
 // Unwrap makes errors.Is(err, ErrChainBroken) hold, and errors.Is(err,
-// e.Err).
+// e.Err): ErrBadSignature or ErrUnsigned.
 func (e *ChainError) Unwrap() []error {
 	if e.Err != nil {
 		return []error{ErrChainBroken, e.Err}
@@ -47,10 +62,13 @@ func (e *ChainError) Unwrap() []error {
 // Verifier checks a trail event by event, in Seq order, from an Anchor. The
 // Generator and the store use it; VerifyChain runs it over a slice.
 type Verifier struct {
-	head Anchor
-	n    uint64
-	h    chainHasher
-	srcs map[*Source]Hash
+	head  Anchor
+	n     uint64
+	h     wire.Hasher
+	srcs  map[*Source]Hash
+	block []attribute.KeyValue // reused by every decode
+	gaps  []Gap
+	adopt []Adoption
 }
 
 // NewVerifier returns a Verifier whose first event must be anchor.Seq+1
@@ -65,27 +83,67 @@ func (v *Verifier) Head() Anchor { return v.head }
 // Count returns how many events verified.
 func (v *Verifier) Count() uint64 { return v.n }
 
+// Gaps returns the SeqGap records verified so far: the Seqs lost to
+// crashes, each accounted for by a record in the chain.
+func (v *Verifier) Gaps() []Gap { return v.gaps }
+
+// Adoptions returns the HeadAdopted records verified so far.
+func (v *Verifier) Adoptions() []Adoption { return v.adopt }
+
 // Record checks the next event, given as its encoding (MarshalBinary form)
 // data, the digest src of its Source, and the PrevHash and Hash it carries.
-// After a failure the Verifier is unchanged.
+// The encoding must be the canonical one of an event (it is decoded, and
+// the decoder accepts one encoding per event); its Seq must follow the one
+// before, or jump exactly over the Seqs a SeqGap record says were lost; its
+// Hash must follow from its contents and PrevHash. After a failure the
+// Verifier is unchanged.
 func (v *Verifier) Record(prev, hash, src Hash, data []byte) error {
 	want := v.head.Seq + 1
-	if len(data) < headerSize || data[0] != EncodingVersion {
-		return &ChainError{Seq: want, Reason: "event does not decode (malformed encoding)"}
+	var e Event
+	// The decoded event only lives for this call: its strings may point
+	// into data, and its attributes into the reused block.
+	v.block = v.block[:0]
+	if err := decodeEvent(&e, unsafe.String(unsafe.SliceData(data), len(data)), &v.block); err != nil {
+		return &ChainError{Seq: want, Reason: fmt.Sprintf("event does not decode (%v)", err)}
 	}
-	switch seq := seqOf(data); {
+	if n := len(e.Attributes); n > cap(v.block) {
+		v.block = make([]attribute.KeyValue, 0, 2*n)
+	}
+	var gap Gap
+	switch seq := e.Seq; {
 	case seq < want:
 		return &ChainError{Seq: seq, Reason: fmt.Sprintf("out of order: found after seq %d", v.head.Seq)}
 	case seq > want:
-		return &ChainError{Seq: want, Reason: fmt.Sprintf("missing: the trail goes from seq %d to seq %d", v.head.Seq, seq)}
+		var ok bool
+		if gap, ok = e.Gap(); !ok || gap.First != want {
+			return &ChainError{Seq: want, Reason: fmt.Sprintf("missing: the trail goes from seq %d to seq %d", v.head.Seq, seq)}
+		}
+	case e.Type == SeqGap:
+		return &ChainError{Seq: want, Reason: "a record of lost Seqs where none are missing"}
+	}
+	var adoption Adoption
+	if reservedType(e.Type) && e.Type != SeqGap {
+		if err := checkOwn(&e); err != nil {
+			return &ChainError{Seq: e.Seq, Reason: err.Error()}
+		}
+		adoption, _ = e.Adoption()
+		if adoption.Seq != 0 && adoption.Head != v.head {
+			return &ChainError{Seq: e.Seq, Reason: fmt.Sprintf("adopts the head seq %d (%s), but the event before it is seq %d (%s)", adoption.Head.Seq, short(adoption.Head.Hash), v.head.Seq, short(v.head.Hash))}
+		}
 	}
 	if prev != v.head.Hash {
-		return &ChainError{Seq: want, Reason: fmt.Sprintf("PrevHash %s is not the Hash of seq %d (%s)", short(prev), v.head.Seq, short(v.head.Hash))}
+		return &ChainError{Seq: e.Seq, Reason: fmt.Sprintf("PrevHash %s is not the Hash of seq %d (%s)", short(prev), v.head.Seq, short(v.head.Hash))}
 	}
-	if got := v.h.full(prev, src, data); got != hash {
-		return &ChainError{Seq: want, Reason: fmt.Sprintf("contents do not match its Hash (recorded %s, computed %s)", short(hash), short(got))}
+	if got := Hash(v.h.Full(prev, src, data)); got != hash {
+		return &ChainError{Seq: e.Seq, Reason: fmt.Sprintf("contents do not match its Hash (recorded %s, computed %s)", short(hash), short(got))}
 	}
-	v.head = Anchor{Seq: want, Hash: hash}
+	switch {
+	case gap.Seq != 0:
+		v.gaps = append(v.gaps, gap)
+	case adoption.Seq != 0:
+		v.adopt = append(v.adopt, adoption)
+	}
+	v.head = Anchor{Seq: e.Seq, Hash: hash}
 	v.n++
 	return nil
 }
@@ -112,44 +170,6 @@ func (v *Verifier) Event(e *Event) error {
 }
 
 func short(h Hash) string { return h.String()[:12] }
-
-// VerifyCheckpoints checks checkpoints against a trail that verified from
-// anchor to head, hashAt giving the Hash of any Seq in (anchor.Seq,
-// head.Seq]. With pub set, every checkpoint must carry a valid signature by
-// its private key. A checkpoint older than the anchor vouches for events
-// dropped by retention and is skipped; one past the head means the tail
-// was cut.
-func VerifyCheckpoints(cps []Checkpoint, pub ed25519.PublicKey, anchor, head Anchor, hashAt func(seq uint64) (Hash, bool)) error {
-	cps = append([]Checkpoint(nil), cps...)
-	sort.Slice(cps, func(i, j int) bool { return cps[i].Seq < cps[j].Seq })
-	for _, c := range cps {
-		if pub != nil {
-			if err := c.VerifySignature(pub); err != nil {
-				return err
-			}
-		}
-		when := c.Time.UTC().Format("2006-01-02T15:04:05Z07:00")
-		switch {
-		case c.Seq < anchor.Seq:
-			continue
-		case c.Seq > head.Seq:
-			return &ChainError{Seq: head.Seq + 1, Reason: fmt.Sprintf("missing: the trail ends at seq %d, but the checkpoint of %s covers up to seq %d", head.Seq, when, c.Seq)}
-		case c.Seq == anchor.Seq:
-			if c.Hash != anchor.Hash {
-				return &ChainError{Seq: c.Seq, Reason: fmt.Sprintf("the anchor's Hash differs from the checkpoint of %s", when)}
-			}
-		default:
-			h, ok := hashAt(c.Seq)
-			if !ok {
-				return &ChainError{Seq: c.Seq, Reason: "missing, though the trail reaches past it"}
-			}
-			if h != c.Hash {
-				return &ChainError{Seq: c.Seq, Reason: fmt.Sprintf("Hash differs from the checkpoint of %s: the trail was rewritten", when)}
-			}
-		}
-	}
-	return nil
-}
 
 // VerifyChain checks events, a trail in Seq order as queries return it,
 // from anchor: every event's Hash must follow from its fields and its

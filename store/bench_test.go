@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -127,38 +128,78 @@ func benchDurable(b *testing.B, benchEvents []otelaudit.Event) {
 		bboltEventsPerSec.Store(rate)
 		b.ReportMetric(rate, "events/s")
 	})
-	b.Run("otelaudit", func(b *testing.B) {
-		st, err := store.Open(filepath.Join(b.TempDir(), "audit.db"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		g := otelaudit.NewGenerator(otelaudit.WithStore(st), otelaudit.WithStoreWait(time.Minute))
-		ctx := context.Background()
-		var n atomic.Uint64
-		b.SetParallelism(benchParallelism)
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				i := n.Add(1)
-				if _, err := g.Append(ctx, benchEvents[i%uint64(len(benchEvents))]); err != nil {
-					b.Error(err)
-					return
-				}
+	b.Run("otelaudit", func(b *testing.B) { benchDurableOurs(b, benchEvents, nil) })
+	// With a signing key every commit carries an ed25519 signature of its
+	// last event: x-unsigned is events/s over the unsigned run's.
+	_, priv, _ := ed25519.GenerateKey(nil)
+	b.Run("otelaudit-signed", func(b *testing.B) { benchDurableOurs(b, benchEvents, priv) })
+}
+
+var unsignedEventsPerSec atomic.Value // float64, set by the otelaudit run
+
+// countingStore counts the commits of a real store.
+type countingStore struct {
+	*store.Store
+	commits atomic.Int64
+}
+
+func (c *countingStore) Write(batch otelaudit.Batch) error {
+	err := c.Store.Write(batch)
+	if err == nil && len(batch.Records) > 0 {
+		c.commits.Add(1)
+	}
+	return err
+}
+
+func benchDurableOurs(b *testing.B, benchEvents []otelaudit.Event, key ed25519.PrivateKey) {
+	var sopts []store.Option
+	gopts := []otelaudit.Option{otelaudit.WithStoreWait(time.Minute)}
+	if key != nil {
+		sopts = append(sopts, store.WithPublicKey(key.Public().(ed25519.PublicKey)))
+		gopts = append(gopts, otelaudit.WithSigningKey(key))
+	}
+	st, err := store.Open(filepath.Join(b.TempDir(), "audit.db"), sopts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cs := &countingStore{Store: st}
+	g, err := otelaudit.New(append(gopts, otelaudit.WithStore(cs))...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var n atomic.Uint64
+	b.SetParallelism(benchParallelism)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			if _, err := g.Append(ctx, benchEvents[i%uint64(len(benchEvents))]); err != nil {
+				b.Error(err)
+				return
 			}
-		})
-		if err := g.ForceFlush(ctx); err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		rate := float64(b.N) / b.Elapsed().Seconds()
-		b.ReportMetric(rate, "events/s")
-		if raw, ok := bboltEventsPerSec.Load().(float64); ok {
-			b.ReportMetric(rate/raw, "x-bbolt")
-		}
-		if err := g.Shutdown(ctx); err != nil {
-			b.Fatal(err)
 		}
 	})
+	if err := g.ForceFlush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	rate := float64(b.N) / b.Elapsed().Seconds()
+	b.ReportMetric(rate, "events/s")
+	if raw, ok := bboltEventsPerSec.Load().(float64); ok {
+		b.ReportMetric(rate/raw, "x-bbolt")
+	}
+	if key == nil {
+		unsignedEventsPerSec.Store(rate)
+	} else if unsigned, ok := unsignedEventsPerSec.Load().(float64); ok {
+		b.ReportMetric(rate/unsigned, "x-unsigned")
+	}
+	if c := cs.commits.Load(); c > 0 {
+		b.ReportMetric(float64(b.N)/float64(c), "events/commit")
+	}
+	if err := g.Shutdown(ctx); err != nil {
+		b.Fatal(err)
+	}
 }
 
 func binaryKey(s uint64) []byte {
@@ -180,15 +221,22 @@ func verifyEvents(b *testing.B) int {
 }
 
 // BenchmarkVerify measures Store.Verify over a store of verifyEvents
-// events (built once, outside the timer) and reports events/s.
+// events written with a signing key, every commit signed (built once,
+// outside the timer), and reports events/s: without a key (chain, indexes,
+// checkpoints, bbolt's check) and with the public key (every signature,
+// and that the head is signed).
 func BenchmarkVerify(b *testing.B) {
 	n := verifyEvents(b)
 	path := filepath.Join(b.TempDir(), "audit.db")
-	st, err := store.Open(path)
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	st, err := store.Open(path, store.WithPublicKey(pub))
 	if err != nil {
 		b.Fatal(err)
 	}
-	g := otelaudit.NewGenerator(otelaudit.WithStore(st), otelaudit.WithStoreWait(time.Minute))
+	g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithStoreWait(time.Minute), otelaudit.WithSigningKey(priv))
+	if err != nil {
+		b.Fatal(err)
+	}
 	ctx := context.Background()
 	events := benchEvents["runs"]
 	for i := range n {
@@ -204,13 +252,18 @@ func BenchmarkVerify(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
-		for b.Loop() {
-			rep, err := st.Verify(nil, nil)
-			if err != nil || rep.Events != uint64(n) {
-				b.Fatalf("verified %d of %d: %v", rep.Events, n, err)
+	for _, key := range []struct {
+		name string
+		pub  ed25519.PublicKey
+	}{{"no-key", nil}, {"pubkey", pub}} {
+		b.Run(fmt.Sprintf("events=%d/%s", n, key.name), func(b *testing.B) {
+			for b.Loop() {
+				rep, err := st.Verify(key.pub, nil)
+				if err != nil || rep.Events != uint64(n) {
+					b.Fatalf("verified %d of %d: %v", rep.Events, n, err)
+				}
 			}
-		}
-		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	})
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
 }

@@ -16,7 +16,7 @@ func (s *Store) EventsAfter(after uint64, limit int) (out []otelaudit.Event, err
 	if err := s.usable(); err != nil {
 		return nil, err
 	}
-	defer recoverCorrupt(&err)
+	defer guard()(&err)
 	err = s.db.View(func(tx *bolt.Tx) error {
 		r := reader{s: s, tx: tx}
 		c := tx.Bucket(bucketEvents).Cursor()
@@ -46,7 +46,7 @@ func (s *Store) Cursor(name string) (seq uint64, err error) {
 	if err := s.usable(); err != nil {
 		return 0, err
 	}
-	defer recoverCorrupt(&err)
+	defer guard()(&err)
 	err = s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketCursors).Get([]byte(name))
 		switch {
@@ -66,13 +66,15 @@ func (s *Store) SetCursor(name string, seq uint64) (err error) {
 	if name == "" {
 		return fmt.Errorf("store: empty cursor name")
 	}
-	if s.cfg.readOnly {
-		return ErrReadOnly
-	}
 	if err := s.usable(); err != nil {
 		return err
 	}
-	defer recoverCorrupt(&err)
+	if s.cfg.readOnly {
+		return ErrReadOnly
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	defer guard()(&err)
 	return s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCursors).Put([]byte(name), seqKey(seq))
 	})

@@ -1,61 +1,153 @@
 // Package store keeps an otelaudit trail durable in an embedded bbolt
-// database: crash-safe, indexed by trace ID, type and agent, hash-chained
-// and verifiable.
+// database: crash-safe, indexed by trace ID, type and agent, hash-chained,
+// signed and verifiable.
 //
 // A store is attached to a Generator with otelaudit.WithStore: the
 // Generator's background writer hands it sealed events in group commits
 // (one bbolt transaction, one fsync, per batch), and numbering and the hash
 // chain continue from the store's head when a process restarts.
 //
-//	st, err := store.Open("audit.db")
+//	key, _ := keyfile.ReadPrivate("audit.key")
+//	st, err := store.Open("audit.db", store.WithPublicKey(key.Public().(ed25519.PublicKey)))
+//	if err != nil { ... } // ErrUnsigned: the head is not the key's
+//	g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithSigningKey(key))
 //	if err != nil { ... }
-//	g := otelaudit.NewGenerator(otelaudit.WithStore(st))
-//	defer g.Shutdown(ctx) // flushes, then closes st
+//	defer g.Shutdown(ctx) // flushes, releases what it reserved, closes st
 //
 // The same package reads a store back, as the otelaudit CLI does: queries
 // by trace ID, type, agent and time, Verify, Stats. Opened read-only (see
 // WithReadOnly) a store can be read while nothing writes to it, and a store
-// whose chain does not verify can still be opened for forensics.
+// that does not verify can still be opened for forensics.
 //
-// # Format (version 1)
+// # Format (version 2)
 //
-// One bbolt file with these buckets; integers big endian, so keys sort in
-// numeric order:
+// One bbolt file with these buckets and no others; integers big endian, so
+// keys sort in numeric order:
 //
-//	otelaudit    "format" -> 1 (one byte); "anchor" and "head" -> Seq (8) | Hash (32)
+//	otelaudit    "format" -> 2 (one byte)
+//	             "anchor", "head" -> Seq (8) | Hash (32)
+//	             "reserved" -> Seq (8): the highest Seq the last run may have handed out
+//	             "signed" -> Seq (8) | Time (Unix ns, 8) | Hash (32) | signature (64):
+//	                         the newest commit's signed checkpoint (absent without a key)
 //	events       Seq (8) -> PrevHash (32) | Hash (32) | SourceDigest (32) | event
 //	sources      SourceDigest (32) -> encoded Source (otelaudit.Source.MarshalBinary)
 //	by_trace     TraceID (16) | first Seq (8) -> posting list
 //	by_type      uvarint length | type | first Seq (8) -> posting list
 //	by_agent     uvarint length | AgentID | first Seq (8) -> posting list
 //	checkpoints  Seq (8) -> Time (Unix ns, 8) | Hash (32) | ed25519 signature (0 or 64)
+//	commits      first Seq of a Write (8) -> when it committed (Unix ns, 8)
 //	cursors      name -> Seq (8): where a follower (a streaming exporter) got to
 //
 // A posting list is the Seqs of that key's events in one Write: a uvarint
 // count, then the uvarint gaps between consecutive Seqs after the first
 // (which is in the key). An events value ends with the event's canonical
-// encoding (otelaudit.Event MarshalBinary, version byte first). "anchor"
+// encoding (otelaudit.Event.MarshalBinary, version byte first). "anchor"
 // is the last event removed by retention (Seq 0 and otelaudit.GenesisHash
 // when none), "head" the newest event. Every event's Hash is
-// otelaudit.ChainHash of its PrevHash, SourceDigest and encoding; Verify
-// recomputes them all.
+// otelaudit.ChainHash of its PrevHash, SourceDigest and encoding, whose
+// input binds the encoding's length (hash rule v2); Verify decodes every
+// event and recomputes every hash. The layout of an encoded event and the
+// chain rule have one owner, package internal/wire.
 //
-// # Durability
+// Format 1, written before the hash input bound the encoding's length, is
+// refused with ErrOldFormat, not converted: converting would re-hash every
+// event, and the signed checkpoints of the old chain would then vouch for
+// nothing in the new one. A converted trail could only be re-signed by
+// whoever converts it, which is exactly what signing is there to prevent.
+// Read a format 1 store with the release that wrote it.
+//
+// # What a keyless writer can and cannot do
+//
+// Anyone who can write the file can change it, with this package or with
+// bbolt directly. With a signing key (otelaudit.WithSigningKey), every
+// commit carries a checkpoint of its last event, signed in the same
+// transaction, so a store written with a key never has an unsigned tail.
+// Against someone without the key, Verify with the public key (and the
+// CLI's verify --pubkey) then fails, naming the first event that cannot be
+// trusted, for: any change to a stored event, Source, hash or index entry
+// (the chain, the digests and the index check); events inserted, deleted
+// or reordered; events appended, through a keyless Generator or by hand,
+// and a tail rewritten and re-chained with the checkpoints that no longer
+// match deleted (the events past the newest checkpoint the key signed:
+// ErrUnsigned); all checkpoints deleted (every event is then unsigned); a
+// forged checkpoint. A runtime that opens the store with its key
+// (WithPublicKey, or a Generator with a signing key) refuses a head the key
+// did not sign, so it never continues, and signs, a forged tail; to take
+// over such a trail on purpose, WithAdoptHead, and the run records that it
+// did as an otelaudit.HeadAdopted event.
+//
+// What the store alone cannot show, and needs checkpoints kept elsewhere
+// for (otelaudit checkpoints --json, copied off the machine, checked with
+// verify --checkpoint): a tail cut back to an earlier signed commit, the
+// file replaced by an older copy, or the oldest events removed with the
+// anchor moved past them, which is what retention does (verify
+// --from-genesis refuses that), or the file deleted (a new store there
+// starts again from Seq 1; an emptied file is refused, not taken for a new
+// store).
+//
+// # Durability and crashes
 //
 // Write commits one bbolt transaction and returns after bbolt's fsync
 // (fdatasync on Linux) of it. A batch is all there or not at all: bbolt's
 // copy-on-write pages and two meta pages mean a process killed at any
 // instant leaves the last committed transaction intact, never a partial
-// one. What a Generator's ForceFlush returned for survives a process kill
-// and, if the disk honours flushes, a power loss; events accepted but not
-// yet flushed may be lost in either, and the chain stays verifiable.
+// one. Exactly:
+//
+//  1. Every event a Generator's ForceFlush (or Shutdown) returned nil for
+//     survives a process kill, and a power loss if the disk honours
+//     flushes.
+//  2. Events accepted and not yet committed may be lost; at most the
+//     Generator's capacity of them.
+//  3. No Seq names two events. Before a Seq is handed out it is reserved
+//     in the store: every commit records, with its events, the last Seq
+//     plus the Generator's capacity ("reserved"), which bounds what can be
+//     outstanding, since events not yet durable are never evicted. A clean
+//     Shutdown that made everything durable releases the reservation.
+//  4. After a crash, the next run's first event is an otelaudit.SeqGap
+//     record of the Seqs reserved and never stored, with when the lost run
+//     last committed and when the new one started; the run numbers after
+//     them. Verify accepts a jump in Seqs only where such a record accounts
+//     for it exactly; Report.Gaps lists them.
+//  5. With a key, the head after any commit is signed, so a crash never
+//     leaves an unsigned tail.
+//
+// tests/crash_test.go checks 1 to 5: a child process records from two
+// goroutines and reports what it flushed and the events it saw handed
+// out; the parent SIGKILLs it at random moments, 24 times on one file, and
+// after each kill checks that the chain and the signed head verify, every
+// flushed event is there, every event seen is stored as seen or lies in
+// the recorded gap, and the next run starts with a SeqGap record of
+// exactly what the killed one reserved.
+//
+// # Damaged files
+//
+// No file, truncated, bit-flipped or foreign, makes Open or any method
+// panic or end the process. Open first compares the file with bbolt's own
+// meta pages (a file shorter than they say is truncated: ErrCorrupt,
+// before bbolt maps it); every method that touches bbolt's memory map runs
+// with the goroutine's memory faults turned into panics
+// (debug.SetPanicOnFault) and bbolt's panics turned into ErrCorrupt; and
+// Verify, which Open runs, ends with bbolt's own consistency check
+// (Tx.Check), after checking what that check would read on a goroutine of
+// its own. tests/filefuzz_test.go cuts a small signed store at every page
+// boundary and flips random bits, in a child process; scripts/fuzz-store.sh
+// runs many more.
+//
+// # Retention
+//
+// WithRetention removes the oldest events by count or by age, a bounded
+// step per commit and at once with Prune; the last event removed becomes
+// the anchor. Age is measured from when the store committed an event (the
+// commits bucket, by the store's clock, never going back), not from the
+// event's Time, which is whatever its recorder said.
 //
 // # Reading a store that is being written
 //
 // Queries, Verify and Stats run in bbolt read transactions, beside the
 // writer. A commit that has to grow the file waits for the read
-// transactions open at that moment: a full Verify or Stats of a large store
-// (about half a second per million events) can hold up commits that long,
-// and the Generator's queue fills meanwhile. Run them on a quiet store, or
-// read recent events through the Generator.
+// transactions open at that moment, and Verify holds up commits while
+// bbolt's consistency check runs: a full Verify or Stats of a large store
+// (see BENCHMARKS.md for the rate) can hold up commits that long, and the
+// Generator's queue fills meanwhile. Run them on a quiet store, or read
+// recent events through the Generator.
 package store

@@ -1,6 +1,10 @@
 package store
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+)
 
 // Sentinel errors; test with errors.Is.
 var (
@@ -10,11 +14,20 @@ var (
 	// ErrNewerFormat refuses a store written in a format newer than this
 	// build reads.
 	ErrNewerFormat = errors.New("store: format newer than this build reads")
+	// ErrOldFormat refuses a store of format 1, whose hash rule did not
+	// bind an encoding's length; see the package documentation for why it
+	// is not migrated.
+	ErrOldFormat = errors.New("store: format 1, which this build does not read")
 	// ErrCorrupt refuses a store whose contents are inconsistent: a chain
 	// that does not verify (it also wraps otelaudit.ErrChainBroken then), a
-	// record that does not decode, a missing bucket. WithReadOnly opens it
-	// anyway, for forensics.
+	// record that does not decode, a missing bucket, a file shorter than
+	// its own bbolt meta says, a page bbolt cannot read. WithReadOnly opens
+	// it anyway, for forensics, when bbolt can.
 	ErrCorrupt = errors.New("store: corrupt")
+	// ErrUnsigned is otelaudit.ErrUnsigned: a store opened with a key
+	// (WithPublicKey), or resumed by a Generator with a signing key,
+	// refuses a head that key did not sign, unless WithAdoptHead.
+	ErrUnsigned = otelaudit.ErrUnsigned
 	// ErrInUse is returned when another process holds the store open for
 	// writing and the lock wait (WithLockTimeout) ran out.
 	ErrInUse = errors.New("store: in use by another process")
@@ -22,6 +35,9 @@ var (
 	ErrReadOnly = errors.New("store: opened read-only")
 	// ErrClosed is returned by a closed store.
 	ErrClosed = errors.New("store: closed")
+	// ErrNotOpen is returned by the methods of a nil *Store or a zero
+	// Store: one not made by Open.
+	ErrNotOpen = errors.New("store: not opened by store.Open")
 	// ErrOutOfOrder refuses a Write that does not continue the stored
 	// chain.
 	ErrOutOfOrder = errors.New("store: records do not follow the head")

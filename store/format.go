@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/otelaudit/otelaudit-go/internal/wire"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
 // FormatVersion is the store format this build writes and reads; see the
-// package documentation.
-const FormatVersion = 1
+// package documentation. Format 1 (hash rule v1, which did not bind an
+// encoding's length) is refused with ErrOldFormat.
+const FormatVersion = 2
 
 var (
 	bucketMeta        = []byte("otelaudit")
@@ -21,16 +23,21 @@ var (
 	bucketByAgent     = []byte("by_agent")
 	bucketCheckpoints = []byte("checkpoints")
 	bucketCursors     = []byte("cursors")
+	bucketCommits     = []byte("commits")
 
-	allBuckets = [][]byte{bucketMeta, bucketEvents, bucketSources, bucketByTrace, bucketByType, bucketByAgent, bucketCheckpoints, bucketCursors}
+	allBuckets = [][]byte{bucketMeta, bucketEvents, bucketSources, bucketByTrace, bucketByType, bucketByAgent, bucketCheckpoints, bucketCursors, bucketCommits}
 
-	keyFormat = []byte("format")
-	keyAnchor = []byte("anchor")
-	keyHead   = []byte("head")
+	keyFormat   = []byte("format")
+	keyAnchor   = []byte("anchor")
+	keyHead     = []byte("head")
+	keyReserved = []byte("reserved")
+	keySigned   = []byte("signed")
+
+	allMetaKeys = [][]byte{keyFormat, keyAnchor, keyHead, keyReserved, keySigned}
 )
 
 const (
-	hashSize = len(otelaudit.Hash{})
+	hashSize = wire.Size
 	// valueHeader is the fixed part of an events value: PrevHash, Hash,
 	// SourceDigest.
 	valueHeader = 3 * hashSize
@@ -54,6 +61,13 @@ func decodeAnchor(b []byte) (otelaudit.Anchor, error) {
 	a.Seq = binary.BigEndian.Uint64(b)
 	copy(a.Hash[:], b[8:])
 	return a, nil
+}
+
+func decodeSeq(what string, b []byte) (uint64, error) {
+	if len(b) != 8 {
+		return 0, fmt.Errorf("%w: %s of %d bytes", ErrCorrupt, what, len(b))
+	}
+	return binary.BigEndian.Uint64(b), nil
 }
 
 // appendValue appends the events value of r to b.
@@ -89,8 +103,11 @@ func encodeCheckpoint(c otelaudit.Checkpoint) []byte {
 	return append(b, c.Signature...)
 }
 
+// maxSignature bounds a stored signature: an ed25519 signature or none.
+const maxSignature = 64
+
 func decodeCheckpoint(k, v []byte) (otelaudit.Checkpoint, error) {
-	if len(k) != 8 || len(v) < 8+hashSize {
+	if len(k) != 8 || len(v) < 8+hashSize || len(v) > 8+hashSize+maxSignature {
 		return otelaudit.Checkpoint{}, fmt.Errorf("%w: checkpoint record of %d bytes", ErrCorrupt, len(v))
 	}
 	c := otelaudit.Checkpoint{
@@ -102,4 +119,33 @@ func decodeCheckpoint(k, v []byte) (otelaudit.Checkpoint, error) {
 		c.Signature = append([]byte(nil), sig...)
 	}
 	return c, nil
+}
+
+// encodeSigned and decodeSigned are the "signed" meta value: the newest
+// commit's signed checkpoint, Seq first, then as in the checkpoints bucket.
+func encodeSigned(c otelaudit.Checkpoint) []byte {
+	return append(seqKey(c.Seq), encodeCheckpoint(c)...)
+}
+
+func decodeSigned(v []byte) (otelaudit.Checkpoint, bool, error) {
+	if v == nil {
+		return otelaudit.Checkpoint{}, false, nil
+	}
+	if len(v) < 8 {
+		return otelaudit.Checkpoint{}, false, fmt.Errorf("%w: signed head of %d bytes", ErrCorrupt, len(v))
+	}
+	c, err := decodeCheckpoint(v[:8], v[8:])
+	return c, err == nil, err
+}
+
+// encodeCommit is a commits value: when a Write committed, Unix ns.
+func encodeCommit(t time.Time) []byte {
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), uint64(t.UnixNano()))
+}
+
+func decodeCommit(v []byte) (time.Time, error) {
+	if len(v) != 8 {
+		return time.Time{}, fmt.Errorf("%w: commit record of %d bytes", ErrCorrupt, len(v))
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(v))), nil
 }

@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"crypto/ed25519"
+	"time"
+)
 
 // DefaultLockTimeout is how long Open waits for another process to release
 // the store's file lock before failing with ErrInUse.
@@ -11,6 +14,8 @@ type config struct {
 	lockTimeout time.Duration
 	maxAge      time.Duration
 	maxEvents   uint64
+	pub         ed25519.PublicKey
+	adopt       bool
 	now         func() time.Time
 }
 
@@ -55,12 +60,51 @@ func WithLockTimeout(d time.Duration) Option {
 	})
 }
 
+// WithPublicKey is the public half of the key the trail's writer signs with
+// (otelaudit.WithSigningKey). Open then refuses, with an error wrapping
+// ErrUnsigned and naming the first event past it, a store whose head that
+// key did not sign: events appended by anyone without the key (or by a run
+// without it). WithAdoptHead opens it anyway. A Generator attached to the
+// store must sign with that key, and every Write must carry a checkpoint of
+// its last record. A key of the wrong size is ignored.
+//
+// Read-only, the store opens whatever the head, and VerifyError says what
+// is wrong with it.
+func WithPublicKey(pub ed25519.PublicKey) Option {
+	return optionFunc(func(c config) config {
+		if len(pub) == ed25519.PublicKeySize {
+			c.pub = pub
+		}
+		return c
+	})
+}
+
+// WithAdoptHead opens a store whose head the key (WithPublicKey, or the
+// signing key of the Generator that resumes the store) did not sign, and
+// lets a Generator with that key continue it. The Generator records that
+// it did as the first event of its run, an otelaudit.HeadAdopted record
+// naming the head adopted and the newest Seq the key had signed, and signs
+// it: the adoption is in the trail for every verifier to see. Use it once,
+// deliberately: after a run without the key, or to take over a trail
+// started without one.
+func WithAdoptHead() Option {
+	return optionFunc(func(c config) config {
+		c.adopt = true
+		return c
+	})
+}
+
 // WithRetention removes the oldest events once they are older than maxAge
 // or once more than maxEvents are stored (zero: no bound of that kind).
 // Removal runs with each Write, a bounded number of events at a time, and
 // by Prune; the last event removed becomes the anchor, so the rest still
-// verifies. Age is by event Time, oldest Seq first: removal stops at the
-// first event young enough, even if an older-stamped one follows it.
+// verifies.
+//
+// Age is measured from when the store committed an event, by its own
+// clock (never earlier than the commit before), not by the event's Time:
+// that is whatever the caller said, and one event stamped in the future,
+// or in the past, must not hold every older event forever or remove young
+// ones.
 func WithRetention(maxAge time.Duration, maxEvents int) Option {
 	return optionFunc(func(c config) config {
 		c.maxAge = max(maxAge, 0)

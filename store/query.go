@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -11,32 +13,6 @@ import (
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
-
-// eventHeaderSize is the fixed header of an event's encoding (see
-// otelaudit.Event.MarshalBinary); the strings follow it.
-const eventHeaderSize = 61
-
-// indexKeys reads what the indexes need from an event's encoding (see
-// otelaudit.Event.MarshalBinary): the trace ID at bytes 21 to 37, and the
-// first and third strings after the 61-byte header, type and agent.
-func indexKeys(data []byte) (id trace.TraceID, typ, agent string, err error) {
-	const headerSize = eventHeaderSize
-	if len(data) < headerSize || data[0] != otelaudit.EncodingVersion {
-		return id, "", "", fmt.Errorf("%w: event encoding of %d bytes", otelaudit.ErrMalformed, len(data))
-	}
-	copy(id[:], data[21:37])
-	rest := data[headerSize:]
-	var strs [3]string
-	for i := range strs {
-		n, w := binary.Uvarint(rest)
-		if w <= 0 || n > uint64(len(rest)-w) {
-			return id, "", "", fmt.Errorf("%w: truncated string", otelaudit.ErrMalformed)
-		}
-		strs[i] = string(rest[w : w+int(n)])
-		rest = rest[w+int(n):]
-	}
-	return id, strs[0], strs[2], nil
-}
 
 // Query selects stored events; zero fields select everything.
 type Query struct {
@@ -65,7 +41,7 @@ func (s *Store) Events(q Query) (out []otelaudit.Event, err error) {
 	if err := s.usable(); err != nil {
 		return nil, err
 	}
-	defer recoverCorrupt(&err)
+	defer guard()(&err)
 	err = s.db.View(func(tx *bolt.Tx) error {
 		r := reader{s: s, tx: tx}
 		take := func(seq uint64) (bool, error) {
@@ -114,7 +90,7 @@ func (s *Store) Get(seq uint64) (e otelaudit.Event, ok bool, err error) {
 	if err := s.usable(); err != nil {
 		return e, false, err
 	}
-	defer recoverCorrupt(&err)
+	defer guard()(&err)
 	err = s.db.View(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketEvents).Get(seqKey(seq)) == nil {
 			return nil
@@ -127,29 +103,43 @@ func (s *Store) Get(seq uint64) (e otelaudit.Event, ok bool, err error) {
 	return e, ok, err
 }
 
-// Checkpoints returns the stored checkpoints, oldest first.
+// Checkpoints returns the stored checkpoints, oldest first: those kept in
+// the checkpoints bucket and the newest commit's signed head.
 func (s *Store) Checkpoints() (out []otelaudit.Checkpoint, err error) {
 	if err := s.usable(); err != nil {
 		return nil, err
 	}
-	defer recoverCorrupt(&err)
+	defer guard()(&err)
 	err = s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketCheckpoints).ForEach(func(k, v []byte) error {
-			c, err := decodeCheckpoint(k, v)
-			out = append(out, c)
-			return err
-		})
+		out, err = readCheckpoints(tx)
+		return err
 	})
 	return out, err
 }
 
-func (s *Store) usable() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return ErrClosed
+// readCheckpoints reads the checkpoints bucket and the signed head, oldest
+// first; the signed head is left out when the bucket has the same one.
+func readCheckpoints(tx *bolt.Tx) (out []otelaudit.Checkpoint, err error) {
+	err = tx.Bucket(bucketCheckpoints).ForEach(func(k, v []byte) error {
+		c, err := decodeCheckpoint(k, v)
+		out = append(out, c)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	head, ok, err := decodeSigned(tx.Bucket(bucketMeta).Get(keySigned))
+	if err != nil || !ok {
+		return out, err
+	}
+	i, found := slices.BinarySearchFunc(out, head.Seq, func(c otelaudit.Checkpoint, seq uint64) int { return cmp.Compare(c.Seq, seq) })
+	if found && out[i].Hash == head.Hash && out[i].Time.Equal(head.Time) && bytes.Equal(out[i].Signature, head.Signature) {
+		return out, nil
+	}
+	if found {
+		i++
+	}
+	return slices.Insert(out, i, head), nil
 }
 
 // reader decodes stored events within one transaction.

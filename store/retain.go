@@ -6,7 +6,9 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	"go.opentelemetry.io/otel/trace"
 
+	"github.com/otelaudit/otelaudit-go/internal/wire"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
@@ -15,8 +17,15 @@ import (
 const retainStep = 1024
 
 // retain removes, oldest first, up to budget events beyond the store's
-// bounds, with their index entries and the checkpoints they outlive, and
-// returns the new anchor (the last event removed). It runs inside tx.
+// bounds, with their index entries, the checkpoints they outlive and the
+// commit records of the Writes they came in, and returns the new anchor
+// (the last event removed). It runs inside tx.
+//
+// Age is by commit time (see WithRetention): the commits bucket says when
+// each Write committed, keyed by its first Seq, and those times never go
+// back, so removal in Seq order stops exactly at the first event young
+// enough. Index keys are read from the stored bytes in place; nothing is
+// decoded.
 func (s *Store) retain(tx *bolt.Tx, anchor, head otelaudit.Anchor, budget int) (otelaudit.Anchor, error) {
 	if s.cfg.maxAge <= 0 && s.cfg.maxEvents == 0 {
 		return anchor, nil
@@ -27,6 +36,12 @@ func (s *Store) retain(tx *bolt.Tx, anchor, head otelaudit.Anchor, budget int) (
 	}
 	events := tx.Bucket(bucketEvents)
 	c := events.Cursor()
+	commits := tx.Bucket(bucketCommits).Cursor()
+	// The commit of the event at hand: the last one keyed at or before it,
+	// and the first key after it.
+	ck, cv := commits.First()
+	nk, nv := commits.Next()
+	var committed time.Time
 	removed := 0
 	// The index prefixes of the events removed, whose entries lose them
 	// once the last is known.
@@ -34,23 +49,40 @@ func (s *Store) retain(tx *bolt.Tx, anchor, head otelaudit.Anchor, budget int) (
 	for k, v := c.First(); k != nil && removed < budget; k, v = c.First() {
 		seq := binary.BigEndian.Uint64(k)
 		overCount := s.cfg.maxEvents > 0 && head.Seq-anchor.Seq > s.cfg.maxEvents
+		if !overCount {
+			if cutoff.IsZero() {
+				break
+			}
+			for nk != nil && binary.BigEndian.Uint64(nk) <= seq {
+				ck, cv = nk, nv
+				nk, nv = commits.Next()
+			}
+			if ck == nil || binary.BigEndian.Uint64(ck) > seq {
+				// No record of when it was committed: keep it.
+				break
+			}
+			var err error
+			if committed, err = decodeCommit(cv); err != nil {
+				return anchor, err
+			}
+			if !committed.Before(cutoff) {
+				break
+			}
+		}
 		se, err := splitValue(seq, v)
 		if err != nil {
 			return anchor, err
 		}
-		var e otelaudit.Event
-		if err := e.UnmarshalBinary(se.data); err != nil {
+		ik, err := wire.ReadKeys(se.data)
+		if err != nil {
 			return anchor, fmt.Errorf("%w: event %d: %w", ErrCorrupt, seq, err)
 		}
-		if !overCount && (cutoff.IsZero() || !e.Time.Before(cutoff)) {
-			break
+		if trace.TraceID(ik.TraceID).IsValid() {
+			cut[0][string(ik.TraceID[:])] = struct{}{}
 		}
-		if e.TraceID.IsValid() {
-			cut[0][string(e.TraceID[:])] = struct{}{}
-		}
-		cut[1][string(stringPrefix(string(e.Type)))] = struct{}{}
-		if e.AgentID != "" {
-			cut[2][string(stringPrefix(e.AgentID))] = struct{}{}
+		cut[1][string(ik.Type)] = struct{}{}
+		if len(ik.AgentString()) > 0 {
+			cut[2][string(ik.Agent)] = struct{}{}
 		}
 		hash := se.hash
 		if err := c.Delete(); err != nil {
@@ -78,18 +110,33 @@ func (s *Store) retain(tx *bolt.Tx, anchor, head otelaudit.Anchor, budget int) (
 			return anchor, err
 		}
 	}
+	// A commit record goes once the next one starts at or before the
+	// first event left: all its events are gone.
+	cc := tx.Bucket(bucketCommits).Cursor()
+	for k, _ := cc.First(); k != nil; k, _ = cc.First() {
+		if next, _ := cc.Next(); next == nil || binary.BigEndian.Uint64(next) > anchor.Seq+1 {
+			break
+		}
+		cc.First()
+		if err := cc.Delete(); err != nil {
+			return anchor, err
+		}
+	}
 	return anchor, tx.Bucket(bucketMeta).Put(keyAnchor, encodeAnchor(anchor))
 }
 
 // Prune applies the retention bounds now (Write also does, a step at a
 // time) and returns how many events it removed.
 func (s *Store) Prune() (removed int, err error) {
+	if err := s.usable(); err != nil {
+		return 0, err
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	if s.cfg.readOnly {
 		return 0, ErrReadOnly
 	}
-	defer recoverCorrupt(&err)
+	defer guard()(&err)
 	for {
 		s.mu.Lock()
 		closed, before, head := s.closed, s.anchor, s.head

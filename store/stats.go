@@ -15,12 +15,16 @@ type Stats struct {
 	Path   string
 	Format int
 	// Anchor and Head bound the stored events: Seqs Anchor.Seq+1 to
-	// Head.Seq, Events of them.
+	// Head.Seq, Events of them (fewer where Seqs were lost to a crash).
 	Anchor, Head otelaudit.Anchor
 	Events       uint64
-	Traces       int // distinct trace IDs stored
-	Sources      int
-	Checkpoints  int
+	// Reserved is the highest Seq reserved by the last run: Head.Seq after
+	// a clean Shutdown; more while a Generator runs, or after a crash,
+	// when the next run records the Seqs past Head.Seq as lost.
+	Reserved    uint64
+	Traces      int // distinct trace IDs stored
+	Sources     int
+	Checkpoints int
 	// Types and Agents count stored events per type and per agent.
 	Types  map[otelaudit.EventType]int
 	Agents map[string]int
@@ -34,7 +38,7 @@ func (s *Store) Stats() (st Stats, err error) {
 	if err := s.usable(); err != nil {
 		return st, err
 	}
-	defer recoverCorrupt(&err)
+	defer guard()(&err)
 	st = Stats{Path: s.path, Format: FormatVersion, Types: map[otelaudit.EventType]int{}, Agents: map[string]int{}}
 	err = s.db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
@@ -45,9 +49,16 @@ func (s *Store) Stats() (st Stats, err error) {
 		if st.Head, err = decodeAnchor(meta.Get(keyHead)); err != nil {
 			return err
 		}
+		if st.Reserved, err = decodeSeq("reservation", meta.Get(keyReserved)); err != nil {
+			return err
+		}
 		st.Events = uint64(tx.Bucket(bucketEvents).Stats().KeyN)
 		st.Sources = tx.Bucket(bucketSources).Stats().KeyN
-		st.Checkpoints = tx.Bucket(bucketCheckpoints).Stats().KeyN
+		cps, err := readCheckpoints(tx)
+		if err != nil {
+			return err
+		}
+		st.Checkpoints = len(cps)
 		var last []byte
 		err = tx.Bucket(bucketByTrace).ForEach(func(k, _ []byte) error {
 			if len(k) == 24 && (last == nil || string(last) != string(k[:16])) {

@@ -2,20 +2,24 @@ package store
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+	"go.opentelemetry.io/otel/trace"
 
+	"github.com/otelaudit/otelaudit-go/internal/wire"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
 // Store is an otelaudit trail in a bbolt file. It implements
 // otelaudit.Store, and reads the trail back. Its methods are safe for
-// concurrent use.
+// concurrent use. The methods of a nil or zero Store return ErrNotOpen.
 type Store struct {
 	db   *bolt.DB
 	path string
@@ -24,18 +28,24 @@ type Store struct {
 	// Lock order: wmu, then mu or srcMu, each held briefly. Neither mu nor
 	// srcMu is ever held across a bbolt call: a write transaction that
 	// grows the file waits for open read transactions, which may want them.
-	wmu sync.Mutex // serializes Write and Prune
+	// Every write transaction runs under wmu (Write, Prune, SetCursor), so
+	// that Verify can hold it while bbolt's Check reads the freelist.
+	wmu sync.Mutex
 
-	mu     sync.Mutex
-	closed bool
-	head   otelaudit.Anchor // newest stored event; under mu
-	anchor otelaudit.Anchor // last event removed; under mu
+	mu         sync.Mutex
+	closed     bool
+	attached   bool                 // Resume was called
+	head       otelaudit.Anchor     // newest stored event; under mu
+	anchor     otelaudit.Anchor     // last event removed; under mu
+	reserved   uint64               // highest Seq reserved (see otelaudit.Batch); under mu
+	signed     otelaudit.Checkpoint // the newest commit's signed checkpoint; under mu
+	lastCommit time.Time            // when the newest Write committed; under mu
 
 	// sources are the Sources stored so far, by digest: written once,
 	// decoded once.
 	srcMu   sync.Mutex
 	sources map[otelaudit.Hash]*otelaudit.Source
-	// verifyErr is why the chain did not verify at Open (read-only only).
+	// verifyErr is why the store did not verify at Open (read-only only).
 	verifyErr error
 	// valueBuf backs the values of one Write, which bbolt needs to stay
 	// valid until the commit. Under wmu.
@@ -46,66 +56,87 @@ var _ otelaudit.Store = (*Store)(nil)
 
 // Open opens the store at path, creating it when missing unless read-only.
 //
-// It refuses, closing the file again: a file that is not a store
-// (ErrNotStore), a newer format (ErrNewerFormat), a store whose hash chain
-// does not verify (ErrCorrupt, wrapping the *otelaudit.ChainError that names
-// the first bad event; WithReadOnly opens it anyway), and a store another
-// process has open for writing (ErrInUse, after WithLockTimeout). Opening
-// reads and verifies every stored event: see BENCHMARKS.md for the rate.
-func Open(path string, opts ...Option) (st *Store, err error) {
+// Before bbolt maps the file, Open checks it against bbolt's own meta pages
+// (a file shorter than they say is truncated: ErrCorrupt); then it reads
+// and verifies every stored event, index entry and checkpoint and bbolt's
+// page structure (see Verify; BENCHMARKS.md has the rate). It refuses,
+// closing the file again: a file that is not a store (ErrNotStore), a
+// format it does not read (ErrNewerFormat, ErrOldFormat), a store that
+// does not verify (ErrCorrupt, wrapping the *otelaudit.ChainError that
+// names the first bad event; WithReadOnly opens it anyway), a store whose
+// head the WithPublicKey key did not sign (ErrUnsigned, naming the first
+// unsigned event; WithAdoptHead or WithReadOnly open it anyway), and a
+// store another process has open for writing (ErrInUse, after
+// WithLockTimeout). No file, however damaged, makes it panic or fault.
+func Open(path string, opts ...Option) (*Store, error) {
 	cfg := newConfig(opts)
-	if cfg.readOnly {
-		// bbolt would create a missing file, or set up an empty one, even
-		// read-only; a reader asked for a trail, not for a new one.
-		fi, err := os.Stat(path)
-		if err != nil {
-			return nil, fmt.Errorf("store: %w", err)
-		}
-		if fi.Size() == 0 {
-			return nil, fmt.Errorf("%w: %s is empty", ErrNotStore, path)
-		}
+	// bbolt would set up an empty file as a new database, and create a
+	// missing one, even read-only. A reader asked for a trail, not for a
+	// new one; and a writer must not take a store cut to nothing for a
+	// new one and number its events from 1 again.
+	switch fi, err := os.Stat(path); {
+	case err != nil && (cfg.readOnly || !errors.Is(err, os.ErrNotExist)):
+		return nil, fmt.Errorf("store: %w", err)
+	case err == nil && fi.Size() == 0:
+		return nil, fmt.Errorf("%w: %s is empty (a store cut to nothing, or not a store: remove it, and Open creates a new store there)", ErrNotStore, path)
 	}
-	defer recoverCorrupt(&err)
-	bopts := &bolt.Options{
-		Timeout:      cfg.lockTimeout,
-		ReadOnly:     cfg.readOnly,
-		FreelistType: bolt.FreelistMapType,
+	if err := checkFile(path); err != nil {
+		return nil, err
 	}
-	db, err := bolt.Open(path, 0o600, bopts)
-	if err != nil {
-		switch {
-		case errors.Is(err, berrors.ErrTimeout):
-			return nil, fmt.Errorf("%w: %s (waited %s for its lock)", ErrInUse, path, cfg.lockTimeout)
-		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
-			return nil, fmt.Errorf("%w: %s is not a bbolt database (%w)", ErrNotStore, path, err)
+	s := &Store{path: path, cfg: cfg, sources: make(map[otelaudit.Hash]*otelaudit.Source)}
+	if err := s.open(); err != nil {
+		if s.db != nil {
+			_ = s.db.Close()
 		}
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	s := &Store{db: db, path: path, cfg: cfg, sources: make(map[otelaudit.Hash]*otelaudit.Source)}
-	if err := s.init(); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("%w (in %s)", err, path)
-	}
-	if _, err := s.Verify(nil, nil); err != nil {
-		if !cfg.readOnly {
-			_ = db.Close()
-			return nil, fmt.Errorf("%w: %s: %w (open it read-only to inspect it)", ErrCorrupt, path, err)
-		}
-		s.verifyErr = err
+		return nil, err
 	}
 	return s, nil
 }
 
-// recoverCorrupt turns a panic of bbolt on a damaged file (it panics on
-// some page-level inconsistencies) into ErrCorrupt: bad files get errors.
-func recoverCorrupt(err *error) {
-	if r := recover(); r != nil {
-		*err = fmt.Errorf("%w: bbolt: %v", ErrCorrupt, r)
+// open opens the bbolt file, checks the format and verifies the store.
+func (s *Store) open() (err error) {
+	defer guard()(&err)
+	cfg := s.cfg
+	bopts := &bolt.Options{
+		Timeout:      cfg.lockTimeout,
+		ReadOnly:     cfg.readOnly,
+		FreelistType: bolt.FreelistMapType,
+		// Read-only too: the freelist is then read here, under the guard,
+		// not later by Verify's Tx.Check on a goroutine of its own.
+		PreLoadFreelist: true,
 	}
+	s.db, err = bolt.Open(s.path, 0o600, bopts)
+	if err != nil {
+		switch {
+		case errors.Is(err, berrors.ErrTimeout):
+			return fmt.Errorf("%w: %s (waited %s for its lock)", ErrInUse, s.path, cfg.lockTimeout)
+		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
+			return fmt.Errorf("%w: %s is not a bbolt database (%w)", ErrNotStore, s.path, err)
+		}
+		return fmt.Errorf("store: open %s: %w", s.path, err)
+	}
+	if err := s.init(); err != nil {
+		return fmt.Errorf("%w (in %s)", err, s.path)
+	}
+	_, err = s.Verify(cfg.pub, nil)
+	switch {
+	case err == nil:
+	case cfg.readOnly:
+		s.verifyErr = err
+	case errors.Is(err, ErrUnsigned):
+		// Everything else verified (the key's coverage is checked last):
+		// the trail is sound, but its head is not the key's.
+		if !cfg.adopt {
+			return fmt.Errorf("store: %s: %w (open it with store.WithAdoptHead() to continue it anyway, which the next run records in the trail)", s.path, err)
+		}
+	default:
+		return fmt.Errorf("%w: %s: %w (open it read-only to inspect it)", ErrCorrupt, s.path, err)
+	}
+	return nil
 }
 
 // init creates the buckets of a new store, or checks an existing one's
-// format, and loads its anchor and head.
+// format, and loads its anchor, head and reservation.
 func (s *Store) init() error {
 	if !s.cfg.readOnly {
 		err := s.db.Update(func(tx *bolt.Tx) error {
@@ -122,13 +153,12 @@ func (s *Store) init() error {
 			}
 			meta := tx.Bucket(bucketMeta)
 			genesis := encodeAnchor(otelaudit.GenesisAnchor)
-			if err := meta.Put(keyFormat, []byte{FormatVersion}); err != nil {
-				return err
+			for _, kv := range [][2][]byte{{keyFormat, {FormatVersion}}, {keyAnchor, genesis}, {keyHead, genesis}, {keyReserved, seqKey(0)}} {
+				if err := meta.Put(kv[0], kv[1]); err != nil {
+					return err
+				}
 			}
-			if err := meta.Put(keyAnchor, genesis); err != nil {
-				return err
-			}
-			return meta.Put(keyHead, genesis)
+			return nil
 		})
 		if err != nil {
 			return err
@@ -141,40 +171,139 @@ func (s *Store) init() error {
 		}
 		f := meta.Get(keyFormat)
 		switch {
-		case len(f) != 1:
+		case len(f) != 1 || f[0] == 0:
 			return fmt.Errorf("%w: no format version", ErrNotStore)
+		case f[0] == 1:
+			return fmt.Errorf("%w: it was written by an earlier release, whose hash chain did not bind each event's length; "+
+				"this build reads format %d only and does not convert it (converting would re-hash every event, and its signed "+
+				"checkpoints would no longer vouch for the result): read it with the release that wrote it, and start a new store", ErrOldFormat, FormatVersion)
 		case f[0] > FormatVersion:
-			return fmt.Errorf("%w: format %d, this build reads up to %d", ErrNewerFormat, f[0], FormatVersion)
-		case f[0] == 0:
-			return fmt.Errorf("%w: format 0", ErrNotStore)
+			return fmt.Errorf("%w: format %d, this build reads %d", ErrNewerFormat, f[0], FormatVersion)
 		}
-		for _, name := range allBuckets {
-			if tx.Bucket(name) == nil {
-				return fmt.Errorf("%w: bucket %q missing", ErrCorrupt, name)
-			}
-		}
-		var err error
-		if s.anchor, err = decodeAnchor(meta.Get(keyAnchor)); err != nil {
+		st, err := loadState(tx)
+		if err != nil {
 			return err
 		}
-		s.head, err = decodeAnchor(meta.Get(keyHead))
-		return err
+		s.head, s.anchor, s.reserved, s.signed, s.lastCommit = st.head, st.anchor, st.reserved, st.signed, st.lastCommit
+		return nil
 	})
 }
 
+// state is what the meta bucket and the commits bucket say about the
+// trail's bounds.
+type state struct {
+	head, anchor otelaudit.Anchor
+	reserved     uint64
+	signed       otelaudit.Checkpoint
+	lastCommit   time.Time
+}
+
+// loadState reads and bounds-checks the trail's state: the buckets of the
+// format and no others, the meta keys of the format and no others, an
+// anchor at or before the head, a head Seq no Generator could reach past
+// (otelaudit.MaxSeq), a reservation between the head and the largest ring
+// past it.
+func loadState(tx *bolt.Tx) (st state, err error) {
+	known := map[string]bool{}
+	for _, name := range allBuckets {
+		known[string(name)] = true
+		if tx.Bucket(name) == nil {
+			return st, fmt.Errorf("%w: bucket %q missing", ErrCorrupt, name)
+		}
+	}
+	err = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+		if !known[string(name)] {
+			return fmt.Errorf("%w: unknown bucket %q", ErrCorrupt, name)
+		}
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	meta := tx.Bucket(bucketMeta)
+	metaKeys := map[string]bool{}
+	for _, k := range allMetaKeys {
+		metaKeys[string(k)] = true
+	}
+	err = meta.ForEach(func(k, _ []byte) error {
+		if !metaKeys[string(k)] {
+			return fmt.Errorf("%w: unknown key %q in the %s bucket", ErrCorrupt, k, bucketMeta)
+		}
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	if st.anchor, err = decodeAnchor(meta.Get(keyAnchor)); err != nil {
+		return st, err
+	}
+	if st.head, err = decodeAnchor(meta.Get(keyHead)); err != nil {
+		return st, err
+	}
+	if st.reserved, err = decodeSeq("reservation", meta.Get(keyReserved)); err != nil {
+		return st, err
+	}
+	var hasSigned bool
+	if st.signed, hasSigned, err = decodeSigned(meta.Get(keySigned)); err != nil {
+		return st, err
+	}
+	switch {
+	case st.head.Seq > otelaudit.MaxSeq:
+		return st, fmt.Errorf("%w: head seq %d is past the largest Seq a trail can reach (%d)", ErrCorrupt, st.head.Seq, uint64(otelaudit.MaxSeq))
+	case st.anchor.Seq > st.head.Seq:
+		return st, fmt.Errorf("%w: anchor seq %d is past the head, seq %d", ErrCorrupt, st.anchor.Seq, st.head.Seq)
+	case st.reserved < st.head.Seq || st.reserved-st.head.Seq > otelaudit.MaxCapacity:
+		return st, fmt.Errorf("%w: seqs reserved up to %d, with the head at %d (a run reserves at most %d past it)", ErrCorrupt, st.reserved, st.head.Seq, otelaudit.MaxCapacity)
+	case hasSigned && st.signed.Seq > st.head.Seq:
+		return st, fmt.Errorf("%w: the signed head, seq %d, is past the head, seq %d", ErrCorrupt, st.signed.Seq, st.head.Seq)
+	}
+	if k, v := tx.Bucket(bucketCommits).Cursor().Last(); k != nil {
+		if st.lastCommit, err = decodeCommit(v); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// usable reports why s cannot be used: not opened, or closed.
+func (s *Store) usable() error {
+	if s == nil || s.db == nil {
+		return ErrNotOpen
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
 // Path returns the file the store is in.
-func (s *Store) Path() string { return s.path }
+func (s *Store) Path() string {
+	if s == nil {
+		return ""
+	}
+	return s.path
+}
 
 // ReadOnly reports whether the store was opened read-only.
-func (s *Store) ReadOnly() bool { return s.cfg.readOnly }
+func (s *Store) ReadOnly() bool { return s != nil && s.cfg.readOnly }
 
-// VerifyError returns why the chain did not verify when the store was
-// opened read-only; nil if it did.
-func (s *Store) VerifyError() error { return s.verifyErr }
+// VerifyError returns why the store did not verify when it was opened
+// read-only; nil if it did.
+func (s *Store) VerifyError() error {
+	if s == nil {
+		return ErrNotOpen
+	}
+	return s.verifyErr
+}
 
 // Head returns the Seq and Hash of the newest stored event; the anchor when
-// there is none. A Generator attached to the store continues from it.
+// there is none.
 func (s *Store) Head() otelaudit.Anchor {
+	if s == nil {
+		return otelaudit.Anchor{}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.head
@@ -183,6 +312,9 @@ func (s *Store) Head() otelaudit.Anchor {
 // Anchor returns where verification starts: the last event removed by
 // retention, or the genesis.
 func (s *Store) Anchor() otelaudit.Anchor {
+	if s == nil {
+		return otelaudit.Anchor{}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.anchor
@@ -190,6 +322,9 @@ func (s *Store) Anchor() otelaudit.Anchor {
 
 // Close closes the file. Calls after the first return nil.
 func (s *Store) Close() error {
+	if s == nil || s.db == nil {
+		return ErrNotOpen
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -200,14 +335,78 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// Write stores records and checkpoints in one transaction, durable when it
-// returns nil (see the package documentation); retention, if configured,
-// runs in the same transaction. records must continue the chain from Head.
-func (s *Store) Write(records []otelaudit.Record, checkpoints []otelaudit.Checkpoint) (err error) {
+// Resume implements otelaudit.Store: a Generator calls it once, when it is
+// created with the store, and continues the trail from what it returns.
+//
+// With pub, the public half of the Generator's signing key, the head must
+// be covered by a checkpoint pub signed: otherwise the newest events could
+// be anyone's, and continuing the chain would sign them. Resume then
+// refuses with ErrUnsigned, unless the store was opened WithAdoptHead, when
+// it asks the Generator to record the adoption. A store opened
+// WithPublicKey takes only a Generator signing with that key.
+func (s *Store) Resume(pub ed25519.PublicKey) (r otelaudit.Resumption, err error) {
+	if err := s.usable(); err != nil {
+		return r, err
+	}
+	if s.cfg.readOnly {
+		return r, fmt.Errorf("%w: %s", ErrReadOnly, s.path)
+	}
+	switch {
+	case s.cfg.pub != nil && pub == nil:
+		return r, fmt.Errorf("%w: %s was opened with store.WithPublicKey, and a Generator without the signing key would leave an unsigned tail", ErrUnsigned, s.path)
+	case s.cfg.pub != nil && !bytes.Equal(pub, s.cfg.pub):
+		return r, fmt.Errorf("%w: the Generator signs with another key than %s was opened with (store.WithPublicKey)", ErrUnsigned, s.path)
+	}
+	s.mu.Lock()
+	if s.attached {
+		s.mu.Unlock()
+		return r, fmt.Errorf("store: %s already has a Generator", s.path)
+	}
+	s.attached = true
+	r = otelaudit.Resumption{Head: s.head, Reserved: s.reserved, LastCommit: s.lastCommit}
+	anchor := s.anchor
+	s.mu.Unlock()
+	if pub == nil || r.Head.Seq == anchor.Seq {
+		return r, nil
+	}
+	cps, err := s.Checkpoints()
+	if err != nil {
+		return r, err
+	}
+	signed, ok := otelaudit.SignedUpTo(cps, pub)
+	if ok && signed >= r.Head.Seq {
+		return r, nil
+	}
+	if !s.cfg.adopt {
+		newest := "it signed no checkpoint in it"
+		if ok {
+			newest = fmt.Sprintf("the newest checkpoint it signed is of seq %d", signed)
+		}
+		return r, fmt.Errorf("%w: %s: the head, seq %d, is not signed by the Generator's key (%s): events after that were written without it; "+
+			"open the store with store.WithAdoptHead() to continue it anyway, which the new run records in the trail", ErrUnsigned, s.path, r.Head.Seq, newest)
+	}
+	r.Adopt = true
+	if ok {
+		r.SignedSeq = signed
+	}
+	return r, nil
+}
+
+// Write implements otelaudit.Store: it stores a batch in one transaction,
+// durable when it returns nil (see the package documentation); retention,
+// if configured, runs in the same transaction. The records must continue
+// the chain from Head, the first of them may be a SeqGap record that jumps
+// over exactly the Seqs reserved, and b.Reserved must be at least the last
+// record's Seq. On a store opened WithPublicKey, a batch with records must
+// carry a signed checkpoint of the last (b.Head).
+func (s *Store) Write(b otelaudit.Batch) (err error) {
+	if err := s.usable(); err != nil {
+		return err
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	s.mu.Lock()
-	closed, head, anchor := s.closed, s.head, s.anchor
+	closed, head, anchor, reserved, lastCommit := s.closed, s.head, s.anchor, s.reserved, s.lastCommit
 	s.mu.Unlock()
 	switch {
 	case closed:
@@ -215,17 +414,36 @@ func (s *Store) Write(records []otelaudit.Record, checkpoints []otelaudit.Checkp
 	case s.cfg.readOnly:
 		return ErrReadOnly
 	}
+	records := b.Records
 	for i := range records {
 		r := &records[i]
-		if r.Seq != head.Seq+1 || r.PrevHash != head.Hash {
+		if r.Seq != head.Seq+1 && !(i == 0 && r.Seq == reserved+1 && isGapOver(r, head.Seq+1, reserved)) {
 			return fmt.Errorf("%w: record %d after head %d", ErrOutOfOrder, r.Seq, head.Seq)
+		}
+		if r.PrevHash != head.Hash {
+			return fmt.Errorf("%w: record %d does not chain to head %d", ErrOutOfOrder, r.Seq, head.Seq)
 		}
 		head = otelaudit.Anchor{Seq: r.Seq, Hash: r.Hash}
 	}
-	for _, c := range checkpoints {
+	for _, c := range b.Checkpoints {
 		if c.Seq > head.Seq {
 			return fmt.Errorf("%w: checkpoint of %d past the last record %d", ErrOutOfOrder, c.Seq, head.Seq)
 		}
+	}
+	signed := b.Head.Signature != nil
+	switch {
+	case signed && (len(records) == 0 || b.Head.Seq != head.Seq || b.Head.Hash != head.Hash):
+		return fmt.Errorf("%w: the signed head is of seq %d, not of the last record", ErrOutOfOrder, b.Head.Seq)
+	case s.cfg.pub != nil && len(records) > 0 && !signed:
+		return fmt.Errorf("%w: %s was opened with store.WithPublicKey and takes only commits whose last record is signed", ErrUnsigned, s.path)
+	case b.Reserved < head.Seq || b.Reserved-head.Seq > otelaudit.MaxCapacity:
+		return fmt.Errorf("%w: reservation up to seq %d with the head at %d", ErrOutOfOrder, b.Reserved, head.Seq)
+	}
+	// Commit times never go back, so that retention by age removes events
+	// in the order they were stored.
+	now := s.cfg.now()
+	if now.Before(lastCommit) {
+		now = lastCommit
 	}
 	// bbolt keeps pointers to keys and values until the commit: they live
 	// in buffers sized once per Write.
@@ -237,7 +455,7 @@ func (s *Store) Write(records []otelaudit.Record, checkpoints []otelaudit.Checkp
 		s.valueBuf = make([]byte, 0, size)
 	}
 	vals := s.valueBuf[:0]
-	defer recoverCorrupt(&err)
+	defer guard()(&err)
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		events := tx.Bucket(bucketEvents)
 		// Keys only ever grow: full pages, no splits.
@@ -265,16 +483,16 @@ func (s *Store) Write(records []otelaudit.Record, checkpoints []otelaudit.Checkp
 					}
 				}
 			}
-			id, typ, agent, err := indexKeys(r.Data)
+			ik, err := wire.ReadKeys(r.Data)
 			if err != nil {
-				return fmt.Errorf("record %d: %w", r.Seq, err)
+				return fmt.Errorf("record %d: %w: %w", r.Seq, otelaudit.ErrMalformed, err)
 			}
-			if id.IsValid() {
-				byTraceP.add(string(id[:]), r.Seq)
+			if trace.TraceID(ik.TraceID).IsValid() {
+				byTraceP.add(string(ik.TraceID[:]), r.Seq)
 			}
-			byTypeP.add(string(stringPrefix(typ)), r.Seq)
-			if agent != "" {
-				byAgentP.add(string(stringPrefix(agent)), r.Seq)
+			byTypeP.add(string(ik.Type), r.Seq)
+			if len(ik.AgentString()) > 0 {
+				byAgentP.add(string(ik.Agent), r.Seq)
 			}
 		}
 		if err := byTraceP.put(byTrace); err != nil {
@@ -287,17 +505,31 @@ func (s *Store) Write(records []otelaudit.Record, checkpoints []otelaudit.Checkp
 			return err
 		}
 		cps := tx.Bucket(bucketCheckpoints)
-		for _, c := range checkpoints {
+		for _, c := range b.Checkpoints {
 			if err := cps.Put(seqKey(c.Seq), encodeCheckpoint(c)); err != nil {
 				return err
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
-		if err := meta.Put(keyHead, encodeAnchor(head)); err != nil {
+		if len(records) > 0 {
+			if err := tx.Bucket(bucketCommits).Put(seqKey(records[0].Seq), encodeCommit(now)); err != nil {
+				return err
+			}
+			if err := meta.Put(keyHead, encodeAnchor(head)); err != nil {
+				return err
+			}
+		}
+		if signed {
+			if err := meta.Put(keySigned, encodeSigned(b.Head)); err != nil {
+				return err
+			}
+		}
+		if err := meta.Put(keyReserved, seqKey(b.Reserved)); err != nil {
 			return err
 		}
 		// Retention removes at most twice what came in, plus a little: a
 		// store over its bounds shrinks back steadily, each commit bounded.
+		var err error
 		anchor, err = s.retain(tx, anchor, head, 2*len(records)+retainStep)
 		return err
 	})
@@ -306,7 +538,13 @@ func (s *Store) Write(records []otelaudit.Record, checkpoints []otelaudit.Checkp
 		return fmt.Errorf("store: write: %w", err)
 	}
 	s.mu.Lock()
-	s.head, s.anchor = head, anchor
+	s.head, s.anchor, s.reserved = head, anchor, b.Reserved
+	if len(records) > 0 {
+		s.lastCommit = now
+	}
+	if signed {
+		s.signed = b.Head
+	}
 	s.mu.Unlock()
 	for i := range records {
 		if d := records[i].SourceDigest; d != (otelaudit.Hash{}) {
@@ -314,6 +552,17 @@ func (s *Store) Write(records []otelaudit.Record, checkpoints []otelaudit.Checkp
 		}
 	}
 	return nil
+}
+
+// isGapOver reports whether r is a SeqGap record of exactly the Seqs
+// first..last.
+func isGapOver(r *otelaudit.Record, first, last uint64) bool {
+	var e otelaudit.Event
+	if e.UnmarshalBinary(r.Data) != nil || e.Seq != r.Seq {
+		return false
+	}
+	g, ok := e.Gap()
+	return ok && g.First == first && g.Last == last
 }
 
 func (s *Store) knownSource(d otelaudit.Hash) bool {

@@ -291,7 +291,8 @@ func TestStoreTamperDetected(t *testing.T) {
 		}, nil, 18},
 		{"truncate the tail, head and stored checkpoints too", func(tx *bolt.Tx) error {
 			// The forger cuts events 18-22, rewrites the head and deletes
-			// every stored checkpoint: only one kept elsewhere tells.
+			// every stored checkpoint and the signed head: only a
+			// checkpoint kept elsewhere tells.
 			b := tx.Bucket(events)
 			for seq := uint64(18); seq <= 22; seq++ {
 				if err := b.Delete(key(seq)); err != nil {
@@ -301,6 +302,9 @@ func TestStoreTamperDetected(t *testing.T) {
 			v := b.Get(key(17))
 			head := append(append([]byte(nil), key(17)...), v[32:64]...)
 			if err := tx.Bucket([]byte("otelaudit")).Put([]byte("head"), head); err != nil {
+				return err
+			}
+			if err := tx.Bucket([]byte("otelaudit")).Delete([]byte("signed")); err != nil {
 				return err
 			}
 			if err := tx.DeleteBucket([]byte("checkpoints")); err != nil {
@@ -321,6 +325,14 @@ func TestStoreTamperDetected(t *testing.T) {
 			c := tx.Bucket([]byte("by_trace")).Cursor()
 			k, _ := c.First()
 			return tx.Bucket([]byte("by_trace")).Delete(append([]byte(nil), k...))
+		}, nil, 0},
+		{"index an event that is not stored", func(tx *bolt.Tx) error {
+			// A posting of seq 40 under an existing trace: EventsByTrace
+			// would fail on it, so Verify must.
+			c := tx.Bucket([]byte("by_trace")).Cursor()
+			k, _ := c.First()
+			nk := append(append([]byte(nil), k[:16]...), key(40)...)
+			return tx.Bucket([]byte("by_trace")).Put(nk, []byte{1})
 		}, nil, 0},
 		{"forge a checkpoint", func(tx *bolt.Tx) error {
 			b := tx.Bucket([]byte("checkpoints"))
@@ -365,7 +377,8 @@ func TestStoreTamperDetected(t *testing.T) {
 
 // slowStore is a real store behind a gate: Write waits until the test lets
 // it through, or fails while failing is set. It shows what the Generator
-// does while its store falls behind or fails.
+// does while its store falls behind or fails. The Generator's first Write,
+// which reserves Seqs before any event (and has no records), goes through.
 type slowStore struct {
 	*store.Store
 	gate    chan struct{}
@@ -374,7 +387,11 @@ type slowStore struct {
 	writes  int
 }
 
-func (s *slowStore) Write(recs []otelaudit.Record, cps []otelaudit.Checkpoint) error {
+func (s *slowStore) Write(b otelaudit.Batch) error {
+	if len(b.Records) == 0 && s.writes == 0 {
+		s.writes++
+		return s.Store.Write(b)
+	}
 	<-s.gate
 	s.mu.Lock()
 	s.writes++
@@ -384,7 +401,7 @@ func (s *slowStore) Write(recs []otelaudit.Record, cps []otelaudit.Checkpoint) e
 		return errors.New("disk on fire")
 	}
 	s.mu.Unlock()
-	return s.Store.Write(recs, cps)
+	return s.Store.Write(b)
 }
 
 func TestGeneratorWaitsForAStoreThatFallsBehind(t *testing.T) {
@@ -459,21 +476,56 @@ func TestRetention(t *testing.T) {
 		assert.Equal(t, []uint64{19, 22, 25, 28}, seqsOf(byTrace), "index entries of removed events are gone")
 		require.NoError(t, st.Close())
 	})
-	t.Run("by age, as events are written", func(t *testing.T) {
-		// Events 0..29 are stamped 1,700,000,000 + i: keep the last 5 s.
-		st, err := store.Open(path, store.WithRetention(5*time.Second, 0), store.WithClock(func() time.Time { return time.Unix(1_700_000_035, 0) }))
+	t.Run("by age, by when the store committed, whatever the events say", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "age.db")
+		start := time.Unix(1_800_000_000, 0)
+		var mu sync.Mutex
+		now := start
+		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		set := func(d time.Duration) { mu.Lock(); now = start.Add(d); mu.Unlock() }
+		future, past := start.Add(1000*time.Hour), start.Add(-1000*time.Hour)
+		st, err := store.Open(path, store.WithRetention(150*time.Second, 0), store.WithClock(clock))
 		require.NoError(t, err)
-		g := otelaudit.NewGenerator(otelaudit.WithStore(st))
-		_, err = g.Append(context.Background(), testEvent(31))
-		require.NoError(t, err)
-		require.NoError(t, g.Shutdown(context.Background()))
+		g := otelaudit.NewGenerator(otelaudit.WithStore(st), otelaudit.WithSigningKey(priv))
+		ctx := context.Background()
+		commit := func(times ...time.Time) {
+			for _, at := range times {
+				_, err := g.Append(ctx, otelaudit.Event{Type: otelaudit.NodeEnd, Time: at})
+				require.NoError(t, err)
+			}
+			require.NoError(t, g.ForceFlush(ctx))
+		}
+		// Three commits, 100 s apart, of events stamped anywhere: one far
+		// in the future first (by event time it would keep everything
+		// after it forever), ones long ago last (by event time they would
+		// go at once).
+		commit(future, past) // seqs 1, 2
+		set(100 * time.Second)
+		commit(past, past) // 3, 4
+		set(200 * time.Second)
+		commit(future) // 5: the first commit is now 200 s old and goes
+		require.NoError(t, g.Shutdown(ctx))
+
 		st = openStore(t, path, store.WithReadOnly())
-		defer st.Close()
 		all, err := st.Events(store.Query{})
 		require.NoError(t, err)
-		assert.Equal(t, []uint64{31}, seqsOf(all), "only the event of the last 5 s is left")
+		assert.Equal(t, []uint64{3, 4, 5}, seqsOf(all), "the first commit is gone, the others are not")
 		_, err = st.Verify(pub, nil)
 		require.NoError(t, err)
+		require.NoError(t, st.Close())
+
+		set(320 * time.Second) // the second commit is 220 s old, the third 120 s
+		st, err = store.Open(path, store.WithRetention(150*time.Second, 0), store.WithClock(clock))
+		require.NoError(t, err)
+		removed, err := st.Prune()
+		require.NoError(t, err)
+		assert.Equal(t, 2, removed)
+		all, err = st.Events(store.Query{})
+		require.NoError(t, err)
+		assert.Equal(t, []uint64{5}, seqsOf(all))
+		_, err = st.Verify(pub, nil)
+		require.NoError(t, err)
+		require.NoError(t, st.Close())
 	})
 }
 
@@ -522,7 +574,10 @@ func TestShutdownWhileWaitingForRoom(t *testing.T) {
 // Clear with a store returns under steady load: it waits for the events
 // held when it was called, not for a moment when all are durable.
 func TestClearUnderLoad(t *testing.T) {
-	g := otelaudit.NewGenerator(otelaudit.WithStore(openStore(t, filepath.Join(t.TempDir(), "audit.db"))), otelaudit.WithStoreWait(time.Minute))
+	// A ring of 8,192: Clear waits for at most that many events to become
+	// durable, which a loaded machine under -race does within the bound.
+	g := otelaudit.NewGenerator(otelaudit.WithStore(openStore(t, filepath.Join(t.TempDir(), "audit.db"))),
+		otelaudit.WithStoreWait(time.Minute), otelaudit.WithCapacity(8192))
 	ctx := context.Background()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup

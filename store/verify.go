@@ -1,14 +1,17 @@
 package store
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/otelaudit/otelaudit-go/internal/wire"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
@@ -24,15 +27,32 @@ type Report struct {
 	// their signatures are checked, but the events they vouch for are not
 	// in the store to compare with (removed by retention, or by someone).
 	Checkpoints, Signed, Older int
+	// SignedUpTo is, with a key, the newest Seq a checkpoint signed by it
+	// covers: every event up to it is the key holder's.
+	SignedUpTo uint64
+	// Gaps are the Seqs lost to crashes, each accounted for by a SeqGap
+	// record in the chain; Adoptions the heads a run with a key adopted
+	// (HeadAdopted records).
+	Gaps      []otelaudit.Gap
+	Adoptions []otelaudit.Adoption
 }
 
-// Verify checks the stored trail from its anchor: every event's Hash must
-// follow from its encoding, Source and predecessor, with no Seq missing
-// or out of place, up to the recorded head; every stored Source must match
-// its digest; the indexes must list exactly the stored events; and every
-// stored checkpoint, plus extra (checkpoints kept outside the store, which
-// a rewritten store cannot have rewritten), must agree with the trail. With
-// pub, every checkpoint must carry a valid signature by its private key.
+// Verify checks the whole store, as an attacker who can write the file
+// but not sign would have to defeat it.
+//
+// The trail: every event must decode canonically (its bytes are the one
+// encoding of an event) and its Hash follow from its encoding, Source and
+// predecessor, from the anchor, with no Seq missing, repeated or out of
+// place except where a SeqGap record accounts for lost Seqs, up to the
+// recorded head; every stored Source must decode and match its digest; the
+// indexes must list exactly the stored events (an event indexed but not
+// stored, or stored but not indexed, fails); every stored checkpoint, plus
+// extra (checkpoints kept outside the store, which a rewritten store cannot
+// have rewritten), must agree with the trail. With pub, every checkpoint
+// must carry a valid signature by its private key, and one of them must
+// cover the head: events past the newest checkpoint pub signed fail with
+// ErrUnsigned, naming the first of them. The file: bbolt's own consistency
+// check (Tx.Check) must pass.
 //
 // Events before the anchor are not in the store, whether retention removed
 // them or someone else did: Report.Anchor says where the trail starts, and
@@ -40,8 +60,12 @@ type Report struct {
 // verifier that expects the whole trail checks that the anchor is
 // otelaudit.GenesisAnchor (the CLI's verify --from-genesis).
 //
-// A failure wraps otelaudit.ErrChainBroken and is an *otelaudit.ChainError
-// naming the first bad Seq; the Report says how far verification got.
+// A failure of the trail wraps otelaudit.ErrChainBroken and is an
+// *otelaudit.ChainError naming the first bad Seq; one of the file wraps
+// ErrCorrupt. The Report says how far verification got. The failure a
+// key's coverage gives is reported last, after everything else passed: a
+// sound trail whose head is not the key's. On a store being written,
+// Verify holds up commits while bbolt's check runs.
 func (s *Store) Verify(pub ed25519.PublicKey, extra []otelaudit.Checkpoint) (rep Report, err error) {
 	if err := s.usable(); err != nil {
 		return rep, err
@@ -49,17 +73,27 @@ func (s *Store) Verify(pub ed25519.PublicKey, extra []otelaudit.Checkpoint) (rep
 	if pub != nil && len(pub) != ed25519.PublicKeySize {
 		return rep, fmt.Errorf("store: public key of %d bytes, want %d", len(pub), ed25519.PublicKeySize)
 	}
-	defer recoverCorrupt(&err)
+	unsigned, err := s.verifyTrail(pub, extra, &rep)
+	if err != nil {
+		return rep, err
+	}
+	if err := s.checkBolt(); err != nil {
+		return rep, err
+	}
+	return rep, unsigned
+}
+
+// verifyTrail checks the trail in one read transaction, reading every
+// key and value of every bucket on the way (see checkBolt for why), and
+// returns the key's coverage failure apart.
+func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint, rep *Report) (unsigned, err error) {
+	defer guard()(&err)
 	err = s.db.View(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		anchor, err := decodeAnchor(meta.Get(keyAnchor))
+		st, err := loadState(tx)
 		if err != nil {
 			return err
 		}
-		head, err := decodeAnchor(meta.Get(keyHead))
-		if err != nil {
-			return err
-		}
+		anchor, head := st.anchor, st.head
 		rep.Anchor, rep.Head = anchor, anchor
 		if err := checkSources(tx); err != nil {
 			return err
@@ -76,8 +110,8 @@ func (s *Store) Verify(pub ed25519.PublicKey, extra []otelaudit.Checkpoint) (rep
 			if err != nil {
 				return err
 			}
-			if len(se.data) >= 9 && binary.LittleEndian.Uint64(se.data[1:9]) != seq {
-				return &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("stored under key %d but numbered %d", seq, binary.LittleEndian.Uint64(se.data[1:9]))}
+			if n, ok := wire.Seq(se.data); ok && n != seq {
+				return &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("stored under key %d but numbered %d", seq, n)}
 			}
 			if err := v.Record(se.prev, se.hash, se.src, se.data); err != nil {
 				return err
@@ -87,18 +121,14 @@ func (s *Store) Verify(pub ed25519.PublicKey, extra []otelaudit.Checkpoint) (rep
 				return &otelaudit.ChainError{Seq: seq, Reason: err.Error()}
 			}
 		}
+		rep.Gaps, rep.Adoptions = v.Gaps(), v.Adoptions()
 		if rep.Head != head {
 			if rep.Head.Seq < head.Seq {
 				return &otelaudit.ChainError{Seq: rep.Head.Seq + 1, Reason: fmt.Sprintf("missing: the trail ends at seq %d, but the store's head is seq %d", rep.Head.Seq, head.Seq)}
 			}
 			return &otelaudit.ChainError{Seq: head.Seq, Reason: "the store's recorded head does not match its newest event"}
 		}
-		var cps []otelaudit.Checkpoint
-		err = tx.Bucket(bucketCheckpoints).ForEach(func(k, v []byte) error {
-			cp, err := decodeCheckpoint(k, v)
-			cps = append(cps, cp)
-			return err
-		})
+		cps, err := readCheckpoints(tx)
 		if err != nil {
 			return err
 		}
@@ -124,11 +154,63 @@ func (s *Store) Verify(pub ed25519.PublicKey, extra []otelaudit.Checkpoint) (rep
 		if err != nil {
 			return err
 		}
-		// Last: a chain or checkpoint failure names the event, an index
-		// mismatch only the index.
-		return idx.check(tx)
+		// After the chain and the checkpoints: a chain or checkpoint
+		// failure names the event, an index mismatch only the index.
+		if err := idx.check(tx); err != nil {
+			return err
+		}
+		if err := checkCommits(tx, head); err != nil {
+			return err
+		}
+		if err := checkCursors(tx); err != nil {
+			return err
+		}
+		if pub != nil {
+			rep.SignedUpTo, _ = otelaudit.SignedUpTo(cps, pub)
+			unsigned = otelaudit.VerifySigned(cps, pub, anchor, head, func(seq uint64) uint64 {
+				if k, _ := events.Cursor().Seek(seqKey(seq + 1)); len(k) == 8 {
+					return binary.BigEndian.Uint64(k)
+				}
+				return seq + 1
+			})
+		}
+		return nil
 	})
-	return rep, err
+	return unsigned, err
+}
+
+// checkCommits checks the commit times retention reads: one 8-byte time per
+// Write, keyed by the Write's first Seq, none past the head, never going
+// back.
+func checkCommits(tx *bolt.Tx, head otelaudit.Anchor) error {
+	var last time.Time
+	return tx.Bucket(bucketCommits).ForEach(func(k, v []byte) error {
+		seq, err := decodeSeq("commit key", k)
+		if err != nil {
+			return err
+		}
+		t, err := decodeCommit(v)
+		switch {
+		case err != nil:
+			return err
+		case seq > head.Seq:
+			return fmt.Errorf("%w: a commit of seq %d, past the head (%d)", ErrCorrupt, seq, head.Seq)
+		case t.Before(last):
+			return fmt.Errorf("%w: the commit of seq %d is dated before the one before it", ErrCorrupt, seq)
+		}
+		last = t
+		return nil
+	})
+}
+
+// checkCursors checks that every cursor is a name and a Seq.
+func checkCursors(tx *bolt.Tx) error {
+	return tx.Bucket(bucketCursors).ForEach(func(k, v []byte) error {
+		if len(k) == 0 || len(v) != 8 {
+			return fmt.Errorf("%w: cursor %q of %d bytes", ErrCorrupt, k, len(v))
+		}
+		return nil
+	})
 }
 
 // indexSums checks that the indexes list exactly the stored events, each
@@ -164,24 +246,16 @@ func (x *indexSums) sum(to *[2]uint64, prefix []byte, seq uint64) {
 // event's encoding holds those strings: they are read in place.
 func (x *indexSums) addEvent(seq uint64, data []byte) error {
 	x.init()
-	if len(data) < eventHeaderSize {
-		return fmt.Errorf("%w: event encoding of %d bytes", otelaudit.ErrMalformed, len(data))
+	k, err := wire.ReadKeys(data)
+	if err != nil {
+		return fmt.Errorf("%w: %w", otelaudit.ErrMalformed, err)
 	}
-	if id := data[21:37]; [16]byte(id) != ([16]byte{}) {
-		x.sum(&x.want[0], id, seq)
+	if k.TraceID != ([16]byte{}) {
+		x.sum(&x.want[0], k.TraceID[:], seq)
 	}
-	rest := data[eventHeaderSize:]
-	var strs [3][]byte // type, outcome, agent, each with its length
-	for i := range strs {
-		n, w := binary.Uvarint(rest)
-		if w <= 0 || n > uint64(len(rest)-w) {
-			return fmt.Errorf("%w: truncated string", otelaudit.ErrMalformed)
-		}
-		strs[i], rest = rest[:w+int(n)], rest[w+int(n):]
-	}
-	x.sum(&x.want[1], strs[0], seq)
-	if len(strs[2]) > 1 {
-		x.sum(&x.want[2], strs[2], seq)
+	x.sum(&x.want[1], k.Type, seq)
+	if len(k.AgentString()) > 0 {
+		x.sum(&x.want[2], k.Agent, seq)
 	}
 	return nil
 }
@@ -214,12 +288,20 @@ func (x *indexSums) check(tx *bolt.Tx) error {
 	return nil
 }
 
-// checkSources checks every stored Source against its digest: an event's
-// Hash covers the digest, not the bytes, so a changed Source shows here.
+// checkSources checks every stored Source against its digest (an event's
+// Hash covers the digest, not the bytes, so a changed Source shows here),
+// and that it decodes to a Source that encodes to the same bytes.
 func checkSources(tx *bolt.Tx) error {
 	return tx.Bucket(bucketSources).ForEach(func(k, v []byte) error {
 		if len(k) != hashSize || sha256.Sum256(v) != [hashSize]byte(k) {
 			return fmt.Errorf("%w: stored source %x does not match its digest", otelaudit.ErrChainBroken, k)
+		}
+		src, err := otelaudit.UnmarshalSource(v)
+		if err != nil {
+			return fmt.Errorf("%w: stored source %x: %w", ErrCorrupt, k, err)
+		}
+		if b, _ := src.MarshalBinary(); !bytes.Equal(b, v) {
+			return fmt.Errorf("%w: stored source %x is not in its canonical encoding", ErrCorrupt, k)
 		}
 		return nil
 	})

@@ -28,16 +28,20 @@ import (
 )
 
 // The crash test: a child process records events into a store and reports
-// every Seq that ForceFlush returned for; the parent SIGKILLs it at a
-// random moment, reopens the store, and checks that the chain verifies,
-// every reported Seq is there, and no event is partial. Then again, on the
-// same file, so each run also checks that numbering and the chain continue
-// across a kill.
+// every Seq that ForceFlush returned for, and every event it saw handed out
+// (durable or not); the parent SIGKILLs it at a random moment, reopens the
+// store and checks that the chain and the signed head verify, every
+// reported flushed Seq is there, every event seen is either stored as seen
+// or among the Seqs the next run records as lost, and no event is partial.
+// Then again, on the same file, so each run also checks that numbering and
+// the chain continue across a kill, after a SeqGap record of exactly the
+// Seqs the killed run had reserved.
 
 const (
 	crashChildEnv = "OTELAUDIT_CRASH_CHILD" // the store path, in the child
 	crashKeyEnv   = "OTELAUDIT_CRASH_KEY"   // the signing key, hex
 	crashRuns     = 24
+	crashCapacity = 1024
 )
 
 // TestCrashChild is the child's body; it does nothing unless started by
@@ -52,15 +56,20 @@ func TestCrashChild(t *testing.T) {
 		fmt.Println("bad key")
 		os.Exit(3)
 	}
-	st, err := store.Open(path)
+	priv := ed25519.PrivateKey(key)
+	st, err := store.Open(path, store.WithPublicKey(priv.Public().(ed25519.PublicKey)))
 	if err != nil {
 		fmt.Println("open:", err)
 		os.Exit(3)
 	}
-	g := otelaudit.NewGenerator(otelaudit.WithStore(st), otelaudit.WithCapacity(1024),
-		otelaudit.WithSigningKey(key), otelaudit.WithCheckpointInterval(500, 20*time.Millisecond),
+	g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithCapacity(crashCapacity),
+		otelaudit.WithSigningKey(priv), otelaudit.WithCheckpointInterval(500, 20*time.Millisecond),
 		otelaudit.WithStoreWait(time.Minute))
-	fmt.Printf("start %d\n", st.Head().Seq)
+	if err != nil {
+		fmt.Println("resume:", err)
+		os.Exit(3)
+	}
+	fmt.Printf("start %d\n", g.Anchor().Seq)
 	ctx := context.Background()
 	// Two writers record as fast as they can, events of varying size, until
 	// the parent kills the process.
@@ -84,6 +93,11 @@ func TestCrashChild(t *testing.T) {
 	}
 	for {
 		time.Sleep(time.Duration(rand.IntN(5)) * time.Millisecond)
+		// The newest event handed out, durable or not: after the kill it
+		// must be stored as it is now, or its Seq recorded as lost.
+		if evs := g.Events(1); len(evs) == 1 {
+			fmt.Printf("seen %d %s\n", evs[0].Seq, evs[0].Hash)
+		}
 		last := g.Stats().LastSeq
 		if err := g.ForceFlush(ctx); err != nil {
 			fmt.Println("flush:", err)
@@ -95,6 +109,15 @@ func TestCrashChild(t *testing.T) {
 	}
 }
 
+// crashOutcome is what a run of the child reported and left behind.
+type crashOutcome struct {
+	start, flushed uint64
+	flushes        int
+	seen           map[uint64]otelaudit.Hash
+	// head and reserved, read from the store after the kill.
+	head, reserved uint64
+}
+
 func TestCrashRecovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
@@ -102,41 +125,107 @@ func TestCrashRecovery(t *testing.T) {
 	pub, priv, err := ed25519.GenerateKey(nil)
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "audit.db")
-	var lastHead uint64
-	total := 0
+	var runs []crashOutcome
+	lost, seenTotal := 0, 0
 	for run := range crashRuns {
-		flushed, start, flushes := crashRun(t, path, priv, run)
-		st, err := store.Open(path)
-		require.NoError(t, err, "run %d: the store must reopen, chain verified", run)
+		out := crashRun(t, path, priv, run)
+		// Read-only: the next child opens it for writing, with the key,
+		// which refuses a head the key did not sign.
+		st, err := store.Open(path, store.WithReadOnly())
+		require.NoError(t, err, "run %d: the store must reopen", run)
+		require.NoError(t, st.VerifyError(), "run %d: the chain verifies", run)
 		rep, err := st.Verify(pub, nil)
 		require.NoError(t, err, "run %d", run)
-		head := st.Head()
-		assert.Equal(t, lastHead, start, "run %d: the child continued from the last head", run)
-		assert.GreaterOrEqual(t, head.Seq, flushed, "run %d: every flushed event survived the kill", run)
-		assert.Equal(t, head.Seq, rep.Head.Seq)
-		assert.Equal(t, head.Seq-rep.Anchor.Seq, rep.Events, "run %d: no gap", run)
-		// Every event decodes in full: none is partial.
-		all, err := st.Events(store.Query{Since: time.Time{}, Limit: 0})
+		stats, err := st.Stats()
+		require.NoError(t, err)
+		out.head, out.reserved = stats.Head.Seq, stats.Reserved
+		assert.GreaterOrEqual(t, out.head, out.flushed, "run %d: every flushed event survived the kill", run)
+		assert.Equal(t, out.head, rep.SignedUpTo, "run %d: the head is signed, whenever the kill came", run)
+		assert.Greater(t, out.reserved, out.head, "run %d: a killed run leaves Seqs reserved past its head", run)
+		if run > 0 {
+			// The run began with a record of exactly what the run before
+			// had reserved and not stored, and numbered after it.
+			prev := runs[run-1]
+			require.NotEmpty(t, rep.Gaps, "run %d", run)
+			g := rep.Gaps[len(rep.Gaps)-1]
+			assert.Equal(t, prev.head+1, g.First, "run %d: the gap starts after the last stored event", run)
+			assert.Equal(t, prev.reserved, g.Last, "run %d: the gap ends with the last Seq reserved", run)
+			assert.Equal(t, g.Seq, out.start, "run %d: the run continued from its gap record", run)
+		}
+		require.Len(t, rep.Gaps, run, "run %d: one recorded gap per crash before it", run)
+		var inGaps uint64
+		for _, g := range rep.Gaps {
+			inGaps += g.Last - g.First + 1
+		}
+		assert.Equal(t, out.head-rep.Anchor.Seq, rep.Events+inGaps, "run %d: every Seq is stored or recorded as lost", run)
+		// Every event seen handed out is stored as it was seen, or its Seq
+		// lies in the reserved range the next run records as lost: no Seq
+		// names two events.
+		for seq, h := range out.seen {
+			seenTotal++
+			if seq > out.head {
+				lost++
+				assert.LessOrEqual(t, seq, out.reserved, "run %d: seq %d was lost outside the reserved range", run, seq)
+				continue
+			}
+			e, ok, err := st.Get(seq)
+			require.NoError(t, err)
+			require.True(t, ok, "run %d: seq %d", run, seq)
+			assert.Equal(t, h, e.Hash, "run %d: seq %d is stored as it was handed out", run, seq)
+		}
+		// Every event of the run decodes in full, none is partial, and
+		// they chain on from the run before.
+		from := otelaudit.GenesisAnchor
+		if run > 0 {
+			e, ok, err := st.Get(runs[run-1].head)
+			require.NoError(t, err)
+			require.True(t, ok)
+			from = otelaudit.Anchor{Seq: e.Seq, Hash: e.Hash}
+		}
+		fresh, err := st.EventsAfter(from.Seq, 0)
 		require.NoError(t, err, "run %d", run)
-		require.Len(t, all, int(rep.Events))
-		require.NoError(t, otelaudit.VerifyChain(rep.Anchor, all, nil, nil))
+		require.NoError(t, otelaudit.VerifyChain(from, fresh, nil, nil), "run %d", run)
 		cps, err := st.Checkpoints()
 		require.NoError(t, err)
 		for _, c := range cps {
 			require.NoError(t, c.VerifySignature(pub))
 		}
-		t.Logf("run %2d: killed after %d flushes up to seq %d; %d stored (%d new), %d checkpoints", run, flushes, flushed, head.Seq, head.Seq-lastHead, len(cps))
-		total += int(flushed - start)
-		lastHead = head.Seq
+		t.Logf("run %2d: killed after %d flushes up to seq %d; %d stored (%d events new), reserved up to %d, %d checkpoints",
+			run, out.flushes, out.flushed, out.head, int(out.head)-int(out.start), out.reserved, len(cps))
+		runs = append(runs, out)
 		require.NoError(t, st.Close())
 	}
+	// A last, clean run records the last kill's gap and releases its own
+	// reservation: nothing reserved is left.
+	st, err := store.Open(path, store.WithPublicKey(pub))
+	require.NoError(t, err)
+	g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithSigningKey(priv), otelaudit.WithCapacity(crashCapacity))
+	require.NoError(t, err)
+	_, err = g.Record(context.Background(), otelaudit.Event{Type: otelaudit.NodeEnd})
+	require.NoError(t, err)
+	require.NoError(t, g.Shutdown(context.Background()))
+	st, err = store.Open(path, store.WithPublicKey(pub), store.WithReadOnly())
+	require.NoError(t, err)
+	defer st.Close()
+	rep, err := st.Verify(pub, nil)
+	require.NoError(t, err)
+	assert.Len(t, rep.Gaps, crashRuns, "every kill's lost Seqs are on the record")
+	stats, err := st.Stats()
+	require.NoError(t, err)
+	assert.Equal(t, stats.Head.Seq, stats.Reserved, "a clean shutdown reserves nothing past its head")
+	total := 0
+	for _, r := range runs {
+		total += int(r.flushed - r.start)
+	}
 	assert.Greater(t, total, crashRuns, "the children flushed events before being killed")
+	t.Logf("%d kills; %d events seen handed out, %d of them lost and recorded in gaps", crashRuns, seenTotal, lost)
 }
 
 // crashRun starts a child on path, lets it record and flush for a random
-// while, SIGKILLs it, and returns the newest Seq it reported flushed and
-// the head it started from.
-func crashRun(t *testing.T, path string, key ed25519.PrivateKey, run int) (flushed, start uint64, flushes int) {
+// while, SIGKILLs it, and returns what it reported: the newest Seq it
+// reported flushed, the head it started from (after its own first
+// records), and the events it saw handed out.
+func crashRun(t *testing.T, path string, key ed25519.PrivateKey, run int) crashOutcome {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), crashChildEnv+"="+path, crashKeyEnv+"="+hex.EncodeToString(key))
@@ -147,6 +236,7 @@ func crashRun(t *testing.T, path string, key ed25519.PrivateKey, run int) (flush
 
 	var (
 		mu      sync.Mutex
+		res     = crashOutcome{seen: map[uint64]otelaudit.Hash{}}
 		started = make(chan struct{})
 		done    = make(chan struct{})
 		other   []string
@@ -160,11 +250,18 @@ func crashRun(t *testing.T, path string, key ed25519.PrivateKey, run int) (flush
 			mu.Lock()
 			switch {
 			case len(f) == 2 && f[0] == "start":
-				start, _ = strconv.ParseUint(f[1], 10, 64)
+				res.start, _ = strconv.ParseUint(f[1], 10, 64)
 			case len(f) == 2 && f[0] == "flushed":
 				n, _ := strconv.ParseUint(f[1], 10, 64)
-				flushed = max(flushed, n)
-				flushes++
+				res.flushed = max(res.flushed, n)
+				res.flushes++
+			case len(f) == 3 && f[0] == "seen":
+				n, _ := strconv.ParseUint(f[1], 10, 64)
+				h, err := otelaudit.ParseHash(f[2])
+				if err != nil {
+					other = append(other, sc.Text())
+				}
+				res.seen[n] = h
 			default:
 				other = append(other, sc.Text())
 			}
@@ -183,12 +280,13 @@ func crashRun(t *testing.T, path string, key ed25519.PrivateKey, run int) (flush
 	}
 	// Kill at a random moment: early runs sometimes before the first
 	// flush, most while writes and commits are in full flow.
-	time.Sleep(time.Duration(rand.IntN(400)) * time.Millisecond)
+	time.Sleep(time.Duration(rand.IntN(250)) * time.Millisecond)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 	<-done
 	_ = cmd.Wait()
 	mu.Lock()
 	defer mu.Unlock()
 	require.Empty(t, other, "run %d: the child reported a failure", run)
-	return max(flushed, start), start, flushes
+	res.flushed = max(res.flushed, res.start)
+	return res
 }

@@ -28,8 +28,10 @@
 //	otelaudit events --type trust_denied --since 15m
 //	otelaudit events --agent support-agent --limit 20 --json
 //
-//	# Check the trail: every event against its hash and its predecessor,
-//	# every checkpoint against the trail, with --pubkey every signature.
+//	# Check the trail: every event decoded and checked against its hash
+//	# and its predecessor, the indexes, every checkpoint against the
+//	# trail, the file's structure; with --pubkey every signature, and that
+//	# the key signed the head (events added without it are named).
 //	otelaudit checkpoints --json > checkpoints.jsonl   # keep a copy elsewhere
 //	otelaudit verify --pubkey audit.pub.pem --checkpoint checkpoints.jsonl
 //
@@ -64,7 +66,8 @@
 // Results go to stdout. Errors go to stderr as one line starting with
 // "otelaudit: "; so do notes and warnings that do not stop a command. The
 // exit status is 0 on success, 1 when nothing was found or a check failed
-// (verify found the trail broken, replay could not deliver), and 2 for bad
+// (verify found the trail broken, unsigned or the file damaged, replay
+// could not deliver), and 2 for bad
 // usage or bad input: an unknown command or flag, a malformed trace ID or
 // time, a missing or unreadable file, a file that is not a store, a store
 // another process holds.

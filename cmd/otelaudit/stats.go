@@ -51,6 +51,9 @@ func writeStats(w io.Writer, s store.Stats, verifyErr error) error {
 	}
 	fmt.Fprintf(tw, "Anchor:\tseq %d, hash %s (%s)\n", s.Anchor.Seq, s.Anchor.Hash, anchor)
 	fmt.Fprintf(tw, "Head:\tseq %d, hash %s\n", s.Head.Seq, s.Head.Hash)
+	if s.Reserved > s.Head.Seq {
+		fmt.Fprintf(tw, "Reserved:\tup to seq %d: its writer is running, or stopped without a clean shutdown (the next run records seqs %d to %d as lost)\n", s.Reserved, s.Head.Seq+1, s.Reserved)
+	}
 	chain := "verified when opened"
 	if verifyErr != nil {
 		chain = "DOES NOT VERIFY: run otelaudit verify"

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/ed25519"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
@@ -46,6 +48,11 @@ var verifyCommand = &command{
 			}
 			st, err := openStore(path)
 			if err != nil {
+				// A file bbolt cannot read, or whose structure is not a
+				// store's, failed the check; anything else is bad input.
+				if errors.Is(err, store.ErrCorrupt) {
+					return failErrorf("%s does NOT verify: %v", path, errors.Unwrap(err))
+				}
 				return err
 			}
 			defer st.Close()
@@ -79,6 +86,9 @@ func verifyFailed(e *env, st *store.Store, rep store.Report, err error, pub ed25
 	// A signature failure and a rewritten trail call for different
 	// actions: check the key, or call the incident team. Verifying again
 	// without the key tells whether the rest holds.
+	if errors.Is(err, otelaudit.ErrUnsigned) {
+		return failErrorf("%s does NOT verify: seq %d is the first event not signed with --pubkey: %s", st.Path(), ce.Seq, ce.Reason)
+	}
 	if errors.Is(err, otelaudit.ErrBadSignature) {
 		if _, nerr := st.Verify(nil, extra); nerr == nil {
 			return failErrorf("%s: the hash chain verifies, but not the signatures: checkpoint of seq %d: %s (is --pubkey the public half of the writer's signing key?)", st.Path(), ce.Seq, ce.Reason)
@@ -119,14 +129,37 @@ func writeVerifyOK(w io.Writer, path string, rep store.Report, stored, extra []o
 		io.WriteString(w, b.String())
 		return
 	}
-	fmt.Fprintf(&b, "Checkpoints: %d agree with the trail (%d stored, %d from --checkpoint); ", rep.Checkpoints-rep.Older, len(stored), len(extra))
+	agree := "agree"
+	if rep.Checkpoints-rep.Older == 1 {
+		agree = "agrees"
+	}
+	fmt.Fprintf(&b, "Checkpoints: %d %s with the trail (%d stored, %d from --checkpoint); ", rep.Checkpoints-rep.Older, agree, len(stored), len(extra))
 	if rep.Older > 0 {
 		fmt.Fprintf(&b, "%d more vouch for events before the anchor, no longer in the store, and could not be compared; ", rep.Older)
 	}
 	if keyed {
-		fmt.Fprintf(&b, "all %d signatures verified with --pubkey.\n", rep.Signed)
+		if rep.Signed == 1 {
+			b.WriteString("its signature verified with --pubkey.\n")
+		} else {
+			fmt.Fprintf(&b, "all %d signatures verified with --pubkey.\n", rep.Signed)
+		}
+		if rep.Head.Seq > rep.Anchor.Seq {
+			fmt.Fprintf(&b, "Signed: the head, seq %d, is signed with --pubkey: no event was added without the key.\n", rep.SignedUpTo)
+		}
 	} else {
-		fmt.Fprintf(&b, "%d of them signed, signatures not checked (give --pubkey to check them).\n", countSigned(stored)+countSigned(extra))
+		fmt.Fprintf(&b, "%d of them signed, signatures not checked (give --pubkey to check them, and that no event was added without the key).\n", countSigned(stored)+countSigned(extra))
+	}
+	for _, g := range rep.Gaps {
+		since := ""
+		if !g.LastCommit.IsZero() {
+			since = ", last commit before it " + g.LastCommit.UTC().Format(time.RFC3339Nano)
+		}
+		fmt.Fprintf(&b, "Lost to a crash, on the record: %s reserved and never stored (seq %d records it: run restarted %s%s).\n",
+			seqRange(g.First, g.Last), g.Seq, g.Restart.UTC().Format(time.RFC3339Nano), since)
+	}
+	for _, a := range rep.Adoptions {
+		fmt.Fprintf(&b, "Adopted: at %s a run with key %s continued the head seq %d, which that key had signed up to seq %d only (seq %d records it).\n",
+			a.Time.UTC().Format(time.RFC3339Nano), hex.EncodeToString(a.Key)[:16], a.Head.Seq, a.SignedSeq, a.Seq)
 	}
 	io.WriteString(w, b.String())
 }

@@ -27,7 +27,7 @@ func TestQuickstartDB(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, runWith(context.Background(), &out, o))
 	assert.Contains(t, out.String(), "Stored seq 1..47 durably in "+db)
-	assert.Contains(t, out.String(), "Signed checkpoint of the head: seq 47.")
+	assert.Contains(t, out.String(), "Signed head: seq 47.")
 	out.Reset()
 	require.NoError(t, runWith(context.Background(), &out, o))
 	assert.Contains(t, out.String(), "Stored seq 48..94 durably in "+db)
@@ -39,11 +39,42 @@ func TestQuickstartDB(t *testing.T) {
 	rep, err := st.Verify(pk, nil)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(94), rep.Events)
-	assert.Equal(t, 2, rep.Signed)
+	assert.Equal(t, 1, rep.Signed, "the newest commit's signed head")
+	assert.Equal(t, uint64(94), rep.SignedUpTo)
 	all, err := st.Events(store.Query{})
 	require.NoError(t, err)
 	require.NoError(t, otelaudit.VerifyChain(otelaudit.GenesisAnchor, all, nil, nil))
 	assert.Equal(t, "quickstart-agents", serviceName(all[0]))
+}
+
+// TestQuickstartRefusesAnUnsignedHead: a run without -key appends events
+// the key did not sign; the next run with -key refuses the store, and with
+// -adopt continues it, recording the adoption in the trail.
+func TestQuickstartRefusesAnUnsignedHead(t *testing.T) {
+	dir := t.TempDir()
+	db, priv, pub := filepath.Join(dir, "audit.db"), filepath.Join(dir, "audit.key"), filepath.Join(dir, "audit.pub")
+	pk, err := keyfile.Generate(priv, pub)
+	require.NoError(t, err)
+	signed := options{workflow: "trip-planner", db: db, key: priv}
+	require.NoError(t, runWith(context.Background(), &bytes.Buffer{}, signed))
+	require.NoError(t, runWith(context.Background(), &bytes.Buffer{}, options{workflow: "trip-planner", db: db}))
+
+	err = runWith(context.Background(), &bytes.Buffer{}, signed)
+	require.ErrorIs(t, err, store.ErrUnsigned)
+	assert.Contains(t, err.Error(), "run again with -adopt")
+
+	signed.adopt = true
+	var out bytes.Buffer
+	require.NoError(t, runWith(context.Background(), &out, signed))
+	assert.Contains(t, out.String(), "Stored seq 96..142 durably", "seq 95 is the adoption record")
+	st, err := store.Open(db, store.WithReadOnly())
+	require.NoError(t, err)
+	defer st.Close()
+	rep, err := st.Verify(pk, nil)
+	require.NoError(t, err)
+	require.Len(t, rep.Adoptions, 1)
+	assert.Equal(t, otelaudit.Anchor{Seq: 94, Hash: rep.Adoptions[0].Head.Hash}, rep.Adoptions[0].Head)
+	assert.Equal(t, uint64(47), rep.Adoptions[0].SignedSeq, "the key had signed the first run only")
 }
 
 func serviceName(e otelaudit.Event) string {

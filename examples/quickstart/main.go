@@ -28,6 +28,8 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -60,7 +62,8 @@ func main() {
 	addr := flag.String("serve", "", "after the output, keep the runtime running and serve the audit page on this address (e.g. localhost:8080; the page has no auth)")
 	var o options
 	flag.StringVar(&o.db, "db", "", "also make the trail durable in this store file (created if missing, continued if not); read it with go run ./cmd/otelaudit")
-	flag.StringVar(&o.key, "key", "", "sign checkpoints of the chain head with this ed25519 private key (PEM, from otelaudit keygen); needs -db to keep them")
+	flag.StringVar(&o.key, "key", "", "sign the chain head with this ed25519 private key (PEM, from otelaudit keygen): with -db, every commit; a store whose head the key did not sign is refused")
+	flag.BoolVar(&o.adopt, "adopt", false, "with -db and -key, continue a store whose head the key did not sign (written without it); the adoption is recorded in the trail")
 	flag.StringVar(&o.otlp, "otlp", "", "also stream every audit event to this OTLP/gRPC endpoint (host:port, e.g. a local Collector on localhost:4317); with -db, undelivered events are resumed on the next run")
 	flag.DurationVar(&o.otlpTimeout, "otlp-timeout", 5*time.Second, "how long to wait at the end for -otlp delivery")
 	flag.BoolVar(&o.logs, "logs", false, "replay (and, with -otlp, stream) the trail as OTel log records instead of spans")
@@ -90,6 +93,7 @@ type options struct {
 	addr     string // serve the audit page here afterwards
 	db       string // store file
 	key      string // signing key file
+	adopt    bool   // adopt a head the key did not sign
 	// otlp streams the trail to an OTLP/gRPC endpoint, waiting up to
 	// otlpTimeout at the end.
 	otlp        string
@@ -127,7 +131,10 @@ func runWith(ctx context.Context, out io.Writer, o options) error {
 	if err != nil {
 		return err
 	}
-	audit := otelaudit.NewGenerator(gopts...)
+	audit, err := otelaudit.New(gopts...)
+	if err != nil {
+		return fmt.Errorf("-db: %w", err)
+	}
 	defer func() { _ = audit.Shutdown(context.Background()) }()
 	startSeq := audit.Stats().LastSeq
 	stream, err := startStream(ctx, o, audit, st)
@@ -216,7 +223,7 @@ func runWith(ctx context.Context, out io.Writer, o options) error {
 		}
 		fmt.Fprintf(out, "Stored seq %d..%d durably in %s.", startSeq+1, head.Seq, o.db)
 		if cps := audit.Checkpoints(); len(cps) > 0 {
-			fmt.Fprintf(out, " Signed checkpoint of the head: seq %d.", cps[len(cps)-1].Seq)
+			fmt.Fprintf(out, " Signed head: seq %d.", cps[len(cps)-1].Seq)
 		}
 		fmt.Fprintf(out, " Query it:\n\n")
 		verify := ""
@@ -343,19 +350,30 @@ func finishStream(out io.Writer, o options, audit *otelaudit.Generator, s *expor
 }
 
 // durability returns the Generator options -db and -key ask for, and the
-// store -db opened.
+// store -db opened: with -key, opened for that key, so that a store whose
+// head the key did not sign is refused (unless -adopt).
 func durability(o options) ([]otelaudit.Option, *store.Store, error) {
-	var opts []otelaudit.Option
+	var (
+		opts  []otelaudit.Option
+		sopts []store.Option
+	)
 	if o.key != "" {
 		key, err := keyfile.ReadPrivate(o.key)
 		if err != nil {
 			return nil, nil, fmt.Errorf("-key: %w", err)
 		}
 		opts = append(opts, otelaudit.WithSigningKey(key))
+		sopts = append(sopts, store.WithPublicKey(key.Public().(ed25519.PublicKey)))
+	}
+	if o.adopt {
+		sopts = append(sopts, store.WithAdoptHead())
 	}
 	if o.db != "" {
-		st, err := store.Open(o.db)
+		st, err := store.Open(o.db, sopts...)
 		if err != nil {
+			if errors.Is(err, store.ErrUnsigned) {
+				err = fmt.Errorf("%w; if that was you (a run without -key), run again with -adopt", err)
+			}
 			return nil, nil, fmt.Errorf("-db: %w", err)
 		}
 		return append(opts, otelaudit.WithStore(st)), st, nil

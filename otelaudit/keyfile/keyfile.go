@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -89,10 +90,26 @@ func ReadPublic(path string) (ed25519.PublicKey, error) {
 	return pk, nil
 }
 
+// MaxFileSize is the most a key file may hold: a PEM ed25519 key is about
+// 120 bytes. A larger file, or a device that never ends (/dev/zero), is
+// refused after reading this much, not read until memory runs out.
+const MaxFileSize = 16 << 10
+
 func readPEM(path, typ string) ([]byte, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > MaxFileSize {
+		return nil, fmt.Errorf("%s: %w: %d bytes, more than a key file holds (%d)", path, ErrBadKey, fi.Size(), MaxFileSize)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%s: %w: more than a key file holds (%d bytes)", path, ErrBadKey, MaxFileSize)
 	}
 	b, _ := pem.Decode(data)
 	if b == nil || b.Type != typ {

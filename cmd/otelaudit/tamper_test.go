@@ -1,0 +1,281 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
+	"github.com/otelaudit/otelaudit-go/store"
+)
+
+// The attacker of these tests can write the store file, with this
+// project's own library and CLI or with bbolt directly, but has no signing
+// key. Every attack must fail `otelaudit verify --pubkey` (exit 1, naming
+// the first event that cannot be trusted) or be refused by store.Open with
+// the key, and the runtime, starting again with its key, must refuse to
+// continue a trail it did not sign.
+
+// editStore opens the store file with bbolt directly and runs fn in a
+// write transaction.
+func editStore(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(fn))
+	require.NoError(t, db.Close())
+}
+
+func seqBytes(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
+
+// The stored layout the attacker works with: events values are PrevHash,
+// Hash, SourceDigest (32 bytes each), then the encoding; the meta bucket
+// holds the head (Seq, Hash), the reservation (Seq) and the newest signed
+// checkpoint.
+const valueData = 96
+
+// rewrite replaces the encoding of event seq by what change makes of the
+// decoded event, and then recomputes the hash of every event from it to
+// the head, and the head, as anyone can: the hash chain has no secret.
+func rewrite(t *testing.T, tx *bolt.Tx, seq uint64, change func(e *otelaudit.Event, data []byte) []byte) {
+	t.Helper()
+	events, meta := tx.Bucket([]byte("events")), tx.Bucket([]byte("otelaudit"))
+	v := bytes.Clone(events.Get(seqBytes(seq)))
+	var e otelaudit.Event
+	require.NoError(t, e.UnmarshalBinary(v[valueData:]))
+	v = append(v[:valueData], change(&e, v[valueData:])...)
+	require.NoError(t, events.Put(seqBytes(seq), v))
+	var prev otelaudit.Hash
+	copy(prev[:], v[:32])
+	c := events.Cursor()
+	var last uint64
+	for k, val := c.Seek(seqBytes(seq)); k != nil; k, val = c.Next() {
+		val = bytes.Clone(val)
+		var src otelaudit.Hash
+		copy(src[:], val[64:96])
+		h := otelaudit.ChainHash(prev, src, val[valueData:])
+		copy(val[:32], prev[:])
+		copy(val[32:64], h[:])
+		last = binary.BigEndian.Uint64(k)
+		require.NoError(t, events.Put(bytes.Clone(k), val))
+		prev = h
+	}
+	require.NoError(t, meta.Put([]byte("head"), append(seqBytes(last), prev[:]...)))
+}
+
+// dropCheckpointsFrom deletes the stored checkpoints of seq and after, and
+// the signed head: the attacker cannot sign new ones.
+func dropCheckpointsFrom(t *testing.T, tx *bolt.Tx, seq uint64) {
+	t.Helper()
+	c := tx.Bucket([]byte("checkpoints")).Cursor()
+	for k, _ := c.Seek(seqBytes(seq)); k != nil; k, _ = c.Seek(seqBytes(seq)) {
+		require.NoError(t, c.Delete())
+	}
+	require.NoError(t, tx.Bucket([]byte("otelaudit")).Delete([]byte("signed")))
+}
+
+// appendKeyless appends n events through a Generator without the key: the
+// library's own front door, used by someone who can write the file.
+func appendKeyless(t *testing.T, path string, n int) {
+	t.Helper()
+	st, err := store.Open(path)
+	require.NoError(t, err)
+	g, err := otelaudit.New(otelaudit.WithStore(st))
+	require.NoError(t, err)
+	for i := range n {
+		e := fixtureEvent(i)
+		e.Outcome, e.Type = otelaudit.Success, otelaudit.TrustVerification
+		_, err := g.Record(context.Background(), e)
+		require.NoError(t, err)
+	}
+	require.NoError(t, g.Shutdown(context.Background()))
+}
+
+func TestTamperTable(t *testing.T) {
+	const far = ^uint64(0) - 1 // a head Seq near 2^64
+	tests := []struct {
+		name   string
+		attack func(t *testing.T, path string)
+		// wantSeq is the Seq verify --pubkey names, 0 when the store is
+		// refused at open (the error then names what is wrong).
+		wantSeq uint64
+		want    string // in verify's error line
+		openErr error  // what store.Open with the key wraps
+	}{
+		{"append through a keyless Generator", func(t *testing.T, path string) {
+			appendKeyless(t, path, 3)
+		}, 31, "first event not signed with --pubkey", store.ErrUnsigned},
+		{"rewrite an event and rechain, dropping the checkpoints it breaks", func(t *testing.T, path string) {
+			editStore(t, path, func(tx *bolt.Tx) error {
+				// Seq 9 is a denied trust check: make it a success. (The
+				// type stays, or the type index would give it away.)
+				rewrite(t, tx, 9, func(e *otelaudit.Event, _ []byte) []byte {
+					require.Equal(t, otelaudit.Denied, e.Outcome)
+					e.Outcome = otelaudit.Success
+					b, err := e.MarshalBinary()
+					require.NoError(t, err)
+					return b
+				})
+				dropCheckpointsFrom(t, tx, 9)
+				return nil
+			})
+		}, 6, "first event not signed with --pubkey", store.ErrUnsigned},
+		{"rewrite an event and rechain, keeping the checkpoints", func(t *testing.T, path string) {
+			editStore(t, path, func(tx *bolt.Tx) error {
+				rewrite(t, tx, 9, func(e *otelaudit.Event, _ []byte) []byte {
+					e.Outcome = otelaudit.Success
+					b, _ := e.MarshalBinary()
+					return b
+				})
+				return nil
+			})
+		}, 10, "the trail was rewritten", store.ErrCorrupt},
+		{"delete every checkpoint", func(t *testing.T, path string) {
+			editStore(t, path, func(tx *bolt.Tx) error {
+				dropCheckpointsFrom(t, tx, 0)
+				return nil
+			})
+		}, 1, "the key signed no checkpoint", store.ErrUnsigned},
+		{"zero-pad an event's encoding", func(t *testing.T, path string) {
+			editStore(t, path, func(tx *bolt.Tx) error {
+				b := tx.Bucket([]byte("events"))
+				return b.Put(seqBytes(12), append(bytes.Clone(b.Get(seqBytes(12))), 0, 0, 0))
+			})
+		}, 12, "3 trailing bytes", store.ErrCorrupt},
+		{"zero-pad an event's encoding and rechain", func(t *testing.T, path string) {
+			editStore(t, path, func(tx *bolt.Tx) error {
+				rewrite(t, tx, 12, func(_ *otelaudit.Event, data []byte) []byte { return append(bytes.Clone(data), 0, 0, 0) })
+				dropCheckpointsFrom(t, tx, 12)
+				return nil
+			})
+		}, 12, "does not decode", store.ErrCorrupt},
+		{"a head near 2^64", func(t *testing.T, path string) {
+			editStore(t, path, func(tx *bolt.Tx) error {
+				meta := tx.Bucket([]byte("otelaudit"))
+				head := bytes.Clone(meta.Get([]byte("head")))
+				binary.BigEndian.PutUint64(head, far)
+				if err := meta.Put([]byte("head"), head); err != nil {
+					return err
+				}
+				return meta.Put([]byte("reserved"), seqBytes(far))
+			})
+		}, 0, fmt.Sprintf("head seq %d is past the largest Seq", far), store.ErrCorrupt},
+		{"an emptied store anchored near 2^64", func(t *testing.T, path string) {
+			editStore(t, path, func(tx *bolt.Tx) error {
+				for _, name := range []string{"events", "by_trace", "by_type", "by_agent", "checkpoints", "commits"} {
+					if err := tx.DeleteBucket([]byte(name)); err != nil {
+						return err
+					}
+					if _, err := tx.CreateBucket([]byte(name)); err != nil {
+						return err
+					}
+				}
+				meta := tx.Bucket([]byte("otelaudit"))
+				a := append(seqBytes(far), otelaudit.GenesisHash[:]...)
+				for _, k := range []string{"anchor", "head"} {
+					if err := meta.Put([]byte(k), a); err != nil {
+						return err
+					}
+				}
+				if err := meta.Delete([]byte("signed")); err != nil {
+					return err
+				}
+				return meta.Put([]byte("reserved"), seqBytes(far))
+			})
+		}, 0, "past the largest Seq", store.ErrCorrupt},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			path := filepath.Join(f.dir, "tampered.db")
+			copyFile(t, f.db, path)
+			tc.attack(t, path)
+
+			r := runCLI(t, nil, "verify", "--db", path, "--pubkey", f.pub)
+			assert.Equal(t, exitFail, r.code, "%s\n%s", r.stdout, r.stderr)
+			assertOneErrorLine(t, r)
+			assert.Contains(t, r.stderr, tc.want)
+			if tc.wantSeq != 0 {
+				assert.Regexp(t, fmt.Sprintf(`\bseq %d\b`, tc.wantSeq), r.stderr)
+			}
+			assert.NotContains(t, r.stdout, "OK:")
+
+			pub := f.publicKey(t)
+			st, err := store.Open(path, store.WithPublicKey(pub))
+			if st != nil {
+				require.NoError(t, st.Close())
+			}
+			require.ErrorIs(t, err, tc.openErr)
+			if tc.wantSeq != 0 {
+				var ce *otelaudit.ChainError
+				require.True(t, errors.As(err, &ce), "%v", err)
+				assert.Equal(t, tc.wantSeq, ce.Seq, "%v", err)
+			}
+		})
+	}
+}
+
+// TestRuntimeRefusesALaunderedFile: forged events appended without the key,
+// then the runtime restarts with its key. It must neither open the store
+// for its key nor continue the trail and sign over the forgery, whichever
+// way it was wired; a store verified against checkpoints kept elsewhere
+// still fails. Only an explicit adoption continues it, and says so in the
+// trail.
+func TestRuntimeRefusesALaunderedFile(t *testing.T) {
+	f := newFixture(t)
+	r := runCLI(t, nil, "checkpoints", "--db", f.db, "--json")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	kept := filepath.Join(f.dir, "kept.jsonl")
+	require.NoError(t, os.WriteFile(kept, []byte(r.stdout), 0o600))
+	appendKeyless(t, f.db, 4)
+
+	priv, err := keyfile.ReadPrivate(f.priv)
+	require.NoError(t, err)
+	pub := f.publicKey(t)
+	_, err = store.Open(f.db, store.WithPublicKey(pub))
+	require.ErrorIs(t, err, store.ErrUnsigned, "the store opened for the key refuses")
+	assert.Contains(t, err.Error(), "store.WithAdoptHead()")
+
+	st, err := store.Open(f.db)
+	require.NoError(t, err, "a store opened without a key opens")
+	g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithSigningKey(priv))
+	require.ErrorIs(t, err, otelaudit.ErrStoreRefused, "but the Generator with the key does not continue it")
+	require.ErrorIs(t, err, store.ErrUnsigned)
+	assert.Nil(t, g)
+	require.NoError(t, st.Close(), "the store is still its opener's")
+	// NewGenerator, which cannot return the error, refuses every event
+	// with it instead.
+	st, err = store.Open(f.db)
+	require.NoError(t, err)
+	g = otelaudit.NewGenerator(otelaudit.WithStore(st), otelaudit.WithSigningKey(priv))
+	_, err = g.Record(context.Background(), fixtureEvent(0))
+	require.ErrorIs(t, err, store.ErrUnsigned)
+	assert.Equal(t, uint64(1), g.Stats().Rejected)
+	require.NoError(t, g.Shutdown(context.Background()))
+	require.NoError(t, st.Close())
+
+	r = runCLI(t, nil, "verify", "--db", f.db, "--pubkey", f.pub, "--checkpoint", kept)
+	assert.Equal(t, exitFail, r.code)
+	assert.Contains(t, r.stderr, "seq 31 is the first event not signed with --pubkey")
+
+	// Adopting is possible, once, on purpose, and on the record.
+	st, err = store.Open(f.db, store.WithPublicKey(pub), store.WithAdoptHead())
+	require.NoError(t, err)
+	g, err = otelaudit.New(otelaudit.WithStore(st), otelaudit.WithSigningKey(priv))
+	require.NoError(t, err)
+	require.NoError(t, g.Shutdown(context.Background()))
+	r = runCLI(t, nil, "verify", "--db", f.db, "--pubkey", f.pub)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "Adopted: at ")
+	assert.Contains(t, r.stdout, "continued the head seq 34, which that key had signed up to seq 30 only (seq 35 records it)")
+}
