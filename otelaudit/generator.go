@@ -66,6 +66,9 @@ type Generator struct {
 	// rejected is counted before the lock is taken (bad input never
 	// reaches it), hence atomic.
 	rejected atomic.Uint64
+	// What producers lost before an event existed (AddTruncated,
+	// AddUntracked): counted outside the lock.
+	truncated, untracked atomic.Uint64
 
 	closed  bool                // under mu: Shutdown was called
 	metrics metric.Registration // unregistered by Shutdown
@@ -425,5 +428,7 @@ func (g *Generator) Stats() Stats {
 		LastSeq:     g.next - 1,
 		Durable:     g.durable,
 		StoreErrors: g.storeErrors,
+		Truncated:   g.truncated.Load(),
+		Untracked:   g.untracked.Load(),
 	}
 }
