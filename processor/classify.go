@@ -6,13 +6,15 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
 // Span attributes the processor reads. The gen_ai.* keys follow the GenAI
 // semantic conventions; workflow.* and node.* are what workflow runtimes tag
-// their spans with; audit.* are this project's own.
+// their spans with; audit.* are this project's own. The HTTP, database, RPC
+// and messaging keys of the semantic conventions are listed in semconv.go.
 const (
 	KeyAuditEventType   attribute.Key = "audit.event.type"
 	KeyAuditAction      attribute.Key = "audit.action"
@@ -47,16 +49,28 @@ const (
 // It returns the empty type to produce none. At Start the span is still
 // being built: read it, never keep it. A Classifier must be safe for
 // concurrent use and should be fast: it runs on the caller's goroutine for
-// every sampled span.
+// every recorded span.
+//
+// A Classifier needs the span, which a sampler never has: with one, the
+// Processor's Sampler records every span (see Processor.Sampler).
 type Classifier func(p Phase, s sdktrace.ReadOnlySpan) otelaudit.EventType
 
 // DefaultClassifier is the classification used when no WithClassifier
 // option is given, exported so a custom Classifier can fall back to it. It
-// never audits unrecognised spans (that is WithAllSpans' job).
+// never audits unrecognised spans (that is WithAllSpans' job), nor server
+// spans (WithServerSpans').
 func DefaultClassifier(p Phase, s sdktrace.ReadOnlySpan) otelaudit.EventType {
 	var f fields
 	f.scan(s.Attributes(), nil, false)
-	return f.eventType(p, s.Status().Code == codes.Error, false)
+	var kind trace.SpanKind
+	var name string
+	if f.needsKind(false) {
+		kind = s.SpanKind()
+		if p == End && f.class == classDB {
+			name = s.Name()
+		}
+	}
+	return f.eventType(p, s.Status().Code == codes.Error, false, false, kind, name)
 }
 
 // class is what a span is to the default classifier.
@@ -66,6 +80,16 @@ const (
 	classNone class = iota
 	classWorkflow
 	classNode
+	// The calls: spans of the ecosystem's instrumentations (see
+	// semconv.go), one resource_access each when they end.
+	classHTTP
+	classDB
+	classRPC
+	classMessaging
+	classModel
+	// classOther is a client, producer or consumer span of no known
+	// convention, audited as a call under WithAllSpans (eventType only).
+	classOther
 )
 
 // fields is what one pass over a span's (or span event's) attributes finds:
@@ -86,6 +110,8 @@ type fields struct {
 	action      string
 	resource    string
 	outcome     otelaudit.Outcome
+	// call locates the semantic-convention attributes of a call.
+	call call
 	// drop counts attributes that must not be copied into the event.
 	drop int
 }
@@ -100,7 +126,7 @@ type fields struct {
 // back from the fields under the same names, so nothing is lost and nothing
 // is stored twice. f.drop counts exactly what keep then leaves out.
 func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{}, keepContent bool) {
-	nodeOp, hasNode, hasWorkflow := false, false, false
+	nodeOp, modelOp, hasNode, hasWorkflow := false, false, false, false
 	for i := range attrs {
 		kv := &attrs[i]
 		dropped := false
@@ -118,6 +144,9 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 				f.workflowOp = true
 			case "execute_tool":
 				nodeOp = true
+			case "chat", "generate_content", "text_completion", "embeddings":
+				modelOp = true
+				f.call.aiOperation = located(kv, dropped)
 			}
 		case KeyWorkflowID:
 			hasWorkflow = true
@@ -175,6 +204,62 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 		case KeyInputMessages, KeyOutputMessages, KeySystemInstructions,
 			KeyToolCallArguments, KeyToolCallResult:
 			consumed = !keepContent
+
+		// The semantic conventions of calls (semconv.go). A dropped key
+		// still says what the span is, but lends nothing to Action or
+		// Resource: it is located as droppedKV, which has no value.
+		case keyHTTPMethod, keyHTTPMethodLegacy:
+			f.call.method = located(kv, dropped)
+		case keyHTTPMethodOriginal:
+			f.call.methodOriginal = located(kv, dropped)
+		case keyURLFull, keyHTTPURLLegacy:
+			f.call.urlFull = located(kv, dropped)
+		case keyHTTPStatus, keyHTTPStatusLegacy:
+			f.call.httpStatus = located(kv, dropped)
+		case keyURLScheme:
+			f.call.urlScheme = located(kv, dropped)
+		case keyURLPath:
+			f.call.urlPath = located(kv, dropped)
+		case keyHTTPRoute:
+			f.call.route = located(kv, dropped)
+		case keyServerAddress:
+			f.call.serverAddress = located(kv, dropped)
+		case keyServerPort:
+			f.call.serverPort = located(kv, dropped)
+		case keyDBSystem, keyDBSystemLegacy:
+			f.call.dbSystem = located(kv, dropped)
+		case keyDBNamespace, keyDBNameLegacy:
+			f.call.dbNamespace = located(kv, dropped)
+		case keyDBCollection, keyDBTableLegacy:
+			f.call.dbCollection = located(kv, dropped)
+		case keyDBOperation, keyDBOperationLegacy:
+			f.call.dbOperation = located(kv, dropped)
+		case keyDBQuerySummary:
+			f.call.dbSummary = located(kv, dropped)
+		case keyDBQueryText, keyDBStatementLegacy:
+			f.call.dbQuery = located(kv, dropped)
+		case keyRPCSystem, keyRPCSystemLegacy:
+			f.call.rpcSystem = located(kv, dropped)
+		case keyRPCService:
+			f.call.rpcService = located(kv, dropped)
+		case keyRPCMethod:
+			f.call.rpcMethod = located(kv, dropped)
+		case keyRPCStatus, keyRPCGRPCStatusLegacy:
+			f.call.rpcStatus = located(kv, dropped)
+		case keyMessagingSystem:
+			f.call.msgSystem = located(kv, dropped)
+		case keyMessagingOperationName:
+			f.call.msgOperation = located(kv, dropped)
+		case keyMessagingOperationType:
+			f.call.msgOperationType = located(kv, dropped)
+		case keyMessagingDestination:
+			f.call.msgDestination = located(kv, dropped)
+		case keyGenAIProvider, keyGenAISystemLegacy:
+			f.call.aiProvider = located(kv, dropped)
+		case keyGenAIRequestModel:
+			f.call.aiModel = located(kv, dropped)
+		case keyGenAIResponseModel:
+			f.call.aiResponseModel = located(kv, dropped)
 		}
 		if dropped || consumed {
 			f.drop++
@@ -186,6 +271,10 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 		f.class = classNode
 	case hasWorkflow || f.workflowOp:
 		f.class = classWorkflow
+	case modelOp:
+		f.class = classModel
+	default:
+		f.class = f.call.class()
 	}
 }
 
@@ -197,8 +286,11 @@ func validOutcome(kv *attribute.KeyValue) (otelaudit.Outcome, bool) {
 }
 
 // eventType is the default classification. Explicitly typed spans produce
-// one event, at End, so that it carries the outcome and duration.
-func (f *fields) eventType(p Phase, failed, allSpans bool) otelaudit.EventType {
+// one event, at End, so that it carries the outcome and duration; so do
+// calls, whose instrumentations set their attributes after the start.
+// kind is read for calls, and for unclassified spans under allSpans; name
+// for database calls at End (see callKind and dbStatement).
+func (f *fields) eventType(p Phase, failed, allSpans, serverSpans bool, kind trace.SpanKind, name string) otelaudit.EventType {
 	if f.explicit != "" {
 		if p == End {
 			return f.explicit
@@ -206,16 +298,43 @@ func (f *fields) eventType(p Phase, failed, allSpans bool) otelaudit.EventType {
 		return ""
 	}
 	c := f.class
+	if c >= classHTTP && !callKind(c, kind, serverSpans) {
+		c = classNone
+	}
+	if c == classDB && p == End && !f.call.dbStatement(name) {
+		// Driver bookkeeping (rows, session resets, pings, prepares,
+		// transactions) is noise, never an access, even under WithAllSpans.
+		return ""
+	}
 	if c == classNone && allSpans {
 		c = classNode
+		if outbound(kind) {
+			// Instrumentations of calls set their attributes after the
+			// start: audit such a span once, when it ends, as a call.
+			c = classOther
+		}
 	}
 	switch c {
+	case classNone:
+		return ""
 	case classWorkflow:
 		return pick(p, failed, otelaudit.WorkflowStart, otelaudit.WorkflowEnd, otelaudit.WorkflowError)
 	case classNode:
 		return pick(p, failed, otelaudit.NodeStart, otelaudit.NodeEnd, otelaudit.NodeError)
 	}
+	if p == End {
+		return otelaudit.ResourceAccess
+	}
 	return ""
+}
+
+// needsKind reports whether eventType reads the span kind.
+func (f *fields) needsKind(allSpans bool) bool {
+	return f.explicit == "" && (f.class >= classHTTP || allSpans && f.class == classNone)
+}
+
+func outbound(kind trace.SpanKind) bool {
+	return kind == trace.SpanKindClient || kind == trace.SpanKindProducer || kind == trace.SpanKindConsumer
 }
 
 func pick(p Phase, failed bool, start, end, fail otelaudit.EventType) otelaudit.EventType {
@@ -253,6 +372,11 @@ func (f *fields) workflowKey() string {
 	return f.workflow
 }
 
+// identity is who acts in the span, from its own attributes alone.
+func (f *fields) identity() identity {
+	return identity{agent: f.agent(), human: f.human(), workflow: f.workflowKey(), node: f.nodeID}
+}
+
 // overlay lets a span event's own attributes override the span's.
 func (f *fields) overlay(o *fields) {
 	set := func(dst *string, v string) {
@@ -277,9 +401,10 @@ func (f *fields) overlay(o *fields) {
 // outcome is the event's outcome. At Start: only what the type says
 // (trust_denied is denied, *_error is error); a start has not ended, so an
 // audit.outcome on the span speaks of its end. Otherwise: an explicit
-// audit.outcome, else what the type says, else the span status (failed is
-// error, anything else success).
-func outcome(explicit otelaudit.Outcome, t otelaudit.EventType, p Phase, failed bool) otelaudit.Outcome {
+// audit.outcome, else what the type says, else what the call's own status
+// says (callOutcome, see semconv.go; empty when not a call), else the span
+// status (failed is error, anything else success).
+func outcome(explicit otelaudit.Outcome, t otelaudit.EventType, p Phase, failed bool, callOutcome otelaudit.Outcome) otelaudit.Outcome {
 	switch {
 	case p != Start && explicit != "":
 		return explicit
@@ -289,6 +414,8 @@ func outcome(explicit otelaudit.Outcome, t otelaudit.EventType, p Phase, failed 
 		return otelaudit.Error
 	case p == Start:
 		return ""
+	case callOutcome != "":
+		return callOutcome
 	case failed:
 		return otelaudit.Error
 	}
