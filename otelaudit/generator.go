@@ -66,9 +66,6 @@ type Generator struct {
 	// rejected is counted before the lock is taken (bad input never
 	// reaches it), hence atomic.
 	rejected atomic.Uint64
-	// What producers lost before an event existed (AddTruncated,
-	// AddUntracked): counted outside the lock.
-	truncated, untracked atomic.Uint64
 
 	closed  bool                // under mu: Shutdown was called
 	metrics metric.Registration // unregistered by Shutdown
@@ -82,6 +79,10 @@ type Generator struct {
 	writerDone  bool
 	storeErr    error
 	storeErrors uint64
+
+	// What producers lost before an event existed (AddTruncated,
+	// AddUntracked): counted outside the lock.
+	truncated, untracked atomic.Uint64
 }
 
 // NewGenerator returns an empty Generator configured by opts.

@@ -29,11 +29,12 @@ type Stats struct {
 	Durable uint64
 	// StoreErrors counts failed store writes; each was retried.
 	StoreErrors uint64
-	// Truncated counts spans that reached the span processor with
-	// attributes, events or links already dropped by the SDK's span limits
-	// (sdktrace.SpanLimits): the events of such a span say how many, and
-	// a span that produced none may have lost what would have made it
-	// audited. Reported by the processor (AddTruncated).
+	// Truncated counts spans that reached the span processor with data
+	// already dropped by the SDK's span limits (sdktrace.SpanLimits): the
+	// audited spans that lost attributes, span events or links (their
+	// events say how many), and the others that lost attributes or span
+	// events, which may be what would have made them audited. Reported by
+	// the processor (AddTruncated).
 	Truncated uint64
 	// Untracked counts spans the processor could not remember while open,
 	// because its bounded table of open spans was full: their descendants

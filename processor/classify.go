@@ -61,14 +61,17 @@ type Classifier func(p Phase, s sdktrace.ReadOnlySpan) otelaudit.EventType
 // spans (WithServerSpans').
 func DefaultClassifier(p Phase, s sdktrace.ReadOnlySpan) otelaudit.EventType {
 	var f fields
-	f.scan(s.Attributes(), nil, false)
+	attrs := s.Attributes()
+	f.scan(attrs, nil, false)
 	var kind trace.SpanKind
-	var name string
-	if f.needsKind(false) {
-		kind = s.SpanKind()
-		if p == End && f.class == classDB {
-			name = s.Name()
+	if p == End && f.class == classNone && f.maybeCall {
+		if kind = s.SpanKind(); callKinds(kind, false) {
+			f.locateCall(attrs, nil)
 		}
+	}
+	var name string
+	if p == End && f.class == classDB {
+		name = s.Name()
 	}
 	return f.eventType(p, s.Status().Code == codes.Error, false, false, kind, name)
 }
@@ -110,14 +113,17 @@ type fields struct {
 	action      string
 	resource    string
 	outcome     otelaudit.Outcome
-	// call locates the semantic-convention attributes of a call.
-	call call
+	// call locates the semantic-convention attributes of a call;
+	// maybeCall is set when an attribute's key could be one of them.
+	call      call
+	maybeCall bool
 	// drop counts attributes that must not be copied into the event.
 	drop int
 }
 
 // scan reads attrs once. drop holds extra keys to leave out; keepContent
-// keeps the GenAI content keys.
+// keeps the GenAI content keys. The semantic-convention attributes of calls
+// are located by locateCall, for the spans whose kind can make them calls.
 //
 // A key in drop still classifies the span (a dropped node.id still makes it
 // a node) but is copied nowhere: not into a field, not into Attributes. The
@@ -126,7 +132,7 @@ type fields struct {
 // back from the fields under the same names, so nothing is lost and nothing
 // is stored twice. f.drop counts exactly what keep then leaves out.
 func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{}, keepContent bool) {
-	nodeOp, modelOp, hasNode, hasWorkflow := false, false, false, false
+	var nodeOp, modelOp, hasNode, hasWorkflow bool
 	for i := range attrs {
 		kv := &attrs[i]
 		dropped := false
@@ -146,7 +152,7 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 				nodeOp = true
 			case "chat", "generate_content", "text_completion", "embeddings":
 				modelOp = true
-				f.call.aiOperation = located(kv, dropped)
+				f.call.at(&f.call.aiOperation, i, dropped)
 			}
 		case KeyWorkflowID:
 			hasWorkflow = true
@@ -204,62 +210,14 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 		case KeyInputMessages, KeyOutputMessages, KeySystemInstructions,
 			KeyToolCallArguments, KeyToolCallResult:
 			consumed = !keepContent
-
-		// The semantic conventions of calls (semconv.go). A dropped key
-		// still says what the span is, but lends nothing to Action or
-		// Resource: it is located as droppedKV, which has no value.
-		case keyHTTPMethod, keyHTTPMethodLegacy:
-			f.call.method = located(kv, dropped)
-		case keyHTTPMethodOriginal:
-			f.call.methodOriginal = located(kv, dropped)
-		case keyURLFull, keyHTTPURLLegacy:
-			f.call.urlFull = located(kv, dropped)
-		case keyHTTPStatus, keyHTTPStatusLegacy:
-			f.call.httpStatus = located(kv, dropped)
-		case keyURLScheme:
-			f.call.urlScheme = located(kv, dropped)
-		case keyURLPath:
-			f.call.urlPath = located(kv, dropped)
-		case keyHTTPRoute:
-			f.call.route = located(kv, dropped)
-		case keyServerAddress:
-			f.call.serverAddress = located(kv, dropped)
-		case keyServerPort:
-			f.call.serverPort = located(kv, dropped)
-		case keyDBSystem, keyDBSystemLegacy:
-			f.call.dbSystem = located(kv, dropped)
-		case keyDBNamespace, keyDBNameLegacy:
-			f.call.dbNamespace = located(kv, dropped)
-		case keyDBCollection, keyDBTableLegacy:
-			f.call.dbCollection = located(kv, dropped)
-		case keyDBOperation, keyDBOperationLegacy:
-			f.call.dbOperation = located(kv, dropped)
-		case keyDBQuerySummary:
-			f.call.dbSummary = located(kv, dropped)
-		case keyDBQueryText, keyDBStatementLegacy:
-			f.call.dbQuery = located(kv, dropped)
-		case keyRPCSystem, keyRPCSystemLegacy:
-			f.call.rpcSystem = located(kv, dropped)
-		case keyRPCService:
-			f.call.rpcService = located(kv, dropped)
-		case keyRPCMethod:
-			f.call.rpcMethod = located(kv, dropped)
-		case keyRPCStatus, keyRPCGRPCStatusLegacy:
-			f.call.rpcStatus = located(kv, dropped)
-		case keyMessagingSystem:
-			f.call.msgSystem = located(kv, dropped)
-		case keyMessagingOperationName:
-			f.call.msgOperation = located(kv, dropped)
-		case keyMessagingOperationType:
-			f.call.msgOperationType = located(kv, dropped)
-		case keyMessagingDestination:
-			f.call.msgDestination = located(kv, dropped)
-		case keyGenAIProvider, keyGenAISystemLegacy:
-			f.call.aiProvider = located(kv, dropped)
-		case keyGenAIRequestModel:
-			f.call.aiModel = located(kv, dropped)
-		case keyGenAIResponseModel:
-			f.call.aiResponseModel = located(kv, dropped)
+		default:
+			// The first letters of the keys call.note knows.
+			if kv.Key != "" {
+				switch kv.Key[0] {
+				case 'h', 'u', 's', 'd', 'r', 'm', 'g':
+					f.maybeCall = true
+				}
+			}
 		}
 		if dropped || consumed {
 			f.drop++
@@ -272,8 +230,27 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 	case hasWorkflow || f.workflowOp:
 		f.class = classWorkflow
 	case modelOp:
+		// A model call may be of any kind: locate its provider and model.
 		f.class = classModel
-	default:
+		f.locateCall(attrs, drop)
+	}
+}
+
+// locateCall is a second pass over attrs for a span that may be a call (a
+// client, producer or consumer span, or a server span under
+// WithServerSpans): it locates the semantic-convention attributes of
+// calls and, if the span is nothing else, makes it the call they describe.
+// Only such spans pay for it: the spans of a runtime's own work never do.
+func (f *fields) locateCall(attrs []attribute.KeyValue, drop map[attribute.Key]struct{}) {
+	f.call.attrs = attrs
+	for i := range attrs {
+		dropped := false
+		if drop != nil {
+			_, dropped = drop[attrs[i].Key]
+		}
+		f.call.note(attrs[i].Key, i, dropped)
+	}
+	if f.class == classNone {
 		f.class = f.call.class()
 	}
 }
@@ -288,8 +265,8 @@ func validOutcome(kv *attribute.KeyValue) (otelaudit.Outcome, bool) {
 // eventType is the default classification. Explicitly typed spans produce
 // one event, at End, so that it carries the outcome and duration; so do
 // calls, whose instrumentations set their attributes after the start.
-// kind is read for calls, and for unclassified spans under allSpans; name
-// for database calls at End (see callKind and dbStatement).
+// kind is the span's (at Start, only under allSpans); name matters for
+// database calls at End (see callKind and dbStatement).
 func (f *fields) eventType(p Phase, failed, allSpans, serverSpans bool, kind trace.SpanKind, name string) otelaudit.EventType {
 	if f.explicit != "" {
 		if p == End {
@@ -326,11 +303,6 @@ func (f *fields) eventType(p Phase, failed, allSpans, serverSpans bool, kind tra
 		return otelaudit.ResourceAccess
 	}
 	return ""
-}
-
-// needsKind reports whether eventType reads the span kind.
-func (f *fields) needsKind(allSpans bool) bool {
-	return f.explicit == "" && (f.class >= classHTTP || allSpans && f.class == classNone)
 }
 
 func outbound(kind trace.SpanKind) bool {
@@ -375,6 +347,27 @@ func (f *fields) workflowKey() string {
 // identity is who acts in the span, from its own attributes alone.
 func (f *fields) identity() identity {
 	return identity{agent: f.agent(), human: f.human(), workflow: f.workflowKey(), node: f.nodeID}
+}
+
+// hasIdentity reports whether the span's own attributes name anyone.
+func (f *fields) hasIdentity() bool {
+	return f.agentID != "" || f.agentName != "" || f.agentAlt != "" || f.humanOrigin != "" || f.endUser != "" ||
+		f.workflowID != "" || f.workflow != "" || f.nodeID != ""
+}
+
+// inherits reports whether outer gives the span something its own
+// attributes do not.
+func (f *fields) inherits(outer identity) bool {
+	return outer.agent != "" && f.agent() == "" || outer.human != "" && f.human() == "" ||
+		outer.workflow != "" && f.workflowKey() == "" || outer.node != "" && f.nodeID == ""
+}
+
+// or is a, else b.
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // overlay lets a span event's own attributes override the span's.

@@ -133,36 +133,43 @@ func TestIdentityFromBaggage(t *testing.T) {
 }
 
 // TestOpenSpansBound: past WithMaxOpenSpans a span is not remembered, and
-// that is counted; its own events still inherit from a remembered
-// parent, its children inherit nothing through it; the table empties as
-// spans end and takes new spans again.
+// that is counted; its own events still inherit from a remembered parent,
+// its children only what it carries itself; the table empties as spans
+// end and takes new spans again. (A workflow's root span, whose own
+// attributes say all it passes on, takes no entry.)
 func TestOpenSpansBound(t *testing.T) {
 	g := otelaudit.NewGenerator()
 	p := processor.New(g, processor.WithMaxOpenSpans(2))
 	tr := newProvider(t, p)
 	ctx1, s1 := tr.Start(context.Background(), "wf", trace.WithAttributes(kv("workflow.id", "w"), kv("gen_ai.agent.id", "a")))
+	assert.Equal(t, 0, processor.OpenSpans(p), "the root needs no entry")
 	ctx2, s2 := tr.Start(ctx1, "n2", trace.WithAttributes(kv("node.id", "n2")))
-	ctx3, s3 := tr.Start(ctx2, "n3", trace.WithAttributes(kv("node.id", "n3"))) // the table is full
-	_, s4 := tr.Start(ctx3, "n4", trace.WithAttributes(kv("node.id", "n4")))    // and still
+	ctx3, s3 := tr.Start(ctx2, "n3", trace.WithAttributes(kv("node.id", "n3")))
+	ctx4, s4 := tr.Start(ctx3, "n4", trace.WithAttributes(kv("node.id", "n4"))) // the table is full
+	_, s5 := tr.Start(ctx4, "n5", trace.WithAttributes(kv("node.id", "n5")))
 	assert.Equal(t, 2, processor.OpenSpans(p))
-	assert.Equal(t, uint64(2), g.Stats().Untracked)
-	for _, s := range []trace.Span{s4, s3, s2, s1} {
+	assert.Equal(t, uint64(1), g.Stats().Untracked)
+	for _, s := range []trace.Span{s5, s4, s3, s2, s1} {
 		s.End()
 	}
 	got := map[string]who{}
 	for _, e := range g.Events(0) {
 		got[string(e.Type)+" "+e.Action] = whoOf(e)
 	}
-	assert.Equal(t, who{"a", "", "w", "n3"}, got["node_start n3"], "n3's parent is remembered")
-	assert.Equal(t, who{"a", "", "w", "n3"}, got["node_end n3"])
-	assert.Equal(t, who{"", "", "", "n4"}, got["node_start n4"], "n3 could not pass anything on")
-	assert.Equal(t, who{"", "", "", "n4"}, got["node_end n4"])
+	assert.Equal(t, who{"a", "", "w", "n3"}, got["node_start n3"])
+	assert.Equal(t, who{"a", "", "w", "n4"}, got["node_start n4"], "n4's parent is remembered")
+	assert.Equal(t, who{"a", "", "w", "n4"}, got["node_end n4"])
+	assert.Equal(t, who{"", "", "", "n5"}, got["node_start n5"], "n4 could pass on only what it carries")
+	assert.Equal(t, who{"", "", "", "n5"}, got["node_end n5"])
 	assert.Zero(t, processor.OpenSpans(p))
 
-	_, s5 := tr.Start(context.Background(), "again", trace.WithAttributes(kv("workflow.id", "w2")))
+	ctx, s6 := tr.Start(context.Background(), "again", trace.WithAttributes(kv("workflow.id", "w2")))
+	_, s7 := tr.Start(ctx, "child", trace.WithAttributes(kv("node.id", "c")))
 	assert.Equal(t, 1, processor.OpenSpans(p), "room again")
-	s5.End()
-	assert.Equal(t, uint64(2), g.Stats().Untracked)
+	s7.End()
+	s6.End()
+	assert.Equal(t, uint64(1), g.Stats().Untracked)
+	assert.Equal(t, who{"", "", "w2", "c"}, whoOf(g.Events(2)[0]), "node_end c")
 }
 
 // TestOpenSpansReleasedUnderLoad: many concurrent workflows leave nothing

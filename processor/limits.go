@@ -4,7 +4,6 @@ import (
 	"slices"
 
 	"go.opentelemetry.io/otel/attribute"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // Attributes that say an event's span lost data to the SDK's span limits
@@ -22,10 +21,6 @@ const (
 // dropped is what the SDK's limits took from a span.
 type dropped struct {
 	attributes, events, links int
-}
-
-func droppedAtEnd(s sdktrace.ReadOnlySpan) dropped {
-	return dropped{attributes: s.DroppedAttributes(), events: s.DroppedEvents(), links: s.DroppedLinks()}
 }
 
 func (d dropped) any() bool { return d.attributes > 0 || d.events > 0 || d.links > 0 }

@@ -3,6 +3,7 @@ package processor
 import (
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/trace"
 )
@@ -46,9 +47,12 @@ func (i identity) or(outer identity) identity {
 
 // openSpans remembers, for each open span the Processor tracks, the
 // identity its descendants inherit. A span is tracked from OnStart to
-// OnEnd when it has an identity (its own, inherited, or from Baggage), is
-// audited at start, or has a tracked parent; the Sampler records the
-// children of tracked spans. OnEnd releases the entry.
+// OnEnd when it is in audited work (it has an identity, its own, inherited
+// or from Baggage, is audited at start, or its parent is in audited work)
+// and its descendants could not tell so from its own attributes (see
+// Processor.enclosing): typically every span below a workflow's root, not
+// the root. The Sampler records the children of spans in audited work.
+// OnEnd releases the entry.
 //
 // The table is bounded: past its bound a span is not tracked (counted in
 // the Generator's Stats.Untracked), so its own events still inherit from
@@ -60,14 +64,23 @@ type openSpans struct {
 	shards   []openShard
 	mask     uint64
 	perShard int
+	// used is set by the first put and never cleared: until then OnEnd
+	// need not even read an ended span's context to look it up.
+	used atomic.Bool
 }
+
+// inUse reports whether any span was ever put.
+func (t *openSpans) inUse() bool { return t.used.Load() }
 
 type openShard struct {
 	mu sync.Mutex
 	m  map[uint64]openSpan
+	// n is len(m), readable without the lock: OnEnd asks every span's
+	// shard, and most spans were never put.
+	n atomic.Int32
 	// Pad to a cache line, so that goroutines working on different shards
 	// do not contend for one.
-	_ [48]byte
+	_ [44]byte
 }
 
 // openSpan is an entry: the trace guards against a span ID reused in
@@ -111,11 +124,15 @@ func (t *openSpans) put(sc trace.SpanContext, id identity) bool {
 	defer s.mu.Unlock()
 	if s.m == nil {
 		s.m = make(map[uint64]openSpan)
+		t.used.Store(true)
 	}
-	if _, ok := s.m[span]; !ok && len(s.m) >= t.perShard {
-		return false
+	if len(s.m) >= t.perShard {
+		if _, ok := s.m[span]; !ok {
+			return false
+		}
 	}
 	s.m[span] = openSpan{trace: tr, id: id}
+	s.n.Store(int32(len(s.m)))
 	return true
 }
 
@@ -126,6 +143,9 @@ func (t *openSpans) get(sc trace.SpanContext) (identity, bool) {
 	}
 	span, tr := keys(sc)
 	s := t.shard(span)
+	if s.n.Load() == 0 {
+		return identity{}, false
+	}
 	s.mu.Lock()
 	e, ok := s.m[span]
 	s.mu.Unlock()
@@ -139,10 +159,14 @@ func (t *openSpans) get(sc trace.SpanContext) (identity, bool) {
 func (t *openSpans) take(sc trace.SpanContext) (identity, bool) {
 	span, tr := keys(sc)
 	s := t.shard(span)
+	if s.n.Load() == 0 {
+		return identity{}, false
+	}
 	s.mu.Lock()
 	e, ok := s.m[span]
 	if ok && e.trace == tr {
 		delete(s.m, span)
+		s.n.Store(int32(len(s.m)))
 	}
 	s.mu.Unlock()
 	if !ok || e.trace != tr {

@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -42,13 +41,15 @@ func New(g *otelaudit.Generator, opts ...Option) *Processor {
 
 // spanInfo is what the events of one span share beyond its attributes.
 type spanInfo struct {
+	self    trace.SpanContext
 	parent  trace.SpanContext
 	outer   identity // inherited from the enclosing spans or Baggage
 	dropped dropped  // by the SDK's span limits
 }
 
 // OnStart records the start event of a workflow or node span, and
-// remembers the span's identity for its descendants.
+// remembers what the span's descendants inherit through it when they
+// could not read it from the span itself.
 func (p *Processor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
 	if p.off() {
 		return
@@ -56,24 +57,41 @@ func (p *Processor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
 	attrs := s.Attributes()
 	var f fields
 	f.scan(attrs, p.cfg.drop, p.cfg.keepContent)
+	// Calls produce nothing at Start but under WithAllSpans: their kind (a
+	// lock on an open span) and attributes are read only then.
+	var kind trace.SpanKind
+	if p.cfg.allSpans {
+		kind = p.locate(s, &f, attrs)
+	}
+	t := p.classify(Start, s, &f, false, kind)
 	// The SDK calls OnStart with the context the span was started in:
 	// its span context is the new span's parent (zero for a new root).
-	info := spanInfo{parent: trace.SpanContextFromContext(parent)}
-	var tracked bool
-	info.outer, tracked = p.open.get(info.parent)
-	if !tracked && !p.cfg.noBaggage {
-		info.outer = p.baggageIdentity(parent)
+	psc := s.Parent()
+	var outer identity
+	inTree := false
+	if psc.IsValid() && !psc.IsRemote() {
+		outer, inTree = p.enclosing(parent, psc)
 	}
-	t := p.classify(Start, s, &f, false)
-	if id := f.identity().or(info.outer); tracked || t != "" || !id.empty() {
-		if !p.open.put(s.SpanContext(), id) {
+	if !inTree && !p.cfg.noBaggage {
+		outer = p.baggageIdentity(parent)
+	}
+	own := f.hasIdentity()
+	if t == "" && !inTree && !own && outer.empty() {
+		// Outside audited work: nothing to record, nothing to pass on.
+		return
+	}
+	// A span whose own attributes give both what it passes on and that it
+	// is audited (a workflow's root span, typically) needs no entry: its
+	// children read it from the span (see enclosing).
+	if f.inherits(outer) || !own && !f.startsAudited() {
+		if !p.open.put(s.SpanContext(), f.identity().or(outer)) {
 			p.g.AddUntracked(1)
 		}
 	}
 	if t == "" {
 		return
 	}
-	info.dropped.attributes = s.DroppedAttributes()
+	info := spanInfo{self: s.SpanContext(), parent: psc, outer: outer, dropped: dropped{attributes: s.DroppedAttributes()}}
 	p.record(parent, s, t, &f, Start, false, attrs, &info)
 }
 
@@ -85,22 +103,49 @@ func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
 	if p.off() {
 		return
 	}
-	outer, tracked := p.open.take(s.SpanContext())
+	// Each accessor of the SDK's snapshot of an ended span copies the
+	// whole snapshot (value receivers): every one is read once, and only
+	// when it can matter.
+	var sc trace.SpanContext
+	var outer identity
+	tracked := false
+	if p.open.inUse() {
+		sc = s.SpanContext()
+		outer, tracked = p.open.take(sc)
+	}
 	attrs := s.Attributes()
 	var f fields
 	f.scan(attrs, p.cfg.drop, p.cfg.keepContent)
+	kind := p.locate(s, &f, attrs)
 	failed := s.Status().Code == codes.Error
-	t := p.classify(End, s, &f, failed)
-	info := spanInfo{parent: s.Parent(), outer: outer, dropped: droppedAtEnd(s)}
-	if info.dropped.any() {
-		// Counted whether audited or not: the attribute or span event the
-		// limits took may be the one that would have made it audited.
+	t := p.classify(End, s, &f, failed, kind)
+	events := s.Events()
+	audited := t != "" || hasAuditEvent(events)
+	// Counted whether audited or not: an attribute or a span event the
+	// limits took may be what would have made the span audited (a link
+	// never would). The SDK drops the oldest span events, so a span that
+	// kept none lost none, unless span events are switched off
+	// (EventCountLimit 0).
+	dropped := dropped{attributes: s.DroppedAttributes()}
+	if len(events) > 0 {
+		dropped.events = s.DroppedEvents()
+	}
+	if audited {
+		dropped.links = s.DroppedLinks()
+	}
+	if dropped.any() {
 		p.g.AddTruncated(1)
 	}
-	events := s.Events()
-	if !tracked && (t != "" || hasAuditEvent(events)) {
-		// Not remembered (the table was full, or the span had nothing to
-		// pass on when it started): its parent may be.
+	if !audited {
+		return
+	}
+	if !sc.IsValid() {
+		sc = s.SpanContext()
+	}
+	info := spanInfo{self: sc, parent: s.Parent(), outer: outer, dropped: dropped}
+	if !tracked && p.open.inUse() && info.parent.IsValid() {
+		// Not remembered (the table was full, or the span's own
+		// attributes said all it passes on): its parent may be.
 		info.outer, _ = p.open.get(info.parent)
 	}
 	// Span events happened before the span ended: record them first, so
@@ -130,17 +175,29 @@ func hasAuditEvent(events []sdktrace.Event) bool {
 	return false
 }
 
-func (p *Processor) classify(ph Phase, s sdktrace.ReadOnlySpan, f *fields, failed bool) otelaudit.EventType {
+// locate reads the kind of a span the default rules did not classify by
+// its own attributes but that has attributes a call could have (or any,
+// under WithAllSpans), and locates its call attributes if the kind can
+// make it a call; it returns the kind, or zero when it did not need it. A
+// workflow's or node's spans, and plain ones, never pay for either.
+func (p *Processor) locate(s sdktrace.ReadOnlySpan, f *fields, attrs []attribute.KeyValue) trace.SpanKind {
+	if f.class != classNone || !f.maybeCall && !p.cfg.allSpans {
+		return 0
+	}
+	kind := s.SpanKind()
+	if callKinds(kind, p.cfg.serverSpans) {
+		f.locateCall(attrs, p.cfg.drop)
+	}
+	return kind
+}
+
+func (p *Processor) classify(ph Phase, s sdktrace.ReadOnlySpan, f *fields, failed bool, kind trace.SpanKind) otelaudit.EventType {
 	if p.cfg.classifier != nil {
 		return p.cfg.classifier(ph, s)
 	}
-	var kind trace.SpanKind
 	var name string
-	if f.needsKind(p.cfg.allSpans) {
-		kind = s.SpanKind()
-		if ph == End && f.class == classDB {
-			name = s.Name()
-		}
+	if ph == End && f.class == classDB {
+		name = s.Name()
 	}
 	return f.eventType(ph, failed, p.cfg.allSpans, p.cfg.serverSpans, kind, name)
 }
@@ -184,16 +241,14 @@ func (p *Processor) recordSpanEvent(s sdktrace.ReadOnlySpan, f fields, t otelaud
 // fields found in its (or its span event's) attributes attrs, and from
 // what it inherits; eventDropped is a span event's own dropped attributes.
 func (p *Processor) fill(e *otelaudit.Event, s sdktrace.ReadOnlySpan, t otelaudit.EventType, f *fields, attrs []attribute.KeyValue, info *spanInfo, eventDropped int) {
-	sc := s.SpanContext()
 	e.Type = t
-	e.TraceID = sc.TraceID()
-	e.SpanID = sc.SpanID()
+	e.TraceID = info.self.TraceID()
+	e.SpanID = info.self.SpanID()
 	e.ParentSpanID = info.parent.SpanID()
-	id := f.identity().or(info.outer)
-	e.AgentID = id.agent
-	e.HumanOriginID = id.human
-	e.WorkflowID = id.workflow
-	e.NodeID = id.node
+	e.AgentID = or(f.agent(), info.outer.agent)
+	e.HumanOriginID = or(f.human(), info.outer.human)
+	e.WorkflowID = or(f.workflowKey(), info.outer.workflow)
+	e.NodeID = or(f.nodeID, info.outer.node)
 	e.Action = f.action
 	e.Resource = f.resource
 	if f.isCall() {
@@ -209,23 +264,6 @@ func (p *Processor) fill(e *otelaudit.Event, s sdktrace.ReadOnlySpan, t otelaudi
 	}
 	e.Attributes = info.dropped.annotate(keep(attrs, f.drop, p.cfg.drop, p.cfg.keepContent), eventDropped)
 	e.Source = p.sources.get(s)
-}
-
-// baggageIdentity is the identity the caller's runtime propagated in W3C
-// Baggage, for spans with no enclosing span that has one. A key given to
-// WithDropAttributes is not taken from Baggage either.
-func (p *Processor) baggageIdentity(ctx context.Context) identity {
-	b := baggage.FromContext(ctx)
-	if b.Len() == 0 {
-		return identity{}
-	}
-	member := func(k attribute.Key) string {
-		if _, dropped := p.cfg.drop[k]; dropped {
-			return ""
-		}
-		return b.Member(string(k)).Value()
-	}
-	return identity{agent: member(KeyGenAIAgentID), human: member(KeyEndUserID), workflow: member(KeyWorkflowID)}
 }
 
 func (p *Processor) off() bool {

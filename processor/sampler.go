@@ -99,8 +99,12 @@ func (p *Processor) wouldAudit(params sdktrace.SamplingParameters) bool {
 	if startsAudited(params) {
 		return true
 	}
-	_, tracked := p.open.get(trace.SpanContextFromContext(params.ParentContext))
-	return tracked
+	psc := trace.SpanContextFromContext(params.ParentContext)
+	if !psc.IsValid() || psc.IsRemote() {
+		return false
+	}
+	_, inTree := p.enclosing(params.ParentContext, psc)
+	return inTree
 }
 
 // startsAudited reports whether the start attributes alone make a span

@@ -65,27 +65,121 @@ const otelsqlPrepare = "sql.conn.prepare"
 // present, so it still classifies the span, but without a value to lend.
 var droppedKV attribute.KeyValue
 
-func located(kv *attribute.KeyValue, dropped bool) *attribute.KeyValue {
-	if dropped {
-		return &droppedKV
-	}
-	return kv
-}
+// loc is where a call attribute is in the scanned slice: index+1, 0 when
+// absent, droppedLoc when its key is dropped. Small, so that the fields
+// every scan zeroes stay small.
+type loc uint16
+
+const droppedLoc loc = 1<<16 - 1
 
 // call locates the semantic-convention attributes of a call in the scanned
 // slice. The scan only notes where they are; their values are read, and
 // Action and Resource built, only for the spans that are calls.
 type call struct {
-	method, methodOriginal, urlFull, httpStatus          *attribute.KeyValue
-	urlScheme, urlPath, route, serverAddress, serverPort *attribute.KeyValue
+	attrs []attribute.KeyValue
 
-	dbSystem, dbNamespace, dbCollection, dbOperation, dbSummary, dbQuery *attribute.KeyValue
+	method, methodOriginal, urlFull, httpStatus          loc
+	urlScheme, urlPath, route, serverAddress, serverPort loc
 
-	rpcSystem, rpcService, rpcMethod, rpcStatus *attribute.KeyValue
+	dbSystem, dbNamespace, dbCollection, dbOperation, dbSummary, dbQuery loc
 
-	msgSystem, msgOperation, msgOperationType, msgDestination *attribute.KeyValue
+	rpcSystem, rpcService, rpcMethod, rpcStatus loc
 
-	aiOperation, aiProvider, aiModel, aiResponseModel *attribute.KeyValue
+	msgSystem, msgOperation, msgOperationType, msgDestination loc
+
+	aiOperation, aiProvider, aiModel, aiResponseModel loc
+}
+
+// at notes attribute i of c.attrs at l (dropped: present, no value). An
+// attribute past the first 65,534 of a span is not located.
+func (c *call) at(l *loc, i int, dropped bool) {
+	switch {
+	case dropped:
+		*l = droppedLoc
+	case i < int(droppedLoc)-1:
+		*l = loc(i + 1)
+	}
+}
+
+// note locates attribute i, of key k, if it is a call's.
+func (c *call) note(k attribute.Key, i int, dropped bool) {
+	var l *loc
+	switch k {
+	case keyHTTPMethod, keyHTTPMethodLegacy:
+		l = &c.method
+	case keyHTTPMethodOriginal:
+		l = &c.methodOriginal
+	case keyURLFull, keyHTTPURLLegacy:
+		l = &c.urlFull
+	case keyHTTPStatus, keyHTTPStatusLegacy:
+		l = &c.httpStatus
+	case keyURLScheme:
+		l = &c.urlScheme
+	case keyURLPath:
+		l = &c.urlPath
+	case keyHTTPRoute:
+		l = &c.route
+	case keyServerAddress:
+		l = &c.serverAddress
+	case keyServerPort:
+		l = &c.serverPort
+	case keyDBSystem, keyDBSystemLegacy:
+		l = &c.dbSystem
+	case keyDBNamespace, keyDBNameLegacy:
+		l = &c.dbNamespace
+	case keyDBCollection, keyDBTableLegacy:
+		l = &c.dbCollection
+	case keyDBOperation, keyDBOperationLegacy:
+		l = &c.dbOperation
+	case keyDBQuerySummary:
+		l = &c.dbSummary
+	case keyDBQueryText, keyDBStatementLegacy:
+		l = &c.dbQuery
+	case keyRPCSystem, keyRPCSystemLegacy:
+		l = &c.rpcSystem
+	case keyRPCService:
+		l = &c.rpcService
+	case keyRPCMethod:
+		l = &c.rpcMethod
+	case keyRPCStatus, keyRPCGRPCStatusLegacy:
+		l = &c.rpcStatus
+	case keyMessagingSystem:
+		l = &c.msgSystem
+	case keyMessagingOperationName:
+		l = &c.msgOperation
+	case keyMessagingOperationType:
+		l = &c.msgOperationType
+	case keyMessagingDestination:
+		l = &c.msgDestination
+	case keyGenAIProvider, keyGenAISystemLegacy:
+		l = &c.aiProvider
+	case keyGenAIRequestModel:
+		l = &c.aiModel
+	case keyGenAIResponseModel:
+		l = &c.aiResponseModel
+	default:
+		return
+	}
+	// A dropped key still says what the span is, but lends nothing to
+	// Action or Resource.
+	c.at(l, i, dropped)
+}
+
+// callKinds reports whether a span of this kind can be a call (see
+// callKind): only such spans have their call attributes located.
+func callKinds(kind trace.SpanKind, serverSpans bool) bool {
+	return outbound(kind) || kind == trace.SpanKindServer && serverSpans
+}
+
+// kv is the attribute at l; nil when absent, droppedKV when dropped.
+func (c *call) kv(l loc) *attribute.KeyValue {
+	switch l {
+	case 0:
+		return nil
+	case droppedLoc:
+		return &droppedKV
+	}
+	return &c.attrs[l-1]
 }
 
 // class says which kind of call the attributes describe, if any. A span
@@ -93,13 +187,13 @@ type call struct {
 // RPC are often carried over HTTP.
 func (c *call) class() class {
 	switch {
-	case c.msgSystem != nil || c.msgDestination != nil || c.msgOperationType != nil:
+	case c.msgSystem != 0 || c.msgDestination != 0 || c.msgOperationType != 0:
 		return classMessaging
-	case c.rpcSystem != nil || c.rpcMethod != nil || c.rpcService != nil:
+	case c.rpcSystem != 0 || c.rpcMethod != 0 || c.rpcService != 0:
 		return classRPC
-	case c.dbSystem != nil || c.dbQuery != nil || c.dbOperation != nil || c.dbSummary != nil || c.dbCollection != nil:
+	case c.dbSystem != 0 || c.dbQuery != 0 || c.dbOperation != 0 || c.dbSummary != 0 || c.dbCollection != 0:
 		return classDB
-	case c.method != nil || c.urlFull != nil:
+	case c.method != 0 || c.urlFull != 0:
 		return classHTTP
 	}
 	return classNone
@@ -130,7 +224,7 @@ func callKind(c class, kind trace.SpanKind, serverSpans bool) bool {
 // sql.connector.connect, sql.conn.begin_tx, sql.tx.commit/rollback carry
 // no query, and sql.conn.prepare (named) only prepares.
 func (c *call) dbStatement(spanName string) bool {
-	if c.dbOperation == nil && c.dbSummary == nil && c.dbQuery == nil {
+	if c.dbOperation == 0 && c.dbSummary == 0 && c.dbQuery == 0 {
 		return false
 	}
 	return spanName != otelsqlPrepare
@@ -173,25 +267,25 @@ func (f *fields) callAction(s sdktrace.ReadOnlySpan) string {
 	c := &f.call
 	switch f.class {
 	case classHTTP:
-		m := sval(c.method)
+		m := sval(c.kv(c.method))
 		if m == "_OTHER" {
-			if o := sval(c.methodOriginal); o != "" {
+			if o := sval(c.kv(c.methodOriginal)); o != "" {
 				return o
 			}
 		}
 		return m
 	case classDB:
-		if op := sval(c.dbOperation); op != "" {
+		if op := sval(c.kv(c.dbOperation)); op != "" {
 			return op
 		}
-		if op, _ := cutWord(sval(c.dbSummary)); op != "" {
+		if op, _ := cutWord(sval(c.kv(c.dbSummary))); op != "" {
 			return op
 		}
-		op, _ := parseSQL(sval(c.dbQuery))
+		op, _ := parseSQL(sval(c.kv(c.dbQuery)))
 		return op
 	case classRPC:
-		m := sval(c.rpcMethod)
-		if c.rpcService == nil {
+		m := sval(c.kv(c.rpcMethod))
+		if c.rpcService == 0 {
 			// rpc.method is fully qualified ("pkg.Service/Method")
 			// since the RPC conventions of semconv 1.37.
 			if i := strings.LastIndexByte(m, '/'); i >= 0 {
@@ -200,10 +294,10 @@ func (f *fields) callAction(s sdktrace.ReadOnlySpan) string {
 		}
 		return m
 	case classMessaging:
-		if op := sval(c.msgOperation); op != "" {
+		if op := sval(c.kv(c.msgOperation)); op != "" {
 			return op
 		}
-		if op := sval(c.msgOperationType); op != "" {
+		if op := sval(c.kv(c.msgOperationType)); op != "" {
 			return op
 		}
 		switch s.SpanKind() {
@@ -213,7 +307,7 @@ func (f *fields) callAction(s sdktrace.ReadOnlySpan) string {
 			return "process"
 		}
 	case classModel:
-		return sval(c.aiOperation)
+		return sval(c.kv(c.aiOperation))
 	}
 	return ""
 }
@@ -224,37 +318,37 @@ func (f *fields) callResource() string {
 	c := &f.call
 	switch f.class {
 	case classHTTP:
-		if u := sval(c.urlFull); u != "" {
+		if u := sval(c.kv(c.urlFull)); u != "" {
 			return urlResource(u)
 		}
-		path := sval(c.route)
+		path := sval(c.kv(c.route))
 		if path == "" {
-			path = sval(c.urlPath)
+			path = sval(c.kv(c.urlPath))
 		}
-		return composeURL(sval(c.urlScheme), sval(c.serverAddress), sval(c.serverPort), path)
+		return composeURL(sval(c.kv(c.urlScheme)), sval(c.kv(c.serverAddress)), sval(c.kv(c.serverPort)), path)
 	case classDB:
-		coll := sval(c.dbCollection)
+		coll := sval(c.kv(c.dbCollection))
 		if coll == "" {
-			_, coll = cutWord(sval(c.dbSummary))
+			_, coll = cutWord(sval(c.kv(c.dbSummary)))
 		}
 		if coll == "" {
-			_, coll = parseSQL(sval(c.dbQuery))
+			_, coll = parseSQL(sval(c.kv(c.dbQuery)))
 		}
-		return locator(sval(c.dbSystem), "db", sval(c.serverAddress), sval(c.serverPort), sval(c.dbNamespace), coll)
+		return locator(sval(c.kv(c.dbSystem)), "db", sval(c.kv(c.serverAddress)), sval(c.kv(c.serverPort)), sval(c.kv(c.dbNamespace)), coll)
 	case classRPC:
-		m := sval(c.rpcMethod)
-		if s := sval(c.rpcService); s != "" {
+		m := sval(c.kv(c.rpcMethod))
+		if s := sval(c.kv(c.rpcService)); s != "" {
 			return s + "/" + m
 		}
 		return m
 	case classMessaging:
-		return locator(sval(c.msgSystem), "messaging", sval(c.serverAddress), sval(c.serverPort), "", sval(c.msgDestination))
+		return locator(sval(c.kv(c.msgSystem)), "messaging", sval(c.kv(c.serverAddress)), sval(c.kv(c.serverPort)), "", sval(c.kv(c.msgDestination)))
 	case classModel:
-		model := sval(c.aiModel)
+		model := sval(c.kv(c.aiModel))
 		if model == "" {
-			model = sval(c.aiResponseModel)
+			model = sval(c.kv(c.aiResponseModel))
 		}
-		if p := sval(c.aiProvider); p != "" {
+		if p := sval(c.kv(c.aiProvider)); p != "" {
 			if model == "" {
 				return p
 			}
@@ -278,7 +372,7 @@ func (f *fields) callOutcome() otelaudit.Outcome {
 	c := &f.call
 	switch f.class {
 	case classHTTP:
-		code, ok := ival(c.httpStatus)
+		code, ok := ival(c.kv(c.httpStatus))
 		switch {
 		case !ok:
 			return ""
@@ -291,10 +385,10 @@ func (f *fields) callOutcome() otelaudit.Outcome {
 		}
 		return otelaudit.Error
 	case classRPC:
-		if c.rpcStatus == nil || c.rpcStatus.Value.Type() == attribute.INVALID {
+		if c.rpcStatus == 0 || c.rpcStatus == droppedLoc {
 			return ""
 		}
-		switch s := sval(c.rpcStatus); s {
+		switch s := sval(c.kv(c.rpcStatus)); s {
 		case "OK", "0":
 			return otelaudit.Success
 		case "PERMISSION_DENIED", "7", "UNAUTHENTICATED", "16":
