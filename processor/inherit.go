@@ -9,24 +9,28 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// enclosing returns the identity a span started in ctx, whose parent is
-// psc (valid and local), inherits from its enclosing spans in this process, and whether the
-// parent is in audited work (has an identity, is audited by its start
-// attributes, or is itself below such a span): the Sampler records the
-// children of such spans.
+// enclosing returns the identity that a span started in ctx, whose parent
+// is psc (valid and local), inherits from its enclosing spans in this
+// process, and whether the parent is in audited work (has an identity, is
+// audited by its start attributes, or is itself below such a span): the
+// Sampler records the children of such spans.
 //
 // A parent the Processor remembers (openSpans) answers from its entry.
 // Any other parent is read from the span itself: the SDK gives OnStart,
 // and samplers, the context the span is started in, whose span is the
 // parent; its own attributes are all it passes on, or OnStart would have
-// remembered it. A parent that is not recording (sampled out) or not the
-// SDK's passes nothing on.
+// remembered it. (Reading them makes the SDK copy the parent's attribute
+// slice if the parent sets attributes again later.) A parent that is not
+// recording (sampled out) or not the SDK's passes nothing on.
 func (p *Processor) enclosing(ctx context.Context, psc trace.SpanContext) (identity, bool) {
 	if id, ok := p.open.get(psc); ok {
 		return id, true
 	}
 	ps, ok := trace.SpanFromContext(ctx).(sdktrace.ReadOnlySpan)
-	if !ok || ps.SpanContext().SpanID() != psc.SpanID() || ps.SpanContext().TraceID() != psc.TraceID() {
+	if !ok {
+		return identity{}, false
+	}
+	if sc := ps.SpanContext(); sc.SpanID() != psc.SpanID() || sc.TraceID() != psc.TraceID() {
 		return identity{}, false
 	}
 	var f fields

@@ -64,8 +64,8 @@ func (p *Processor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
 		kind = p.locate(s, &f, attrs)
 	}
 	t := p.classify(Start, s, &f, false, kind)
-	// The SDK calls OnStart with the context the span was started in:
-	// its span context is the new span's parent (zero for a new root).
+	// The SDK calls OnStart with the context the span was started in: its
+	// span is the parent (see enclosing), its Baggage the caller's.
 	psc := s.Parent()
 	var outer identity
 	inTree := false
