@@ -55,8 +55,10 @@ func (f optionFunc) apply(c config) config { return f(c) }
 
 // WithAllSpans audits every span, not only the ones the classifier
 // recognises: a span that is neither a workflow nor a node nor explicitly
-// typed is recorded as a node (node_start, node_end or node_error). It has
-// no effect together with WithClassifier, which then decides alone.
+// typed nor a call is recorded as a node (node_start, node_end or
+// node_error), a client, producer or consumer span as one resource_access
+// when it ends. It has no effect together with WithClassifier, which then
+// decides alone. With it, the Processor's Sampler records every span.
 func WithAllSpans() Option {
 	return optionFunc(func(c config) config {
 		c.allSpans = true
@@ -66,7 +68,9 @@ func WithAllSpans() Option {
 
 // WithClassifier replaces the default classification of spans by f. Field
 // mapping, content dropping and span events named audit.<type> work as
-// without it. A nil f keeps the default.
+// without it. A nil f keeps the default. A Classifier needs the span, which
+// a sampler never has: with one, the Processor's Sampler records every span
+// its base sampler drops (as sdktrace.AlwaysRecord does).
 func WithClassifier(f Classifier) Option {
 	return optionFunc(func(c config) config {
 		c.classifier = f
