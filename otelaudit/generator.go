@@ -91,6 +91,10 @@ type Generator struct {
 	// startErr is why the Generator could not continue its store's trail
 	// (see New); set once, before the Generator is shared.
 	startErr error
+
+	// What producers lost before an event existed (AddTruncated,
+	// AddUntracked): counted outside the lock.
+	truncated, untracked atomic.Uint64
 }
 
 // MaxSeq is the largest Seq a Generator hands out: 2^63-1, so that every
@@ -491,5 +495,7 @@ func (g *Generator) Stats() Stats {
 		LastSeq:     g.next - 1,
 		Durable:     g.durable,
 		StoreErrors: g.storeErrors,
+		Truncated:   g.truncated.Load(),
+		Untracked:   g.untracked.Load(),
 	}
 }
