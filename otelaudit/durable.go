@@ -301,11 +301,11 @@ func (g *Generator) nextBatch(recs []Record, buf []byte, cps []Checkpoint) ([]Re
 }
 
 // waitForRoom waits, with g.mu held on entry and exit, while the Generator
-// is full of events its store has not made durable yet, up to the store
-// wait.
-func (g *Generator) waitForRoom() error {
+// is full (for an event of need bytes, see full) of events its store has
+// not made durable yet, up to the store wait.
+func (g *Generator) waitForRoom(need int64) error {
 	var timer *time.Timer
-	for g.next-g.first == g.ring.capacity && g.first > g.durable {
+	for g.full(need) && g.first > g.durable {
 		if g.closed || g.writerDone {
 			// No writer will make room: the held events must stay.
 			return ErrShutdown

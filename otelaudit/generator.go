@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
@@ -95,6 +97,15 @@ type Generator struct {
 	// What producers lost before an event existed (AddTruncated,
 	// AddUntracked): counted outside the lock.
 	truncated, untracked atomic.Uint64
+
+	// The index by HumanOriginID; what every event goes through before it
+	// is encoded (see policy.go); the bytes held against the budget and
+	// what the budget and the policy did (see budget.go, truncate.go).
+	// bytes and the counters are under mu.
+	humans                      map[string]*chain
+	privacy                     *compiledPolicy
+	bytes                       int64
+	evictedForBytes, cut, redac uint64
 }
 
 // MaxSeq is the largest Seq a Generator hands out: 2^63-1, so that every
@@ -140,8 +151,21 @@ func newGenerator(opts []Option) (*Generator, error) {
 		traces:  newTraceTable(),
 		types:   make(map[EventType]*chain),
 		agents:  make(map[string]*chain),
+		humans:  make(map[string]*chain),
 		sources: newSourceTable(),
 	}
+	var ps *pseudonyms
+	if cfg.pseudoKey != nil {
+		var err error
+		if ps, err = newPseudonyms(cfg.pseudoKey, cfg.pseudoTargets); err != nil {
+			// Refuse every event rather than store in clear what the
+			// caller asked to hide; a store is not touched.
+			g.startErr = fmt.Errorf("%w: %d bytes, want at least %d", err, len(cfg.pseudoKey), MinPseudonymKeySize)
+			cfg.store = nil
+			g.cfg.store = nil
+		}
+	}
+	g.privacy = compilePolicy(&cfg.privacy, ps)
 	anchor := GenesisAnchor
 	if cfg.store != nil {
 		anchor, g.startErr = g.resume()
@@ -194,12 +218,13 @@ func (g *Generator) Record(ctx context.Context, e Event) (Event, error) {
 		}
 		return Event{}, err
 	}
-	if err := g.append(ctx, &e); err != nil {
+	if err := g.append(ctx, &e, true); err != nil {
 		return Event{}, err
 	}
-	// The Generator encoded its own copy; the caller gets another, with the
-	// Time as queries will return it (no monotonic reading, local zone),
-	// and sealed, unlike what Append leaves behind.
+	// The Generator encoded its own copy; the caller gets another, as the
+	// policy left it, with the Time as queries will return it (no
+	// monotonic reading, local zone), and sealed, unlike what Append
+	// leaves behind.
 	e.Time = time.Unix(e.Time.Unix(), int64(e.Time.Nanosecond()))
 	e.PrevHash, e.Hash = g.sealOne(e.Seq)
 	return e.clone(), nil
@@ -215,32 +240,61 @@ func (g *Generator) Append(ctx context.Context, e Event) (uint64, error) {
 		}
 		return 0, err
 	}
-	if err := g.append(ctx, &e); err != nil {
+	if err := g.append(ctx, &e, false); err != nil {
 		return 0, err
 	}
 	return e.Seq, nil
 }
 
-// append completes, validates, encodes and stores e, setting e.Seq.
-func (g *Generator) append(ctx context.Context, e *Event) error {
+// append completes, validates, applies the policy and the size cap to,
+// encodes and stores e, setting e.Seq. With keep, e is left as stored
+// (its attributes its own); else its attributes may be the pooled
+// hasher's, reused once append returns.
+func (g *Generator) append(ctx context.Context, e *Event, keep bool) error {
 	e.PrevHash, e.Hash = Hash{}, Hash{}
 	if err := g.fill(ctx, e); err != nil {
 		g.rejected.Add(1)
 		return err
 	}
+	h := hashers.Get().(*chainHasher)
+	h.redacted, h.cut = g.privacy.apply(e, &h.attrs).redacted, false
+	if e.Source != nil && len(e.Source.encoding()) > g.cfg.maxEvent {
+		// A resource and scope larger than an event may be: the event is
+		// kept, its Source is not, and it says so.
+		n := len(e.Source.encoding())
+		e.Source = nil
+		e.Attributes = append(slices.Clip(e.Attributes), attribute.StringSlice(AttrTruncated,
+			[]string{fmt.Sprintf("source: %d bytes, dropped", n)}))
+		h.cut = true
+	}
+	if size := encodedSize(e); size > g.cfg.maxEvent {
+		truncate(e, size, g.cfg.maxEvent)
+		h.cut = true
+	}
 	// Encoded before the lock is taken, after room for the rest of its hash
 	// input (see hash.go), into the buffer of a pooled hasher, which also
 	// hashes it (in store); store copies it into the arena.
-	h := hashers.Get().(*chainHasher)
 	b := append(h.buf[:0], hashPrefixRoom[:]...)
 	b = appendEvent(b, e)
 	err := g.store(b, e, h)
 	if cap(b) <= maxPooledBuf {
 		h.buf = b
 	}
+	if keep && len(h.attrs) > 0 && len(e.Attributes) > 0 && &e.Attributes[0] == &h.attrs[0] {
+		e.Attributes = slices.Clone(e.Attributes)
+	}
+	// The pooled buffer must not keep the event's values alive.
+	clear(h.attrs)
+	h.attrs = h.attrs[:0]
+	if cap(h.attrs) > maxPooledAttrs {
+		h.attrs = nil
+	}
 	hashers.Put(h)
 	return err
 }
+
+// maxPooledAttrs bounds the attribute buffer a pooled hasher keeps.
+const maxPooledAttrs = 256
 
 // maxPooledBuf bounds the encoding buffer a pooled hasher keeps: a rare huge
 // event should not pin its size in every pool entry.
@@ -297,22 +351,24 @@ func (g *Generator) fill(ctx context.Context, e *Event) error {
 // hash input: wire.PrefixLen bytes of room, then the encoding.
 func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
 	rec := in[wire.PrefixLen:]
+	need := charge(rec, e)
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
 		g.rejected.Add(1)
 		return ErrShutdown
 	}
-	if g.next-g.first == g.ring.capacity {
+	for g.full(need + g.sources.cost(e.Source)) {
 		if g.cfg.policy == RejectNew {
+			held, bytes := g.next-g.first, g.bytes
 			g.mu.Unlock()
 			g.rejected.Add(1)
-			return fmt.Errorf("%w: holding %d events", ErrFull, g.ring.capacity)
+			return fmt.Errorf("%w: holding %d events, %d bytes (capacity %d, budget %d)", ErrFull, held, bytes, g.ring.capacity, g.cfg.maxBytes)
 		}
 		// With a store, only durable events may go: the held ones are the
 		// writer's queue.
 		if g.w != nil && g.first > g.durable {
-			if err := g.waitForRoom(); err != nil {
+			if err := g.waitForRoom(need + g.sources.cost(e.Source)); err != nil {
 				g.mu.Unlock()
 				g.rejected.Add(1)
 				return err
@@ -324,8 +380,12 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
 			g.rejected.Add(1)
 			return ErrShutdown
 		}
-		if g.next-g.first == g.ring.capacity {
+		if g.full(need + g.sources.cost(e.Source)) {
+			byBytes := g.next-g.first < g.ring.capacity
 			g.evictOldest()
+			if byBytes {
+				g.evictedForBytes++
+			}
 		}
 	}
 	if g.next > MaxSeq {
@@ -338,7 +398,14 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
 	g.recorded++
 	s := g.ring.alloc(seq)
 	dst, at, ck := g.arena.reserve(seq, len(rec))
-	src, srcDigest := g.sources.index(e.Source)
+	src, srcDigest, srcCost := g.sources.index(e.Source)
+	g.bytes += need + srcCost
+	if h.cut {
+		g.cut++
+	}
+	if h.redacted {
+		g.redac++
+	}
 	content := g.ring.hashAt(seq)
 	// The slot's previous occupant, if any, is done with: it left the ring
 	// through dropOldest, which seals what it drops, and sealing waited for
@@ -356,7 +423,7 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
 	// writers; sealing links it into the chain later (see seal.go).
 	wire.PutPrefix(in, srcDigest, len(rec))
 	*content = h.Mid(in)
-	s.at, s.src, s.links = at, src, [numLinks]uint64{}
+	s.at, s.src, s.charge = at, src, uint32(need)
 	copy(dst, rec)
 	ck.written.Add(int64(len(rec)))
 	s.pub.Store(seq)
@@ -409,10 +476,11 @@ func (g *Generator) dropOldest() {
 		g.sealTo(min(g.next, g.first+evictSealAhead))
 	}
 	g.anchor = Anchor{Seq: g.first, Hash: *g.ring.hashAt(g.first)}
+	s := g.slotOf(g.first)
 	if g.first < g.indexed {
-		s := g.slotOf(g.first)
 		g.unlinkOldest(s, g.arena.read(s.at))
 	}
+	g.bytes -= int64(s.charge) + g.sources.release(s.src)
 	g.arena.release(g.first)
 	g.first++
 	g.indexed = max(g.indexed, g.first)
@@ -473,9 +541,11 @@ func (g *Generator) Clear() {
 	g.traces.reset()
 	g.types = make(map[EventType]*chain)
 	g.agents = make(map[string]*chain)
+	g.humans = make(map[string]*chain)
 	// Writers from before the Clear hold Source numbers of the old table
 	// only for slots of the old ring, which nothing reads again.
 	g.sources = newSourceTable()
+	g.bytes = 0
 }
 
 // Stats returns the Generator's counters, read at one instant.
@@ -497,5 +567,11 @@ func (g *Generator) Stats() Stats {
 		StoreErrors: g.storeErrors,
 		Truncated:   g.truncated.Load(),
 		Untracked:   g.untracked.Load(),
+
+		Bytes:           g.bytes,
+		MaxBytes:        g.cfg.maxBytes,
+		EvictedForBytes: g.evictedForBytes,
+		Cut:             g.cut,
+		Redacted:        g.redac,
 	}
 }

@@ -30,6 +30,7 @@ var commands = []*command{
 	replayCommand,
 	statsCommand,
 	keygenCommand,
+	hashCommand,
 }
 
 // command is one subcommand: its flags, registered by setup, and what it
@@ -188,7 +189,7 @@ Commands:
 	}
 	fmt.Fprintf(&b, "  %-22s %s\n", "help [command]", "this text, or the flags of a command")
 	b.WriteString(`
-Every command but keygen reads the store given by --db PATH, or by the
+Every command but keygen and hash reads the store given by --db PATH, or by the
 environment variable ` + envDB + `. Flags may come before or after arguments.
 Run "otelaudit <command> -h" for a command's flags.
 
