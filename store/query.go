@@ -68,9 +68,13 @@ func (s *Store) Events(q Query) (out []otelaudit.Event, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
 		r := reader{s: s, tx: tx}
 		events := tx.Bucket(bucketEvents)
+		// One cursor for every lookup: Bucket.Get makes one per call.
+		cur := events.Cursor()
+		var key [8]byte
 		take := func(seq uint64) (bool, error) {
-			v := events.Get(seqKey(seq))
-			if v == nil {
+			binary.BigEndian.PutUint64(key[:], seq)
+			k, v := cur.Seek(key[:])
+			if !bytes.Equal(k, key[:]) {
 				return false, fmt.Errorf("%w: event %d is indexed but missing", ErrCorrupt, seq)
 			}
 			se, err := splitValue(seq, v)
@@ -98,7 +102,7 @@ func (s *Store) Events(q Query) (out []otelaudit.Event, err error) {
 		case q.AgentID != "":
 			err = walkIndex(tx.Bucket(bucketByAgent), stringPrefix(q.AgentID), q.Oldest, take)
 		default:
-			c := events.Cursor()
+			c := tx.Bucket(bucketEvents).Cursor()
 			first, next := c.Last, c.Prev
 			if q.Oldest {
 				first, next = c.First, c.Next
