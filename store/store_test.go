@@ -31,10 +31,10 @@ var testSource = otelaudit.NewSource(
 // alternating types, a Source on every other one.
 func testEvent(i int) otelaudit.Event {
 	e := otelaudit.Event{
-		Type:       []otelaudit.EventType{otelaudit.NodeStart, otelaudit.NodeEnd, otelaudit.TrustDenied}[i%3],
-		Time:       time.Unix(1_700_000_000+int64(i), 0),
-		TraceID:    trace.TraceID{0xa, byte(i % 3)},
-		SpanID:     trace.SpanID{byte(i + 1)},
+		Type:          []otelaudit.EventType{otelaudit.NodeStart, otelaudit.NodeEnd, otelaudit.TrustDenied}[i%3],
+		Time:          time.Unix(1_700_000_000+int64(i), 0),
+		TraceID:       trace.TraceID{0xa, byte(i % 3)},
+		SpanID:        trace.SpanID{byte(i + 1)},
 		AgentID:       fmt.Sprintf("agent-%d", i%2),
 		HumanOriginID: []string{"alice", "bob", ""}[i%3],
 		Action:        "fetch",

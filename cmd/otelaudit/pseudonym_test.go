@@ -98,8 +98,8 @@ func TestPseudonymKeyErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"hash", "alice"},
 		{"hash", "--hmac-key", keyPath},
-		{"hash", "--hmac-key", keyPath, "alice"},                     // no such file
-		{"events", "--db", "x.db", "--hmac-key", keyPath},            // no --user
+		{"hash", "--hmac-key", keyPath, "alice"},                      // no such file
+		{"events", "--db", "x.db", "--hmac-key", keyPath},             // no --user
 		{"events", "--db", "x.db", "--user", "a", "--outcome", "meh"}, // bad outcome
 		{"keygen", "--hmac", keyPath, "--private", "p"},
 	} {
