@@ -244,10 +244,11 @@ func (c *compiledPolicy) ruleFor(e *Event) *attrRule {
 type verdict uint8
 
 const (
-	keepAttr   verdict = iota
-	dropAttr           // not kept at this level, or dropped by Drop
-	redactAttr         // a secret (or a reserved key): removed, and noted
-	cutURLAttr         // a URL: kept without user info, query and fragment
+	keepAttr    verdict = iota
+	dropAttr            // dropped by Drop
+	levelAttr           // not kept at this level (unless pseudonymized)
+	redactAttr          // a secret (or a reserved key): removed, and noted
+	cutURLAttr          // a URL: kept without user info, query and fragment
 )
 
 func (r *attrRule) judge(key string) verdict {
@@ -270,7 +271,7 @@ func (r *attrRule) judge(key string) verdict {
 	case r.full || c&classSafe != 0 || r.keep.has(key):
 		return keepAttr
 	}
-	return dropAttr
+	return levelAttr
 }
 
 // applied says what apply changed.
@@ -300,10 +301,11 @@ func (c *compiledPolicy) apply(e *Event, scratch *[]attribute.KeyValue) applied 
 	r := c.ruleFor(e)
 	attrs := e.Attributes
 	// Most events keep every attribute as it is: look for the first that
-	// changes before copying anything.
+	// changes before copying anything, remembering what was judged.
 	first := -1
+	var v verdict
 	for i := range attrs {
-		if r.judge(string(attrs[i].Key)) != keepAttr || c.pseudo.hasAttr(attrs[i].Key) {
+		if v = r.judge(string(attrs[i].Key)); v != keepAttr || c.pseudo.hasAttr(attrs[i].Key) {
 			first = i
 			break
 		}
@@ -317,9 +319,17 @@ func (c *compiledPolicy) apply(e *Event, scratch *[]attribute.KeyValue) applied 
 	out := append((*scratch)[:0], attrs[:first]...)
 	for i := first; i < len(attrs); i++ {
 		kv := attrs[i]
-		switch r.judge(string(kv.Key)) {
+		if i > first {
+			v = r.judge(string(kv.Key))
+		}
+		switch v {
 		case dropAttr:
 			continue
+		case levelAttr:
+			// An attribute named for a pseudonym is wanted, as one.
+			if !c.pseudo.hasAttr(kv.Key) {
+				continue
+			}
 		case redactAttr:
 			note(string(kv.Key))
 			continue

@@ -110,8 +110,8 @@ var SecretPatterns = []string{
 
 // builtinKeys classifies the exact keys of the lists above; keys not in it
 // go through secretPattern.
-var builtinKeys = func() map[string]keyClass {
-	m := make(map[string]keyClass, len(SafeKeys)+len(SecretKeys))
+var builtinKeys = func() *keyTable {
+	m := map[string]keyClass{}
 	for _, k := range SafeKeys {
 		m[k] |= classSafe
 	}
@@ -121,8 +121,60 @@ var builtinKeys = func() map[string]keyClass {
 	for _, k := range SecretKeys {
 		m[k] = classSecret
 	}
-	return m
+	t := &keyTable{}
+	for k, c := range m {
+		t.put(k, c)
+	}
+	return t
 }()
+
+// keyTable is a fixed set of keys and their classes, looked up on every
+// attribute of every event: an open-addressing table whose hash reads
+// four bytes of the key and its length, instead of hashing all of it as a
+// map does (the keys of the lists differ in those already), so that a
+// lookup is a few loads and one string comparison.
+type keyTable struct {
+	slots [keyTableSize]struct {
+		key   string
+		class keyClass
+	}
+}
+
+// keyTableSize is a power of two several times the number of keys in the
+// lists, so that probe runs stay short.
+const keyTableSize = 1024
+
+func keyHash(k string) uint32 {
+	n := uint32(len(k))
+	if n == 0 {
+		return 0
+	}
+	h := n*0x9e3779b1 ^ uint32(k[0])*0x85ebca6b ^ uint32(k[n-1])*0xc2b2ae35 ^ uint32(k[n/2])*0x27d4eb2f ^ uint32(k[n*3/4])*0x165667b1
+	return (h ^ h>>15) & (keyTableSize - 1)
+}
+
+func (t *keyTable) put(k string, c keyClass) {
+	for i := keyHash(k); ; i = (i + 1) & (keyTableSize - 1) {
+		if t.slots[i].key == "" {
+			t.slots[i].key, t.slots[i].class = k, c
+			return
+		}
+	}
+}
+
+func (t *keyTable) get(k string) (keyClass, bool) {
+	if k == "" {
+		return 0, false
+	}
+	for i := keyHash(k); ; i = (i + 1) & (keyTableSize - 1) {
+		switch t.slots[i].key {
+		case k:
+			return t.slots[i].class, true
+		case "":
+			return 0, false
+		}
+	}
+}
 
 // secretFamilies are the secret keys that start families of keys, flattened
 // with a dot (OpenInference writes lists as llm.input_messages.0.message.role).
@@ -132,17 +184,9 @@ var secretFamilies = []string{
 	"reranker.output_documents.", "embedding.embeddings.", "db.query.parameter.", "db.operation.parameter.",
 }
 
-// secretLastParts are the last parts of a key that name a secret whatever
-// comes before them.
-var secretLastParts = map[string]struct{}{
-	"password": {}, "passwd": {}, "secret": {}, "client_secret": {}, "api_key": {}, "apikey": {},
-	"access_token": {}, "refresh_token": {}, "id_token": {}, "token": {}, "private_key": {},
-	"authorization": {}, "cookie": {}, "credentials": {}, "credential": {},
-}
-
 // classify returns what the lists say of key.
 func classify(key string) keyClass {
-	if c, ok := builtinKeys[key]; ok {
+	if c, ok := builtinKeys.get(key); ok {
 		return c
 	}
 	switch {
@@ -179,21 +223,34 @@ func secretPattern(key string) bool {
 			}
 		}
 	}
-	for _, p := range secretFamilies {
-		if strings.HasPrefix(key, p) {
-			return true
+	switch key[0] {
+	case 'l', 'm', 'r', 'e', 'd':
+		for _, p := range secretFamilies {
+			if strings.HasPrefix(key, p) {
+				return true
+			}
 		}
 	}
 	last := key
 	if i := strings.LastIndexByte(key, '.'); i >= 0 {
 		last = key[i+1:]
 	}
-	if len(last) > len("refresh_token") {
+	if len(last) < len("token") || len(last) > len("refresh_token") {
 		return false
 	}
 	var buf [16]byte
-	_, ok := secretLastParts[string(lowerASCII(buf[:0], last))]
-	return ok
+	return secretLastPart(lowerASCII(buf[:0], last))
+}
+
+// secretLastPart reports whether a key's last part, in lower case, names a
+// secret whatever comes before it. A switch: no hashing.
+func secretLastPart(last []byte) bool {
+	switch string(last) {
+	case "password", "passwd", "secret", "client_secret", "api_key", "apikey", "access_token", "refresh_token",
+		"id_token", "token", "private_key", "authorization", "cookie", "credentials", "credential":
+		return true
+	}
+	return false
 }
 
 // indexed reports whether s starts with a number followed by the end or a

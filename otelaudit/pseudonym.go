@@ -98,7 +98,9 @@ func IsPseudonym(s string) bool {
 // WithPseudonyms makes the Generator store pseudonyms (see Pseudonym)
 // instead of the values of targets: fields, named by the Field constants
 // (each with the attributes it is filled from), and attribute keys (an
-// account number, say). A string slice has each element replaced; a value
+// account number, say), which are then kept at every level, as pseudonyms,
+// unless the Policy drops them or they are known secrets (a secret is
+// removed, not pseudonymized). A string slice has each element replaced; a value
 // of another type becomes the pseudonym of its text (Value.Emit). Empty
 // values stay empty, and a value that already has the form of a pseudonym
 // is kept, so that a runtime that pseudonymizes upstream with the same key

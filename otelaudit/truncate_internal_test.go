@@ -136,3 +136,28 @@ func TestThreshold(t *testing.T) {
 	require.Equal(t, 0, threshold([]int{5, 5}, 0))
 	require.Equal(t, 0, threshold(nil, 10))
 }
+
+// TestKeyTable: every key of the lists is found with its class, in a
+// short probe run; keys not in them are not.
+func TestKeyTable(t *testing.T) {
+	longest := 0
+	for _, list := range [][]string{SafeKeys, SecretKeys, URLKeys} {
+		for _, k := range list {
+			c, ok := builtinKeys.get(k)
+			require.True(t, ok, k)
+			require.Equal(t, classify(k), c)
+			n := 0
+			for i := keyHash(k); builtinKeys.slots[i].key != k; i = (i + 1) & (keyTableSize - 1) {
+				n++
+			}
+			longest = max(longest, n)
+		}
+	}
+	require.LessOrEqual(t, longest, 4, "probe runs stay short")
+	for _, k := range []string{"", "a", "url.ful", "url.fulll", "http.request.methoD", "retry"} {
+		_, ok := builtinKeys.get(k)
+		require.False(t, ok, k)
+	}
+	require.Equal(t, classSafe|classURL, classify("url.full"))
+	require.Equal(t, classSecret, classify("url.query"))
+}

@@ -98,51 +98,6 @@ func TestEventsByUser(t *testing.T) {
 	assert.Equal(t, 3, b.Scanned, "two and the one that says there are more")
 }
 
-// fullTrail fills a Generator at its defaults as a busy runtime would:
-// 100,000 events (to the capacity; the byte budget is about full too), of
-// five types and twenty agents, one trace of 10,000 events among them,
-// each event with the attributes an HTTP call carries.
-func fullTrail(tb testing.TB) (*otelaudit.Generator, trace.TraceID) {
-	tb.Helper()
-	g := otelaudit.NewGenerator()
-	big := trace.TraceID{0xb1, 0x9}
-	types := []otelaudit.EventType{otelaudit.NodeStart, otelaudit.NodeEnd, otelaudit.ResourceAccess, otelaudit.TrustVerification, otelaudit.WorkflowEnd}
-	path := strings.Repeat("/segment", 40)
-	ctx := context.Background()
-	for i := range otelaudit.DefaultCapacity {
-		id := trace.TraceID{byte(i), byte(i >> 8), byte(i >> 16), 1}
-		if i%10 == 0 {
-			id = big
-		}
-		_, err := g.Append(ctx, otelaudit.Event{
-			Type: types[i%len(types)], TraceID: id, SpanID: trace.SpanID{byte(i), byte(i >> 8), 1},
-			AgentID: "agent-" + strconv.Itoa(i%20), HumanOriginID: "user-" + strconv.Itoa(i%100), WorkflowID: "wf",
-			NodeID: "search", Action: "GET", Resource: "https://api.example" + path, Outcome: otelaudit.Success,
-			Duration: time.Millisecond, Attributes: []attribute.KeyValue{
-				attribute.String("http.request.method", "GET"), attribute.String("url.full", "https://api.example"+path),
-				attribute.String("server.address", "api.example"), attribute.Int("http.response.status_code", 200),
-				attribute.String("gen_ai.tool.call.id", "call-"+strconv.Itoa(i)),
-			},
-		})
-		if err != nil {
-			tb.Fatal(err)
-		}
-	}
-	_ = g.Query(otelaudit.Query{TraceID: big, Limit: 1}) // indexed and sealed, as after any query
-	return g, big
-}
-
-// fullTrailRequests are the requests that decoded a whole index before
-// queries took a limit.
-func fullTrailRequests(big trace.TraceID) []string {
-	return []string{
-		"/api/events?type=" + string(otelaudit.NodeEnd) + "&limit=1",
-		"/api/events?agent=agent-7",
-		"/api/events?user=user-42&limit=1000",
-		"/api/trace/" + big.String(),
-	}
-}
-
 // TestFullTrailRequestsStayLight: on a full default trail, each request
 // that walks an index (a type with 20,000 events, an agent with 5,000, a
 // trace with 10,000) grows the process's peak resident set by less than 64
