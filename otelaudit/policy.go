@@ -244,11 +244,11 @@ func (c *compiledPolicy) ruleFor(e *Event) *attrRule {
 type verdict uint8
 
 const (
-	keepAttr    verdict = iota
-	dropAttr            // dropped by Drop
-	levelAttr           // not kept at this level (unless pseudonymized)
-	redactAttr          // a secret (or a reserved key): removed, and noted
-	cutURLAttr          // a URL: kept without user info, query and fragment
+	keepAttr   verdict = iota
+	dropAttr           // dropped by Drop
+	levelAttr          // not kept at this level (unless pseudonymized)
+	redactAttr         // a secret (or a reserved key): removed, and noted
+	cutURLAttr         // a URL: kept without user info, query and fragment
 )
 
 func (r *attrRule) judge(key string) verdict {
