@@ -41,6 +41,22 @@ func TestLargeEventIsCutAndSaysSo(t *testing.T) {
 	assert.Equal(t, e, g.Events(0)[0])
 }
 
+// TestLargeNonStringValueIsCut: a value that is not a string (a slice of
+// numbers) is measured after it is encoded, and cut all the same.
+func TestLargeNonStringValueIsCut(t *testing.T) {
+	g := otelaudit.NewGenerator(fullLevel)
+	e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Attributes: []attribute.KeyValue{
+		attribute.Int64Slice("samples", make([]int64, 100_000))}})
+	require.NoError(t, err)
+	b, err := e.MarshalBinary()
+	require.NoError(t, err)
+	assert.LessOrEqual(t, len(b), otelaudit.DefaultMaxEventSize)
+	a := attrsOf(e)
+	assert.NotEmpty(t, a["samples"].AsInt64Slice())
+	assert.Regexp(t, `^samples: 8000\d\d bytes, cut to \d+$`, a[otelaudit.AttrTruncated].AsStringSlice()[0])
+	assert.Equal(t, uint64(1), g.Stats().Cut)
+}
+
 // TestByteBudgetEvicts: events far below the capacity but heavy are
 // evicted by bytes, counted as such, and what is held never weighs more
 // than the budget.

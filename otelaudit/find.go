@@ -77,7 +77,9 @@ func (g *Generator) Query(q Query) Result {
 	w.since, w.hasSince = bound(q.Since)
 	w.until, w.hasUntil = bound(q.Until)
 	g.lockCurrent()
-	w.target = g.next
+	// Every event before target is indexed and sealed; those recorded
+	// while lockCurrent let writers in may not be.
+	w.target = min(g.indexed, g.sealed)
 	if !w.start() {
 		g.mu.Unlock()
 		return Result{Total: w.total}
@@ -184,9 +186,9 @@ func (w *walker) start() bool {
 		if q.Oldest {
 			w.cursor = best.head
 		}
-	case g.next > g.first:
-		w.total = int(g.next - g.first)
-		w.cursor = g.next - 1
+	case w.target > g.first:
+		w.total = int(w.target - g.first)
+		w.cursor = w.target - 1
 		if q.Oldest {
 			w.cursor = g.first
 		}
@@ -226,14 +228,25 @@ func (w *walker) chunk() bool {
 	g, q := w.g, &w.q
 	for range queryChunk {
 		seq := w.cursor
-		if seq == 0 || seq < g.first || seq >= w.target {
+		if seq == 0 || seq < g.first || seq >= w.target && q.Oldest {
 			return true
+		}
+		s := g.slotOf(seq)
+		if seq >= w.target {
+			// Linked but not sealed when the query began: newer than
+			// what it answers. Step over it. (Only an index walk starts
+			// past target.)
+			if w.f < 0 {
+				w.cursor = seq - 1
+			} else {
+				w.cursor = before(seq, s, w.f)
+			}
+			continue
 		}
 		if q.MaxScan > 0 && w.scanned == q.MaxScan {
 			w.more = true
 			return true
 		}
-		s := g.slotOf(seq)
 		w.scanned++
 		if w.match(g.arena.read(s.at)) {
 			if q.Limit > 0 && w.found == q.Limit {

@@ -267,15 +267,27 @@ func (g *Generator) append(ctx context.Context, e *Event, keep bool) error {
 			[]string{fmt.Sprintf("source: %d bytes, dropped", n)}))
 		h.cut = true
 	}
-	if size := encodedSize(e); size > g.cfg.maxEvent {
-		truncate(e, size, g.cfg.maxEvent)
-		h.cut = true
+	// Most events are far below the cap, as a glance at their strings
+	// shows: they are encoded at once, and measured only if the encoding
+	// says so. The others are measured first, so that a megabyte value is
+	// cut before it is ever copied.
+	if mayExceed(e, g.cfg.maxEvent) {
+		if size := encodedSize(e); size > g.cfg.maxEvent {
+			truncate(e, size, g.cfg.maxEvent)
+			h.cut = true
+		}
 	}
 	// Encoded before the lock is taken, after room for the rest of its hash
 	// input (see hash.go), into the buffer of a pooled hasher, which also
 	// hashes it (in store); store copies it into the arena.
 	b := append(h.buf[:0], hashPrefixRoom[:]...)
 	b = appendEvent(b, e)
+	if n := len(b) - wire.PrefixLen; n > g.cfg.maxEvent {
+		// Large values of other kinds than strings (slices of numbers).
+		truncate(e, n, g.cfg.maxEvent)
+		h.cut = true
+		b = appendEvent(b[:wire.PrefixLen], e)
+	}
 	err := g.store(b, e, h)
 	if cap(b) <= maxPooledBuf {
 		h.buf = b

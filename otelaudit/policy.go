@@ -295,10 +295,12 @@ func (c *compiledPolicy) apply(e *Event, scratch *[]attribute.KeyValue) applied 
 			note("resource")
 		}
 	}
+	// The rule by the clear type and node, before they may become
+	// pseudonyms.
+	r := c.ruleFor(e)
 	if c.pseudo != nil {
 		c.pseudo.fields(e)
 	}
-	r := c.ruleFor(e)
 	attrs := e.Attributes
 	// Most events keep every attribute as it is: look for the first that
 	// changes before copying anything, remembering what was judged.

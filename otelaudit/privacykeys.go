@@ -179,9 +179,16 @@ func (t *keyTable) get(k string) (keyClass, bool) {
 // secretFamilies are the secret keys that start families of keys, flattened
 // with a dot (OpenInference writes lists as llm.input_messages.0.message.role).
 var secretFamilies = []string{
+	// l: 0-4
 	"llm.input_messages.", "llm.output_messages.", "llm.prompts.", "llm.completions.", "llm.choices.",
-	"message.contents.", "message_content.", "retrieval.documents.", "reranker.input_documents.",
-	"reranker.output_documents.", "embedding.embeddings.", "db.query.parameter.", "db.operation.parameter.",
+	// r: 5-7
+	"retrieval.documents.", "reranker.input_documents.", "reranker.output_documents.",
+	// m: 8-9
+	"message.contents.", "message_content.",
+	// e: 10
+	"embedding.embeddings.",
+	// d: 11-12
+	"db.query.parameter.", "db.operation.parameter.",
 }
 
 // classify returns what the lists say of key.
@@ -200,21 +207,31 @@ func classify(key string) keyClass {
 	return 0
 }
 
-// secretPattern reports whether key matches one of SecretPatterns.
+// secretPattern reports whether key matches one of SecretPatterns. It
+// runs for every attribute key no list names, so it looks only at the
+// families that start with the key's first letter.
 func secretPattern(key string) bool {
 	if key == "" {
 		return false
 	}
+	var families []string
 	switch key[0] {
-	case 'h', 'r':
-		for _, p := range [...]string{
-			"http.request.header.", "http.response.header.",
-			"rpc.request.metadata.", "rpc.response.metadata.",
-			"rpc.grpc.request.metadata.", "rpc.grpc.response.metadata.",
-		} {
+	case 'h':
+		for _, p := range [...]string{"http.request.header.", "http.response.header."} {
 			if name, ok := strings.CutPrefix(key, p); ok {
 				return secretHeader(name)
 			}
+		}
+	case 'r':
+		if strings.HasPrefix(key, "rpc.") {
+			for _, p := range [...]string{"rpc.request.metadata.", "rpc.response.metadata.",
+				"rpc.grpc.request.metadata.", "rpc.grpc.response.metadata."} {
+				if name, ok := strings.CutPrefix(key, p); ok {
+					return secretHeader(name)
+				}
+			}
+		} else {
+			families = secretFamilies[5:8]
 		}
 	case 'g':
 		for _, p := range [...]string{"gen_ai.prompt.", "gen_ai.completion."} {
@@ -222,13 +239,18 @@ func secretPattern(key string) bool {
 				return true
 			}
 		}
+	case 'l':
+		families = secretFamilies[0:5]
+	case 'm':
+		families = secretFamilies[8:10]
+	case 'e':
+		families = secretFamilies[10:11]
+	case 'd':
+		families = secretFamilies[11:13]
 	}
-	switch key[0] {
-	case 'l', 'm', 'r', 'e', 'd':
-		for _, p := range secretFamilies {
-			if strings.HasPrefix(key, p) {
-				return true
-			}
+	for _, p := range families {
+		if strings.HasPrefix(key, p) {
+			return true
 		}
 	}
 	last := key

@@ -54,6 +54,23 @@ const maxKeySize = 256
 // maxNoteKey bytes and some words each.
 const noteRoom = maxNotes*(maxNoteKey+48) + 64
 
+// mayExceed reports whether the encoding of e could be larger than half
+// of limit, judging by its strings alone: a few additions per attribute.
+// When it says no, the encoding is still checked (values of other kinds
+// are not counted), after it is made.
+func mayExceed(e *Event, limit int) bool {
+	n := wire.HeaderSize + 8*wire.NumStrings + len(e.Type) + len(e.Outcome) + len(e.AgentID) + len(e.HumanOriginID) +
+		len(e.WorkflowID) + len(e.NodeID) + len(e.Action) + len(e.Resource)
+	for i := range e.Attributes {
+		kv := &e.Attributes[i]
+		n += len(kv.Key) + 20
+		if kv.Value.Type() == attribute.STRING {
+			n += len(kv.Value.AsString())
+		}
+	}
+	return n > limit/2
+}
+
 // encodedSize is the length of appendEvent's output for e, computed
 // without encoding it.
 func encodedSize(e *Event) int {

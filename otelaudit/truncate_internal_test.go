@@ -161,3 +161,15 @@ func TestKeyTable(t *testing.T) {
 	require.Equal(t, classSafe|classURL, classify("url.full"))
 	require.Equal(t, classSecret, classify("url.query"))
 }
+
+// TestSecretFamiliesBySlice: secretPattern reads secretFamilies by first
+// letter: every family is in the slice of its letter.
+func TestSecretFamiliesBySlice(t *testing.T) {
+	for _, f := range secretFamilies {
+		require.True(t, secretPattern(f+"0.x"), f)
+		require.True(t, secretPattern(f+"anything"), f)
+	}
+	require.False(t, secretPattern("retry"))
+	require.False(t, secretPattern("rpc.method"))
+	require.True(t, secretPattern("rpc.grpc.request.metadata.authorization"))
+}

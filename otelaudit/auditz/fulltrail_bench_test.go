@@ -15,26 +15,30 @@ import (
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
-// fullTrail fills a Generator at its defaults as a busy runtime would:
-// 100,000 events (to the capacity; the byte budget is about full too), of
-// five types and twenty agents, one trace of 10,000 events among them,
-// each event with the attributes an HTTP call carries.
+// fullTrail fills a Generator at its defaults as a busy runtime would,
+// until the byte budget holds it full: 100,000 events of about 3 KB (an
+// HTTP call's attributes with a long URL, which the default level keeps),
+// nine in ten of one type, half of them of one agent, two in seven of one
+// trace (some 10,000 of those held at the end).
 func fullTrail(tb testing.TB) (*otelaudit.Generator, trace.TraceID) {
 	tb.Helper()
 	g := otelaudit.NewGenerator()
 	big := trace.TraceID{0xb1, 0x9}
-	types := []otelaudit.EventType{otelaudit.NodeStart, otelaudit.NodeEnd, otelaudit.ResourceAccess, otelaudit.TrustVerification, otelaudit.WorkflowEnd}
-	path := strings.Repeat("/segment", 40)
+	path := strings.Repeat("/segment", 180)
 	ctx := context.Background()
 	for i := range otelaudit.DefaultCapacity {
 		id := trace.TraceID{byte(i), byte(i >> 8), byte(i >> 16), 1}
-		if i%10 == 0 {
+		if i%7 < 2 {
 			id = big
 		}
+		typ := otelaudit.NodeEnd
+		if i%10 == 9 {
+			typ = otelaudit.TrustVerification
+		}
 		_, err := g.Append(ctx, otelaudit.Event{
-			Type: types[i%len(types)], TraceID: id, SpanID: trace.SpanID{byte(i), byte(i >> 8), 1},
-			AgentID: "agent-" + strconv.Itoa(i%20), HumanOriginID: "user-" + strconv.Itoa(i%100), WorkflowID: "wf",
-			NodeID: "search", Action: "GET", Resource: "https://api.example" + path, Outcome: otelaudit.Success,
+			Type: typ, TraceID: id, SpanID: trace.SpanID{byte(i), byte(i >> 8), 1},
+			AgentID: "agent-" + strconv.Itoa(i%2), HumanOriginID: "user-" + strconv.Itoa(i%10), WorkflowID: "wf",
+			NodeID: "search", Action: "GET", Resource: "https://api.example/v1", Outcome: otelaudit.Success,
 			Duration: time.Millisecond, Attributes: []attribute.KeyValue{
 				attribute.String("http.request.method", "GET"), attribute.String("url.full", "https://api.example"+path),
 				attribute.String("server.address", "api.example"), attribute.Int("http.response.status_code", 200),
@@ -45,7 +49,7 @@ func fullTrail(tb testing.TB) (*otelaudit.Generator, trace.TraceID) {
 			tb.Fatal(err)
 		}
 	}
-	_ = g.EventsByTrace(big) // indexed and sealed, as after any query
+	_ = g.EventsByType(otelaudit.TrustVerification) // indexed and sealed, as after any query
 	return g, big
 }
 
@@ -54,8 +58,8 @@ func fullTrail(tb testing.TB) (*otelaudit.Generator, trace.TraceID) {
 func fullTrailRequests(big trace.TraceID) []string {
 	return []string{
 		"/api/events?type=" + string(otelaudit.NodeEnd) + "&limit=1",
-		"/api/events?agent=agent-7",
-		"/api/events?user=user-42&limit=1000",
+		"/api/events?agent=agent-1",
+		"/api/events?user=user-4&limit=1000",
 		"/api/trace/" + big.String(),
 	}
 }
