@@ -66,7 +66,7 @@ func benchStream(b *testing.B, addr string) time.Duration {
 	b.Helper()
 	// Held until exported: a Generator without a store is the Stream's
 	// queue, and one smaller than b.N would evict (and the Stream drop).
-	g := otelaudit.NewGenerator(otelaudit.WithCapacity(max(b.N, otelaudit.DefaultCapacity)))
+	g := otelaudit.NewGenerator(otelaudit.WithCapacity(max(b.N, otelaudit.DefaultCapacity)), otelaudit.WithPolicy(otelaudit.Policy{Keep: []string{"e2e.*"}}))
 	s, err := exporter.NewStream(exporter.FollowGenerator(g), newOTLPExporter(b, addr),
 		exporter.WithExportTimeout(exportTimeout))
 	if err != nil {
@@ -242,7 +242,7 @@ func benchStreamOf(b *testing.B, worker, n int,
 	newStream func(exporter.Source, ...exporter.StreamOption) (*exporter.Stream, error),
 ) time.Duration {
 	b.Helper()
-	g := otelaudit.NewGenerator(otelaudit.WithCapacity(max(n, otelaudit.DefaultCapacity)))
+	g := otelaudit.NewGenerator(otelaudit.WithCapacity(max(n, otelaudit.DefaultCapacity)), otelaudit.WithPolicy(otelaudit.Policy{Keep: []string{"e2e.*"}}))
 	s, err := newStream(exporter.FollowGenerator(g), exporter.WithExportTimeout(exportTimeout))
 	if err != nil {
 		b.Fatal(err)
