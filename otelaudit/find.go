@@ -179,6 +179,7 @@ func (w *walker) start() bool {
 		}
 	}
 	w.filter = keys > 1 || q.Outcome != "" || w.hasSince || w.hasUntil
+	defer w.presize()
 	switch {
 	case best != nil:
 		w.total = best.n
@@ -196,6 +197,53 @@ func (w *walker) start() bool {
 		return false
 	}
 	return true
+}
+
+// maxPresize bounds the walk presize takes ahead of the query's.
+const maxPresize = 1 << 16
+
+// presize sizes the copy a query makes when it knows what it will return:
+// with no filter, the first Limit events of the walk (all of them without
+// one). A first walk over their slots sums their sizes, so that the copy
+// is made in one allocation each for the bytes, the ends, the Sources and
+// the hashes; the second walk then finds the slots in cache. Past
+// maxPresize events, the copy grows as it goes. Lock only.
+func (w *walker) presize() {
+	if w.filter || w.cursor == 0 {
+		return
+	}
+	n := w.total
+	if w.q.Limit > 0 && w.q.Limit < n {
+		n = w.q.Limit
+	}
+	if n > maxPresize {
+		return
+	}
+	g, size, seen := w.g, 0, 0
+	for seq := w.cursor; seq != 0 && seq >= g.first && seen < n; {
+		s := g.ring.at(seq)
+		if seq < w.target {
+			size += int(s.at.n)
+			seen++
+		} else if w.q.Oldest {
+			break
+		}
+		switch {
+		case w.f >= 0 && w.q.Oldest:
+			seq = after(seq, s, w.f)
+		case w.f >= 0:
+			seq = before(seq, s, w.f)
+		case w.q.Oldest:
+			if seq+1 >= w.target {
+				seq = 0
+			} else {
+				seq++
+			}
+		default:
+			seq--
+		}
+	}
+	w.snap.grow(seen, size)
 }
 
 // resume takes up the walk after the lock was let go; false when it is
