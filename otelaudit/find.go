@@ -251,6 +251,10 @@ func (w *walker) presize() {
 // Lock only.
 func (w *walker) resume() bool {
 	g := w.g
+	if w.cursor == 0 {
+		// The last chunk ended at the end of the list.
+		return false
+	}
 	if w.cursor >= g.first {
 		return true
 	}
