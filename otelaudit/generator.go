@@ -412,6 +412,7 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
 	dst, at, ck := g.arena.reserve(seq, len(rec))
 	src, srcDigest, srcCost := g.sources.index(e.Source)
 	g.bytes += need + srcCost
+	*g.ring.metaAt(seq) = slotMeta{src: src, charge: uint32(need)}
 	if h.cut {
 		g.cut++
 	}
@@ -435,7 +436,7 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
 	// writers; sealing links it into the chain later (see seal.go).
 	wire.PutPrefix(in, srcDigest, len(rec))
 	*content = h.Mid(in)
-	s.at, s.src, s.charge = at, src, uint32(need)
+	s.at, s.src = at, src
 	copy(dst, rec)
 	ck.written.Add(int64(len(rec)))
 	s.pub.Store(seq)
@@ -488,11 +489,12 @@ func (g *Generator) dropOldest() {
 		g.sealTo(min(g.next, g.first+evictSealAhead))
 	}
 	g.anchor = Anchor{Seq: g.first, Hash: *g.ring.hashAt(g.first)}
-	s := g.slotOf(g.first)
 	if g.first < g.indexed {
+		s := g.slotOf(g.first)
 		g.unlinkOldest(s, g.arena.read(s.at))
 	}
-	g.bytes -= int64(s.charge) + g.sources.release(s.src)
+	m := g.ring.metaAt(g.first)
+	g.bytes -= int64(m.charge) + g.sources.release(m.src)
 	g.arena.release(g.first)
 	g.first++
 	g.indexed = max(g.indexed, g.first)

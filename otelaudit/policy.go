@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 
@@ -176,10 +177,40 @@ func (s *keySet) has(k string) bool {
 	return false
 }
 
-// attrRule is a level with its Keep and Drop, compiled.
+// attrRule is a level with its Keep and Drop, compiled, and the verdicts
+// it gave keys it was asked about.
 type attrRule struct {
 	full       bool
 	keep, drop keySet
+	// verdicts remembers judge's answers: a runtime's spans carry the same
+	// few dozen keys over and over, and a key no list names costs a walk
+	// over the secret patterns. Direct-mapped by keyHash, lock-free: a
+	// slot holds the newest key that hashed to it; a miss only costs the
+	// judgement (and the entry, 48 bytes).
+	verdicts *[keyTableSize]atomic.Pointer[verdictEntry]
+}
+
+type verdictEntry struct {
+	key string
+	v   verdict
+}
+
+// maxCachedKey bounds the keys whose verdicts are remembered: a longer key
+// is no convention's, and is judged each time.
+const maxCachedKey = 64
+
+// verdict is judge(key), remembered.
+func (r *attrRule) verdict(key string) verdict {
+	if len(key) > maxCachedKey || r.verdicts == nil {
+		return r.judge(key)
+	}
+	slot := &r.verdicts[keyHash(key)]
+	if e := slot.Load(); e != nil && e.key == key {
+		return e.v
+	}
+	v := r.judge(key)
+	slot.Store(&verdictEntry{key: strings.Clone(key), v: v})
+	return v
 }
 
 // rule is a Rule compiled.
@@ -199,11 +230,13 @@ type compiledPolicy struct {
 
 func compilePolicy(p *Policy, ps *pseudonyms) *compiledPolicy {
 	c := &compiledPolicy{
-		def:    attrRule{full: p.Level == LevelFull, keep: newKeySet(p.Keep), drop: newKeySet(p.Drop)},
+		def: attrRule{full: p.Level == LevelFull, keep: newKeySet(p.Keep), drop: newKeySet(p.Drop),
+			verdicts: new([keyTableSize]atomic.Pointer[verdictEntry])},
 		pseudo: ps,
 	}
 	for _, r := range p.Rules {
-		cr := rule{attrRule: attrRule{full: r.Level == LevelFull, keep: newKeySet(p.Keep, r.Keep), drop: newKeySet(p.Drop, r.Drop)}}
+		cr := rule{attrRule: attrRule{full: r.Level == LevelFull, keep: newKeySet(p.Keep, r.Keep), drop: newKeySet(p.Drop, r.Drop),
+			verdicts: new([keyTableSize]atomic.Pointer[verdictEntry])}}
 		if len(r.Types) > 0 {
 			cr.types = make(map[EventType]struct{}, len(r.Types))
 			for _, t := range r.Types {
@@ -307,7 +340,7 @@ func (c *compiledPolicy) apply(e *Event, scratch *[]attribute.KeyValue) applied 
 	first := -1
 	var v verdict
 	for i := range attrs {
-		if v = r.judge(string(attrs[i].Key)); v != keepAttr || c.pseudo.hasAttr(attrs[i].Key) {
+		if v = r.verdict(string(attrs[i].Key)); v != keepAttr || c.pseudo.hasAttr(attrs[i].Key) {
 			first = i
 			break
 		}
@@ -322,7 +355,7 @@ func (c *compiledPolicy) apply(e *Event, scratch *[]attribute.KeyValue) applied 
 	for i := first; i < len(attrs); i++ {
 		kv := attrs[i]
 		if i > first {
-			v = r.judge(string(kv.Key))
+			v = r.verdict(string(kv.Key))
 		}
 		switch v {
 		case dropAttr:

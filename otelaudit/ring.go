@@ -40,16 +40,25 @@ const (
 // 2^28) of each other, so a distance fits in 32 bits where a Seq would take
 // 64, and the slot stays one cache line.
 type slot struct {
-	at     loc
-	src    uint32
-	charge uint32 // bytes counted against the byte budget (see budget.go)
-	next   [numLinks]uint32
-	prev   [numLinks]uint32
-	// pub is the Seq whose writer has finished writing at, src, charge
-	// and the bytes: the slot may be read for that Seq once pub says so.
-	// The writer sets them outside the Generator's lock, before pub; the
+	at   loc
+	src  uint32
+	next [numLinks]uint32
+	prev [numLinks]uint32
+	// pub is the Seq whose writer has finished writing at, src and the
+	// bytes: the slot may be read for that Seq once pub says so. The
+	// writer sets them outside the Generator's lock, before pub; the
 	// links are set under the lock, when indexing, after pub.
 	pub atomic.Uint64
+}
+
+// slotMeta is what eviction needs of an event: its Source and what it
+// counts against the byte budget (see budget.go). Apart from the slots, and
+// written under the lock when the event's room is handed out, so that
+// evicting the oldest event never waits for its writer nor reads its slot,
+// a cache line away: eviction reads these in Seq order, eight to a line.
+type slotMeta struct {
+	src    uint32
+	charge uint32
 }
 
 // A slot is exactly one cache line; the build fails if a change breaks it.
@@ -79,6 +88,8 @@ type ring struct {
 	// cache line already and sealing, unlike writing, happens in Seq order
 	// under the lock: the hashes of consecutive events are neighbours.
 	hashes [][]Hash
+	// meta[c][i] is the slotMeta of the event in chunks[c][i].
+	meta [][]slotMeta
 }
 
 func newRing(capacity int) ring {
@@ -86,6 +97,7 @@ func newRing(capacity int) ring {
 		capacity: uint64(capacity),
 		chunks:   make([][]slot, (capacity+chunkSize-1)/chunkSize),
 		hashes:   make([][]Hash, (capacity+chunkSize-1)/chunkSize),
+		meta:     make([][]slotMeta, (capacity+chunkSize-1)/chunkSize),
 	}
 }
 
@@ -102,6 +114,12 @@ func (r *ring) hashAt(seq uint64) *Hash {
 	return &r.hashes[p>>chunkBits][p&chunkMask]
 }
 
+// metaAt returns where the slotMeta of held event seq is kept. Lock only.
+func (r *ring) metaAt(seq uint64) *slotMeta {
+	p := seq % r.capacity
+	return &r.meta[p>>chunkBits][p&chunkMask]
+}
+
 // alloc returns the slot seq is about to be written to, allocating its chunk
 // on first use; it does not touch the slot. Lock only.
 func (r *ring) alloc(seq uint64) *slot {
@@ -112,6 +130,7 @@ func (r *ring) alloc(seq uint64) *slot {
 		c = make([]slot, min(chunkSize, r.capacity-(p&^chunkMask)))
 		r.chunks[p>>chunkBits] = c
 		r.hashes[p>>chunkBits] = make([]Hash, len(c))
+		r.meta[p>>chunkBits] = make([]slotMeta, len(c))
 	}
 	return &c[p&chunkMask]
 }
@@ -165,4 +184,5 @@ func before(seq uint64, s *slot, f int) uint64 {
 func (r *ring) reset() {
 	clear(r.chunks)
 	clear(r.hashes)
+	clear(r.meta)
 }
