@@ -184,6 +184,7 @@ func (g *Generator) runWriter() {
 			return
 		default:
 		}
+		g.gather()
 		recs, buf, cps, reserved = g.nextBatch(recs[:0], buf[:0], cps[:0])
 		g.mu.Lock()
 		release := reserved != g.reserved

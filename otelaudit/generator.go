@@ -347,6 +347,7 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher, w *receiptWait) e
 	if w != nil {
 		w.seq = seq
 		g.req.waiting = append(g.req.waiting, w)
+		g.req.queued.Add(1)
 	}
 	s := g.ring.alloc(seq)
 	dst, at, ck := g.arena.reserve(seq, len(rec))

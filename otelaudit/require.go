@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -97,6 +98,11 @@ type requireState struct {
 	attempts, okAt, failedAt uint64
 	probe                    bool
 
+	// active counts Require calls under way; queued those of them whose
+	// events are recorded and wait for a commit (len(waiting)). The
+	// writer compares them to gather a commit (see gather).
+	active, queued atomic.Int64
+
 	// Set once, before the Generator is shared (see metrics.go).
 	duration metric.Float64Histogram
 	failures metric.Int64Counter
@@ -134,6 +140,10 @@ func (g *Generator) Require(ctx context.Context, e Event) (Receipt, error) {
 func (g *Generator) require(ctx context.Context, e Event) (Receipt, error) {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if !g.invalid() {
+		g.req.active.Add(1)
+		defer g.req.active.Add(-1)
 	}
 	if err := g.usable(); err != nil {
 		if g != nil && g.startErr != nil {
@@ -200,6 +210,7 @@ func (g *Generator) takeDurable(dst []*receiptWait) []*receiptWait {
 	rest := copy(q, q[n:])
 	clear(q[rest:])
 	g.req.waiting = q[:rest]
+	g.req.queued.Add(int64(-n))
 	return dst
 }
 
@@ -207,7 +218,34 @@ func (g *Generator) takeDurable(dst []*receiptWait) []*receiptWait {
 func (g *Generator) takeWaiting() []*receiptWait {
 	q := g.req.waiting
 	g.req.waiting = nil
+	g.req.queued.Add(int64(-len(q)))
 	return q
+}
+
+// maxGather bounds how long the writer waits for Requires under way to
+// record their events before it starts a commit (see gather): a fraction
+// of a commit, whose fsyncs take about a millisecond here.
+const maxGather = 500 * time.Microsecond
+
+// gather lets the Requires under way record their events before the
+// writer takes its next batch, for up to maxGather, so that they share
+// this commit rather than wait for the next one.
+//
+// Without it, concurrent callers fall into step with the writer: a
+// commit releases them all, the writer starts the next one before they
+// have recorded again, with one event in it, and the others wait for the
+// one after: commits alternate between one event and all the others,
+// and every caller waits for two. A lone Require is never held: it is
+// recorded, and counted, before it wakes the writer. Nor are Records:
+// only Require calls count.
+func (g *Generator) gather() {
+	if g.req.active.Load() <= g.req.queued.Load() {
+		return
+	}
+	deadline := time.Now().Add(maxGather)
+	for g.req.active.Load() > g.req.queued.Load() && time.Now().Before(deadline) {
+		runtime.Gosched()
+	}
 }
 
 // failRequires ends each Require in ws with err.
