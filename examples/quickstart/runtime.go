@@ -26,17 +26,20 @@ type toolCall struct {
 	node     string
 	tool     string
 	resource string
-	fail     bool // the tool returns an error
-	deny     bool // the trust check refuses the call
+	fail     bool   // the tool returns an error
+	deny     bool   // the trust check refuses the call
+	amount   string // a payment: charged only with a receipt (see payment.go)
 }
 
-// runs are the workflows started in parallel. One tool fails and one call is
-// denied by the trust check, so the trail has something to show.
+// runs are the workflows started in parallel. One payment is made, on a
+// receipt, one tool fails and one payment is denied by the trust check, so
+// the trail has something to show.
 var runs = []workflowRun{
 	{"trip-planner", "alice", []toolCall{
 		{node: "search", tool: "search_flights", resource: "https://flights.example/api"},
 		{node: "book", tool: "book_hotel", resource: "https://hotels.example/api"},
-		{node: "pay", tool: "charge_card", resource: "payments://cards/alice", deny: true},
+		{node: "pay", tool: "charge_card", resource: "payments://cards/alice", amount: "420.00 EUR"},
+		{node: "upgrade", tool: "charge_card", resource: "payments://cards/alice", amount: "180.00 EUR", deny: true},
 	}},
 	{"expense-report", "bob", []toolCall{
 		{node: "ocr", tool: "read_receipts", resource: "s3://receipts/bob"},
@@ -56,14 +59,14 @@ var runs = []workflowRun{
 var errToolFailed = errors.New("upstream returned 503")
 
 // runAll runs every workflow on its own goroutine and returns the trace ID
-// of each, by workflow name.
-func runAll(ctx context.Context, tracer trace.Tracer) map[string]trace.TraceID {
+// of each, by workflow name. Payments go through pay.
+func runAll(ctx context.Context, tracer trace.Tracer, pay *payments) map[string]trace.TraceID {
 	var mu sync.Mutex
 	ids := map[string]trace.TraceID{}
 	var wg sync.WaitGroup
 	for _, r := range runs {
 		wg.Go(func() {
-			id := r.execute(ctx, tracer)
+			id := r.execute(ctx, tracer, pay)
 			mu.Lock()
 			ids[r.workflow] = id
 			mu.Unlock()
@@ -73,7 +76,7 @@ func runAll(ctx context.Context, tracer trace.Tracer) map[string]trace.TraceID {
 	return ids
 }
 
-func (r workflowRun) execute(ctx context.Context, tracer trace.Tracer) trace.TraceID {
+func (r workflowRun) execute(ctx context.Context, tracer trace.Tracer, pay *payments) trace.TraceID {
 	agent := r.workflow + "-agent"
 	ctx, wf := tracer.Start(ctx, "invoke_agent "+agent, trace.WithAttributes(
 		attribute.String("gen_ai.operation.name", "invoke_agent"),
@@ -85,7 +88,7 @@ func (r workflowRun) execute(ctx context.Context, tracer trace.Tracer) trace.Tra
 	))
 	defer wf.End()
 	for _, c := range r.tools {
-		if err := c.execute(ctx, tracer, r, agent); err != nil {
+		if err := c.execute(ctx, tracer, pay, r, agent); err != nil {
 			wf.SetStatus(codes.Error, err.Error())
 			return wf.SpanContext().TraceID()
 		}
@@ -93,8 +96,8 @@ func (r workflowRun) execute(ctx context.Context, tracer trace.Tracer) trace.Tra
 	return wf.SpanContext().TraceID()
 }
 
-func (c toolCall) execute(ctx context.Context, tracer trace.Tracer, r workflowRun, agent string) error {
-	_, sp := tracer.Start(ctx, "execute_tool "+c.tool, trace.WithAttributes(
+func (c toolCall) execute(ctx context.Context, tracer trace.Tracer, pay *payments, r workflowRun, agent string) error {
+	ctx, sp := tracer.Start(ctx, "execute_tool "+c.tool, trace.WithAttributes(
 		attribute.String("gen_ai.operation.name", "execute_tool"),
 		attribute.String("gen_ai.tool.name", c.tool),
 		attribute.String("gen_ai.agent.id", agent),
@@ -109,11 +112,18 @@ func (c toolCall) execute(ctx context.Context, tracer trace.Tracer, r workflowRu
 	if c.deny {
 		sp.AddEvent("audit.trust_denied", trace.WithAttributes(
 			attribute.String("audit.resource", c.resource),
-			attribute.String("policy", "payments need a human approval"),
+			attribute.String("policy", "payments over the trip's budget need a human approval"),
 		))
 		err := errors.New("trust check denied " + c.tool)
 		sp.SetStatus(codes.Error, err.Error())
 		return err
+	}
+	if c.amount != "" {
+		if err := pay.charge(ctx, tracer, sp, r, agent, c); err != nil {
+			sp.SetStatus(codes.Error, err.Error())
+			return err
+		}
+		return nil
 	}
 	sp.AddEvent("audit.trust_verification", trace.WithAttributes(attribute.String("policy", "default")))
 
