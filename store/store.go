@@ -225,7 +225,7 @@ func loadState(tx *bolt.Tx) (st state, err error) {
 	for _, k := range allMetaKeys {
 		metaKeys[string(k)] = true
 	}
-	err = meta.ForEach(func(k, _ []byte) error {
+	err = walkBucket(meta, bucketMeta, func(k, _ []byte) error {
 		if !metaKeys[string(k)] {
 			return fmt.Errorf("%w: unknown key %q in the %s bucket", ErrCorrupt, k, bucketMeta)
 		}

@@ -184,7 +184,7 @@ func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint,
 // back.
 func checkCommits(tx *bolt.Tx, head otelaudit.Anchor) error {
 	var last time.Time
-	return tx.Bucket(bucketCommits).ForEach(func(k, v []byte) error {
+	return walkBucket(tx.Bucket(bucketCommits), bucketCommits, func(k, v []byte) error {
 		seq, err := decodeSeq("commit key", k)
 		if err != nil {
 			return err
@@ -205,7 +205,7 @@ func checkCommits(tx *bolt.Tx, head otelaudit.Anchor) error {
 
 // checkCursors checks that every cursor is a name and a Seq.
 func checkCursors(tx *bolt.Tx) error {
-	return tx.Bucket(bucketCursors).ForEach(func(k, v []byte) error {
+	return walkBucket(tx.Bucket(bucketCursors), bucketCursors, func(k, v []byte) error {
 		if len(k) == 0 || len(v) != 8 {
 			return fmt.Errorf("%w: cursor %q of %d bytes", ErrCorrupt, k, len(v))
 		}
@@ -264,7 +264,7 @@ func (x *indexSums) check(tx *bolt.Tx) error {
 	x.init()
 	names := [3]string{"trace", "type", "agent"}
 	for i, name := range x.buckets {
-		err := tx.Bucket(name).ForEach(func(k, v []byte) error {
+		err := walkBucket(tx.Bucket(name), name, func(k, v []byte) error {
 			plen := len(k) - 8
 			if plen < 0 {
 				return fmt.Errorf("%w: index key of %d bytes in %s", ErrCorrupt, len(k), name)
@@ -292,7 +292,7 @@ func (x *indexSums) check(tx *bolt.Tx) error {
 // Hash covers the digest, not the bytes, so a changed Source shows here),
 // and that it decodes to a Source that encodes to the same bytes.
 func checkSources(tx *bolt.Tx) error {
-	return tx.Bucket(bucketSources).ForEach(func(k, v []byte) error {
+	return walkBucket(tx.Bucket(bucketSources), bucketSources, func(k, v []byte) error {
 		if len(k) != hashSize || sha256.Sum256(v) != [hashSize]byte(k) {
 			return fmt.Errorf("%w: stored source %x does not match its digest", otelaudit.ErrChainBroken, k)
 		}
