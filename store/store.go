@@ -250,6 +250,8 @@ func loadState(tx *bolt.Tx) (st state, err error) {
 	switch {
 	case st.head.Seq > otelaudit.MaxSeq:
 		return st, fmt.Errorf("%w: head seq %d is past the largest Seq a trail can reach (%d)", ErrCorrupt, st.head.Seq, uint64(otelaudit.MaxSeq))
+	case st.anchor.Seq == 0 && st.anchor.Hash != otelaudit.GenesisHash:
+		return st, fmt.Errorf("%w: anchor seq 0 is not the genesis (hash %s)", ErrCorrupt, st.anchor.Hash)
 	case st.anchor.Seq > st.head.Seq:
 		return st, fmt.Errorf("%w: anchor seq %d is past the head, seq %d", ErrCorrupt, st.anchor.Seq, st.head.Seq)
 	case st.reserved < st.head.Seq || st.reserved-st.head.Seq > otelaudit.MaxCapacity:
@@ -364,9 +366,10 @@ func (s *Store) Resume(pub ed25519.PublicKey) (r otelaudit.Resumption, err error
 	}
 	s.attached = true
 	r = otelaudit.Resumption{Head: s.head, Reserved: s.reserved, LastCommit: s.lastCommit}
-	anchor := s.anchor
 	s.mu.Unlock()
-	if pub == nil || r.Head.Seq == anchor.Seq {
+	// A store emptied past Seq 0 (by retention or by anyone) needs a
+	// checkpoint of its anchor: where the run chains its first event.
+	if pub == nil || r.Head.Seq == 0 {
 		return r, nil
 	}
 	cps, err := s.Checkpoints()
