@@ -283,3 +283,26 @@ func TestEmptiedStoreWithAKey(t *testing.T) {
 	require.ErrorIs(t, err, store.ErrUnsigned, "a Generator with the key does not chain to an anchor nobody signed")
 	require.NoError(t, st.Close())
 }
+
+// TestOpenRefusesAKeyOfTheWrongSize: a key that is not an ed25519 public
+// key (a private key passed by mistake, one read in the wrong encoding)
+// must not open a store as if no key had been given: that would skip the
+// very check the key was given for.
+func TestOpenRefusesAKeyOfTheWrongSize(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.db")
+	record(t, path, 0, 3) // unsigned: a key would refuse it
+	_, priv, err := ed25519.GenerateKey(nil)
+	require.NoError(t, err)
+	for name, k := range map[string][]byte{"private": priv, "short": priv[:31], "empty": {}} {
+		t.Run(name, func(t *testing.T) {
+			st, err := store.Open(path, store.WithPublicKey(ed25519.PublicKey(k)))
+			if st != nil {
+				require.NoError(t, st.Close())
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "public key of")
+		})
+	}
+	st := openStore(t, path, store.WithPublicKey(nil))
+	require.NoError(t, st.Close(), "a nil key is no key")
+}
