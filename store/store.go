@@ -70,6 +70,9 @@ var _ otelaudit.Store = (*Store)(nil)
 // WithLockTimeout). No file, however damaged, makes it panic or fault.
 func Open(path string, opts ...Option) (*Store, error) {
 	cfg := newConfig(opts)
+	if cfg.pubErr != nil {
+		return nil, cfg.pubErr
+	}
 	// bbolt would set up an empty file as a new database, and create a
 	// missing one, even read-only. A reader asked for a trail, not for a
 	// new one; and a writer must not take a store cut to nothing for a
