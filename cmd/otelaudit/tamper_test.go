@@ -450,3 +450,49 @@ func TestRuntimeRefusesALaunderedFile(t *testing.T) {
 	assert.Contains(t, r.stdout, "Adopted: at ")
 	assert.Contains(t, r.stdout, "continued the head seq 34, which that key had signed up to seq 30 only (seq 35 records it)")
 }
+
+// TestCutTailNeedsKeptCheckpoints: what the README says the store alone
+// cannot show. The tail is cut back to an earlier signed checkpoint, with
+// the library's own Write, so that indexes, commits and the signed head
+// are those of the shorter trail; the next run with the key finds Seqs
+// reserved past the head and records them as lost to a crash, and signs
+// that. verify --pubkey passes, and says so; checkpoints kept off the
+// machine fail it.
+func TestCutTailNeedsKeptCheckpoints(t *testing.T) {
+	f := newFixture(t)
+	r := runCLI(t, nil, "checkpoints", "--db", f.db, "--json")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	kept := filepath.Join(f.dir, "kept.jsonl")
+	require.NoError(t, os.WriteFile(kept, []byte(r.stdout), 0o600))
+
+	forge(t, f.db, func(orig []otelaudit.Event, cps []otelaudit.Checkpoint) []otelaudit.Batch {
+		var recs []otelaudit.Record
+		prev := otelaudit.GenesisHash
+		for _, e := range orig[:20] {
+			rec := record(t, e, prev)
+			recs = append(recs, rec)
+			prev = rec.Hash
+		}
+		signed := checkpointsUpTo(cps, 20)
+		return []otelaudit.Batch{{Records: recs, Checkpoints: signed, Head: signed[len(signed)-1], Reserved: fixtureEvents}}
+	})
+	r = runCLI(t, nil, "verify", "--db", f.db, "--pubkey", f.pub)
+	require.Equal(t, exitOK, r.code, "the store alone cannot show a cut back to a signed checkpoint: %s", r.stderr)
+
+	priv, err := keyfile.ReadPrivate(f.priv)
+	require.NoError(t, err)
+	st, err := store.Open(f.db, store.WithPublicKey(f.publicKey(t)))
+	require.NoError(t, err)
+	g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithSigningKey(priv))
+	require.NoError(t, err)
+	require.NoError(t, g.Shutdown(context.Background()))
+	r = runCLI(t, nil, "verify", "--db", f.db, "--pubkey", f.pub)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "Lost to a crash, on the record: seq 21 to 30 reserved and never stored (seq 31 records it",
+		"the next run records the cut as a crash")
+
+	r = runCLI(t, nil, "verify", "--db", f.db, "--pubkey", f.pub, "--checkpoint", kept)
+	assert.Equal(t, exitFail, r.code, r.stdout)
+	assertOneErrorLine(t, r)
+	assert.Contains(t, r.stderr, "first bad event is seq 25: missing")
+}
