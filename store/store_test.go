@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -333,6 +334,36 @@ func TestStoreTamperDetected(t *testing.T) {
 			k, _ := c.First()
 			nk := append(append([]byte(nil), k[:16]...), key(40)...)
 			return tx.Bucket([]byte("by_trace")).Put(nk, []byte{1})
+		}, nil, 0},
+		{"split an index entry so that entries overlap", func(tx *bolt.Tx) error {
+			// The same (trace, Seq) pairs, so every sum matches, but the
+			// second Seq of the first entry moves to an entry of its own,
+			// keyed after the first: a walk newest first meets it before
+			// the first entry's later Seqs, and a query with a Limit
+			// returns it in place of the newest event.
+			b := tx.Bucket([]byte("by_trace"))
+			k, v := b.Cursor().First()
+			k, v = append([]byte(nil), k...), append([]byte(nil), v...)
+			n, w := binary.Uvarint(v)
+			require.GreaterOrEqual(t, n, uint64(3))
+			seqs := []uint64{binary.BigEndian.Uint64(k[16:])}
+			for rest := v[w:]; len(rest) > 0; {
+				d, w := binary.Uvarint(rest)
+				seqs = append(seqs, seqs[len(seqs)-1]+d)
+				rest = rest[w:]
+			}
+			posting := func(seqs []uint64) []byte {
+				out := binary.AppendUvarint(nil, uint64(len(seqs)))
+				for i := 1; i < len(seqs); i++ {
+					out = binary.AppendUvarint(out, seqs[i]-seqs[i-1])
+				}
+				return out
+			}
+			first := append([]uint64{seqs[0]}, seqs[2:]...)
+			if err := b.Put(k, posting(first)); err != nil {
+				return err
+			}
+			return b.Put(append(append([]byte(nil), k[:16]...), key(seqs[1])...), posting(seqs[1:2]))
 		}, nil, 0},
 		{"forge a checkpoint", func(tx *bolt.Tx) error {
 			b := tx.Bucket([]byte("checkpoints"))
