@@ -264,6 +264,10 @@ func (x *indexSums) check(tx *bolt.Tx) error {
 	x.init()
 	names := [3]string{"trace", "type", "agent"}
 	for i, name := range x.buckets {
+		// The entries of one key hold ascending, disjoint runs of Seqs
+		// (one per Write): walkIndex, newest first, relies on it.
+		var prefix []byte
+		var last uint64
 		err := walkBucket(tx.Bucket(name), name, func(k, v []byte) error {
 			plen := len(k) - 8
 			if plen < 0 {
@@ -273,6 +277,10 @@ func (x *indexSums) check(tx *bolt.Tx) error {
 			if err != nil {
 				return err
 			}
+			if bytes.Equal(k[:plen], prefix) && seqs[0] <= last {
+				return fmt.Errorf("%w: the %s index lists seq %d after seq %d under one key", otelaudit.ErrChainBroken, names[i], seqs[0], last)
+			}
+			prefix, last = append(prefix[:0], k[:plen]...), seqs[len(seqs)-1]
 			for _, seq := range seqs {
 				x.sum(&x.got[i], k[:plen], seq)
 			}
