@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/binary"
@@ -335,22 +336,34 @@ func TestStoreTamperDetected(t *testing.T) {
 			nk := append(append([]byte(nil), k[:16]...), key(40)...)
 			return tx.Bucket([]byte("by_trace")).Put(nk, []byte{1})
 		}, nil, 0},
-		{"split an index entry so that entries overlap", func(tx *bolt.Tx) error {
-			// The same (trace, Seq) pairs, so every sum matches, but the
-			// second Seq of the first entry moves to an entry of its own,
-			// keyed after the first: a walk newest first meets it before
-			// the first entry's later Seqs, and a query with a Limit
-			// returns it in place of the newest event.
+		{"rewrite a trace's index entries so that they overlap", func(tx *bolt.Tx) error {
+			// The same (trace, Seq) pairs, so every sum matches, in two
+			// entries: the trace's second Seq alone, keyed after an entry
+			// of all the others. A walk newest first meets it before the
+			// later Seqs, and a query with a Limit returns it in place of
+			// the newest event.
 			b := tx.Bucket([]byte("by_trace"))
-			k, v := b.Cursor().First()
-			k, v = append([]byte(nil), k...), append([]byte(nil), v...)
-			n, w := binary.Uvarint(v)
-			require.GreaterOrEqual(t, n, uint64(3))
-			seqs := []uint64{binary.BigEndian.Uint64(k[16:])}
-			for rest := v[w:]; len(rest) > 0; {
-				d, w := binary.Uvarint(rest)
-				seqs = append(seqs, seqs[len(seqs)-1]+d)
-				rest = rest[w:]
+			first, _ := b.Cursor().First()
+			prefix := append([]byte(nil), first[:16]...)
+			var seqs []uint64
+			c := b.Cursor()
+			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Seek(prefix) {
+				// A posting list: count, then the gaps after the first Seq.
+				n, w := binary.Uvarint(v)
+				s := binary.BigEndian.Uint64(k[16:])
+				seqs = append(seqs, s)
+				for rest := v[w:]; n > 1; n-- {
+					d, w := binary.Uvarint(rest)
+					s += d
+					seqs = append(seqs, s)
+					rest = rest[w:]
+				}
+				if err := c.Delete(); err != nil {
+					return err
+				}
+			}
+			if len(seqs) < 3 {
+				return fmt.Errorf("trace %x has %d events", prefix, len(seqs))
 			}
 			posting := func(seqs []uint64) []byte {
 				out := binary.AppendUvarint(nil, uint64(len(seqs)))
@@ -359,11 +372,10 @@ func TestStoreTamperDetected(t *testing.T) {
 				}
 				return out
 			}
-			first := append([]uint64{seqs[0]}, seqs[2:]...)
-			if err := b.Put(k, posting(first)); err != nil {
+			if err := b.Put(append(bytes.Clone(prefix), key(seqs[0])...), posting(append([]uint64{seqs[0]}, seqs[2:]...))); err != nil {
 				return err
 			}
-			return b.Put(append(append([]byte(nil), k[:16]...), key(seqs[1])...), posting(seqs[1:2]))
+			return b.Put(append(bytes.Clone(prefix), key(seqs[1])...), posting(seqs[1:2]))
 		}, nil, 0},
 		{"forge a checkpoint", func(tx *bolt.Tx) error {
 			b := tx.Bucket([]byte("checkpoints"))
