@@ -322,6 +322,13 @@ func TestStoreTamperDetected(t *testing.T) {
 			v[len(v)-1] ^= 1
 			return b.Put(append([]byte(nil), k...), v)
 		}, nil, 0},
+		{"delete a stored source", func(tx *bolt.Tx) error {
+			// Every event of it would fail to read: its Source is part of
+			// it.
+			b := tx.Bucket([]byte("sources"))
+			k, _ := b.Cursor().First()
+			return b.Delete(append([]byte(nil), k...))
+		}, nil, 1},
 		{"remove an index entry", func(tx *bolt.Tx) error {
 			// Hides a trace's events from EventsByTrace; the chain is intact.
 			c := tx.Bucket([]byte("by_trace")).Cursor()
