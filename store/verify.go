@@ -44,15 +44,18 @@ type Report struct {
 // encoding of an event) and its Hash follow from its encoding, Source and
 // predecessor, from the anchor, with no Seq missing, repeated or out of
 // place except where a SeqGap record accounts for lost Seqs, up to the
-// recorded head; every stored Source must decode and match its digest; the
-// indexes must list exactly the stored events (an event indexed but not
-// stored, or stored but not indexed, fails); every stored checkpoint, plus
-// extra (checkpoints kept outside the store, which a rewritten store cannot
-// have rewritten), must agree with the trail. With pub, every checkpoint
-// must carry a valid signature by its private key, and one of them must
-// cover the head: events past the newest checkpoint pub signed fail with
-// ErrUnsigned, naming the first of them. The file: bbolt's own consistency
-// check (Tx.Check) must pass.
+// recorded head; every event's Source must be stored, and every stored
+// Source decode and match its digest; the indexes must list exactly the
+// stored events (an event indexed but not stored, or stored but not
+// indexed, fails), each key's entries in Seq order; every stored
+// checkpoint, plus extra (checkpoints kept outside the store, which a
+// rewritten store cannot have rewritten), must agree with the trail. With
+// pub, every checkpoint must carry a valid signature by its private key,
+// and one of them must cover the head: events past the newest checkpoint
+// pub signed fail with ErrUnsigned, naming the first of them (a store
+// emptied of events, its anchor). The file: every bucket's keys in order,
+// no bucket nested in another, and bbolt's own consistency check
+// (Tx.Check) must pass.
 //
 // Events before the anchor are not in the store, whether retention removed
 // them or someone else did: Report.Anchor says where the trail starts, and
@@ -100,6 +103,11 @@ func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint,
 		}
 		var idx indexSums
 		v := otelaudit.NewVerifier(anchor)
+		// An event's Source is part of it: its Hash covers the digest,
+		// checkSources the stored bytes, and here, that they are stored.
+		// Events of one Source come in runs: the last one found is kept.
+		srcs := tx.Bucket(bucketSources)
+		var lastSrc otelaudit.Hash
 		c := tx.Bucket(bucketEvents).Cursor()
 		for k, val := c.First(); k != nil; k, val = c.Next() {
 			if len(k) != 8 {
@@ -115,6 +123,12 @@ func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint,
 			}
 			if err := v.Record(se.prev, se.hash, se.src, se.data); err != nil {
 				return err
+			}
+			if se.src != (otelaudit.Hash{}) && se.src != lastSrc {
+				if srcs.Get(se.src[:]) == nil {
+					return &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("its Source (digest %s) is not stored", se.src)}
+				}
+				lastSrc = se.src
 			}
 			rep.Head, rep.Events = v.Head(), v.Count()
 			if err := idx.addEvent(seq, se.data); err != nil {
