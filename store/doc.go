@@ -147,6 +147,9 @@
 // skips buckets kept inline in their parent's page, where a lookup would
 // miss entries stored out of order) and refuses nested buckets, whose
 // pages Tx.Check alone would read; tests/craftedfile_test.go places both.
+// Not covered: a file changed under an open store by another process that
+// ignores bbolt's lock (a guarded method then fails with ErrCorrupt, but
+// Tx.Check, on its own goroutine, could still fault).
 // tests/filefuzz_test.go cuts a small signed store at every page boundary
 // and flips random bits, in a child process; scripts/fuzz-store.sh runs
 // many more.
