@@ -105,9 +105,10 @@ func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint,
 		v := otelaudit.NewVerifier(anchor)
 		// An event's Source is part of it: its Hash covers the digest,
 		// checkSources the stored bytes, and here, that they are stored.
-		// Events of one Source come in runs: the last one found is kept.
+		// A trail has few Sources: those found are remembered, up to a
+		// bound.
 		srcs := tx.Bucket(bucketSources)
-		var lastSrc otelaudit.Hash
+		found := map[otelaudit.Hash]struct{}{}
 		c := tx.Bucket(bucketEvents).Cursor()
 		for k, val := c.First(); k != nil; k, val = c.Next() {
 			if len(k) != 8 {
@@ -124,11 +125,13 @@ func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint,
 			if err := v.Record(se.prev, se.hash, se.src, se.data); err != nil {
 				return err
 			}
-			if se.src != (otelaudit.Hash{}) && se.src != lastSrc {
+			if _, ok := found[se.src]; !ok && se.src != (otelaudit.Hash{}) {
 				if srcs.Get(se.src[:]) == nil {
 					return &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("its Source (digest %s) is not stored", se.src)}
 				}
-				lastSrc = se.src
+				if len(found) < maxSourcesRemembered {
+					found[se.src] = struct{}{}
+				}
 			}
 			rep.Head, rep.Events = v.Head(), v.Count()
 			if err := idx.addEvent(seq, se.data); err != nil {
@@ -192,6 +195,10 @@ func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint,
 	})
 	return unsigned, err
 }
+
+// maxSourcesRemembered bounds the Sources Verify remembers as stored; past
+// it, it looks each one up.
+const maxSourcesRemembered = 1024
 
 // checkCommits checks the commit times retention reads: one 8-byte time per
 // Write, keyed by the Write's first Seq, none past the head, never going
