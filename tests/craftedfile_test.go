@@ -278,6 +278,13 @@ func TestCraftedFileChild(t *testing.T) {
 		if _, err := st.Verify(pub, nil); err != nil {
 			read = "refused"
 		}
+		// What the CLI's reading commands do with a store that did not
+		// verify: they must not end the process either.
+		_, _ = st.Stats()
+		_, _ = st.Events(store.Query{})
+		_, _ = st.Checkpoints()
+		_, _ = st.EventsAfter(0, 0)
+		_, _ = st.Cursor("collector")
 		_ = st.Close()
 	}
 	keyed := "accepted"
