@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -243,11 +244,109 @@ func TestCraftedNestedBucket(t *testing.T) {
 			binary.NativeEndian.PutUint64(file[val:], 1<<30)
 			require.NoError(t, os.WriteFile(path, file, 0o600))
 
-			cmd := exec.Command(os.Args[0], "-test.run=^TestCraftedFileChild$", "-test.count=1")
-			cmd.Env = append(os.Environ(), craftedChildEnv+"="+path, "OTELAUDIT_CRAFTED_PUB="+hex.EncodeToString(pub))
-			out, err := cmd.CombinedOutput()
-			require.NoError(t, err, "the process died on the crafted file:\n%s", firstLines(string(out), 12))
-			assert.Contains(t, string(out), "crafted: read-only refused, keyed refused", string(out))
+			refusedInChild(t, path, pub)
+		})
+	}
+}
+
+// refusedInChild opens the crafted file at path in a child process (see
+// TestCraftedFileChild), which must live, refuse it both ways, and stay
+// within childMemory; it returns the child's peak resident memory.
+func refusedInChild(t *testing.T, path string, pub ed25519.PublicKey) int64 {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCraftedFileChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), craftedChildEnv+"="+path, "OTELAUDIT_CRAFTED_PUB="+hex.EncodeToString(pub))
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "the process died on the crafted file:\n%s", firstLines(string(out), 12))
+	assert.Contains(t, string(out), "crafted: read-only refused, keyed refused", string(out))
+	var peak int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		peak = ru.Maxrss << 10 // KiB on Linux
+		assert.Less(t, peak, int64(childMemory), "the child's peak memory on a file of %d KiB", fileSize(t, path)>>10)
+	}
+	return peak
+}
+
+// childMemory bounds what a child may use to refuse a crafted file of a few
+// hundred KiB: what the test binary needs, under -race, and some.
+const childMemory = 400 << 20
+
+func fileSize(t *testing.T, path string) int64 {
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	return fi.Size()
+}
+
+// metaFreelist returns the page size and the freelist page of the file's
+// newer bbolt meta (see store/filecheck.go for the layout).
+func metaFreelist(t *testing.T, file []byte) (pageSize int, freelist uint64) {
+	t.Helper()
+	ne := binary.NativeEndian
+	ps := int(ne.Uint32(file[bpHeader+8:]))
+	m0, m1 := file[bpHeader:], file[ps+bpHeader:]
+	m := m0
+	if ne.Uint64(m1[48:]) > ne.Uint64(m0[48:]) {
+		m = m1
+	}
+	return ps, ne.Uint64(m[32:])
+}
+
+// TestCraftedPageHeaders: counts in page headers that nothing bounds
+// against the file. bbolt copies the freelist with make([]pgid, count)
+// at Open, and its Tx.Check marks every page a page's overflow count
+// spans in a map: a freelist count of 2^40 asks for 8 TiB at once, which
+// Go cannot recover from, and an overflow count of millions on one page
+// costs a map entry per page counted. Both must be refused from the header
+// alone, in bounded memory.
+func TestCraftedPageHeaders(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	for _, tc := range []struct {
+		name  string
+		craft func(t *testing.T, path string, file []byte)
+	}{
+		{"freelist count", func(t *testing.T, _ string, file []byte) {
+			ps, fl := metaFreelist(t, file)
+			p := file[int(fl)*ps:]
+			require.Equal(t, uint16(0x10), binary.NativeEndian.Uint16(p[8:]), "a freelist page")
+			binary.NativeEndian.PutUint16(p[10:], 0xFFFF)
+			binary.NativeEndian.PutUint64(p[bpHeader:], 1<<40)
+		}},
+		{"freelist overflow", func(t *testing.T, _ string, file []byte) {
+			ps, fl := metaFreelist(t, file)
+			binary.NativeEndian.PutUint32(file[int(fl)*ps+12:], 1<<23)
+		}},
+		{"leaf page overflow", func(t *testing.T, path string, file []byte) {
+			ps, _ := metaFreelist(t, file)
+			db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+			require.NoError(t, err)
+			var root uint64
+			require.NoError(t, db.View(func(tx *bolt.Tx) error { root = uint64(tx.Bucket([]byte("events")).Root()); return nil }))
+			require.NoError(t, db.Close())
+			require.NotZero(t, root, "the events bucket has pages of its own")
+			p := file[int(root)*ps:]
+			for binary.NativeEndian.Uint16(p[8:]) == 0x01 {
+				// A branch page: down its first child.
+				e := p[bpHeader:]
+				p = file[int(binary.NativeEndian.Uint64(e[8:]))*ps:]
+			}
+			require.Equal(t, uint16(bpLeafFlag), binary.NativeEndian.Uint16(p[8:]))
+			binary.NativeEndian.PutUint32(p[12:], 1<<23)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pub, priv, err := ed25519.GenerateKey(nil)
+			require.NoError(t, err)
+			path := filepath.Join(t.TempDir(), "crafted.db")
+			craftedStore(t, path, priv)
+			moreCrafted(t, path, priv)
+			file, err := os.ReadFile(path)
+			require.NoError(t, err)
+			tc.craft(t, path, file)
+			require.NoError(t, os.WriteFile(path, file, 0o600))
+			peak := refusedInChild(t, path, pub)
+			t.Logf("refused, peak memory %d MiB", peak>>20)
 		})
 	}
 }
