@@ -95,6 +95,41 @@ func checkFile(path string) error {
 	case m.freelist != noFreelist && (m.freelist < 2 || m.freelist >= m.pgid):
 		return fmt.Errorf("%w: %s: bbolt freelist page %d outside pages 2 to %d", ErrCorrupt, path, m.freelist, m.pgid-1)
 	}
+	if m.freelist != noFreelist {
+		if err := checkFreelist(f, m, pageSize); err != nil {
+			return fmt.Errorf("%w: %s: bbolt freelist page %d: %w", ErrCorrupt, path, m.freelist, err)
+		}
+	}
+	return nil
+}
+
+// checkFreelist checks the freelist page's header against its page: bbolt
+// allocates as many page IDs as its count says when it opens the file (a
+// count of 2^40 asks for 8 TiB, and Go cannot survive failing to get
+// them), and Tx.Check marks every page the overflow count spans. The count
+// is the header's, or, at 0xFFFF, the first 8 bytes after it; the IDs
+// follow, 8 bytes each, within the page and its overflow pages.
+func checkFreelist(f *os.File, m boltMeta, pageSize int) error {
+	var buf [pageHeaderSize + 8]byte
+	if _, err := f.ReadAt(buf[:], int64(m.freelist)*int64(pageSize)); err != nil {
+		return err
+	}
+	ne := binary.NativeEndian
+	flags, count, overflow := ne.Uint16(buf[8:]), uint64(ne.Uint16(buf[10:])), uint64(ne.Uint32(buf[12:]))
+	switch {
+	case flags != freelistPageFlag:
+		return fmt.Errorf("of type %#x, not a freelist page", flags)
+	case overflow >= m.pgid-m.freelist:
+		return fmt.Errorf("overflows past the high water mark (%d pages more)", overflow)
+	}
+	ids := count
+	if count == 0xFFFF {
+		count = ne.Uint64(buf[pageHeaderSize:])
+		ids = count + 1
+	}
+	if span := (overflow + 1) * uint64(pageSize); count > span || pageHeaderSize+8*ids > span {
+		return fmt.Errorf("counts %d free pages, more than its %d bytes hold", count, span)
+	}
 	return nil
 }
 
@@ -109,6 +144,8 @@ const (
 	boltMagic       = 0xED0CDAED
 	boltVersion     = 2
 	noFreelist      = ^uint64(0)
+	// freelistPageFlag is a freelist page's type in its header.
+	freelistPageFlag = 0x10
 )
 
 type boltMeta struct {
