@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -221,28 +222,7 @@ func TestCraftedNestedBucket(t *testing.T) {
 			require.NoError(t, err)
 			path := filepath.Join(t.TempDir(), "crafted.db")
 			craftedStore(t, path, priv)
-			db, err := bolt.Open(path, 0o600, nil)
-			require.NoError(t, err)
-			require.NoError(t, db.Update(func(tx *bolt.Tx) error {
-				b := tx.Bucket([]byte(tc.bucket))
-				if err := b.Delete([]byte(tc.key)); err != nil {
-					return err
-				}
-				nested, err := b.CreateBucket([]byte(tc.key))
-				if err != nil {
-					return err
-				}
-				return nested.Put([]byte("k"), []byte("v"))
-			}))
-			require.NoError(t, db.Close())
-			// The nested bucket makes its parent a page of its own; point
-			// the nested bucket's root far past the file.
-			file, err := os.ReadFile(path)
-			require.NoError(t, err)
-			_, val, flags := leafEntry(t, file, bucketPage(t, path, file, tc.bucket), tc.key)
-			require.Equal(t, uint32(bpBucketFlag), flags)
-			binary.NativeEndian.PutUint64(file[val:], 1<<30)
-			require.NoError(t, os.WriteFile(path, file, 0o600))
+			require.NoError(t, os.WriteFile(path, nestBucketPastTheFile(t, path, tc.bucket, tc.key), 0o600))
 
 			refusedInChild(t, path, pub)
 		})
@@ -304,20 +284,24 @@ func TestCraftedPageHeaders(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name  string
-		craft func(t *testing.T, path string, file []byte)
+		// craft returns the crafted file, from the one at path, whose
+		// contents are file.
+		craft func(t *testing.T, path string, file []byte) []byte
 	}{
-		{"freelist count", func(t *testing.T, _ string, file []byte) {
+		{"freelist count", func(t *testing.T, _ string, file []byte) []byte {
 			ps, fl := metaFreelist(t, file)
 			p := file[int(fl)*ps:]
 			require.Equal(t, uint16(0x10), binary.NativeEndian.Uint16(p[8:]), "a freelist page")
 			binary.NativeEndian.PutUint16(p[10:], 0xFFFF)
 			binary.NativeEndian.PutUint64(p[bpHeader:], 1<<40)
+			return file
 		}},
-		{"freelist overflow", func(t *testing.T, _ string, file []byte) {
+		{"freelist overflow", func(t *testing.T, _ string, file []byte) []byte {
 			ps, fl := metaFreelist(t, file)
 			binary.NativeEndian.PutUint32(file[int(fl)*ps+12:], 1<<23)
+			return file
 		}},
-		{"leaf page overflow", func(t *testing.T, path string, file []byte) {
+		{"leaf page overflow", func(t *testing.T, path string, file []byte) []byte {
 			ps, _ := metaFreelist(t, file)
 			db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 			require.NoError(t, err)
@@ -333,6 +317,15 @@ func TestCraftedPageHeaders(t *testing.T) {
 			}
 			require.Equal(t, uint16(bpLeafFlag), binary.NativeEndian.Uint16(p[8:]))
 			binary.NativeEndian.PutUint32(p[12:], 1<<23)
+			return file
+		}},
+		{"no freelist, and a bucket past the file", func(t *testing.T, path string, _ []byte) []byte {
+			// Without a freelist page bbolt rebuilds the freelist when it
+			// opens the file, walking every bucket's pages as Tx.Check
+			// does, on a goroutine of its own.
+			file := nestBucketPastTheFile(t, path, "otelaudit", "signed")
+			setMetaFreelist(file, ^uint64(0))
+			return file
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -343,12 +336,54 @@ func TestCraftedPageHeaders(t *testing.T) {
 			moreCrafted(t, path, priv)
 			file, err := os.ReadFile(path)
 			require.NoError(t, err)
-			tc.craft(t, path, file)
-			require.NoError(t, os.WriteFile(path, file, 0o600))
+			require.NoError(t, os.WriteFile(path, tc.craft(t, path, file), 0o600))
 			peak := refusedInChild(t, path, pub)
 			t.Logf("refused, peak memory %d MiB", peak>>20)
 		})
 	}
+}
+
+// nestBucketPastTheFile replaces key in the bucket of that name with a
+// nested bucket, through bbolt, and returns the file with the nested
+// bucket's root page pointed far past its end.
+func nestBucketPastTheFile(t *testing.T, path, bucket, key string) []byte {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucket))
+		if err := b.Delete([]byte(key)); err != nil {
+			return err
+		}
+		nested, err := b.CreateBucket([]byte(key))
+		if err != nil {
+			return err
+		}
+		return nested.Put([]byte("k"), []byte("v"))
+	}))
+	require.NoError(t, db.Close())
+	file, err := os.ReadFile(path)
+	require.NoError(t, err)
+	// The nested bucket makes its parent a page of its own.
+	_, val, flags := leafEntry(t, file, bucketPage(t, path, file, bucket), key)
+	require.Equal(t, uint32(bpBucketFlag), flags)
+	binary.NativeEndian.PutUint64(file[val:], 1<<30)
+	return file
+}
+
+// setMetaFreelist sets the freelist page of the newer bbolt meta, and its
+// checksum (FNV-64a of the 56 bytes before it).
+func setMetaFreelist(file []byte, freelist uint64) {
+	ne := binary.NativeEndian
+	ps := int(ne.Uint32(file[bpHeader+8:]))
+	m := file[bpHeader : bpHeader+64]
+	if m1 := file[ps+bpHeader : ps+bpHeader+64]; ne.Uint64(m1[48:]) > ne.Uint64(m[48:]) {
+		m = m1
+	}
+	ne.PutUint64(m[32:], freelist)
+	h := fnv.New64a()
+	h.Write(m[:56])
+	ne.PutUint64(m[56:], h.Sum64())
 }
 
 // emptyDigest is SHA-256 of nothing: the digest of the empty value that a
