@@ -11,7 +11,7 @@ import (
 // checkFile compares the file at path with bbolt's own meta pages before
 // bbolt maps it: the page size, the high water mark (the number of pages
 // the newest valid meta says the database has), the root and the freelist
-// pages. bbolt maps at least 32 KiB and then as much as the meta says, and
+// pages, and the freelist page's counts (see checkFreelist). bbolt maps at least 32 KiB and then as much as the meta says, and
 // reads pages through the map without comparing them with the file's size:
 // a file cut shorter than its meta faults on the first read past its end.
 // Refusing it here, with the sizes, is what a truncated store gets.
@@ -92,13 +92,18 @@ func checkFile(path string) error {
 		return fmt.Errorf("%w: %s is truncated: its bbolt meta says it has %d pages of %d bytes, the file has %d bytes (%d whole pages)", ErrCorrupt, path, m.pgid, pageSize, size, pages)
 	case m.root < 2 || m.root >= m.pgid:
 		return fmt.Errorf("%w: %s: bbolt root page %d outside pages 2 to %d", ErrCorrupt, path, m.root, m.pgid-1)
-	case m.freelist != noFreelist && (m.freelist < 2 || m.freelist >= m.pgid):
+	case m.freelist == noFreelist:
+		// A store always has one (this package never sets bbolt's
+		// NoFreelistSync). Without it bbolt would rebuild the freelist
+		// when it opens the file, walking every page of every bucket on a
+		// goroutine of its own, where a page past the file would end the
+		// process before Verify could look.
+		return fmt.Errorf("%w: %s: bbolt meta has no freelist page, which a store always has", ErrCorrupt, path)
+	case m.freelist < 2 || m.freelist >= m.pgid:
 		return fmt.Errorf("%w: %s: bbolt freelist page %d outside pages 2 to %d", ErrCorrupt, path, m.freelist, m.pgid-1)
 	}
-	if m.freelist != noFreelist {
-		if err := checkFreelist(f, m, pageSize); err != nil {
-			return fmt.Errorf("%w: %s: bbolt freelist page %d: %w", ErrCorrupt, path, m.freelist, err)
-		}
+	if err := checkFreelist(f, m, pageSize); err != nil {
+		return fmt.Errorf("%w: %s: bbolt freelist page %d: %w", ErrCorrupt, path, m.freelist, err)
 	}
 	return nil
 }
