@@ -296,6 +296,16 @@ func TestCraftedPageHeaders(t *testing.T) {
 			binary.NativeEndian.PutUint64(p[bpHeader:], 1<<40)
 			return file
 		}},
+		// Pages listed free that are not: Tx.Check does not look at meta
+		// pages or past the high water mark, and the first commit that
+		// allocated one would write over a meta page, or past the pages
+		// the meta counts, leaving a file nothing opens.
+		{"freelist lists a meta page", func(t *testing.T, _ string, file []byte) []byte {
+			return addFree(t, file, 1)
+		}},
+		{"freelist lists a page past the high water mark", func(t *testing.T, _ string, file []byte) []byte {
+			return addFree(t, file, 3000)
+		}},
 		{"freelist overflow", func(t *testing.T, _ string, file []byte) []byte {
 			ps, fl := metaFreelist(t, file)
 			binary.NativeEndian.PutUint32(file[int(fl)*ps+12:], 1<<23)
@@ -368,6 +378,19 @@ func nestBucketPastTheFile(t *testing.T, path, bucket, key string) []byte {
 	_, val, flags := leafEntry(t, file, bucketPage(t, path, file, bucket), key)
 	require.Equal(t, uint32(bpBucketFlag), flags)
 	binary.NativeEndian.PutUint64(file[val:], 1<<30)
+	return file
+}
+
+// addFree adds page id to the IDs of the freelist page, which has room for
+// one more.
+func addFree(t *testing.T, file []byte, id uint64) []byte {
+	t.Helper()
+	ps, fl := metaFreelist(t, file)
+	p := file[int(fl)*ps:]
+	n := binary.NativeEndian.Uint16(p[10:])
+	require.Less(t, bpHeader+8*(int(n)+1), ps)
+	binary.NativeEndian.PutUint16(p[10:], n+1)
+	binary.NativeEndian.PutUint64(p[bpHeader+8*int(n):], id)
 	return file
 }
 
