@@ -108,12 +108,16 @@ func checkFile(path string) error {
 	return nil
 }
 
-// checkFreelist checks the freelist page's header against its page: bbolt
-// allocates as many page IDs as its count says when it opens the file (a
-// count of 2^40 asks for 8 TiB, and Go cannot survive failing to get
-// them), and Tx.Check marks every page the overflow count spans. The count
-// is the header's, or, at 0xFFFF, the first 8 bytes after it; the IDs
-// follow, 8 bytes each, within the page and its overflow pages.
+// checkFreelist checks the freelist page against its page and the meta:
+// bbolt allocates as many page IDs as its count says when it opens the
+// file (a count of 2^40 asks for 8 TiB, and Go cannot survive failing to
+// get them), Tx.Check marks every page the overflow count spans, and a
+// commit writes to the pages listed, which Tx.Check compares with the pages
+// in use but not with the meta pages or the high water mark: a meta page
+// listed free would be written over. The count is the header's, or, at
+// 0xFFFF, the first 8 bytes after it; the IDs follow, 8 bytes each, within
+// the page and its overflow pages, each of a page from 2 to below the high
+// water mark.
 func checkFreelist(f *os.File, m boltMeta, pageSize int) error {
 	var buf [pageHeaderSize + 8]byte
 	if _, err := f.ReadAt(buf[:], int64(m.freelist)*int64(pageSize)); err != nil {
@@ -134,6 +138,21 @@ func checkFreelist(f *os.File, m boltMeta, pageSize int) error {
 	}
 	if span := (overflow + 1) * uint64(pageSize); count > span || pageHeaderSize+8*ids > span {
 		return fmt.Errorf("counts %d free pages, more than its %d bytes hold", count, span)
+	}
+	off := int64(m.freelist)*int64(pageSize) + pageHeaderSize + 8*int64(ids-count)
+	var chunk [4096]byte
+	for left := count; left > 0; {
+		n := min(left, uint64(len(chunk)/8))
+		if _, err := f.ReadAt(chunk[:8*n], off); err != nil {
+			return err
+		}
+		for i := range n {
+			if id := ne.Uint64(chunk[8*i:]); id < 2 || id >= m.pgid {
+				return fmt.Errorf("lists page %d as free, outside pages 2 to %d", id, m.pgid-1)
+			}
+		}
+		left -= n
+		off += int64(8 * n)
 	}
 	return nil
 }
