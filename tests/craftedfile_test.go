@@ -283,7 +283,7 @@ func TestCraftedPageHeaders(t *testing.T) {
 		t.Skip("spawns processes")
 	}
 	for _, tc := range []struct {
-		name  string
+		name string
 		// craft returns the crafted file, from the one at path, whose
 		// contents are file.
 		craft func(t *testing.T, path string, file []byte) []byte
