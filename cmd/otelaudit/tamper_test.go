@@ -353,6 +353,22 @@ func TestTamperTable(t *testing.T) {
 				return tx.Bucket([]byte("otelaudit")).Put([]byte("signed"), storedSigned(other))
 			})
 		}, 30, "the trail was rewritten", store.ErrCorrupt},
+		{"drop events in the middle and call them retained", func(t *testing.T, path string) {
+			// Retention removes the oldest events and moves the anchor
+			// past them; here 11 to 15 go and the anchor moves to 15,
+			// with 1 to 10 still stored.
+			editStore(t, path, func(tx *bolt.Tx) error {
+				events := tx.Bucket([]byte("events"))
+				v := events.Get(seqBytes(15))
+				anchor := append(seqBytes(15), v[32:64]...)
+				for seq := uint64(11); seq <= 15; seq++ {
+					if err := events.Delete(seqBytes(seq)); err != nil {
+						return err
+					}
+				}
+				return tx.Bucket([]byte("otelaudit")).Put([]byte("anchor"), anchor)
+			})
+		}, 1, "out of order", store.ErrCorrupt},
 		{"empty the store and anchor it at a forged hash", func(t *testing.T, path string) {
 			// Where a runtime with the key would continue, and sign.
 			editStore(t, path, func(tx *bolt.Tx) error {
