@@ -81,6 +81,9 @@ func checkFile(path string) error {
 		}
 		m = b
 	}
+	if err := checkMetaHeaders(m0, err0, m1, err1); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrCorrupt, path, err)
+	}
 	if int(m.pageSize) != pageSize {
 		return fmt.Errorf("%w: %s: bbolt meta pages disagree on the page size (%d, %d)", ErrCorrupt, path, pageSize, m.pageSize)
 	}
@@ -104,6 +107,23 @@ func checkFile(path string) error {
 	}
 	if err := checkFreelist(f, m, pageSize); err != nil {
 		return fmt.Errorf("%w: %s: bbolt freelist page %d: %w", ErrCorrupt, path, m.freelist, err)
+	}
+	return nil
+}
+
+// checkMetaHeaders checks the page headers of the valid meta pages: page
+// 0 and page 1, of the meta type. bbolt opens a file whose meta header is
+// wrong, and its next commit rewrites that page whole, but Tx.Check (and so
+// Verify) refuses it: refused here, such a file is refused by every kind of
+// Open alike, instead of by a read-only Open only.
+func checkMetaHeaders(m0 boltMeta, err0 error, m1 boltMeta, err1 error) error {
+	for i, m := range [2]boltMeta{m0, m1} {
+		if [2]error{err0, err1}[i] != nil {
+			continue
+		}
+		if m.id != uint64(i) || m.flags != metaPageFlag {
+			return fmt.Errorf("bbolt meta page %d has the header of page %d of type %#x", i, m.id, m.flags)
+		}
 	}
 	return nil
 }
@@ -168,11 +188,16 @@ const (
 	boltMagic       = 0xED0CDAED
 	boltVersion     = 2
 	noFreelist      = ^uint64(0)
-	// freelistPageFlag is a freelist page's type in its header.
+	// freelistPageFlag and metaPageFlag are page types in a page header.
 	freelistPageFlag = 0x10
+	metaPageFlag     = 0x04
 )
 
 type boltMeta struct {
+	// id and flags are the page header's: bbolt checks neither when it
+	// opens the file, but Tx.Check does (see checkMetaHeaders).
+	id                  uint64
+	flags               uint16
 	pageSize            uint32
 	root, freelist      uint64
 	pgid, txid          uint64
@@ -189,6 +214,8 @@ func readMeta(f *os.File, off int64) (boltMeta, error) {
 	b := buf[pageHeaderSize:]
 	ne := binary.NativeEndian
 	m := boltMeta{
+		id:       ne.Uint64(buf[0:]),
+		flags:    ne.Uint16(buf[8:]),
 		magic:    uint64(ne.Uint32(b[0:])),
 		version:  uint64(ne.Uint32(b[4:])),
 		pageSize: ne.Uint32(b[8:]),
