@@ -213,19 +213,33 @@ func SignedUpTo(cps []Checkpoint, pub ed25519.PublicKey) (uint64, bool) {
 }
 
 // VerifySigned checks that pub signed a checkpoint of the head of a trail
-// that verified from anchor to head: events after the newest checkpoint pub
-// signed (see SignedUpTo) could have been written by anyone able to write
-// the trail. The error wraps ErrChainBroken and ErrUnsigned and names the
-// first such event, which nextAfter gives: the Seq of the first event of
-// the trail after a Seq (more than one after it past a SeqGap record).
-// A trail holding no events (head == anchor) has nothing to cover.
+// that verified from anchor to head, cps included (see VerifyCheckpoints):
+// events after the newest checkpoint pub signed (see SignedUpTo) could have
+// been written by anyone able to write the trail. The error wraps
+// ErrChainBroken and ErrUnsigned and names the first such event, which
+// nextAfter gives: the Seq of the first event of the trail after a Seq
+// (more than one after it past a SeqGap record).
+//
+// A trail that holds no events past Seq 0 has nothing to cover. One that
+// holds none past a later anchor (all removed, by retention or by anyone)
+// must have a checkpoint of the anchor signed by pub, as a trail written
+// with the key keeps (the newest commit's): nothing else vouches for the
+// anchor, where the next event would chain, and anyone able to write the
+// trail could have set it. The error then names the anchor's Seq.
 func VerifySigned(cps []Checkpoint, pub ed25519.PublicKey, anchor, head Anchor, nextAfter func(seq uint64) uint64) error {
-	if head.Seq == anchor.Seq {
+	if head.Seq == 0 {
 		return nil
 	}
 	signed, ok := SignedUpTo(cps, pub)
 	if ok && signed >= head.Seq {
 		return nil
+	}
+	if head.Seq == anchor.Seq {
+		return &ChainError{
+			Seq:    anchor.Seq,
+			Reason: fmt.Sprintf("the trail holds no events, and the key signed no checkpoint of its anchor, seq %d: anyone able to write the trail could have set it", anchor.Seq),
+			Err:    ErrUnsigned,
+		}
 	}
 	from := anchor.Seq
 	why := "the key signed no checkpoint of the trail"

@@ -91,6 +91,10 @@ type Generator struct {
 	// startErr is why the Generator could not continue its store's trail
 	// (see New); set once, before the Generator is shared.
 	startErr error
+
+	// What producers lost before an event existed (AddTruncated,
+	// AddUntracked): counted outside the lock.
+	truncated, untracked atomic.Uint64
 	// req is the state of Require and Ready (see require.go).
 	req requireState
 }
@@ -508,5 +512,7 @@ func (g *Generator) Stats() Stats {
 		LastSeq:     g.next - 1,
 		Durable:     g.durable,
 		StoreErrors: g.storeErrors,
+		Truncated:   g.truncated.Load(),
+		Untracked:   g.untracked.Load(),
 	}
 }

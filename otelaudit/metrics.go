@@ -57,6 +57,16 @@ func (g *Generator) registerMetrics(mp metric.MeterProvider) (metric.Registratio
 	if err != nil {
 		return nil, err
 	}
+	truncated, err := m.Int64ObservableCounter("otelaudit.spans.truncated", metric.WithUnit("{span}"),
+		metric.WithDescription("Spans that reached the processor with data dropped by the SDK's span limits."))
+	if err != nil {
+		return nil, err
+	}
+	untracked, err := m.Int64ObservableCounter("otelaudit.spans.untracked", metric.WithUnit("{span}"),
+		metric.WithDescription("Spans the processor could not remember while open: its table of open spans was full."))
+	if err != nil {
+		return nil, err
+	}
 	hasStore := g.cfg.store != nil
 	// The callback holds the Generator weakly: a MeterProvider (the global
 	// one above all) lives as long as the program, and must not keep alive
@@ -74,12 +84,14 @@ func (g *Generator) registerMetrics(mp metric.MeterProvider) (metric.Registratio
 		o.ObserveInt64(rejected, int64(st.Rejected))
 		o.ObserveInt64(size, int64(st.Len))
 		o.ObserveInt64(capacity, int64(st.Capacity))
+		o.ObserveInt64(truncated, int64(st.Truncated))
+		o.ObserveInt64(untracked, int64(st.Untracked))
 		if hasStore {
 			o.ObserveInt64(pending, int64(st.LastSeq-st.Durable))
 			o.ObserveInt64(storeErrors, int64(st.StoreErrors))
 		}
 		return nil
-	}, recorded, evicted, rejected, size, capacity, pending, storeErrors)
+	}, recorded, evicted, rejected, size, capacity, pending, storeErrors, truncated, untracked)
 }
 
 // requireDurationBuckets are the bounds, in seconds, of the Require

@@ -30,4 +30,34 @@ type Stats struct {
 	Durable uint64
 	// StoreErrors counts failed store writes; each was retried.
 	StoreErrors uint64
+	// Truncated counts spans that reached the span processor with data
+	// already dropped by the SDK's span limits (sdktrace.SpanLimits): the
+	// audited spans that lost attributes, span events or links (their
+	// events say how many), and the others that lost attributes or span
+	// events, which may be what would have made them audited. Reported by
+	// the processor (AddTruncated).
+	Truncated uint64
+	// Untracked counts spans the processor could not remember while open,
+	// because its bounded table of open spans was full: their descendants
+	// inherit no identity from them. Reported by the processor
+	// (AddUntracked).
+	Untracked uint64
+}
+
+// AddTruncated counts n spans whose data the SDK's span limits dropped
+// (Stats.Truncated). The span processor calls it; so may any other
+// producer of events that loses data on the way in. Safe for concurrent
+// use, and never blocks.
+func (g *Generator) AddTruncated(n uint64) {
+	if g != nil {
+		g.truncated.Add(n)
+	}
+}
+
+// AddUntracked counts n spans the span processor could not track
+// (Stats.Untracked). Safe for concurrent use, and never blocks.
+func (g *Generator) AddUntracked(n uint64) {
+	if g != nil {
+		g.untracked.Add(n)
+	}
 }

@@ -175,7 +175,8 @@ func short(h Hash) string { return h.String()[:12] }
 // from anchor: every event's Hash must follow from its fields and its
 // predecessor's Hash, with no Seq missing, repeated or out of place. Then
 // each checkpoint must agree with the trail (see VerifyCheckpoints); pub,
-// when not nil, must have signed them all. The error, wrapping
+// when not nil, must have signed them all. It does not require that pub
+// signed the newest event: VerifySigned does, and Store.Verify with a key. The error, wrapping
 // ErrChainBroken, is a *ChainError naming the first failing Seq.
 func VerifyChain(anchor Anchor, events []Event, cps []Checkpoint, pub ed25519.PublicKey) error {
 	v := NewVerifier(anchor)

@@ -49,8 +49,11 @@ func (discard) Shutdown(context.Context) error                             { ret
 // goroutines (2 on the reference machine). "bare" is the SDK with no
 // processor; every other setup reports x-bare, its ns/op over bare's ns/op
 // in this same run. BENCHMARKS.md quotes medians over -count runs.
+// cpu-ns/op is the process's CPU time (all goroutines, GC included) per
+// span, and cpu-x-bare its ratio to bare's: on a shared machine they move
+// less with other processes' load than ns/op.
 func BenchmarkSpanOverhead(b *testing.B) {
-	var bare float64
+	var bare, bareCPU float64
 	setups := []struct {
 		name  string
 		attrs []attribute.KeyValue
@@ -102,6 +105,7 @@ func BenchmarkSpanOverhead(b *testing.B) {
 			tr := tp.Tracer("bench")
 			ctx := context.Background()
 			b.ReportAllocs()
+			cpu0, cpuOK := cpuTime()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -110,11 +114,19 @@ func BenchmarkSpanOverhead(b *testing.B) {
 				}
 			})
 			b.StopTimer()
+			cpu1, _ := cpuTime()
 			ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+			cpu := float64(cpu1-cpu0) / float64(b.N)
+			if cpuOK {
+				b.ReportMetric(cpu, "cpu-ns/op")
+			}
 			if s.name == "bare" {
-				bare = ns
+				bare, bareCPU = ns, cpu
 			} else if bare > 0 {
 				b.ReportMetric(ns/bare, "x-bare")
+				if cpuOK && bareCPU > 0 {
+					b.ReportMetric(cpu/bareCPU, "cpu-x-bare")
+				}
 			}
 		})
 	}
@@ -186,6 +198,123 @@ func BenchmarkSpanOverheadStore(b *testing.B) {
 			_ = tp.Shutdown(ctx)
 			if g != nil {
 				_ = g.Shutdown(ctx)
+			}
+		})
+	}
+}
+
+// BenchmarkSampler measures what completing the trail under a sampler
+// costs. The base sampler is ParentBased(TraceIDRatioBased(0.1)); every
+// provider has the processor and a BatchSpanProcessor (discarding
+// exporter), as a service that samples 10% of its traces for export does.
+// One operation is two traces from GOMAXPROCS goroutines: an agent
+// workflow (invoke_agent root, an execute_tool child, an HTTP client span
+// below it whose attributes come after its start, as otelhttp's: 5 audit
+// events when recorded) and a request the processor does not audit (a
+// server span with two internal children).
+//
+//   - none: base alone. Fast, and the trail has only the ~10% of workflows
+//     base samples (events/op about 0.5 instead of 5).
+//   - alwaysrecord: sdktrace.AlwaysRecord(base). Complete, but records
+//     every span, the unaudited request's too.
+//   - sampler: Processor.Sampler(base). Complete; records the workflow's
+//     spans only.
+//
+// x-none is a setup's ns/op over none's in the same run; cpu-ns/op and
+// cpu-x-none the same in process CPU time (see BenchmarkSpanOverhead).
+func BenchmarkSampler(b *testing.B) {
+	base := sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.1))
+	var none, noneCPU float64
+	for _, setup := range []string{"none", "alwaysrecord", "sampler"} {
+		b.Run(setup, func(b *testing.B) {
+			g := otelaudit.NewGenerator()
+			p := processor.New(g)
+			sampler := base
+			switch setup {
+			case "alwaysrecord":
+				sampler = sdktrace.AlwaysRecord(base)
+			case "sampler":
+				sampler = p.Sampler(base)
+			}
+			bsp := sdktrace.NewBatchSpanProcessor(discard{})
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithSpanProcessor(p), sdktrace.WithSpanProcessor(bsp))
+			defer func() { _ = tp.Shutdown(context.Background()) }()
+			tr := tp.Tracer("bench")
+			ctx := context.Background()
+			workflowAttrs := []attribute.KeyValue{
+				attribute.String("gen_ai.operation.name", "invoke_agent"), attribute.String("gen_ai.agent.id", "agent-7"),
+				attribute.String("workflow.id", "wf-trip"), attribute.String("enduser.id", "alice"),
+			}
+			toolAttrs := []attribute.KeyValue{attribute.String("gen_ai.operation.name", "execute_tool"), attribute.String("node.id", "search")}
+			callAttrs := []attribute.KeyValue{
+				attribute.String("http.request.method", "GET"), attribute.String("url.full", "https://flights.example/api/search?to=LIS"),
+				attribute.String("server.address", "flights.example"), attribute.Int("http.response.status_code", 200),
+			}
+			b.ReportAllocs()
+			cpu0, cpuOK := cpuTime()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					wctx, wf := tr.Start(ctx, "invoke_agent", trace.WithAttributes(workflowAttrs...))
+					tctx, tool := tr.Start(wctx, "execute_tool search", trace.WithAttributes(toolAttrs...))
+					_, call := tr.Start(tctx, "HTTP GET", trace.WithSpanKind(trace.SpanKindClient))
+					call.SetAttributes(callAttrs...)
+					call.End()
+					tool.End()
+					wf.End()
+
+					rctx, req := tr.Start(ctx, "GET /healthz", trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(plainAttrs...))
+					_, a := tr.Start(rctx, "check db")
+					a.End()
+					_, c := tr.Start(rctx, "render")
+					c.End()
+					req.End()
+				}
+			})
+			b.StopTimer()
+			cpu1, _ := cpuTime()
+			ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+			cpu := float64(cpu1-cpu0) / float64(b.N)
+			if cpuOK {
+				b.ReportMetric(cpu, "cpu-ns/op")
+			}
+			if setup == "none" {
+				none, noneCPU = ns, cpu
+			} else if none > 0 {
+				b.ReportMetric(ns/none, "x-none")
+				if cpuOK && noneCPU > 0 {
+					b.ReportMetric(cpu/noneCPU, "cpu-x-none")
+				}
+			}
+			b.ReportMetric(float64(g.Stats().Recorded)/float64(b.N), "events/op")
+		})
+	}
+}
+
+// BenchmarkProcessor measures the processor's own work per span, one
+// goroutine, without the SDK's span creation around it: OnStart on an
+// open SDK span and OnEnd on the SDK's snapshot of it (built with
+// tracetest.SpanStub, the SDK's own snapshot type), as the SDK calls them.
+// "audited" is BenchmarkSpanOverhead's node span (two events), "unaudited"
+// its plain span (none). It isolates what the classifier and the identity
+// bookkeeping cost from the noise of the SDK and of a shared machine.
+func BenchmarkProcessor(b *testing.B) {
+	for _, bc := range []struct {
+		name  string
+		attrs []attribute.KeyValue
+	}{{"audited", nodeAttrs}, {"unaudited", plainAttrs}} {
+		b.Run(bc.name, func(b *testing.B) {
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
+			defer func() { _ = tp.Shutdown(context.Background()) }()
+			_, sp := tp.Tracer("bench").Start(context.Background(), "tool call", trace.WithAttributes(bc.attrs...))
+			open := sp.(sdktrace.ReadWriteSpan)
+			ended := tracetest.SpanStubFromReadOnlySpan(open).Snapshot()
+			p := processor.New(otelaudit.NewGenerator())
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				p.OnStart(ctx, open)
+				p.OnEnd(ended)
 			}
 		})
 	}

@@ -6,13 +6,15 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
 // Span attributes the processor reads. The gen_ai.* keys follow the GenAI
 // semantic conventions; workflow.* and node.* are what workflow runtimes tag
-// their spans with; audit.* are this project's own.
+// their spans with; audit.* are this project's own. The HTTP, database, RPC
+// and messaging keys of the semantic conventions are listed in semconv.go.
 const (
 	KeyAuditEventType   attribute.Key = "audit.event.type"
 	KeyAuditAction      attribute.Key = "audit.action"
@@ -47,16 +49,31 @@ const (
 // It returns the empty type to produce none. At Start the span is still
 // being built: read it, never keep it. A Classifier must be safe for
 // concurrent use and should be fast: it runs on the caller's goroutine for
-// every sampled span.
+// every recorded span.
+//
+// A Classifier needs the span, which a sampler never has: with one, the
+// Processor's Sampler records every span (see Processor.Sampler).
 type Classifier func(p Phase, s sdktrace.ReadOnlySpan) otelaudit.EventType
 
 // DefaultClassifier is the classification used when no WithClassifier
 // option is given, exported so a custom Classifier can fall back to it. It
-// never audits unrecognised spans (that is WithAllSpans' job).
+// never audits unrecognised spans (that is WithAllSpans' job), nor server
+// spans (WithServerSpans').
 func DefaultClassifier(p Phase, s sdktrace.ReadOnlySpan) otelaudit.EventType {
 	var f fields
-	f.scan(s.Attributes(), nil, false)
-	return f.eventType(p, s.Status().Code == codes.Error, false)
+	attrs := s.Attributes()
+	f.scan(attrs, nil, false)
+	var kind trace.SpanKind
+	if p == End && f.class == classNone && f.maybeCall {
+		if kind = s.SpanKind(); callKinds(kind, false) {
+			f.locateCall(attrs, nil)
+		}
+	}
+	var name string
+	if p == End && f.class == classDB {
+		name = s.Name()
+	}
+	return f.eventType(p, s.Status().Code == codes.Error, false, false, kind, name)
 }
 
 // class is what a span is to the default classifier.
@@ -66,6 +83,16 @@ const (
 	classNone class = iota
 	classWorkflow
 	classNode
+	// The calls: spans of the ecosystem's instrumentations (see
+	// semconv.go), one resource_access each when they end.
+	classHTTP
+	classDB
+	classRPC
+	classMessaging
+	classModel
+	// classOther is a client, producer or consumer span of no known
+	// convention, audited as a call under WithAllSpans (eventType only).
+	classOther
 )
 
 // fields is what one pass over a span's (or span event's) attributes finds:
@@ -86,12 +113,17 @@ type fields struct {
 	action      string
 	resource    string
 	outcome     otelaudit.Outcome
+	// call locates the semantic-convention attributes of a call;
+	// maybeCall is set when an attribute's key could be one of them.
+	call      call
+	maybeCall bool
 	// drop counts attributes that must not be copied into the event.
 	drop int
 }
 
 // scan reads attrs once. drop holds extra keys to leave out; keepContent
-// keeps the GenAI content keys.
+// keeps the GenAI content keys. The semantic-convention attributes of calls
+// are located by locateCall, for the spans whose kind can make them calls.
 //
 // A key in drop still classifies the span (a dropped node.id still makes it
 // a node) but is copied nowhere: not into a field, not into Attributes. The
@@ -100,7 +132,7 @@ type fields struct {
 // back from the fields under the same names, so nothing is lost and nothing
 // is stored twice. f.drop counts exactly what keep then leaves out.
 func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{}, keepContent bool) {
-	nodeOp, hasNode, hasWorkflow := false, false, false
+	var nodeOp, modelOp, hasNode, hasWorkflow bool
 	for i := range attrs {
 		kv := &attrs[i]
 		dropped := false
@@ -118,6 +150,9 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 				f.workflowOp = true
 			case "execute_tool":
 				nodeOp = true
+			case "chat", "generate_content", "text_completion", "embeddings":
+				modelOp = true
+				f.call.at(&f.call.aiOperation, i, dropped)
 			}
 		case KeyWorkflowID:
 			hasWorkflow = true
@@ -175,6 +210,14 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 		case KeyInputMessages, KeyOutputMessages, KeySystemInstructions,
 			KeyToolCallArguments, KeyToolCallResult:
 			consumed = !keepContent
+		default:
+			// The first letters of the keys call.note knows.
+			if kv.Key != "" {
+				switch kv.Key[0] {
+				case 'h', 'u', 's', 'd', 'r', 'm', 'g':
+					f.maybeCall = true
+				}
+			}
 		}
 		if dropped || consumed {
 			f.drop++
@@ -186,6 +229,29 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 		f.class = classNode
 	case hasWorkflow || f.workflowOp:
 		f.class = classWorkflow
+	case modelOp:
+		// A model call may be of any kind: locate its provider and model.
+		f.class = classModel
+		f.locateCall(attrs, drop)
+	}
+}
+
+// locateCall is a second pass over attrs for a span that may be a call (a
+// client, producer or consumer span, or a server span under
+// WithServerSpans): it locates the semantic-convention attributes of
+// calls and, if the span is nothing else, makes it the call they describe.
+// Only such spans pay for it: the spans of a runtime's own work never do.
+func (f *fields) locateCall(attrs []attribute.KeyValue, drop map[attribute.Key]struct{}) {
+	f.call.attrs = attrs
+	for i := range attrs {
+		dropped := false
+		if drop != nil {
+			_, dropped = drop[attrs[i].Key]
+		}
+		f.call.note(attrs[i].Key, i, dropped)
+	}
+	if f.class == classNone {
+		f.class = f.call.class()
 	}
 }
 
@@ -197,8 +263,11 @@ func validOutcome(kv *attribute.KeyValue) (otelaudit.Outcome, bool) {
 }
 
 // eventType is the default classification. Explicitly typed spans produce
-// one event, at End, so that it carries the outcome and duration.
-func (f *fields) eventType(p Phase, failed, allSpans bool) otelaudit.EventType {
+// one event, at End, so that it carries the outcome and duration; so do
+// calls, whose instrumentations set their attributes after the start.
+// kind is the span's (at Start, only under allSpans); name matters for
+// database calls at End (see callKind and dbStatement).
+func (f *fields) eventType(p Phase, failed, allSpans, serverSpans bool, kind trace.SpanKind, name string) otelaudit.EventType {
 	if f.explicit != "" {
 		if p == End {
 			return f.explicit
@@ -206,16 +275,38 @@ func (f *fields) eventType(p Phase, failed, allSpans bool) otelaudit.EventType {
 		return ""
 	}
 	c := f.class
+	if c >= classHTTP && !callKind(c, kind, serverSpans) {
+		c = classNone
+	}
+	if c == classDB && p == End && !f.call.dbStatement(name) {
+		// Driver bookkeeping (rows, session resets, pings, prepares,
+		// transactions) is noise, never an access, even under WithAllSpans.
+		return ""
+	}
 	if c == classNone && allSpans {
 		c = classNode
+		if outbound(kind) {
+			// Instrumentations of calls set their attributes after the
+			// start: audit such a span once, when it ends, as a call.
+			c = classOther
+		}
 	}
 	switch c {
+	case classNone:
+		return ""
 	case classWorkflow:
 		return pick(p, failed, otelaudit.WorkflowStart, otelaudit.WorkflowEnd, otelaudit.WorkflowError)
 	case classNode:
 		return pick(p, failed, otelaudit.NodeStart, otelaudit.NodeEnd, otelaudit.NodeError)
 	}
+	if p == End {
+		return otelaudit.ResourceAccess
+	}
 	return ""
+}
+
+func outbound(kind trace.SpanKind) bool {
+	return kind == trace.SpanKindClient || kind == trace.SpanKindProducer || kind == trace.SpanKindConsumer
 }
 
 func pick(p Phase, failed bool, start, end, fail otelaudit.EventType) otelaudit.EventType {
@@ -253,6 +344,32 @@ func (f *fields) workflowKey() string {
 	return f.workflow
 }
 
+// identity is who acts in the span, from its own attributes alone.
+func (f *fields) identity() identity {
+	return identity{agent: f.agent(), human: f.human(), workflow: f.workflowKey(), node: f.nodeID}
+}
+
+// hasIdentity reports whether the span's own attributes name anyone.
+func (f *fields) hasIdentity() bool {
+	return f.agentID != "" || f.agentName != "" || f.agentAlt != "" || f.humanOrigin != "" || f.endUser != "" ||
+		f.workflowID != "" || f.workflow != "" || f.nodeID != ""
+}
+
+// inherits reports whether outer gives the span something its own
+// attributes do not.
+func (f *fields) inherits(outer identity) bool {
+	return outer.agent != "" && f.agent() == "" || outer.human != "" && f.human() == "" ||
+		outer.workflow != "" && f.workflowKey() == "" || outer.node != "" && f.nodeID == ""
+}
+
+// or is a, else b.
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
 // overlay lets a span event's own attributes override the span's.
 func (f *fields) overlay(o *fields) {
 	set := func(dst *string, v string) {
@@ -277,9 +394,10 @@ func (f *fields) overlay(o *fields) {
 // outcome is the event's outcome. At Start: only what the type says
 // (trust_denied is denied, *_error is error); a start has not ended, so an
 // audit.outcome on the span speaks of its end. Otherwise: an explicit
-// audit.outcome, else what the type says, else the span status (failed is
-// error, anything else success).
-func outcome(explicit otelaudit.Outcome, t otelaudit.EventType, p Phase, failed bool) otelaudit.Outcome {
+// audit.outcome, else what the type says, else what the call's own status
+// says (callOutcome, see semconv.go; empty when not a call), else the span
+// status (failed is error, anything else success).
+func outcome(explicit otelaudit.Outcome, t otelaudit.EventType, p Phase, failed bool, callOutcome otelaudit.Outcome) otelaudit.Outcome {
 	switch {
 	case p != Start && explicit != "":
 		return explicit
@@ -289,6 +407,8 @@ func outcome(explicit otelaudit.Outcome, t otelaudit.EventType, p Phase, failed 
 		return otelaudit.Error
 	case p == Start:
 		return ""
+	case callOutcome != "":
+		return callOutcome
 	case failed:
 		return otelaudit.Error
 	}

@@ -19,8 +19,9 @@ func TestScanCountsWhatKeepLeavesOut(t *testing.T) {
 		attribute.String("gen_ai.input.messages", "m"), attribute.String("gen_ai.tool.call.result", "r"),
 		attribute.String("node.id", "n"), attribute.String("workflow.id", "w"), attribute.String("enduser.id", "e"),
 		attribute.String("secret", "s"), attribute.Int("n", 1),
+		attribute.String("url.full", "https://a/b?c"), attribute.String("http.request.method", "GET"),
 	}
-	drops := []map[attribute.Key]struct{}{nil, {"secret": {}}, {"audit.action": {}, "gen_ai.input.messages": {}, "node.id": {}}}
+	drops := []map[attribute.Key]struct{}{nil, {"secret": {}}, {"audit.action": {}, "gen_ai.input.messages": {}, "node.id": {}, "url.full": {}}}
 	r := rand.New(rand.NewPCG(7, 9))
 	for i := 0; i < 20_000; i++ {
 		attrs := make([]attribute.KeyValue, r.IntN(8))
@@ -30,6 +31,9 @@ func TestScanCountsWhatKeepLeavesOut(t *testing.T) {
 		drop, keepContent := drops[r.IntN(len(drops))], r.IntN(2) == 0
 		var f fields
 		f.scan(attrs, drop, keepContent)
+		if r.IntN(2) == 0 {
+			f.locateCall(attrs, drop)
+		}
 		kept := keep(attrs, f.drop, drop, keepContent)
 		require.Len(t, kept, len(attrs)-f.drop, "attrs %v drop %v keepContent %v", attrs, drop, keepContent)
 	}

@@ -25,10 +25,13 @@ func ContentKeys() []attribute.Key {
 }
 
 type config struct {
-	classifier  Classifier
-	allSpans    bool
-	keepContent bool
-	drop        map[attribute.Key]struct{}
+	classifier   Classifier
+	allSpans     bool
+	serverSpans  bool
+	keepContent  bool
+	noBaggage    bool
+	maxOpenSpans int
+	drop         map[attribute.Key]struct{}
 }
 
 func newConfig(opts []Option) config {
@@ -52,8 +55,10 @@ func (f optionFunc) apply(c config) config { return f(c) }
 
 // WithAllSpans audits every span, not only the ones the classifier
 // recognises: a span that is neither a workflow nor a node nor explicitly
-// typed is recorded as a node (node_start, node_end or node_error). It has
-// no effect together with WithClassifier, which then decides alone.
+// typed nor a call is recorded as a node (node_start, node_end or
+// node_error), a client, producer or consumer span as one resource_access
+// when it ends. It has no effect together with WithClassifier, which then
+// decides alone. With it, the Processor's Sampler records every span.
 func WithAllSpans() Option {
 	return optionFunc(func(c config) config {
 		c.allSpans = true
@@ -63,7 +68,9 @@ func WithAllSpans() Option {
 
 // WithClassifier replaces the default classification of spans by f. Field
 // mapping, content dropping and span events named audit.<type> work as
-// without it. A nil f keeps the default.
+// without it. A nil f keeps the default. A Classifier needs the span, which
+// a sampler never has: with one, the Processor's Sampler records every span
+// its base sampler drops (as sdktrace.AlwaysRecord does).
 func WithClassifier(f Classifier) Option {
 	return optionFunc(func(c config) config {
 		c.classifier = f
@@ -98,6 +105,49 @@ func WithDropAttributes(keys ...attribute.Key) Option {
 			m[k] = struct{}{}
 		}
 		c.drop = m
+		return c
+	})
+}
+
+// WithServerSpans audits the server spans of HTTP and RPC instrumentations
+// (otelhttp's handler, otelgrpc's server handler) as resource_access, as
+// client spans are: the inbound request, its method and route, and its
+// outcome by status code (401 and 403 denied). Use it where the service
+// itself is the resource agents reach (a tool server, an API): then
+// refusals at its edge are in the trail. Without it server spans are not
+// audited: they are the entry of the work a runtime then does, which the
+// trail records as workflows, nodes and calls, and auditing them would put
+// every health check and metrics scrape in the trail.
+func WithServerSpans() Option {
+	return optionFunc(func(c config) config {
+		c.serverSpans = true
+		return c
+	})
+}
+
+// WithMaxOpenSpans bounds how many open spans the Processor remembers for
+// identity inheritance and for its Sampler (DefaultMaxOpenSpans when n <=
+// 0). Past the bound a span is not remembered, and the Generator's
+// Stats.Untracked counts it: its own events still carry the identity of a
+// remembered parent, but its children inherit nothing from it, and the
+// Sampler records them only if they are audited themselves.
+func WithMaxOpenSpans(n int) Option {
+	return optionFunc(func(c config) config {
+		c.maxOpenSpans = n
+		return c
+	})
+}
+
+// WithoutBaggage ignores W3C Baggage: without it, a span with no enclosing
+// span that has an identity takes AgentID, HumanOriginID and WorkflowID
+// from the Baggage members gen_ai.agent.id, enduser.id and workflow.id of
+// its context, as the runtime that called this one propagated them.
+// Baggage is whatever the caller sent: a service that takes calls from
+// callers it does not trust should not propagate Baggage from them at all
+// (the global propagator), or give this option.
+func WithoutBaggage() Option {
+	return optionFunc(func(c config) config {
+		c.noBaggage = true
 		return c
 	})
 }

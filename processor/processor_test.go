@@ -65,8 +65,8 @@ func TestDefaultClassification(t *testing.T) {
 			[]otelaudit.EventType{otelaudit.NodeStart, otelaudit.NodeEnd}},
 		{"explicit type: one event at end", []attribute.KeyValue{attribute.String("audit.event.type", "resource_access"), attribute.String("node.id", "n1")}, false,
 			[]otelaudit.EventType{otelaudit.ResourceAccess}},
-		{"chat is not audited", []attribute.KeyValue{attribute.String("gen_ai.operation.name", "chat")}, false,
-			[]otelaudit.EventType{}},
+		{"chat is a model call", []attribute.KeyValue{attribute.String("gen_ai.operation.name", "chat")}, false,
+			[]otelaudit.EventType{otelaudit.ResourceAccess}},
 		{"plain span is not audited", nil, false, []otelaudit.EventType{}},
 	}
 	for _, tt := range tests {

@@ -16,10 +16,11 @@ import (
 // can hold up its own action.
 //
 // The fields e leaves empty are filled as the Processor fills those of the
-// span's own events: AgentID, HumanOriginID, WorkflowID, NodeID, Action
-// (the span name when no audit.action), Resource and Source from the span,
-// with the Processor's WithDropAttributes honoured; TraceID, SpanID and
-// ParentSpanID from the span's context. e's Type and Attributes are the
+// span's own events: AgentID, HumanOriginID, WorkflowID and NodeID from
+// the span's attributes, else inherited from its enclosing spans or
+// Baggage; Action (the span name when no audit.action), Resource and
+// Source from the span; with the Processor's WithDropAttributes honoured;
+// TraceID, SpanID and ParentSpanID from the span's context. e's Type and Attributes are the
 // caller's (the span's attributes are on its start event already).
 //
 // The Processor recorded the span's start event when the span started,
@@ -35,30 +36,37 @@ func (p *Processor) Require(ctx context.Context, e otelaudit.Event) (otelaudit.R
 	}
 	if ctx != nil {
 		if s, ok := trace.SpanFromContext(ctx).(sdktrace.ReadOnlySpan); ok && !e.TraceID.IsValid() {
-			p.fillFromSpan(&e, s)
+			p.fillFromSpan(ctx, &e, s)
 		}
 	}
 	return p.g.Require(ctx, e)
 }
 
-// fillFromSpan fills the fields e leaves empty from span s, as the span's
-// own events have them.
-func (p *Processor) fillFromSpan(e *otelaudit.Event, s sdktrace.ReadOnlySpan) {
+// fillFromSpan fills the fields e leaves empty from span s, the span in
+// ctx, as the span's own events have them: who acts is what s's own
+// attributes say, else what it inherits from its enclosing spans or from
+// Baggage, as its children would.
+func (p *Processor) fillFromSpan(ctx context.Context, e *otelaudit.Event, s sdktrace.ReadOnlySpan) {
 	var f fields
 	f.scan(s.Attributes(), p.cfg.drop, p.cfg.keepContent)
+	sc := s.SpanContext()
+	outer, inTree := p.enclosing(ctx, sc)
+	if !inTree && !p.cfg.noBaggage {
+		outer = p.baggageIdentity(ctx)
+	}
+	id := f.identity().or(outer)
 	set := func(dst *string, v string) {
 		if *dst == "" {
 			*dst = v
 		}
 	}
-	set(&e.AgentID, f.agent())
-	set(&e.HumanOriginID, f.human())
-	set(&e.WorkflowID, f.workflowKey())
-	set(&e.NodeID, f.nodeID)
+	set(&e.AgentID, id.agent)
+	set(&e.HumanOriginID, id.human)
+	set(&e.WorkflowID, id.workflow)
+	set(&e.NodeID, id.node)
 	set(&e.Action, f.action)
 	set(&e.Action, s.Name())
 	set(&e.Resource, f.resource)
-	sc := s.SpanContext()
 	e.TraceID, e.SpanID = sc.TraceID(), sc.SpanID()
 	if !e.ParentSpanID.IsValid() {
 		e.ParentSpanID = s.Parent().SpanID()

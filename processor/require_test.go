@@ -91,3 +91,36 @@ func TestRequireWithoutAGenerator(t *testing.T) {
 	assert.ErrorIs(t, err, otelaudit.ErrNoStore)
 	assert.Zero(t, g.Stats().Recorded)
 }
+
+// A tool's span that names only its node inherits who acts from the
+// workflow's root span, as the processor's own events do; so does the
+// intent the tool requires from inside it.
+func TestRequireInheritsTheIdentity(t *testing.T) {
+	g, p, tracer := durableSetup(t)
+	ctx, wf := tracer.Start(context.Background(), "invoke_agent planner", trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "invoke_agent"),
+		attribute.String("gen_ai.agent.id", "planner"),
+		attribute.String("enduser.id", "alice"),
+		attribute.String("workflow.id", "trip"),
+	))
+	ctx, tool := tracer.Start(ctx, "execute_tool charge_card", trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "execute_tool"),
+		attribute.String("node.id", "pay"),
+	))
+	r, err := p.Require(ctx, otelaudit.Event{Type: otelaudit.ResourceAccess, Action: "charge 42.00 EUR"})
+	require.NoError(t, err)
+	tool.End()
+	wf.End()
+	assert.Equal(t, "planner", r.Event.AgentID)
+	assert.Equal(t, "alice", r.Event.HumanOriginID)
+	assert.Equal(t, "trip", r.Event.WorkflowID)
+	assert.Equal(t, "pay", r.Event.NodeID)
+	var start otelaudit.Event
+	for _, e := range g.EventsByTrace(tool.SpanContext().TraceID()) {
+		if e.Type == otelaudit.NodeStart {
+			start = e
+		}
+	}
+	assert.Equal(t, start.AgentID, r.Event.AgentID, "as the span's own start event")
+	assert.Equal(t, start.HumanOriginID, r.Event.HumanOriginID)
+}

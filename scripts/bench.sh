@@ -16,6 +16,8 @@ count=${1:-10}
 for i in $(seq "$count"); do
 	go test -run '^$' -bench 'SpanOverhead$' -benchtime 1s -count 1 ./processor | tee -a bench.out
 	go test -run '^$' -bench 'SpanOverheadStore' -benchtime 200000x -count 1 ./processor | tee -a bench.out
+	# Completing the trail under a 10% sampler: none, AlwaysRecord, Sampler.
+	go test -run '^$' -bench 'Sampler$' -benchtime 40000x -count 1 ./processor | tee -a bench.out
 done
 go test -run '^$' -bench 'EventsByTrace|HeapPerEvent|Append' -count "$count" ./otelaudit | tee -a bench.out
 # The store: durable throughput beside bbolt's Batch, and Verify over a

@@ -65,12 +65,18 @@
 // Against someone without the key, Verify with the public key (and the
 // CLI's verify --pubkey) then fails, naming the first event that cannot be
 // trusted, for: any change to a stored event, Source, hash or index entry
-// (the chain, the digests and the index check); events inserted, deleted
-// or reordered; events appended, through a keyless Generator or by hand,
-// and a tail rewritten and re-chained with the checkpoints that no longer
-// match deleted (the events past the newest checkpoint the key signed:
-// ErrUnsigned); all checkpoints deleted (every event is then unsigned); a
-// forged checkpoint. A runtime that opens the store with its key
+// (the chain, the digests and the index check), a Source deleted, index
+// entries split to overlap or stored out of order; events inserted,
+// deleted or reordered; events appended, through a keyless Generator or by
+// hand, and a tail rewritten and re-chained with the checkpoints that no
+// longer match deleted (the events past the newest checkpoint the key
+// signed: ErrUnsigned), forged SeqGap or HeadAdopted records included;
+// all checkpoints deleted (every event is then unsigned); a forged
+// checkpoint, or the signed head of another store signed by the same key;
+// every event deleted and the anchor set where no checkpoint the key
+// signed vouches for it (ErrUnsigned: a store written with the key keeps
+// the newest commit's, which retention leaves), or at seq 0 with any hash
+// but the genesis (ErrCorrupt). A runtime that opens the store with its key
 // (WithPublicKey, or a Generator with a signing key) refuses a head the key
 // did not sign, so it never continues, and signs, a forged tail; to take
 // over such a trail on purpose, WithAdoptHead, and the run records that it
@@ -84,6 +90,14 @@
 // --from-genesis refuses that), or the file deleted (a new store there
 // starts again from Seq 1; an emptied file is refused, not taken for a new
 // store).
+//
+// Nor is the store's bookkeeping signed: the reservation (a run that
+// continues a tail cut back to a signed checkpoint finds Seqs reserved past
+// the head and records them, signed, as lost to a crash: only a kept
+// checkpoint tells a crash from a cut), the commit times retention by age
+// reads (set back, the oldest events go early; set forward, none go until
+// then), and the cursors (set forward, a restarted stream skips events,
+// which stay stored).
 //
 // # Durability and crashes
 //
@@ -121,17 +135,24 @@
 //
 // # Damaged files
 //
-// No file, truncated, bit-flipped or foreign, makes Open or any method
-// panic or end the process. Open first compares the file with bbolt's own
-// meta pages (a file shorter than they say is truncated: ErrCorrupt,
-// before bbolt maps it); every method that touches bbolt's memory map runs
-// with the goroutine's memory faults turned into panics
+// No file, truncated, bit-flipped, foreign or crafted, makes Open or any
+// method panic or end the process. Open first compares the file with
+// bbolt's own meta pages (a file shorter than they say is truncated:
+// ErrCorrupt, before bbolt maps it); every method that touches bbolt's
+// memory map runs with the goroutine's memory faults turned into panics
 // (debug.SetPanicOnFault) and bbolt's panics turned into ErrCorrupt; and
 // Verify, which Open runs, ends with bbolt's own consistency check
 // (Tx.Check), after checking what that check would read on a goroutine of
-// its own. tests/filefuzz_test.go cuts a small signed store at every page
-// boundary and flips random bits, in a child process; scripts/fuzz-store.sh
-// runs many more.
+// its own. Its walk also checks every bucket's keys in order (Tx.Check
+// skips buckets kept inline in their parent's page, where a lookup would
+// miss entries stored out of order) and refuses nested buckets, whose
+// pages Tx.Check alone would read; tests/craftedfile_test.go places both.
+// Not covered: a file changed under an open store by another process that
+// ignores bbolt's lock (a guarded method then fails with ErrCorrupt, but
+// Tx.Check, on its own goroutine, could still fault).
+// tests/filefuzz_test.go cuts a small signed store at every page boundary
+// and flips random bits, in a child process; scripts/fuzz-store.sh runs
+// many more.
 //
 // # Retention
 //

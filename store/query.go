@@ -120,7 +120,7 @@ func (s *Store) Checkpoints() (out []otelaudit.Checkpoint, err error) {
 // readCheckpoints reads the checkpoints bucket and the signed head, oldest
 // first; the signed head is left out when the bucket has the same one.
 func readCheckpoints(tx *bolt.Tx) (out []otelaudit.Checkpoint, err error) {
-	err = tx.Bucket(bucketCheckpoints).ForEach(func(k, v []byte) error {
+	err = walkBucket(tx.Bucket(bucketCheckpoints), bucketCheckpoints, func(k, v []byte) error {
 		c, err := decodeCheckpoint(k, v)
 		out = append(out, c)
 		return err

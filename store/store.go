@@ -70,6 +70,9 @@ var _ otelaudit.Store = (*Store)(nil)
 // WithLockTimeout). No file, however damaged, makes it panic or fault.
 func Open(path string, opts ...Option) (*Store, error) {
 	cfg := newConfig(opts)
+	if cfg.pubErr != nil {
+		return nil, cfg.pubErr
+	}
 	// bbolt would set up an empty file as a new database, and create a
 	// missing one, even read-only. A reader asked for a trail, not for a
 	// new one; and a writer must not take a store cut to nothing for a
@@ -225,7 +228,7 @@ func loadState(tx *bolt.Tx) (st state, err error) {
 	for _, k := range allMetaKeys {
 		metaKeys[string(k)] = true
 	}
-	err = meta.ForEach(func(k, _ []byte) error {
+	err = walkBucket(meta, bucketMeta, func(k, _ []byte) error {
 		if !metaKeys[string(k)] {
 			return fmt.Errorf("%w: unknown key %q in the %s bucket", ErrCorrupt, k, bucketMeta)
 		}
@@ -250,6 +253,8 @@ func loadState(tx *bolt.Tx) (st state, err error) {
 	switch {
 	case st.head.Seq > otelaudit.MaxSeq:
 		return st, fmt.Errorf("%w: head seq %d is past the largest Seq a trail can reach (%d)", ErrCorrupt, st.head.Seq, uint64(otelaudit.MaxSeq))
+	case st.anchor.Seq == 0 && st.anchor.Hash != otelaudit.GenesisHash:
+		return st, fmt.Errorf("%w: anchor seq 0 is not the genesis (hash %s)", ErrCorrupt, st.anchor.Hash)
 	case st.anchor.Seq > st.head.Seq:
 		return st, fmt.Errorf("%w: anchor seq %d is past the head, seq %d", ErrCorrupt, st.anchor.Seq, st.head.Seq)
 	case st.reserved < st.head.Seq || st.reserved-st.head.Seq > otelaudit.MaxCapacity:
@@ -364,9 +369,10 @@ func (s *Store) Resume(pub ed25519.PublicKey) (r otelaudit.Resumption, err error
 	}
 	s.attached = true
 	r = otelaudit.Resumption{Head: s.head, Reserved: s.reserved, LastCommit: s.lastCommit}
-	anchor := s.anchor
 	s.mu.Unlock()
-	if pub == nil || r.Head.Seq == anchor.Seq {
+	// A store emptied past Seq 0 (by retention or by anyone) needs a
+	// checkpoint of its anchor: where the run chains its first event.
+	if pub == nil || r.Head.Seq == 0 {
 		return r, nil
 	}
 	cps, err := s.Checkpoints()

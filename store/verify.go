@@ -44,15 +44,18 @@ type Report struct {
 // encoding of an event) and its Hash follow from its encoding, Source and
 // predecessor, from the anchor, with no Seq missing, repeated or out of
 // place except where a SeqGap record accounts for lost Seqs, up to the
-// recorded head; every stored Source must decode and match its digest; the
-// indexes must list exactly the stored events (an event indexed but not
-// stored, or stored but not indexed, fails); every stored checkpoint, plus
-// extra (checkpoints kept outside the store, which a rewritten store cannot
-// have rewritten), must agree with the trail. With pub, every checkpoint
-// must carry a valid signature by its private key, and one of them must
-// cover the head: events past the newest checkpoint pub signed fail with
-// ErrUnsigned, naming the first of them. The file: bbolt's own consistency
-// check (Tx.Check) must pass.
+// recorded head; every event's Source must be stored, and every stored
+// Source decode and match its digest; the indexes must list exactly the
+// stored events (an event indexed but not stored, or stored but not
+// indexed, fails), each key's entries in Seq order; every stored
+// checkpoint, plus extra (checkpoints kept outside the store, which a
+// rewritten store cannot have rewritten), must agree with the trail. With
+// pub, every checkpoint must carry a valid signature by its private key,
+// and one of them must cover the head: events past the newest checkpoint
+// pub signed fail with ErrUnsigned, naming the first of them (a store
+// emptied of events, its anchor). The file: every bucket's keys in order,
+// no bucket nested in another, and bbolt's own consistency check
+// (Tx.Check) must pass.
 //
 // Events before the anchor are not in the store, whether retention removed
 // them or someone else did: Report.Anchor says where the trail starts, and
@@ -100,6 +103,12 @@ func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint,
 		}
 		var idx indexSums
 		v := otelaudit.NewVerifier(anchor)
+		// An event's Source is part of it: its Hash covers the digest,
+		// checkSources the stored bytes, and here, that they are stored.
+		// A trail has few Sources: those found are remembered, up to a
+		// bound.
+		srcs := tx.Bucket(bucketSources)
+		found := map[otelaudit.Hash]struct{}{}
 		c := tx.Bucket(bucketEvents).Cursor()
 		for k, val := c.First(); k != nil; k, val = c.Next() {
 			if len(k) != 8 {
@@ -115,6 +124,14 @@ func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint,
 			}
 			if err := v.Record(se.prev, se.hash, se.src, se.data); err != nil {
 				return err
+			}
+			if _, ok := found[se.src]; !ok && se.src != (otelaudit.Hash{}) {
+				if srcs.Get(se.src[:]) == nil {
+					return &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("its Source (digest %s) is not stored", se.src)}
+				}
+				if len(found) < maxSourcesRemembered {
+					found[se.src] = struct{}{}
+				}
 			}
 			rep.Head, rep.Events = v.Head(), v.Count()
 			if err := idx.addEvent(seq, se.data); err != nil {
@@ -179,12 +196,16 @@ func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint,
 	return unsigned, err
 }
 
+// maxSourcesRemembered bounds the Sources Verify remembers as stored; past
+// it, it looks each one up.
+const maxSourcesRemembered = 1024
+
 // checkCommits checks the commit times retention reads: one 8-byte time per
 // Write, keyed by the Write's first Seq, none past the head, never going
 // back.
 func checkCommits(tx *bolt.Tx, head otelaudit.Anchor) error {
 	var last time.Time
-	return tx.Bucket(bucketCommits).ForEach(func(k, v []byte) error {
+	return walkBucket(tx.Bucket(bucketCommits), bucketCommits, func(k, v []byte) error {
 		seq, err := decodeSeq("commit key", k)
 		if err != nil {
 			return err
@@ -205,7 +226,7 @@ func checkCommits(tx *bolt.Tx, head otelaudit.Anchor) error {
 
 // checkCursors checks that every cursor is a name and a Seq.
 func checkCursors(tx *bolt.Tx) error {
-	return tx.Bucket(bucketCursors).ForEach(func(k, v []byte) error {
+	return walkBucket(tx.Bucket(bucketCursors), bucketCursors, func(k, v []byte) error {
 		if len(k) == 0 || len(v) != 8 {
 			return fmt.Errorf("%w: cursor %q of %d bytes", ErrCorrupt, k, len(v))
 		}
@@ -264,7 +285,11 @@ func (x *indexSums) check(tx *bolt.Tx) error {
 	x.init()
 	names := [3]string{"trace", "type", "agent"}
 	for i, name := range x.buckets {
-		err := tx.Bucket(name).ForEach(func(k, v []byte) error {
+		// The entries of one key hold ascending, disjoint runs of Seqs
+		// (one per Write): walkIndex, newest first, relies on it.
+		var prefix []byte
+		var last uint64
+		err := walkBucket(tx.Bucket(name), name, func(k, v []byte) error {
 			plen := len(k) - 8
 			if plen < 0 {
 				return fmt.Errorf("%w: index key of %d bytes in %s", ErrCorrupt, len(k), name)
@@ -273,6 +298,10 @@ func (x *indexSums) check(tx *bolt.Tx) error {
 			if err != nil {
 				return err
 			}
+			if bytes.Equal(k[:plen], prefix) && seqs[0] <= last {
+				return fmt.Errorf("%w: the %s index lists seq %d after seq %d under one key", otelaudit.ErrChainBroken, names[i], seqs[0], last)
+			}
+			prefix, last = append(prefix[:0], k[:plen]...), seqs[len(seqs)-1]
 			for _, seq := range seqs {
 				x.sum(&x.got[i], k[:plen], seq)
 			}
@@ -292,7 +321,7 @@ func (x *indexSums) check(tx *bolt.Tx) error {
 // Hash covers the digest, not the bytes, so a changed Source shows here),
 // and that it decodes to a Source that encodes to the same bytes.
 func checkSources(tx *bolt.Tx) error {
-	return tx.Bucket(bucketSources).ForEach(func(k, v []byte) error {
+	return walkBucket(tx.Bucket(bucketSources), bucketSources, func(k, v []byte) error {
 		if len(k) != hashSize || sha256.Sum256(v) != [hashSize]byte(k) {
 			return fmt.Errorf("%w: stored source %x does not match its digest", otelaudit.ErrChainBroken, k)
 		}

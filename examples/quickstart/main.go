@@ -91,6 +91,10 @@ func main() {
 	}
 }
 
+// sampleRatio is the share of traces the quickstart samples for export, as
+// a production service would; the audit trail stays complete.
+const sampleRatio = 0.1
+
 // options are the quickstart's flags.
 type options struct {
 	workflow string
@@ -167,29 +171,50 @@ func runWith(ctx context.Context, out io.Writer, o options) error {
 	auditor := processor.New(audit)
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithResource(res),
+		// Traces are sampled as a production service samples them; the
+		// processor's Sampler records every span it audits anyway.
+		sdktrace.WithSampler(auditor.Sampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(sampleRatio)))),
 		sdktrace.WithSpanProcessor(auditor),
 	)
-	pay := &payments{auditor: auditor, pub: pub}
+	// The tools' APIs, called through otelhttp (see apis.go).
+	api, err := startAPIs(tp)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = api.Close() }()
 
 	// 2. The runtime runs its workflows in parallel, tracing as usual.
 	start := time.Now()
-	tracer := tp.Tracer("example.com/agent-runtime")
-	traces := runAll(ctx, tracer, pay)
+	pay := &payments{auditor: auditor, pub: pub}
+	rt := runtime{tracer: tp.Tracer("example.com/agent-runtime"), client: api.client, pay: pay}
+	roots := runAll(ctx, rt)
 	// The processor records as spans end, so the trail is complete here;
 	// the provider stays up only when serving keeps the runtime running.
 	defer func() { _ = tp.Shutdown(context.Background()) }()
-	id, ok := traces[workflow]
+	root, ok := roots[workflow]
 	if !ok {
 		return fmt.Errorf("no workflow %q; try one of: %s", workflow, workflowNames())
 	}
-	fmt.Fprintf(out, "Ran %d agent workflows in parallel in %s.\n\n", len(traces), time.Since(start).Round(time.Millisecond))
+	id := root.TraceID()
+	sampled, audited := 0, 0
+	for _, sc := range roots {
+		if sc.IsSampled() {
+			sampled++
+		}
+		if len(audit.EventsByTrace(sc.TraceID())) > 0 {
+			audited++
+		}
+	}
+	fmt.Fprintf(out, "Ran %d agent workflows in parallel in %s.\n", len(roots), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(out, "Traces sampled at %g%%: %d of %d would reach a trace exporter. Audited: %d of %d.\n\n",
+		sampleRatio*100, sampled, len(roots), audited, len(roots))
 
 	// 3. "What happened in trace X?"
 	trail := audit.EventsByTrace(id)
 	fmt.Fprintf(out, "Audit trail of workflow %q, trace %s (%d events):\n\n", workflow, id, len(trail))
 	printTrail(out, trail)
 	fmt.Fprintln(out)
-	pay.report(out, workflow)
+	pay.report(out, id)
 
 	s := audit.Stats()
 	fmt.Fprintf(out, "\nGenerator stats: %d recorded, %d held (capacity %d), %d evicted, %d rejected, %d cleared.\n",
@@ -197,7 +222,7 @@ func runWith(ctx context.Context, out io.Writer, o options) error {
 	fmt.Fprintf(out, "Other traces: ")
 	for _, name := range strings.Split(workflowNames(), ", ") {
 		if name != workflow {
-			fmt.Fprintf(out, "%s (%d events) ", name, len(audit.EventsByTrace(traces[name])))
+			fmt.Fprintf(out, "%s (%d events) ", name, len(audit.EventsByTrace(roots[name].TraceID())))
 		}
 	}
 	fmt.Fprintln(out)
@@ -227,7 +252,7 @@ func runWith(ctx context.Context, out io.Writer, o options) error {
 	if ln != nil {
 		// Serving keeps the runtime (and the stream, and the store)
 		// running until interrupted; then everything is finished below.
-		if err := serve(ctx, out, ln, audit, tracer, pay, id); err != nil {
+		if err := serve(ctx, out, ln, audit, rt, id); err != nil {
 			return err
 		}
 		ctx = context.Background()

@@ -30,6 +30,14 @@ func TestQuickstart(t *testing.T) {
 	}
 	assert.Contains(t, text, "52 recorded, 52 held")
 	assert.Contains(t, text, "0 evicted, 0 rejected")
+	// Traces are sampled at 10%; the trail has every workflow whatever the
+	// sampler kept.
+	assert.Contains(t, text, "Audited: 4 of 4.")
+	// The search tool's real otelhttp request is in the trail, with the
+	// agent and user of its workflow, and its URL without the query.
+	table, _, _ := strings.Cut(text, "Replaying")
+	assert.Regexp(t, `resource_access +trip-planner-agent +alice +search +GET +http://flights\.example/api/search +success`, table)
+	assert.NotContains(t, table, "passenger=alice")
 
 	var spans, sameTrace int
 	var traceID string

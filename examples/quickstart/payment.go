@@ -31,28 +31,14 @@ type payments struct {
 
 // charged is a charge the provider made, with the receipt it was made on.
 type charged struct {
-	workflow, resource, amount, id string
-	receipt                        otelaudit.Receipt
+	trace                trace.TraceID
+	resource, amount, id string
+	receipt              otelaudit.Receipt
 }
 
 // charge charges c.amount, in the span sp of the tool call, whose context
-// is ctx.
-func (p *payments) charge(ctx context.Context, tracer trace.Tracer, sp trace.Span, r workflowRun, agent string, c toolCall) error {
-	// The trust check, a span of its own: recorded when it ends, before
-	// the intent (a span event would be recorded when the tool's span
-	// ends, after it).
-	_, check := tracer.Start(ctx, "trust_check "+c.tool, trace.WithAttributes(
-		attribute.String("audit.event.type", string(otelaudit.TrustVerification)),
-		attribute.String("audit.action", "execute_tool "+c.tool),
-		attribute.String("audit.resource", c.resource),
-		attribute.String("gen_ai.agent.id", agent),
-		attribute.String("workflow.id", r.workflow),
-		attribute.String("node.id", c.node),
-		attribute.String("enduser.id", r.user),
-		attribute.String("policy", "payments need a receipt"),
-	))
-	check.End()
-
+// is ctx, once the trust check has let it through.
+func (p *payments) charge(ctx context.Context, sp trace.Span, c toolCall) error {
 	// 1. The intent, durable (and signed, with -key) before the act.
 	action := "charge " + c.amount
 	receipt, err := p.auditor.Require(ctx, otelaudit.Event{Type: otelaudit.ResourceAccess, Action: action})
@@ -67,7 +53,7 @@ func (p *payments) charge(ctx context.Context, tracer trace.Tracer, sp trace.Spa
 	// 2. The act.
 	id := fmt.Sprintf("ch_%06d", receipt.Seq)
 	p.mu.Lock()
-	p.charges = append(p.charges, charged{workflow: r.workflow, resource: c.resource, amount: c.amount, id: id, receipt: receipt})
+	p.charges = append(p.charges, charged{trace: sp.SpanContext().TraceID(), resource: c.resource, amount: c.amount, id: id, receipt: receipt})
 	p.mu.Unlock()
 	// 3. The outcome, tied to its intent by Seq.
 	sp.AddEvent("audit.resource_access", trace.WithAttributes(
@@ -79,12 +65,12 @@ func (p *payments) charge(ctx context.Context, tracer trace.Tracer, sp trace.Spa
 	return nil
 }
 
-// report prints the charges made for workflow, each with its receipt.
-func (p *payments) report(out io.Writer, workflow string) {
+// report prints the charges made in the trace id, each with its receipt.
+func (p *payments) report(out io.Writer, id trace.TraceID) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, c := range p.charges {
-		if c.workflow != workflow {
+		if c.trace != id {
 			continue
 		}
 		r := c.receipt

@@ -69,14 +69,17 @@ func TestPaymentRefusedWithoutAReceipt(t *testing.T) {
 	auditor := processor.New(audit)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(auditor))
 	defer func() { _ = tp.Shutdown(context.Background()) }()
+	api, err := startAPIs(tp)
+	require.NoError(t, err)
+	defer api.Close()
 	pay := &payments{auditor: auditor}
 	r := runs[0]
 	require.Equal(t, "trip-planner", r.workflow)
-	id := r.execute(context.Background(), tp.Tracer("test"), pay)
+	id := r.execute(context.Background(), runtime{tracer: tp.Tracer("test"), client: api.client, pay: pay}).TraceID()
 
 	assert.Empty(t, pay.charges, "nothing charged")
 	var out bytes.Buffer
-	pay.report(&out, r.workflow)
+	pay.report(&out, id)
 	assert.Empty(t, out.String())
 	var types []otelaudit.EventType
 	var errs []otelaudit.Event

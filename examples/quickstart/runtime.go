@@ -3,7 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,7 +18,16 @@ import (
 
 // A toy agent runtime: each run is a workflow whose planner agent calls
 // tools. It knows nothing about auditing; it traces with OpenTelemetry as a
-// real runtime does, with the GenAI and workflow attributes.
+// real runtime does, with the GenAI and workflow attributes, and its tools
+// call their APIs through the otelhttp instrumentation.
+
+// runtime is what the workflows run with: their tracer, and the HTTP client
+// of their tools (see apis.go).
+type runtime struct {
+	tracer trace.Tracer
+	client *http.Client
+	pay    *payments // the payment provider, behind receipts (see payment.go)
+}
 
 type workflowRun struct {
 	workflow string
@@ -26,59 +39,64 @@ type toolCall struct {
 	node     string
 	tool     string
 	resource string
-	fail     bool   // the tool returns an error
+	call     string // "METHOD URL" the tool requests, if it calls an API
 	deny     bool   // the trust check refuses the call
-	amount   string // a payment: charged only with a receipt (see payment.go)
+	amount   string // a payment: charged only on a receipt (see payment.go)
 }
 
-// runs are the workflows started in parallel. One payment is made, on a
-// receipt, one tool fails and one payment is denied by the trust check, so
+// runs are the workflows started in parallel. One payment is made on a
+// receipt, one is denied by the trust check and one API answers 503, so
 // the trail has something to show.
 var runs = []workflowRun{
 	{"trip-planner", "alice", []toolCall{
-		{node: "search", tool: "search_flights", resource: "https://flights.example/api"},
-		{node: "book", tool: "book_hotel", resource: "https://hotels.example/api"},
+		{node: "search", tool: "search_flights", resource: "http://flights.example/api",
+			call: "GET http://flights.example/api/search?from=LIS&to=JFK&passenger=alice"},
+		{node: "book", tool: "book_hotel", resource: "http://hotels.example/api",
+			call: "POST http://hotels.example/api/bookings"},
 		{node: "pay", tool: "charge_card", resource: "payments://cards/alice", amount: "420.00 EUR"},
 		{node: "upgrade", tool: "charge_card", resource: "payments://cards/alice", amount: "180.00 EUR", deny: true},
 	}},
 	{"expense-report", "bob", []toolCall{
 		{node: "ocr", tool: "read_receipts", resource: "s3://receipts/bob"},
-		{node: "submit", tool: "submit_report", resource: "https://erp.example/reports", fail: true},
+		{node: "submit", tool: "submit_report", resource: "http://erp.example/reports",
+			call: "POST http://erp.example/reports"},
 	}},
 	{"support-triage", "carol", []toolCall{
-		{node: "fetch", tool: "fetch_ticket", resource: "https://tickets.example/T-1042"},
+		{node: "fetch", tool: "fetch_ticket", resource: "http://tickets.example/T-1042",
+			call: "GET http://tickets.example/T-1042"},
 		{node: "classify", tool: "classify_ticket", resource: "model://classifier"},
 	}},
 	{"code-review", "dave", []toolCall{
 		{node: "diff", tool: "fetch_diff", resource: "git://repo/pull/7"},
 		{node: "lint", tool: "run_linter", resource: "exec://golangci-lint"},
-		{node: "comment", tool: "post_comment", resource: "https://git.example/pull/7"},
+		{node: "comment", tool: "post_comment", resource: "http://git.example/pull/7",
+			call: "POST http://git.example/pull/7/comments"},
 	}},
 }
 
-var errToolFailed = errors.New("upstream returned 503")
-
-// runAll runs every workflow on its own goroutine and returns the trace ID
-// of each, by workflow name. Payments go through pay.
-func runAll(ctx context.Context, tracer trace.Tracer, pay *payments) map[string]trace.TraceID {
+// runAll runs every workflow on its own goroutine and returns the span
+// context of each one's root span, by workflow name.
+func runAll(ctx context.Context, rt runtime) map[string]trace.SpanContext {
 	var mu sync.Mutex
-	ids := map[string]trace.TraceID{}
+	roots := map[string]trace.SpanContext{}
 	var wg sync.WaitGroup
 	for _, r := range runs {
 		wg.Go(func() {
-			id := r.execute(ctx, tracer, pay)
+			sc := r.execute(ctx, rt)
 			mu.Lock()
-			ids[r.workflow] = id
+			roots[r.workflow] = sc
 			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	return ids
+	return roots
 }
 
-func (r workflowRun) execute(ctx context.Context, tracer trace.Tracer, pay *payments) trace.TraceID {
+// execute runs the workflow. Only its root span says who acts (the agent,
+// the user): the processor gives it to every event below.
+func (r workflowRun) execute(ctx context.Context, rt runtime) trace.SpanContext {
 	agent := r.workflow + "-agent"
-	ctx, wf := tracer.Start(ctx, "invoke_agent "+agent, trace.WithAttributes(
+	ctx, wf := rt.tracer.Start(ctx, "invoke_agent "+agent, trace.WithAttributes(
 		attribute.String("gen_ai.operation.name", "invoke_agent"),
 		attribute.String("gen_ai.agent.id", agent),
 		attribute.String("workflow.id", r.workflow),
@@ -88,51 +106,72 @@ func (r workflowRun) execute(ctx context.Context, tracer trace.Tracer, pay *paym
 	))
 	defer wf.End()
 	for _, c := range r.tools {
-		if err := c.execute(ctx, tracer, pay, r, agent); err != nil {
+		if err := c.execute(ctx, rt); err != nil {
 			wf.SetStatus(codes.Error, err.Error())
-			return wf.SpanContext().TraceID()
+			return wf.SpanContext()
 		}
 	}
-	return wf.SpanContext().TraceID()
+	return wf.SpanContext()
 }
 
-func (c toolCall) execute(ctx context.Context, tracer trace.Tracer, pay *payments, r workflowRun, agent string) error {
-	ctx, sp := tracer.Start(ctx, "execute_tool "+c.tool, trace.WithAttributes(
+func (c toolCall) execute(ctx context.Context, rt runtime) error {
+	ctx, sp := rt.tracer.Start(ctx, "execute_tool "+c.tool, trace.WithAttributes(
 		attribute.String("gen_ai.operation.name", "execute_tool"),
 		attribute.String("gen_ai.tool.name", c.tool),
-		attribute.String("gen_ai.agent.id", agent),
-		attribute.String("workflow.id", r.workflow),
 		attribute.String("node.id", c.node),
-		attribute.String("enduser.id", r.user),
 		attribute.String("audit.resource", c.resource),
 	))
 	defer sp.End()
 
-	// The runtime's trust check, reported as an audit span event.
+	// The runtime's trust check, reported as a span of its own that says
+	// which audit event it is.
+	verdict, policy := "trust_verification", "default"
 	if c.deny {
-		sp.AddEvent("audit.trust_denied", trace.WithAttributes(
-			attribute.String("audit.resource", c.resource),
-			attribute.String("policy", "payments over the trip's budget need a human approval"),
-		))
+		verdict, policy = "trust_denied", "payments over the trip's budget need a human approval"
+	}
+	_, check := rt.tracer.Start(ctx, "trust_check "+c.tool, trace.WithAttributes(
+		attribute.String("audit.event.type", verdict),
+		attribute.String("audit.resource", c.resource),
+		attribute.String("policy", policy),
+	))
+	check.End()
+	if c.deny {
 		err := errors.New("trust check denied " + c.tool)
 		sp.SetStatus(codes.Error, err.Error())
 		return err
 	}
 	if c.amount != "" {
-		if err := pay.charge(ctx, tracer, sp, r, agent, c); err != nil {
+		if err := rt.pay.charge(ctx, sp, c); err != nil {
 			sp.SetStatus(codes.Error, err.Error())
 			return err
 		}
 		return nil
 	}
-	sp.AddEvent("audit.trust_verification", trace.WithAttributes(attribute.String("policy", "default")))
 
-	time.Sleep(time.Duration(2+rand.IntN(8)) * time.Millisecond) // the tool's work
-	sp.AddEvent("audit.resource_access", trace.WithAttributes(attribute.String("audit.action", "call "+c.tool)))
-	if c.fail {
-		sp.RecordError(errToolFailed)
-		sp.SetStatus(codes.Error, errToolFailed.Error())
-		return errToolFailed
+	if c.call == "" {
+		// A tool without an API client: it reports its access as an audit
+		// span event.
+		time.Sleep(time.Duration(2+rand.IntN(8)) * time.Millisecond) // the tool's work
+		sp.AddEvent("audit.resource_access", trace.WithAttributes(attribute.String("audit.action", "call "+c.tool)))
+		return nil
 	}
-	return nil
+	// The otelhttp client span of this request becomes a resource_access.
+	method, url, _ := strings.Cut(c.call, " ")
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := rt.client.Do(req)
+	if err == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode >= 500 {
+			err = fmt.Errorf("%s answered %s", req.Host, resp.Status)
+		}
+	}
+	if err != nil {
+		sp.RecordError(err)
+		sp.SetStatus(codes.Error, err.Error())
+	}
+	return err
 }

@@ -36,7 +36,7 @@ const shutdownTimeout = 5 * time.Second
 
 // serve serves the audit page of audit on ln, re-running the workflows
 // every rerunEvery, until ctx is done; then it shuts the server down.
-func serve(ctx context.Context, out io.Writer, ln net.Listener, audit *otelaudit.Generator, tracer trace.Tracer, pay *payments, shown trace.TraceID) error {
+func serve(ctx context.Context, out io.Writer, ln net.Listener, audit *otelaudit.Generator, rt runtime, shown trace.TraceID) error {
 	srv := &http.Server{
 		Handler:           auditz.NewHandler(audit),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -54,7 +54,7 @@ func serve(ctx context.Context, out io.Writer, ln net.Listener, audit *otelaudit
 	for {
 		select {
 		case <-tick.C:
-			runAll(ctx, tracer, pay)
+			runAll(ctx, rt)
 		case err := <-served:
 			return fmt.Errorf("serve: %w", err)
 		case <-ctx.Done():
