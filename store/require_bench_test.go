@@ -70,7 +70,7 @@ func benchFsync(b *testing.B) {
 		}
 		lat = append(lat, time.Since(start))
 	}
-	reportCalls(b, [][]time.Duration{lat})
+	_ = reportCalls(b, [][]time.Duration{lat})
 }
 
 func benchBoltUpdate(b *testing.B) {
@@ -88,16 +88,17 @@ func benchBoltUpdate(b *testing.B) {
 	}
 	data, _ := benchEvents["runs"][0].MarshalBinary()
 	value := append(make([]byte, 96), data...)
-	runCalls(b, 1, func(s uint64) error {
+	_ = runCalls(b, 1, func(s uint64) error {
 		return db.Update(func(tx *bolt.Tx) error {
 			return tx.Bucket([]byte("events")).Put(binaryKey(s), value)
 		})
 	})
 }
 
-// runCalls runs b.N calls of call from callers goroutines, each keeping
-// its calls' latencies, and reports them.
-func runCalls(b *testing.B, callers int, call func(i uint64) error) {
+// runCalls runs b.N calls of call (rounded up to a multiple of callers)
+// from callers goroutines, each keeping its calls' latencies, reports them
+// and returns how many calls it made.
+func runCalls(b *testing.B, callers int, call func(i uint64) error) int {
 	lats := make([][]time.Duration, callers)
 	per := (b.N + callers - 1) / callers
 	var (
@@ -121,15 +122,15 @@ func runCalls(b *testing.B, callers int, call func(i uint64) error) {
 	}
 	wg.Wait()
 	b.StopTimer()
-	reportCalls(b, lats)
+	return reportCalls(b, lats)
 }
 
 // reportCalls reports calls/s over the benchmark's time and the median
-// and 99th percentile of the latencies.
-func reportCalls(b *testing.B, lats [][]time.Duration) {
+// and 99th percentile of the latencies, and returns how many there are.
+func reportCalls(b *testing.B, lats [][]time.Duration) int {
 	all := slices.Concat(lats...)
 	if len(all) == 0 {
-		return
+		return 0
 	}
 	slices.Sort(all)
 	ms := func(q float64) float64 {
@@ -138,6 +139,7 @@ func reportCalls(b *testing.B, lats [][]time.Duration) {
 	b.ReportMetric(float64(len(all))/b.Elapsed().Seconds(), "calls/s")
 	b.ReportMetric(ms(0.50), "p50-ms")
 	b.ReportMetric(ms(0.99), "p99-ms")
+	return len(all)
 }
 
 func benchBoltBatchCalls(b *testing.B, callers int) {
@@ -164,7 +166,7 @@ func benchBoltBatchCalls(b *testing.B, callers int) {
 		data, _ := events[i].MarshalBinary()
 		values[i] = append(make([]byte, 96), data...)
 	}
-	runCalls(b, callers, func(s uint64) error {
+	_ = runCalls(b, callers, func(s uint64) error {
 		e := &events[s%uint64(len(events))]
 		k := binaryKey(s)
 		return db.Batch(func(tx *bolt.Tx) error {
@@ -200,19 +202,20 @@ func benchGeneratorCalls(b *testing.B, callers int, key ed25519.PrivateKey, dura
 	}
 	ctx := context.Background()
 	events := benchEvents["runs"]
+	var calls int
 	if durable {
-		runCalls(b, callers, func(i uint64) error {
+		calls = runCalls(b, callers, func(i uint64) error {
 			_, err := g.Require(ctx, events[i%uint64(len(events))])
 			return err
 		})
 	} else {
-		runCalls(b, callers, func(i uint64) error {
+		calls = runCalls(b, callers, func(i uint64) error {
 			_, err := g.Record(ctx, events[i%uint64(len(events))])
 			return err
 		})
 	}
 	if c := len(cs.took); c > 0 && durable {
-		b.ReportMetric(float64(b.N)/float64(c), "events/commit")
+		b.ReportMetric(float64(calls)/float64(c), "events/commit")
 		slices.Sort(cs.took)
 		b.ReportMetric(float64(cs.took[c/2])/float64(time.Millisecond), "commit-p50-ms")
 		b.ReportMetric(float64(cs.took[min(c-1, c*99/100)])/float64(time.Millisecond), "commit-p99-ms")
