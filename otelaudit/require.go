@@ -115,9 +115,9 @@ type requireState struct {
 // what became of the event (see ReceiptError): then the action the event
 // announces must not go ahead.
 //
-// Record it before a high-risk action (charging a card, deleting a
-// repository), as an intent of what is about to happen, and Record the
-// outcome after it: the trail then shows the intent for every action done,
+// Require an intent before a high-risk action (charging a card, deleting
+// a repository): an event of what is about to happen; act only with its
+// receipt, and Record the outcome after it: the trail then shows the intent for every action done,
 // and an intent without an outcome for an action interrupted. Since a
 // commit is atomic and takes events in Seq order, a receipt also proves
 // every event recorded before it durable: the node_start the span
@@ -125,7 +125,8 @@ type requireState struct {
 //
 // Concurrent Requires share commits and their signature: each waits for
 // the commit that takes its event, which the writer starts as soon as it
-// is idle, without waiting for more events. Without a store Require
+// is idle, waiting for nothing but the Requires already under way (for at
+// most maxGather, 500 µs; a lone Require not at all). Without a store Require
 // refuses at once (ErrNoStore). It waits at most until ctx ends; when the
 // store fails it returns as soon as a commit fails (ErrStoreFailed), and
 // refuses new events at once until a commit succeeds again. See Ready for
