@@ -48,6 +48,16 @@
 // event (SeqGap). ForceFlush waits until what was accepted is durable;
 // Shutdown flushes, releases what it reserved and closes.
 //
+// Record returns before its event is durable: a runtime that must not act
+// unless the trail holds what it is about to do uses Require, which fails
+// closed. It returns only once the event is committed with fsync and, with
+// a signing key, covered by a checkpoint the key signed, with a Receipt
+// that proves it (Receipt.Verify checks it with the public key alone);
+// else an error wrapping ErrNoReceipt, which says whether the event was
+// recorded (ReceiptError). Require an intent before the action, Record
+// the outcome after it. Concurrent Requires share commits and signatures;
+// Ready tells a health endpoint whether Require can give receipts.
+//
 // Nothing is lost silently: every event Record accepted is held, or counted
 // as evicted or cleared (with a store, only once durable); every event it
 // refused is counted as rejected and its caller got an error saying why.

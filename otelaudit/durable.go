@@ -167,12 +167,15 @@ func (g *Generator) runWriter() {
 		defer t.Stop()
 		tick = t.C
 	}
+	var ready []*receiptWait
 	defer func() {
 		w.closeErr = g.cfg.store.Close()
 		g.mu.Lock()
 		g.writerDone = true
 		g.signalDurable()
+		left := g.takeWaiting()
 		g.mu.Unlock()
+		failRequires(left, fmt.Errorf("%w: Shutdown ended before the event was durable; it is not written, and the next run's %s record names its Seq", ErrShutdown, SeqGap))
 		close(w.done)
 	}()
 	for {
@@ -181,14 +184,22 @@ func (g *Generator) runWriter() {
 			return
 		default:
 		}
+		g.gather()
 		recs, buf, cps, reserved = g.nextBatch(recs[:0], buf[:0], cps[:0])
 		g.mu.Lock()
 		release := reserved != g.reserved
+		// A probe (see Ready) is an attempt even with nothing to write.
+		work := len(recs) > 0 || len(cps) > 0 || release || g.req.probe
+		if work {
+			g.req.probe = false
+			g.req.attempts++
+		}
+		attempt := g.req.attempts
 		g.mu.Unlock()
-		if len(recs) == 0 && len(cps) == 0 && !release {
+		if !work {
 			w.idle.Store(true)
 			g.mu.Lock()
-			pending := g.next > g.durable+1 || g.closed && g.reserved != g.next-1
+			pending := g.next > g.durable+1 || g.closed && g.reserved != g.next-1 || g.req.probe
 			g.mu.Unlock()
 			if pending {
 				w.idle.Store(false)
@@ -215,7 +226,13 @@ func (g *Generator) runWriter() {
 		if err != nil {
 			g.storeErrors++
 			g.storeErr = err
+			g.req.failedAt = attempt
+			// Requires waiting fail now: their events wait behind this
+			// commit, and the store said no.
+			failed := g.takeWaiting()
+			g.signalDurable()
 			g.mu.Unlock()
+			failRequires(failed, fmt.Errorf("%w: %w", ErrStoreFailed, err))
 			backoff = min(max(2*backoff, 10*time.Millisecond), time.Second)
 			select {
 			case <-time.After(backoff):
@@ -234,8 +251,14 @@ func (g *Generator) runWriter() {
 			g.signedHead = b.Head
 		}
 		g.cpPending = g.cpPending[len(cps):]
+		g.req.okAt = attempt
+		ready = g.takeDurable(ready[:0])
 		g.signalDurable()
 		g.mu.Unlock()
+		if len(ready) > 0 {
+			g.issueReceipts(ready, recs, b.Head)
+			clear(ready)
+		}
 	}
 }
 
@@ -302,9 +325,15 @@ func (g *Generator) nextBatch(recs []Record, buf []byte, cps []Checkpoint) ([]Re
 
 // waitForRoom waits, with g.mu held on entry and exit, while the Generator
 // is full of events its store has not made durable yet, up to the store
-// wait.
-func (g *Generator) waitForRoom() error {
-	var timer *time.Timer
+// wait, and for a Require (w) no longer than its ctx.
+func (g *Generator) waitForRoom(w *receiptWait) error {
+	var (
+		timer *time.Timer
+		stop  <-chan struct{}
+	)
+	if w != nil {
+		stop = w.ctx.Done()
+	}
 	for g.next-g.first == g.ring.capacity && g.first > g.durable {
 		if g.closed || g.writerDone {
 			// No writer will make room: the held events must stay.
@@ -326,6 +355,9 @@ func (g *Generator) waitForRoom() error {
 		case <-timer.C:
 			g.mu.Lock()
 			return fmt.Errorf("%w: %d events still wait to be durable after %s", ErrStoreBehind, g.next-1-g.durable, g.cfg.storeWait)
+		case <-stop:
+			g.mu.Lock()
+			return fmt.Errorf("%w: %d events still wait to be durable: %w", ErrStoreBehind, g.next-1-g.durable, w.ctx.Err())
 		}
 	}
 	return nil

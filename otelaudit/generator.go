@@ -95,6 +95,8 @@ type Generator struct {
 	// What producers lost before an event existed (AddTruncated,
 	// AddUntracked): counted outside the lock.
 	truncated, untracked atomic.Uint64
+	// req is the state of Require and Ready (see require.go).
+	req requireState
 }
 
 // MaxSeq is the largest Seq a Generator hands out: 2^63-1, so that every
@@ -194,7 +196,7 @@ func (g *Generator) Record(ctx context.Context, e Event) (Event, error) {
 		}
 		return Event{}, err
 	}
-	if err := g.append(ctx, &e); err != nil {
+	if err := g.append(ctx, &e, nil); err != nil {
 		return Event{}, err
 	}
 	// The Generator encoded its own copy; the caller gets another, with the
@@ -215,14 +217,15 @@ func (g *Generator) Append(ctx context.Context, e Event) (uint64, error) {
 		}
 		return 0, err
 	}
-	if err := g.append(ctx, &e); err != nil {
+	if err := g.append(ctx, &e, nil); err != nil {
 		return 0, err
 	}
 	return e.Seq, nil
 }
 
-// append completes, validates, encodes and stores e, setting e.Seq.
-func (g *Generator) append(ctx context.Context, e *Event) error {
+// append completes, validates, encodes and stores e, setting e.Seq; for
+// Require, with w, which waits for its commit.
+func (g *Generator) append(ctx context.Context, e *Event, w *receiptWait) error {
 	e.PrevHash, e.Hash = Hash{}, Hash{}
 	if err := g.fill(ctx, e); err != nil {
 		g.rejected.Add(1)
@@ -234,7 +237,7 @@ func (g *Generator) append(ctx context.Context, e *Event) error {
 	h := hashers.Get().(*chainHasher)
 	b := append(h.buf[:0], hashPrefixRoom[:]...)
 	b = appendEvent(b, e)
-	err := g.store(b, e, h)
+	err := g.store(b, e, h, w)
 	if cap(b) <= maxPooledBuf {
 		h.buf = b
 	}
@@ -294,14 +297,23 @@ func (g *Generator) fill(ctx context.Context, e *Event) error {
 // store numbers the encoded event (whose decoded form is e, and whose Seq
 // it sets), takes a slot and room in the arena for it under the lock, then
 // fills them and publishes the slot after releasing it. in is the event's
-// hash input: wire.PrefixLen bytes of room, then the encoding.
-func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
+// hash input: wire.PrefixLen bytes of room, then the encoding. With w (a
+// Require), it refuses the event when the store cannot take it now, and
+// queues w for the event's commit.
+func (g *Generator) store(in []byte, e *Event, h *chainHasher, w *receiptWait) error {
 	rec := in[wire.PrefixLen:]
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
 		g.rejected.Add(1)
 		return ErrShutdown
+	}
+	if w != nil {
+		if err := g.refuseRequire(); err != nil {
+			g.mu.Unlock()
+			g.rejected.Add(1)
+			return err
+		}
 	}
 	if g.next-g.first == g.ring.capacity {
 		if g.cfg.policy == RejectNew {
@@ -312,7 +324,7 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
 		// With a store, only durable events may go: the held ones are the
 		// writer's queue.
 		if g.w != nil && g.first > g.durable {
-			if err := g.waitForRoom(); err != nil {
+			if err := g.waitForRoom(w); err != nil {
 				g.mu.Unlock()
 				g.rejected.Add(1)
 				return err
@@ -336,6 +348,11 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
 	seq := g.next
 	g.next++
 	g.recorded++
+	if w != nil {
+		w.seq = seq
+		g.req.waiting = append(g.req.waiting, w)
+		g.req.queued.Add(1)
+	}
 	s := g.ring.alloc(seq)
 	dst, at, ck := g.arena.reserve(seq, len(rec))
 	src, srcDigest := g.sources.index(e.Source)
