@@ -69,12 +69,12 @@ type Generator struct {
 	// milestone asks the writer to keep its next commit's checkpoint as a
 	// milestone (see Checkpoint).
 	milestone atomic.Bool
-	ring       ring
-	arena      arena
-	traces     traceTable
-	types      map[EventType]*chain
-	agents     map[string]*chain
-	sources    sourceTable
+	ring      ring
+	arena     arena
+	traces    traceTable
+	types     map[EventType]*chain
+	agents    map[string]*chain
+	sources   sourceTable
 
 	recorded uint64 // under mu
 	evicted  uint64 // under mu
