@@ -489,11 +489,13 @@ func (s *Store) Write(b otelaudit.Batch) (err error) {
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		tiles := newTileWriter(tx.Bucket(bucketTiles))
 		leaf := grown.Size()
-		if err := growTree(grown, tiles, &b); err != nil {
-			return err
-		}
-		if err := tiles.put(); err != nil {
-			return err
+		if !s.cfg.noTree {
+			if err := growTree(grown, tiles, &b); err != nil {
+				return err
+			}
+			if err := tiles.put(); err != nil {
+				return err
+			}
 		}
 		events := tx.Bucket(bucketEvents)
 		// Keys only ever grow: full pages, no splits.
@@ -562,7 +564,7 @@ func (s *Store) Write(b otelaudit.Batch) (err error) {
 				return err
 			}
 		}
-		if len(records) > 0 {
+		if len(records) > 0 && !s.cfg.noTree {
 			if err := meta.Put(keyTree, encodeTree(grown)); err != nil {
 				return err
 			}
