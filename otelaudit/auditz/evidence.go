@@ -44,14 +44,14 @@ type coverageResponse struct {
 	TraceID string `json:"trace_id"`
 	// Available is false when the handler has no store to prove from
 	// (see WithEvidence): the page then shows nothing.
-	Available bool `json:"available"`
-	Held    int    `json:"held"`
-	Proved  int    `json:"proved"`
-	Covered bool   `json:"covered"`
-	Reason  string `json:"reason,omitempty"`
-	Origin  string `json:"origin,omitempty"`
-	Size    uint64 `json:"tree_size,omitempty"`
-	Root    string `json:"root,omitempty"`
+	Available bool   `json:"available"`
+	Held      int    `json:"held"`
+	Proved    int    `json:"proved"`
+	Covered   bool   `json:"covered"`
+	Reason    string `json:"reason,omitempty"`
+	Origin    string `json:"origin,omitempty"`
+	Size      uint64 `json:"tree_size,omitempty"`
+	Root      string `json:"root,omitempty"`
 }
 
 func (h *handler) evidenceTrace(w http.ResponseWriter, r *http.Request) (trace.TraceID, bool) {
