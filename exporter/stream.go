@@ -278,13 +278,25 @@ func (s *Stream) step() (int, error) {
 		s.mu.Unlock()
 		return 0, nil
 	}
+	last := events[len(events)-1].Seq
+	batch := events
+	if cs, ok := s.src.(checkpointSource); ok && !s.cfg.noCheckpoints {
+		cps, err := cs.CheckpointsAfter(after, last)
+		if err != nil {
+			return 0, s.failed(fmt.Errorf("source: %w", err))
+		}
+		for _, c := range cps {
+			if len(c.Signature) > 0 {
+				batch = append(batch, CheckpointEvent(c))
+			}
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.exportTimeout)
-	err = s.out.Replay(ctx, events)
+	err = s.out.Replay(ctx, batch)
 	cancel()
 	if err != nil {
 		return 0, s.failed(err)
 	}
-	last := events[len(events)-1].Seq
 	if s.cursor != nil {
 		if err := s.cursor.SetCursor(s.cfg.cursorName, last); err != nil {
 			// Exported but not recorded as such: sent again after a

@@ -49,6 +49,15 @@ type Resumption struct {
 	// Seq the key had signed (0: none).
 	Adopt     bool
 	SignedSeq uint64
+	// TreeSize is how many events (leaves) the trail's Merkle tree has,
+	// every event the store ever held, and TreeRange the roots of the
+	// perfect subtrees covering them, left to right (at most 64): where a
+	// signing Generator's tree continues (see LeafHash).
+	TreeSize  uint64
+	TreeRange []Hash
+	// Origin is the origin of the store's checkpoints, empty when it has
+	// none: a Generator signing under another one refuses the store.
+	Origin string
 }
 
 // Batch is one group commit: what the Generator's writer hands its Store
@@ -56,14 +65,15 @@ type Resumption struct {
 type Batch struct {
 	// Records are the sealed events, in Seq order.
 	Records []Record
-	// Checkpoints are checkpoints to keep (those signed every
-	// WithCheckpointInterval, on demand, and at Shutdown), each of a Seq
-	// up to the last record's.
+	// Checkpoints are checkpoints to keep as milestones (see
+	// WithCheckpointInterval), each of the tree up to one of the records
+	// or before them: the store checks each against its tree.
 	Checkpoints []Checkpoint
-	// Head, with a signing key, is the signed checkpoint of the last
-	// record (zero without a key or without records): the store keeps
-	// the newest as its signed head, so that a store written with a key
-	// has no unsigned tail after any commit.
+	// Head, with a signing key, is the signed checkpoint of the tree with
+	// the records appended, its chain head the last record (zero without
+	// a key or without records): the store checks it against its own
+	// tree, and keeps the newest as its signed head, so that a store
+	// written with a key has no unsigned tail after any commit.
 	Head Checkpoint
 	// Reserved is the highest Seq the Generator may hand out before its
 	// next Write commits: the store keeps it, durably, with the records,
@@ -157,7 +167,6 @@ func (g *Generator) runWriter() {
 	var (
 		recs     []Record
 		buf      []byte
-		cps      []Checkpoint
 		reserved uint64
 		backoff  time.Duration
 		tick     <-chan time.Time
@@ -185,11 +194,11 @@ func (g *Generator) runWriter() {
 		default:
 		}
 		g.gather()
-		recs, buf, cps, reserved = g.nextBatch(recs[:0], buf[:0], cps[:0])
+		recs, buf, reserved = g.nextBatch(recs[:0], buf[:0])
 		g.mu.Lock()
 		release := reserved != g.reserved
 		// A probe (see Ready) is an attempt even with nothing to write.
-		work := len(recs) > 0 || len(cps) > 0 || release || g.req.probe
+		work := len(recs) > 0 || release || g.req.probe
 		if work {
 			g.req.probe = false
 			g.req.attempts++
@@ -208,20 +217,25 @@ func (g *Generator) runWriter() {
 			select {
 			case <-w.wake:
 			case <-tick:
-				g.lockSealed()
-				g.maybeCheckpoint()
-				g.mu.Unlock()
+				// The next commit's checkpoint is kept as a milestone.
+				if time.Since(g.ctree.milestoneTime) >= g.cfg.cpInterval {
+					g.ctree.due = true
+				}
 			case <-w.quit:
 				return
 			}
 			w.idle.Store(false)
 			continue
 		}
-		b := Batch{Records: recs, Checkpoints: cps, Reserved: reserved}
+		b := Batch{Records: recs, Reserved: reserved}
+		var tc treeCommit
 		if g.cfg.signer != nil && len(recs) > 0 {
-			b.Head = g.signCommit(recs[len(recs)-1], cps)
+			tc = g.signBatch(&b, g.req.queued.Load() > 0)
 		}
 		err := g.cfg.store.Write(b)
+		if err != nil {
+			g.undo(tc)
+		}
 		g.mu.Lock()
 		if err != nil {
 			g.storeErrors++
@@ -250,26 +264,27 @@ func (g *Generator) runWriter() {
 		if b.Head.Signature != nil {
 			g.signedHead = b.Head
 		}
-		g.cpPending = g.cpPending[len(cps):]
+		for _, c := range b.Checkpoints {
+			g.keepCheckpoint(c)
+		}
 		g.req.okAt = attempt
 		ready = g.takeDurable(ready[:0])
 		g.signalDurable()
 		g.mu.Unlock()
 		if len(ready) > 0 {
-			g.issueReceipts(ready, recs, b.Head)
+			g.issueReceipts(ready, recs, b.Head, tc)
 			clear(ready)
 		}
 	}
 }
 
 // nextBatch seals and copies out the events not yet durable, up to
-// maxWriteBatch, and the pending checkpoints they cover, and says what the
-// batch reserves (see Batch.Reserved).
+// maxWriteBatch, and says what the batch reserves (see Batch.Reserved).
 //
 // It holds the lock a chunk at a time (sealing and copying 1,024 events),
 // letting writers in between. The range stays held meanwhile: events not
 // durable are never evicted, and Clear waits for them.
-func (g *Generator) nextBatch(recs []Record, buf []byte, cps []Checkpoint) ([]Record, []byte, []Checkpoint, uint64) {
+func (g *Generator) nextBatch(recs []Record, buf []byte) ([]Record, []byte, uint64) {
 	g.mu.Lock()
 	from := g.durable + 1
 	target := min(g.next, from+maxWriteBatch)
@@ -296,14 +311,6 @@ func (g *Generator) nextBatch(recs []Record, buf []byte, cps []Checkpoint) ([]Re
 			g.mu.Lock()
 		}
 	}
-	// Only checkpoints of events in this batch or before it go with it:
-	// a stored checkpoint past the stored trail would read as a cut tail.
-	for _, c := range g.cpPending {
-		if c.Seq >= target {
-			break
-		}
-		cps = append(cps, c)
-	}
 	// With at most capacity events held and none not yet durable ever
 	// evicted, no Seq past the batch's last plus the capacity can be
 	// handed out before the next commit. Once shut down, no Seq is handed
@@ -320,7 +327,7 @@ func (g *Generator) nextBatch(recs []Record, buf []byte, cps []Checkpoint) ([]Re
 		recs[i].Data = buf[off : off+n : off+n]
 		off += n
 	}
-	return recs, buf, cps, reserved
+	return recs, buf, reserved
 }
 
 // waitForRoom waits, with g.mu held on entry and exit, while the Generator
@@ -405,12 +412,11 @@ func (g *Generator) ForceFlush(ctx context.Context) error {
 	return nil
 }
 
-// flushedTo reports whether every event up to target, and every
-// checkpoint of them, is in the store, and, once shut down, whether the
+// flushedTo reports whether every event up to target is in the store
+// (with a key, signed: every commit is), and, once shut down, whether the
 // Seqs reserved past them are released. Lock only.
 func (g *Generator) flushedTo(target uint64) bool {
-	return g.durable >= target && (len(g.cpPending) == 0 || g.cpPending[0].Seq > target) &&
-		(!g.closed || g.reserved == g.next-1)
+	return g.durable >= target && (!g.closed || g.reserved == g.next-1)
 }
 
 // Shutdown stops the Generator: later Record and Append calls are refused

@@ -12,6 +12,9 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/otelaudit/otelaudit-go/internal/tlog"
 	"github.com/otelaudit/otelaudit-go/internal/wire"
 )
 
@@ -50,18 +53,28 @@ type Generator struct {
 	// event dropped, always first-1). See seal.go.
 	head   Hash
 	anchor Anchor
-	// Signed checkpoints kept, those not yet handed to the store, and the
-	// time and Seq of the last (the anchor's Seq before any).
+	// Signed checkpoints kept, and, without a store, the time and Seq of
+	// the last (the anchor's Seq before any).
 	checkpoints []Checkpoint
-	cpPending   []Checkpoint
 	cpTime      time.Time
 	cpSeq       uint64
-	ring        ring
-	arena       arena
-	traces      traceTable
-	types       map[EventType]*chain
-	agents      map[string]*chain
-	sources     sourceTable
+	// With a signing key: the trail's origin and the note signer of the
+	// key; without a store, memTree is the Merkle tree of the sealed
+	// events, grown by sealing under mu; with one, ctree is the tree of
+	// the durable events, grown by the writer (see tree.go).
+	origin     string
+	noteSigner note.Signer
+	memTree    *tlog.Tree
+	ctree      commitTree
+	// milestone asks the writer to keep its next commit's checkpoint as a
+	// milestone (see Checkpoint).
+	milestone atomic.Bool
+	ring      ring
+	arena     arena
+	traces    traceTable
+	types     map[EventType]*chain
+	agents    map[string]*chain
+	sources   sourceTable
 
 	recorded uint64 // under mu
 	evicted  uint64 // under mu
@@ -143,6 +156,17 @@ func newGenerator(opts []Option) (*Generator, error) {
 		types:   make(map[EventType]*chain),
 		agents:  make(map[string]*chain),
 		sources: newSourceTable(),
+	}
+	if cfg.signer != nil {
+		g.origin = cfg.origin
+		if g.origin == "" {
+			g.origin = DefaultOrigin(cfg.public())
+		}
+		// The origin was checked by WithOrigin, the key by WithSigningKey.
+		g.noteSigner, _ = noteSigner(g.origin, cfg.signer)
+		if cfg.store == nil {
+			g.memTree, _ = tlog.NewTree(0, nil)
+		}
 	}
 	anchor := GenesisAnchor
 	if cfg.store != nil {

@@ -66,13 +66,6 @@ func (e *ReceiptError) Unwrap() []error { return []error{ErrNoReceipt, e.Err} }
 // and committed once the store takes it), as opposed to refused.
 func (e *ReceiptError) Recorded() bool { return e.Seq != 0 }
 
-// maxReceiptPath bounds the Path of a receipt: when an event is followed
-// by more events than this in its commit, the writer signs a checkpoint of
-// the event itself for its receipt. Receipts stay small (64 links of 40
-// bytes) and quick to verify, and concurrent Requires of one commit still
-// share one signature.
-const maxReceiptPath = 64
-
 // receiptWait is a Require waiting for its event's commit. The writer
 // fills it in and closes done; Require reads it after done is closed.
 type receiptWait struct {
@@ -83,7 +76,8 @@ type receiptWait struct {
 
 	prev, hash Hash
 	cp         Checkpoint
-	path       []Link
+	index      uint64
+	proof      []Hash
 	err        error
 }
 
@@ -181,7 +175,7 @@ func (g *Generator) require(ctx context.Context, e Event) (Receipt, error) {
 	// As Record returns it: Time as queries return it, sealed.
 	e.Time = time.Unix(e.Time.Unix(), int64(e.Time.Nanosecond()))
 	e.PrevHash, e.Hash = w.prev, w.hash
-	return Receipt{Seq: e.Seq, Hash: w.hash, Event: e.clone(), Checkpoint: w.cp, Path: w.path}, nil
+	return Receipt{Seq: e.Seq, Hash: w.hash, Event: e.clone(), Checkpoint: w.cp, Index: w.index, Proof: w.proof}, nil
 }
 
 // refuseRequire says why a Require cannot be taken now, with g.mu held:
@@ -259,61 +253,35 @@ func failRequires(ws []*receiptWait, err error) {
 
 // issueReceipts completes the Requires in ws, whose events the commit of
 // recs made durable, head being the commit's signed checkpoint (zero
-// without a key), and releases them. It runs on the writer, outside the
-// lock, before recs are reused.
-func (g *Generator) issueReceipts(ws []*receiptWait, recs []Record, head Checkpoint) {
+// without a key) and tc what signing it kept for their proofs, and
+// releases them. It runs on the writer, outside the lock, before recs are
+// reused.
+func (g *Generator) issueReceipts(ws []*receiptWait, recs []Record, head Checkpoint, tc treeCommit) {
 	first := recs[0].Seq
 	for _, w := range ws {
-		r := &recs[w.seq-first]
+		i := w.seq - first
+		r := &recs[i]
 		w.prev, w.hash = r.PrevHash, r.Hash
-	}
-	if g.cfg.signer != nil {
-		g.prove(ws, recs, head)
+		if head.Signature == nil || tc.nodes == nil || w.gone.Load() {
+			continue
+		}
+		// Every record is one leaf, in order: the commit's i-th record is
+		// leaf first+i, whatever its Seq.
+		w.index = tc.first + i
+		p, err := tc.nodes.Inclusion(w.index, head.Size)
+		if err != nil {
+			// The nodes are the commit's own: this is a bug, and the
+			// receipt would not verify. Say so instead of giving it.
+			w.err = fmt.Errorf("%w: no inclusion proof for seq %d: %w", ErrStoreFailed, w.seq, err)
+			continue
+		}
+		w.cp = head
+		w.proof = make([]Hash, len(p))
+		for k := range p {
+			w.proof[k] = p[k]
+		}
 	}
 	for _, w := range ws {
 		close(w.done)
-	}
-}
-
-// prove gives each Require in ws a signed checkpoint of its commit and the
-// Path to it: the commit's own (head, of its last event), or, for an event
-// followed by more than maxReceiptPath events, one signed here of the
-// event itself. Working back from the newest, one such checkpoint serves
-// every older event within reach.
-func (g *Generator) prove(ws []*receiptWait, recs []Record, head Checkpoint) {
-	first := recs[0].Seq
-	at, cp := len(recs)-1, head
-	ats := make([]int, len(ws))
-	low, high := len(recs), -1
-	for j := len(ws) - 1; j >= 0; j-- {
-		w := ws[j]
-		i := int(w.seq - first)
-		if w.gone.Load() {
-			ats[j] = -1
-			continue
-		}
-		if at-i > maxReceiptPath {
-			at = i
-			cp = Checkpoint{Seq: recs[i].Seq, Hash: recs[i].Hash, Time: time.Now()}.Sign(g.cfg.signer)
-		}
-		w.cp, ats[j] = cp, at
-		if at > i {
-			low, high = min(low, i+1), max(high, at)
-		}
-	}
-	if high < 0 {
-		return
-	}
-	// The Link of every event some path goes through, each hashed once.
-	var h chainHasher
-	links := make([]Link, high+1-low)
-	for k := low; k <= high; k++ {
-		r := &recs[k]
-		links[k-low] = Link{Mid: Hash(h.MidOf(r.SourceDigest, r.Data)), Len: uint64(len(r.Data))}
-	}
-	for j, w := range ws {
-		if i := int(w.seq - first); ats[j] > i {
-			w.path = append([]Link(nil), links[i+1-low:ats[j]+1-low]...)
-		}
 	}
 }

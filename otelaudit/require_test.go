@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -150,7 +152,7 @@ func TestRequireReturnsOnceDurable(t *testing.T) {
 	// Without a key there is no signed checkpoint: the receipt says it is
 	// durable, and does not claim a signature.
 	assert.Zero(t, r.Checkpoint)
-	assert.Empty(t, r.Path)
+	assert.Empty(t, r.Proof)
 	pub, _, _ := ed25519.GenerateKey(nil)
 	assert.ErrorIs(t, r.Verify(pub), otelaudit.ErrBadReceipt)
 }
@@ -162,7 +164,7 @@ func TestRequireSignedReceiptVerifies(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, r.Verify(pub))
 	assert.Equal(t, r.Seq, r.Checkpoint.Seq, "a lone Require: the commit's checkpoint is of its event")
-	assert.Empty(t, r.Path)
+	assert.Equal(t, r.Checkpoint.Size-1, r.Index, "the tree's last leaf")
 	// The commit's signed head is the receipt's checkpoint.
 	st, err := gs.Stats()
 	require.NoError(t, err)
@@ -191,14 +193,19 @@ func TestRequireSignedReceiptVerifies(t *testing.T) {
 	assert.ErrorIs(t, forged.Verify(pub), otelaudit.ErrBadReceipt, "the event changed")
 	forged = r
 	forged.Seq++
-	forged.Event = otelaudit.Event{}
 	assert.ErrorIs(t, forged.Verify(pub), otelaudit.ErrBadReceipt, "another Seq")
+	forged = r
+	forged.Index++
+	assert.ErrorIs(t, forged.Verify(pub), otelaudit.ErrBadProof, "another leaf")
+	forged = r
+	forged.Checkpoint.Size++
+	assert.ErrorIs(t, forged.Verify(pub), otelaudit.ErrBadSignature, "another tree")
 	assert.ErrorIs(t, otelaudit.Receipt{}.Verify(pub), otelaudit.ErrBadReceipt)
 }
 
-// Concurrent Requires ride one commit and one signature; one behind more
-// than maxReceiptPath (64) events of its commit gets a checkpoint of its
-// own; every receipt verifies, with its path, with the public key.
+// Concurrent Requires ride one commit and one signature; every receipt
+// proves its event in the commit's tree with an inclusion proof, checked
+// with the public key, and by the library's own verifier.
 func TestRequiresShareCommitsAndSignatures(t *testing.T) {
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	g, gs, _ := requireGenerator(t, priv)
@@ -234,76 +241,30 @@ func TestRequiresShareCommitsAndSignatures(t *testing.T) {
 	}
 	assert.Equal(t, int64(2), gs.commits.Load()-before, "the held commit, then one for every Require and Record after it")
 
-	// Two checkpoints serve the 64: the commit's head (of the last Record,
-	// 100 past the last Require: too far), and one signed for the newest
-	// Require, within 64 events of every other.
-	sigs := map[string][]uint64{}
+	// One checkpoint, the commit's head (of the last Record), serves the
+	// 64: each receipt proves its leaf in that tree.
+	sigs := map[string]bool{}
 	for _, r := range receipts {
-		sigs[string(r.Checkpoint.Signature)] = append(sigs[string(r.Checkpoint.Signature)], r.Seq)
-		assert.LessOrEqual(t, len(r.Path), 64)
-		assert.Equal(t, r.Checkpoint.Seq-r.Seq, uint64(len(r.Path)))
+		sigs[string(r.Checkpoint.Signature)] = true
+		assert.Equal(t, uint64(2+callers+100), r.Checkpoint.Seq, "the commit's last event")
+		assert.Equal(t, r.Seq-1, r.Index, "no gap: leaf index is Seq-1")
+		assert.LessOrEqual(t, len(r.Proof), 8, "log2 of 166 leaves, rounded up")
+		// The library's verifier agrees.
+		leaf := otelaudit.LeafHash(r.Hash)
+		hs := make([][]byte, len(r.Proof))
+		for k := range r.Proof {
+			hs[k] = r.Proof[k][:]
+		}
+		require.NoError(t, proof.VerifyInclusion(rfc6962.DefaultHasher, r.Index, r.Checkpoint.Size, leaf[:], hs, r.Checkpoint.Root[:]))
 	}
 	assert.Len(t, sigs, 1, "one signature for all 64")
-	for _, r := range receipts {
-		assert.Equal(t, uint64(2+callers), r.Checkpoint.Seq, "the newest Require's")
-	}
 
 	// A receipt's checkpoint is a checkpoint of the stored trail.
 	all, err := gs.Events(store.Query{})
 	require.NoError(t, err)
 	require.NoError(t, otelaudit.VerifyChain(otelaudit.GenesisAnchor, all, []otelaudit.Checkpoint{receipts[0].Checkpoint}, pub))
-}
-
-// A Require behind more than 64 events of its commit gets a checkpoint of
-// its own event, and the Requires within 64 events before it share it.
-func TestRequireFarFromTheCommitEnd(t *testing.T) {
-	pub, priv, _ := ed25519.GenerateKey(nil)
-	g, gs, _ := requireGenerator(t, priv)
-	ctx := context.Background()
-	gs.close()
-	_, err := g.Record(ctx, intent(0))
+	_, err = gs.Verify(pub, []otelaudit.Checkpoint{receipts[0].Checkpoint})
 	require.NoError(t, err)
-	<-gs.held
-	type res struct {
-		r   otelaudit.Receipt
-		err error
-	}
-	var got [3]chan res
-	require1 := func(k int) {
-		got[k] = make(chan res, 1)
-		want := g.Stats().LastSeq + 1
-		go func() {
-			r, err := g.Require(ctx, intent(k))
-			got[k] <- res{r, err}
-		}()
-		require.Eventually(t, func() bool { return g.Stats().LastSeq == want }, 10*time.Second, time.Millisecond)
-	}
-	records := func(n int) {
-		for range n {
-			_, err := g.Record(ctx, intent(-1))
-			require.NoError(t, err)
-		}
-	}
-	require1(0) // seq 2
-	records(10)
-	require1(1) // seq 13: 11 past the first
-	records(200)
-	require1(2) // seq 214
-	records(3)
-	gs.open()
-	var rs [3]otelaudit.Receipt
-	for k := range got {
-		x := <-got[k]
-		require.NoError(t, x.err)
-		require.NoError(t, x.r.Verify(pub))
-		rs[k] = x.r
-	}
-	assert.Equal(t, uint64(217), rs[2].Checkpoint.Seq, "3 from the commit's end: its signed head")
-	assert.Len(t, rs[2].Path, 3)
-	assert.Equal(t, rs[1].Seq, rs[1].Checkpoint.Seq, "200 from the next checkpoint: one of its own")
-	assert.Empty(t, rs[1].Path)
-	assert.Equal(t, rs[1].Checkpoint, rs[0].Checkpoint, "11 before it: shares it")
-	assert.Len(t, rs[0].Path, 11)
 }
 
 // A ctx that ends first: the event was recorded and is kept, and becomes

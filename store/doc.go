@@ -19,22 +19,27 @@
 // WithReadOnly) a store can be read while nothing writes to it, and a store
 // that does not verify can still be opened for forensics.
 //
-// # Format (version 2)
+// # Format (version 3)
 //
 // One bbolt file with these buckets and no others; integers big endian, so
 // keys sort in numeric order:
 //
-//	otelaudit    "format" -> 2 (one byte)
+//	otelaudit    "format" -> 3 (one byte)
 //	             "anchor", "head" -> Seq (8) | Hash (32)
 //	             "reserved" -> Seq (8): the highest Seq the last run may have handed out
-//	             "signed" -> Seq (8) | Time (Unix ns, 8) | Hash (32) | signature (64):
-//	                         the newest commit's signed checkpoint (absent without a key)
-//	events       Seq (8) -> PrevHash (32) | Hash (32) | SourceDigest (32) | event
+//	             "signed" -> Seq (8) | a checkpoints value: the newest commit's
+//	                         signed checkpoint (absent without a key)
+//	             "tree" -> size (8) | the roots of the perfect subtrees covering
+//	                         the Merkle tree, left to right (32 each)
+//	events       Seq (8) -> PrevHash (32) | Hash (32) | SourceDigest (32) | leaf index (8) | event
 //	sources      SourceDigest (32) -> encoded Source (otelaudit.Source.MarshalBinary)
 //	by_trace     TraceID (16) | first Seq (8) -> posting list
 //	by_type      uvarint length | type | first Seq (8) -> posting list
 //	by_agent     uvarint length | AgentID | first Seq (8) -> posting list
-//	checkpoints  Seq (8) -> Time (Unix ns, 8) | Hash (32) | ed25519 signature (0 or 64)
+//	checkpoints  Seq (8) -> Time (Unix ns, 8) | Hash (32) | tree size (8) | root (32) |
+//	             origin length (1) | origin | note signature (key hash 4 | ed25519 64, or none)
+//	tiles        level (1) | index (8) -> the hashes of tree level 8*level, nodes
+//	             index*256 .. index*256+255 (fewer at the right edge): C2SP tlog-tiles
 //	commits      first Seq of a Write (8) -> when it committed (Unix ns, 8)
 //	cursors      name -> Seq (8): where a follower (a streaming exporter) got to
 //
@@ -49,8 +54,16 @@
 // event and recomputes every hash. The layout of an encoded event and the
 // chain rule have one owner, package internal/wire.
 //
-// Format 1, written before the hash input bound the encoding's length, is
-// refused with ErrOldFormat, not converted: converting would re-hash every
+// The Merkle tree's leaves are the events' Hashes in the trail's order
+// (see otelaudit.LeafHash); every Write grows it in its transaction, and a
+// checkpoint is a C2SP signed note of its size and root (see
+// otelaudit.Checkpoint), which Write checks against the tree. Evidence and
+// Consistency build proofs from the tiles; package evidence checks them.
+//
+// Format 2 (no tree, checkpoints that were not notes) is refused with
+// ErrOldFormat: its signatures would vouch for nothing in a tree built by
+// converting it. Format 1, written before the hash input bound the
+// encoding's length, is refused with ErrOldFormat, not converted: converting would re-hash every
 // event, and the signed checkpoints of the old chain would then vouch for
 // nothing in the new one. A converted trail could only be re-signed by
 // whoever converts it, which is exactly what signing is there to prevent.
@@ -60,7 +73,8 @@
 //
 // Anyone who can write the file can change it, with this package or with
 // bbolt directly. With a signing key (otelaudit.WithSigningKey), every
-// commit carries a checkpoint of its last event, signed in the same
+// commit carries a signed checkpoint of the tree it leaves (its last leaf the
+// commit's last event), signed in the same
 // transaction, so a store written with a key never has an unsigned tail.
 // Against someone without the key, Verify with the public key (and the
 // CLI's verify --pubkey) then fails, naming the first event that cannot be

@@ -19,6 +19,7 @@ type config struct {
 	pubErr      error // a WithPublicKey key of the wrong size
 	adopt       bool
 	now         func() time.Time
+	noTree      bool // benchmarks only: see WithoutTree in export_test.go
 }
 
 func newConfig(opts []Option) config {

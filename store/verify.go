@@ -11,6 +11,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/otelaudit/otelaudit-go/internal/tlog"
 	"github.com/otelaudit/otelaudit-go/internal/wire"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
@@ -30,6 +31,9 @@ type Report struct {
 	// SignedUpTo is, with a key, the newest Seq a checkpoint signed by it
 	// covers: every event up to it is the key holder's.
 	SignedUpTo uint64
+	// Tree is the size of the trail's Merkle tree: every event the store
+	// ever held, the removed ones included.
+	Tree uint64
 	// Gaps are the Seqs lost to crashes, each accounted for by a SeqGap
 	// record in the chain; Adoptions the heads a run with a key adopted
 	// (HeadAdopted records).
@@ -101,6 +105,31 @@ func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint,
 		if err := checkSources(tx); err != nil {
 			return err
 		}
+		// The Merkle tree, recomputed from the first stored event on: its
+		// left border (the compact range of the leaves before it) comes
+		// from the tiles, and the checkpoints of those trees check it.
+		cps, err := readCheckpoints(tx)
+		if err != nil {
+			return err
+		}
+		cps = append(cps, extra...)
+		first, err := firstLeaf(tx)
+		if err != nil {
+			return err
+		}
+		border, err := tlog.NewNodes(tileReader(tx)).Range(first)
+		if err != nil {
+			return fmt.Errorf("%w: the Merkle tree before leaf %d: %w", ErrCorrupt, first, err)
+		}
+		tree, err := tlog.NewTree(first, border)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+		roots := newRootCheck(cps, first)
+		if err := roots.at(tree); err != nil {
+			return err
+		}
+		tiles := &tileChecker{b: tx.Bucket(bucketTiles), rows: map[[2]uint64][]byte{}}
 		var idx indexSums
 		v := otelaudit.NewVerifier(anchor)
 		// An event's Source is part of it: its Hash covers the digest,
@@ -125,6 +154,16 @@ func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint,
 			if err := v.Record(se.prev, se.hash, se.src, se.data); err != nil {
 				return err
 			}
+			if se.leaf != tree.Size() {
+				return &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("stored as leaf %d of the Merkle tree, and it is leaf %d", se.leaf, tree.Size())}
+			}
+			tree.Append(se.hash, tiles.visit)
+			if tiles.err != nil {
+				return &otelaudit.ChainError{Seq: seq, Reason: tiles.err.Error()}
+			}
+			if err := roots.at(tree); err != nil {
+				return err
+			}
 			if _, ok := found[se.src]; !ok && se.src != (otelaudit.Hash{}) {
 				if srcs.Get(se.src[:]) == nil {
 					return &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("its Source (digest %s) is not stored", se.src)}
@@ -145,11 +184,7 @@ func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint,
 			}
 			return &otelaudit.ChainError{Seq: head.Seq, Reason: "the store's recorded head does not match its newest event"}
 		}
-		cps, err := readCheckpoints(tx)
-		if err != nil {
-			return err
-		}
-		cps = append(cps, extra...)
+		rep.Tree = tree.Size()
 		rep.Checkpoints = len(cps)
 		if pub != nil {
 			rep.Signed = len(cps)
@@ -171,9 +206,16 @@ func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint,
 		if err != nil {
 			return err
 		}
+		if err := roots.past(tree); err != nil {
+			return err
+		}
 		// After the chain and the checkpoints: a chain or checkpoint
-		// failure names the event, an index mismatch only the index.
+		// failure names the event, an index or tile mismatch only the
+		// index or the tile.
 		if err := idx.check(tx); err != nil {
+			return err
+		}
+		if err := checkTiles(tx, tiles, tree); err != nil {
 			return err
 		}
 		if err := checkCommits(tx, head); err != nil {
@@ -335,3 +377,51 @@ func checkSources(tx *bolt.Tx) error {
 		return nil
 	})
 }
+
+// rootCheck compares checkpoints with the tree as Verify recomputes it:
+// each checkpoint of a tree of at least first leaves (the first leaf still
+// stored) must have the root of the tree of its Size, and name its last
+// leaf as its chain head (the leaf's Seq and Hash are checked by
+// VerifyCheckpoints).
+type rootCheck struct {
+	bySize map[uint64][]otelaudit.Checkpoint
+	max    otelaudit.Checkpoint
+}
+
+func newRootCheck(cps []otelaudit.Checkpoint, first uint64) *rootCheck {
+	r := &rootCheck{bySize: map[uint64][]otelaudit.Checkpoint{}}
+	for _, c := range cps {
+		if c.Size >= first && (c.Size > 0 || c.Seq > 0) {
+			r.bySize[c.Size] = append(r.bySize[c.Size], c)
+		}
+		if c.Size > r.max.Size {
+			r.max = c
+		}
+	}
+	return r
+}
+
+// at checks the checkpoints of the tree as it is now.
+func (r *rootCheck) at(t *tlog.Tree) error {
+	cs := r.bySize[t.Size()]
+	if len(cs) == 0 {
+		return nil
+	}
+	root := otelaudit.Hash(t.Root())
+	for _, c := range cs {
+		if c.Root != root {
+			return &otelaudit.ChainError{Seq: c.Seq, Reason: fmt.Sprintf("the Merkle tree of %d leaves has root %s, and the checkpoint of %s says %s: the trail was rewritten", t.Size(), short(root), c.Time.UTC().Format(time.RFC3339), short(c.Root))}
+		}
+	}
+	return nil
+}
+
+// past fails for a checkpoint of a tree larger than the one recomputed.
+func (r *rootCheck) past(t *tlog.Tree) error {
+	if r.max.Size > t.Size() {
+		return &otelaudit.ChainError{Seq: r.max.Seq, Reason: fmt.Sprintf("missing: the Merkle tree has %d leaves, and the checkpoint of %s covers %d", t.Size(), r.max.Time.UTC().Format(time.RFC3339), r.max.Size)}
+	}
+	return nil
+}
+
+func short(h otelaudit.Hash) string { return h.String()[:12] }

@@ -16,6 +16,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/otelaudit/otelaudit-go/internal/tlog"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
 	"github.com/otelaudit/otelaudit-go/store"
@@ -41,10 +42,11 @@ func editStore(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
 func seqBytes(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 
 // The stored layout the attacker works with: events values are PrevHash,
-// Hash, SourceDigest (32 bytes each), then the encoding; the meta bucket
-// holds the head (Seq, Hash), the reservation (Seq) and the newest signed
-// checkpoint.
-const valueData = 96
+// Hash, SourceDigest (32 bytes each), the leaf index (8), then the
+// encoding; the meta bucket holds the head (Seq, Hash), the reservation
+// (Seq), the newest signed checkpoint and the Merkle tree's compact range;
+// the tiles bucket the tree's nodes.
+const valueData = 104
 
 // rewrite replaces the encoding of event seq by what change makes of the
 // decoded event, and then recomputes the hash of every event from it to
@@ -73,6 +75,41 @@ func rewrite(t *testing.T, tx *bolt.Tx, seq uint64, change func(e *otelaudit.Eve
 		prev = h
 	}
 	require.NoError(t, meta.Put([]byte("head"), append(seqBytes(last), prev[:]...)))
+	retree(t, tx)
+}
+
+// retree rebuilds the Merkle tree of the stored events, tiles and compact
+// range, from leaf 0, as anyone can: it has no secret either. Only the
+// signed checkpoints of the old tree no longer match.
+func retree(t *testing.T, tx *bolt.Tx) {
+	t.Helper()
+	require.NoError(t, tx.DeleteBucket([]byte("tiles")))
+	tiles, err := tx.CreateBucket([]byte("tiles"))
+	require.NoError(t, err)
+	tree, err := tlog.NewTree(0, nil)
+	require.NoError(t, err)
+	rows := map[string][]byte{}
+	c := tx.Bucket([]byte("events")).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		v = bytes.Clone(v)
+		binary.BigEndian.PutUint64(v[96:], tree.Size())
+		require.NoError(t, tx.Bucket([]byte("events")).Put(bytes.Clone(k), v))
+		tree.Append([32]byte(v[32:64]), func(level uint, index uint64, h []byte) {
+			if level%tlog.TileHeight == 0 {
+				tl, ti, _ := tlog.TileOf(level, index)
+				key := string(binary.BigEndian.AppendUint64([]byte{tl}, ti))
+				rows[key] = append(rows[key], h...)
+			}
+		})
+	}
+	for k, row := range rows {
+		require.NoError(t, tiles.Put([]byte(k), row))
+	}
+	state := seqBytes(tree.Size())
+	for _, h := range tree.Hashes() {
+		state = append(state, h[:]...)
+	}
+	require.NoError(t, tx.Bucket([]byte("otelaudit")).Put([]byte("tree"), state))
 }
 
 // dropCheckpointsFrom deletes the stored checkpoints of seq and after, and
@@ -201,7 +238,9 @@ func otherSignedHead(t *testing.T, dir string) otelaudit.Checkpoint {
 // ns), Hash, signature.
 func storedSigned(c otelaudit.Checkpoint) []byte {
 	b := append(seqBytes(c.Seq), binary.BigEndian.AppendUint64(nil, uint64(c.Time.UnixNano()))...)
-	return append(append(b, c.Hash[:]...), c.Signature...)
+	b = append(append(b, c.Hash[:]...), seqBytes(c.Size)...)
+	b = append(append(b, c.Root[:]...), byte(len(c.Origin)))
+	return append(append(b, c.Origin...), c.Signature...)
 }
 
 func TestTamperTable(t *testing.T) {

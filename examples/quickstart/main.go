@@ -252,7 +252,7 @@ func runWith(ctx context.Context, out io.Writer, o options) error {
 	if ln != nil {
 		// Serving keeps the runtime (and the stream, and the store)
 		// running until interrupted; then everything is finished below.
-		if err := serve(ctx, out, ln, audit, rt, id); err != nil {
+		if err := serve(ctx, out, ln, audit, st, rt, id); err != nil {
 			return err
 		}
 		ctx = context.Background()

@@ -75,12 +75,8 @@ func (p *payments) report(out io.Writer, id trace.TraceID) {
 		}
 		r := c.receipt
 		fmt.Fprintf(out, "Charged %s to %s (%s) on receipt seq %d, hash %s: durable in the store before the charge", c.amount, c.resource, c.id, r.Seq, r.Hash)
-		switch {
-		case len(r.Checkpoint.Signature) == 0:
-		case len(r.Path) == 0:
-			fmt.Fprintf(out, ", signed (a checkpoint of it), verified with the public key")
-		default:
-			fmt.Fprintf(out, ", signed (a checkpoint of seq %d, which its hash chains to), verified with the public key", r.Checkpoint.Seq)
+		if len(r.Checkpoint.Signature) != 0 {
+			fmt.Fprintf(out, ", signed (an inclusion proof of %d hashes into the tree of %d events its checkpoint signs), verified with the public key", len(r.Proof), r.Checkpoint.Size)
 		}
 		fmt.Fprintln(out, ".")
 	}

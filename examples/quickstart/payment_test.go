@@ -46,7 +46,7 @@ func TestQuickstartSignedReceipt(t *testing.T) {
 	require.NoError(t, err)
 	var out bytes.Buffer
 	require.NoError(t, runWith(context.Background(), &out, options{workflow: "trip-planner", db: db, key: priv}))
-	m := regexp.MustCompile(`on receipt seq (\d+), hash ([0-9a-f]{64}): durable in the store before the charge, signed \(a checkpoint of [^)]*\), verified with the public key\.`).FindStringSubmatch(out.String())
+	m := regexp.MustCompile(`on receipt seq (\d+), hash ([0-9a-f]{64}): durable in the store before the charge, signed \(an inclusion proof of \d+ hashes into the tree of \d+ events its checkpoint signs\), verified with the public key\.`).FindStringSubmatch(out.String())
 	require.NotNil(t, m, out.String())
 	st, err := store.Open(db, store.WithReadOnly())
 	require.NoError(t, err)

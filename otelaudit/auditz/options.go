@@ -22,6 +22,7 @@ type config struct {
 	auth       func(*http.Request) bool
 	maxLimit   int
 	scanWindow int
+	evidence   EvidenceSource // see WithEvidence
 }
 
 func newConfig(opts []Option) config {
