@@ -315,19 +315,25 @@ const maxCheckpoints = 1024
 // Without a store it seals every event recorded so far and returns a
 // checkpoint of the head: the newest one made, if it is of the head, else a
 // new one, which the Generator keeps (see Checkpoints). With a store it
-// returns the newest commit's signed checkpoint: the events not durable
-// yet are not in it (ForceFlush first to have them in it). Without a key
-// it returns the head, unsigned, and without its tree.
+// returns the newest commit's signed checkpoint (before the first, the
+// store's signed head): the events not durable yet are not in it
+// (ForceFlush first to have them in it). It also asks the writer to keep
+// a milestone in the store: the checkpoint of the commit that takes the
+// events not durable yet, or, with none, the one it returns; ForceFlush
+// and Shutdown wait for it. Without a key it returns the head, unsigned,
+// and without its tree.
 func (g *Generator) Checkpoint() Checkpoint {
 	if g.invalid() {
 		return Checkpoint{}
 	}
 	if g.cfg.signer != nil && g.cfg.store != nil {
-		g.milestone.Store(true)
-		g.kick()
 		g.mu.Lock()
-		defer g.mu.Unlock()
+		if !g.closed && g.startErr == nil {
+			g.msAsked++
+		}
 		c, _ := g.lastCheckpoint()
+		g.mu.Unlock()
+		g.kick()
 		return c
 	}
 	g.lockSealed()

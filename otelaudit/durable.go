@@ -58,6 +58,12 @@ type Resumption struct {
 	// Origin is the origin of the store's checkpoints, empty when it has
 	// none: a Generator signing under another one refuses the store.
 	Origin string
+	// Signed is the store's signed head: the checkpoint of its newest
+	// signed commit (zero when none). A Generator signing with the same
+	// key and origin takes it as its newest checkpoint until it commits
+	// (see Generator.Checkpoint), when it is of the tree TreeSize and
+	// TreeRange describe.
+	Signed Checkpoint
 }
 
 // Batch is one group commit: what the Generator's writer hands its Store
@@ -197,8 +203,15 @@ func (g *Generator) runWriter() {
 		recs, buf, reserved = g.nextBatch(recs[:0], buf[:0])
 		g.mu.Lock()
 		release := reserved != g.reserved
+		// Checkpoint's requests up to asked: with records, their commit's
+		// checkpoint is the milestone; without, the newest commit's is,
+		// which a commit of its own keeps (unless it is kept already).
+		asked := g.msAsked
+		milestone := asked > g.msDone
+		keep := g.milestoneToKeep(asked, len(recs) > 0)
+		kept := g.signedHead
 		// A probe (see Ready) is an attempt even with nothing to write.
-		work := len(recs) > 0 || release || g.req.probe
+		work := len(recs) > 0 || release || g.req.probe || keep
 		if work {
 			g.req.probe = false
 			g.req.attempts++
@@ -208,7 +221,7 @@ func (g *Generator) runWriter() {
 		if !work {
 			w.idle.Store(true)
 			g.mu.Lock()
-			pending := g.next > g.durable+1 || g.closed && g.reserved != g.next-1 || g.req.probe
+			pending := g.next > g.durable+1 || g.closed && g.reserved != g.next-1 || g.req.probe || g.msAsked > g.msDone
 			g.mu.Unlock()
 			if pending {
 				w.idle.Store(false)
@@ -230,7 +243,10 @@ func (g *Generator) runWriter() {
 		b := Batch{Records: recs, Reserved: reserved}
 		var tc treeCommit
 		if g.cfg.signer != nil && len(recs) > 0 {
-			tc = g.signBatch(&b, g.req.queued.Load() > 0)
+			tc = g.signBatch(&b, g.req.queued.Load() > 0, milestone)
+		}
+		if keep {
+			b.Checkpoints = []Checkpoint{kept}
 		}
 		err := g.cfg.store.Write(b)
 		if err != nil {
@@ -267,6 +283,9 @@ func (g *Generator) runWriter() {
 		for _, c := range b.Checkpoints {
 			g.keepCheckpoint(c)
 		}
+		if milestone && (len(recs) > 0 || keep) {
+			g.msDone = max(g.msDone, asked)
+		}
 		g.req.okAt = attempt
 		ready = g.takeDurable(ready[:0])
 		g.signalDurable()
@@ -276,6 +295,25 @@ func (g *Generator) runWriter() {
 			clear(ready)
 		}
 	}
+}
+
+// milestoneToKeep reports whether the writer must commit the newest
+// commit's signed checkpoint as a milestone on its own, for Checkpoint's
+// requests up to asked, when it has no records to commit (with records,
+// their commit's checkpoint is the milestone: see signBatch). A request
+// with no signed checkpoint to keep, or whose checkpoint is kept already,
+// is done at once. Lock only; on the writer.
+func (g *Generator) milestoneToKeep(asked uint64, records bool) bool {
+	if asked <= g.msDone || records {
+		return false
+	}
+	n := len(g.checkpoints)
+	if g.signedHead.Signature == nil || n > 0 && g.checkpoints[n-1].Size == g.signedHead.Size {
+		g.msDone = asked
+		g.signalDurable() // for ForceFlush
+		return false
+	}
+	return true
 }
 
 // nextBatch seals and copies out the events not yet durable, up to
@@ -371,9 +409,10 @@ func (g *Generator) waitForRoom(w *receiptWait) error {
 }
 
 // ForceFlush returns once every event accepted before the call is durable
-// in the Generator's store, or with an error wrapping ctx's when ctx ends
-// first, saying how many are not. Without a store it returns nil at once:
-// held events are as final as they get.
+// in the Generator's store, with the milestones Checkpoint asked for
+// before it, or with an error wrapping ctx's when ctx ends first, saying
+// how many are not. Without a store it returns nil at once: held events
+// are as final as they get.
 func (g *Generator) ForceFlush(ctx context.Context) error {
 	if err := g.usable(); err != nil {
 		return err
@@ -382,29 +421,29 @@ func (g *Generator) ForceFlush(ctx context.Context) error {
 		return nil
 	}
 	g.mu.Lock()
-	target := g.next - 1
-	for !g.flushedTo(target) {
+	target, ms := g.next-1, g.msAsked
+	for !g.flushedTo(target, ms) {
 		if g.writerDone {
-			n := target - g.durable
+			err := g.notFlushed(target, ms)
 			g.mu.Unlock()
-			return fmt.Errorf("%w: %d events were not made durable", ErrShutdown, n)
+			return fmt.Errorf("%w: %w", ErrShutdown, err)
 		}
-		ch, storeErr := g.durableCh, g.storeErr
+		ch := g.durableCh
 		g.mu.Unlock()
 		g.kick()
 		select {
 		case <-ch:
 		case <-ctx.Done():
 			g.mu.Lock()
-			n := target - min(target, g.durable)
-			g.mu.Unlock()
-			if n == 0 {
+			defer g.mu.Unlock()
+			if g.flushedTo(target, ms) {
 				return nil
 			}
-			if storeErr != nil {
-				return fmt.Errorf("otelaudit: %d events not durable yet (store: %v): %w", n, storeErr, ctx.Err())
+			err := g.notFlushed(target, ms)
+			if g.storeErr != nil {
+				return fmt.Errorf("%w (store: %v): %w", err, g.storeErr, ctx.Err())
 			}
-			return fmt.Errorf("otelaudit: %d events not durable yet: %w", n, ctx.Err())
+			return fmt.Errorf("%w: %w", err, ctx.Err())
 		}
 		g.mu.Lock()
 	}
@@ -413,10 +452,22 @@ func (g *Generator) ForceFlush(ctx context.Context) error {
 }
 
 // flushedTo reports whether every event up to target is in the store
-// (with a key, signed: every commit is), and, once shut down, whether the
-// Seqs reserved past them are released. Lock only.
-func (g *Generator) flushedTo(target uint64) bool {
-	return g.durable >= target && (!g.closed || g.reserved == g.next-1)
+// (with a key, signed: every commit is), with the milestones asked for up
+// to ms, and, once shut down, whether the Seqs reserved past them are
+// released. Lock only.
+func (g *Generator) flushedTo(target, ms uint64) bool {
+	return g.durable >= target && g.msDone >= ms && (!g.closed || g.reserved == g.next-1)
+}
+
+// notFlushed says what flushedTo(target, ms) found missing. Lock only.
+func (g *Generator) notFlushed(target, ms uint64) error {
+	if n := target - min(target, g.durable); n > 0 {
+		return fmt.Errorf("otelaudit: %d events not durable yet", n)
+	}
+	if g.msDone < ms {
+		return errors.New("otelaudit: the milestone checkpoint asked for is not in the store")
+	}
+	return errors.New("otelaudit: the Seqs reserved past the last event are not released")
 }
 
 // Shutdown stops the Generator: later Record and Append calls are refused

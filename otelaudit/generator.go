@@ -66,15 +66,16 @@ type Generator struct {
 	noteSigner note.Signer
 	memTree    *tlog.Tree
 	ctree      commitTree
-	// milestone asks the writer to keep its next commit's checkpoint as a
-	// milestone (see Checkpoint).
-	milestone atomic.Bool
-	ring      ring
-	arena     arena
-	traces    traceTable
-	types     map[EventType]*chain
-	agents    map[string]*chain
-	sources   sourceTable
+	// Milestones asked for by Checkpoint, and kept by the writer, under
+	// mu: msDone reaching msAsked means the newest commit's checkpoint at
+	// the time of every request is in the store (see Checkpoint).
+	msAsked, msDone uint64
+	ring            ring
+	arena           arena
+	traces          traceTable
+	types           map[EventType]*chain
+	agents          map[string]*chain
+	sources         sourceTable
 
 	recorded uint64 // under mu
 	evicted  uint64 // under mu

@@ -57,9 +57,12 @@ func (g *Generator) resume() (Anchor, error) {
 		add(newAdoptionEvent(head, r.SignedSeq, pub, now))
 	}
 	b := Batch{Records: recs, Reserved: head.Seq + g.ring.capacity}
-	if g.cfg.signer != nil && len(recs) > 0 {
-		g.signBatch(&b, false)
+	switch {
+	case g.cfg.signer != nil && len(recs) > 0:
+		g.signBatch(&b, false, false)
 		g.signedHead = b.Head
+	case g.cfg.signer != nil && g.isResumedHead(r.Signed, r.Head):
+		g.signedHead = r.Signed
 	}
 	if err := st.Write(b); err != nil {
 		return GenesisAnchor, fmt.Errorf("%w: %w", ErrStoreRefused, err)
@@ -69,4 +72,15 @@ func (g *Generator) resume() (Anchor, error) {
 	}
 	g.reserved = b.Reserved
 	return head, nil
+}
+
+// isResumedHead reports whether c, a store's signed head, is a checkpoint
+// the Generator's key signed of the tree it resumed, whose last leaf is
+// head: then it is the Generator's newest checkpoint until its first
+// commit. A store's word alone is not enough: its file could have been
+// written by anyone.
+func (g *Generator) isResumedHead(c Checkpoint, head Anchor) bool {
+	return c.Signature != nil && c.Origin == g.origin && c.Seq == head.Seq && c.Hash == head.Hash &&
+		c.Size == g.ctree.tree.Size() && c.Root == Hash(g.ctree.tree.Root()) &&
+		c.VerifySignature(g.cfg.public()) == nil
 }

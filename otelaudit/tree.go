@@ -87,16 +87,16 @@ type treeCommit struct {
 	before commitTree
 	nodes  *tlog.BatchNodes
 	first  uint64 // the leaf index of the commit's first record
-	asked  bool   // it took Checkpoint's request for a milestone
 }
 
 // signBatch grows the tree by the batch's records and signs a checkpoint
 // of the new tree into b.Head. It also signs, into b.Checkpoints, a
 // milestone at every record that ends WithCheckpointInterval's events
 // since the last one, and keeps b.Head as one when the interval's time has
-// passed. With proofs, it keeps the nodes the receipts of the commit need.
-// On the writer only; undo goes back if the commit fails.
-func (g *Generator) signBatch(b *Batch, proofs bool) treeCommit {
+// passed or when milestone says Checkpoint asked for one. With proofs, it
+// keeps the nodes the receipts of the commit need. On the writer only;
+// undo goes back if the commit fails.
+func (g *Generator) signBatch(b *Batch, proofs, milestone bool) treeCommit {
 	ct := &g.ctree
 	tc := treeCommit{before: *ct, first: ct.tree.Size()}
 	tc.before.tree = ct.tree.Clone()
@@ -118,8 +118,7 @@ func (g *Generator) signBatch(b *Batch, proofs bool) treeCommit {
 	}
 	last := b.Records[len(b.Records)-1]
 	b.Head = Checkpoint{Origin: g.origin, Size: ct.tree.Size(), Root: ct.tree.Root(), Seq: last.Seq, Hash: last.Hash, Time: now}.sign(g.noteSigner)
-	tc.asked = g.milestone.Swap(false)
-	if tc.asked || ct.due || last.Seq-ct.milestoneSeq >= every || now.Sub(ct.milestoneTime) >= g.cfg.cpInterval {
+	if milestone || ct.due || last.Seq-ct.milestoneSeq >= every || now.Sub(ct.milestoneTime) >= g.cfg.cpInterval {
 		b.Checkpoints = append(b.Checkpoints, b.Head)
 		ct.milestoneSeq, ct.milestoneTime, ct.due = last.Seq, now, false
 	}
@@ -127,12 +126,10 @@ func (g *Generator) signBatch(b *Batch, proofs bool) treeCommit {
 }
 
 // undo goes back to the tree before a commit that failed: the batch is
-// taken again, whole, by the next attempt. On the writer only.
+// taken again, whole, by the next attempt, and a milestone asked for is
+// asked for again (see runWriter). On the writer only.
 func (g *Generator) undo(tc treeCommit) {
 	if tc.before.tree != nil {
 		g.ctree = tc.before
-	}
-	if tc.asked {
-		g.milestone.Store(true)
 	}
 }

@@ -381,7 +381,7 @@ func (s *Store) Resume(pub ed25519.PublicKey) (r otelaudit.Resumption, err error
 		return r, fmt.Errorf("store: %s already has a Generator", s.path)
 	}
 	s.attached = true
-	r = otelaudit.Resumption{Head: s.head, Reserved: s.reserved, LastCommit: s.lastCommit, TreeSize: s.tree.Size(), Origin: s.signed.Origin}
+	r = otelaudit.Resumption{Head: s.head, Reserved: s.reserved, LastCommit: s.lastCommit, TreeSize: s.tree.Size(), Origin: s.signed.Origin, Signed: s.signed}
 	for _, h := range s.tree.Hashes() {
 		r.TreeRange = append(r.TreeRange, h)
 	}
@@ -448,6 +448,7 @@ func (s *Store) Write(b otelaudit.Batch) (err error) {
 		return ErrReadOnly
 	}
 	records := b.Records
+	oldHead := head
 	for i := range records {
 		r := &records[i]
 		if r.Seq != head.Seq+1 && !(i == 0 && r.Seq == reserved+1 && isGapOver(r, head.Seq+1, reserved)) {
@@ -490,7 +491,7 @@ func (s *Store) Write(b otelaudit.Batch) (err error) {
 		tiles := newTileWriter(tx.Bucket(bucketTiles))
 		leaf := grown.Size()
 		if !s.cfg.noTree {
-			if err := growTree(grown, tiles, &b); err != nil {
+			if err := growTree(grown, tiles, &b, oldHead); err != nil {
 				return err
 			}
 			if err := tiles.put(); err != nil {
@@ -546,6 +547,11 @@ func (s *Store) Write(b otelaudit.Batch) (err error) {
 		}
 		cps := tx.Bucket(bucketCheckpoints)
 		for _, c := range b.Checkpoints {
+			// A kept checkpoint is never replaced: a Stream may have
+			// shipped it, a witness may hold it.
+			if cps.Get(seqKey(c.Seq)) != nil {
+				continue
+			}
 			if err := cps.Put(seqKey(c.Seq), encodeCheckpoint(c)); err != nil {
 				return err
 			}

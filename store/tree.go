@@ -68,8 +68,10 @@ func (w *tileWriter) put() error {
 // growTree appends the records' leaves to t, writing their tiles, and
 // checks the batch's checkpoints against it: each must be of the tree at
 // its Size, within the batch, with the Root the tree has there, and the
-// signed head of all of it.
-func growTree(t *tlog.Tree, tiles *tileWriter, b *otelaudit.Batch) error {
+// signed head of all of it. A milestone may also be of the tree before
+// the batch, whose last leaf is head: the newest commit's checkpoint, kept
+// when it was asked for after its commit.
+func growTree(t *tlog.Tree, tiles *tileWriter, b *otelaudit.Batch, head otelaudit.Anchor) error {
 	before := t.Size()
 	want := map[uint64][]otelaudit.Checkpoint{}
 	check := append([]otelaudit.Checkpoint(nil), b.Checkpoints...)
@@ -77,7 +79,16 @@ func growTree(t *tlog.Tree, tiles *tileWriter, b *otelaudit.Batch) error {
 		check = append(check, b.Head)
 	}
 	after := before + uint64(len(b.Records))
-	for _, c := range check {
+	for i, c := range check {
+		if c.Size == before && before > 0 && i < len(b.Checkpoints) {
+			if c.Seq != head.Seq || c.Hash != head.Hash {
+				return fmt.Errorf("%w: the checkpoint of the tree of %d leaves names seq %d as its last, and it is seq %d", ErrOutOfOrder, c.Size, c.Seq, head.Seq)
+			}
+			if root := otelaudit.Hash(t.Root()); c.Root != root {
+				return fmt.Errorf("%w: the checkpoint of the tree of %d leaves has root %s, and the tree's is %s", ErrOutOfOrder, c.Size, c.Root, root)
+			}
+			continue
+		}
 		if c.Size <= before || c.Size > after {
 			return fmt.Errorf("%w: a checkpoint of a tree of %d leaves, in a commit that grows it from %d to %d", ErrOutOfOrder, c.Size, before, after)
 		}
