@@ -10,7 +10,8 @@ import (
 // (see otelaudit.WithCheckpointInterval) beside the events, so that copies
 // of the signed trail's checkpoints exist off the machine by default: each
 // goes, once the events it covers went, as one more item of the same
-// batch, a span (NewStream) or a log record (NewLogStream) of type
+// batch (or, kept after them, as Generator.Checkpoint may ask, as soon as
+// the Stream finds it), a span (NewStream) or a log record (NewLogStream) of type
 // CheckpointType, named audit.otelaudit.checkpoint, whose attributes hold
 // the C2SP signed note (AttrCheckpointNote: what a witness, or otelaudit
 // consistency --from, reads) and, for queries, its tree size, root and

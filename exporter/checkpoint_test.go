@@ -74,3 +74,62 @@ func TestStreamShipsCheckpoints(t *testing.T) {
 	assert.Contains(t, sizes, uint64(10))
 	assert.Contains(t, sizes, uint64(30))
 }
+
+// shippedCheckpoints returns the checkpoints among spans, by tree size.
+func shippedCheckpoints(t *testing.T, spans tracetest.SpanStubs) []uint64 {
+	t.Helper()
+	var sizes []uint64
+	for _, sp := range spans {
+		if sp.Name != "audit."+string(exporter.CheckpointType) {
+			continue
+		}
+		for _, kv := range sp.Attributes {
+			if string(kv.Key) == exporter.AttrCheckpointNote {
+				c, err := otelaudit.ParseNote([]byte(kv.Value.AsString()))
+				require.NoError(t, err)
+				sizes = append(sizes, c.Size)
+			}
+		}
+	}
+	return sizes
+}
+
+// A milestone kept after the events it covers were shipped (Checkpoint
+// asked for it once they were committed) is shipped too, once, and the
+// Stream's ForceFlush waits for it as for the events.
+func TestStreamShipsALateMilestone(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	st, err := store.Open(filepath.Join(t.TempDir(), "audit.db"))
+	require.NoError(t, err)
+	g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithSigningKey(priv), otelaudit.WithCheckpointInterval(1<<30, time.Hour))
+	require.NoError(t, err)
+	exp := tracetest.NewInMemoryExporter()
+	s, err := exporter.NewStream(st, exp, exporter.WithPollInterval(time.Hour))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range 5 {
+		_, err := g.Record(ctx, otelaudit.Event{Type: otelaudit.NodeStart})
+		require.NoError(t, err)
+	}
+	require.NoError(t, g.ForceFlush(ctx))
+	require.NoError(t, s.ForceFlush(ctx))
+	require.Empty(t, shippedCheckpoints(t, exp.GetSpans()), "no milestone yet")
+
+	g.Checkpoint()
+	require.NoError(t, g.ForceFlush(ctx))
+	require.NoError(t, s.ForceFlush(ctx))
+	assert.Equal(t, []uint64{5}, shippedCheckpoints(t, exp.GetSpans()), "the milestone of events already shipped")
+	require.NoError(t, s.ForceFlush(ctx))
+	assert.Equal(t, []uint64{5}, shippedCheckpoints(t, exp.GetSpans()), "shipped once")
+
+	_, err = g.Record(ctx, otelaudit.Event{Type: otelaudit.NodeEnd})
+	require.NoError(t, err)
+	g.Checkpoint()
+	require.NoError(t, g.ForceFlush(ctx))
+	require.NoError(t, s.ForceFlush(ctx))
+	assert.Equal(t, []uint64{5, 6}, shippedCheckpoints(t, exp.GetSpans()))
+	assert.Equal(t, uint64(6), s.Stats().Exported, "checkpoints are not counted as events")
+	require.NoError(t, s.Shutdown(ctx))
+	require.NoError(t, g.Shutdown(ctx))
+}
