@@ -105,14 +105,27 @@ func Read(r io.Reader) (*Bundle, error) {
 	if err := dec.Decode(&out); err != nil {
 		return nil, fmt.Errorf("%w: not an evidence bundle: %w", ErrInvalid, err)
 	}
+	// One document: what follows it would be read by no one, and a file
+	// that says two things is not evidence of either.
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: more than one JSON document", ErrInvalid)
+	}
 	return &out, nil
 }
+
+// maxProof is the longest inclusion proof: one hash per level of a tree
+// of at most 2^64 leaves. Longer ones are refused before anything is
+// allocated for them.
+const maxProof = 64
 
 // Verify checks b with pub, the public half of the trail's signing key,
 // and nothing else: the checkpoint's signature, then every event (see the
 // package documentation for what that proves). The first failure is an
 // *Error naming what does not hold, wrapping ErrInvalid.
 func (b *Bundle) Verify(pub ed25519.PublicKey) (*Result, error) {
+	if b == nil {
+		return nil, fail("bundle", "no bundle")
+	}
 	if b.Format != Format {
 		return nil, fail("bundle", "format %q, this build reads %q", b.Format, Format)
 	}
@@ -173,6 +186,9 @@ func (b *Bundle) verifyEvent(i int, id trace.TraceID, cp otelaudit.Checkpoint) (
 	if !sameJSON(DecodedForm(&e), be.Decoded) {
 		return e, fail(what, "its decoded form does not say what its canonical bytes say")
 	}
+	if len(be.Proof) > maxProof {
+		return e, &Error{What: what, Err: fmt.Errorf("%w: a proof of %d hashes, longer than any tree's (%d)", otelaudit.ErrBadProof, len(be.Proof), maxProof)}
+	}
 	p := make([]otelaudit.Hash, len(be.Proof))
 	for k, at := range be.Proof {
 		if at < 0 || at >= len(b.Hashes) || len(b.Hashes[at]) != len(p[k]) {
@@ -215,6 +231,9 @@ const ConsistencyFormat = "otelaudit.consistency.v1"
 // Verify checks that pub signed both checkpoints, that they are of one
 // trail (one origin), and that the proof shows To's tree extends From's.
 func (c *Consistency) Verify(pub ed25519.PublicKey) (from, to otelaudit.Checkpoint, err error) {
+	if c == nil {
+		return from, to, fail("proof", "no proof")
+	}
 	if c.Format != ConsistencyFormat {
 		return from, to, fail("proof", "format %q, this build reads %q", c.Format, ConsistencyFormat)
 	}
