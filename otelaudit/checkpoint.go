@@ -205,9 +205,13 @@ func (c Checkpoint) VerifySignature(pub ed25519.PublicKey) error {
 var ErrBadNote = errors.New("otelaudit: not a checkpoint note")
 
 // ParseNote reads a signed note as Note writes it: three lines of text
-// (origin, tree size, root hash), a blank line, and one signature line
-// whose key name is the origin. It checks the form, not the signature (see
-// VerifySignature), and accepts exactly the bytes Note gives for the
+// (origin, tree size, root hash), a blank line, and the signature line
+// whose key name is the origin. Signature lines of other keys (a
+// witness's cosignature: see https://c2sp.org/tlog-witness) may stand
+// beside it, in any order: they must be well formed, and are dropped, as a
+// C2SP verifier ignores signatures of keys it does not know. It checks the
+// form, not the signature (see VerifySignature), and accepts, for the
+// text and the origin's line, exactly the bytes Note gives for the
 // checkpoint it returns: no second spelling of a size, hash or signature.
 // Seq, Hash and Time are not in a note: they are zero.
 func ParseNote(b []byte) (Checkpoint, error) {
@@ -240,16 +244,38 @@ func ParseNote(b []byte) (Checkpoint, error) {
 		return bad(fmt.Sprintf("root hash %q", lines[2]))
 	}
 	c.Root = Hash(root)
-	prefix := "\u2014 " + c.Origin + " "
-	if !strings.HasPrefix(sigs, prefix) || !strings.HasSuffix(sigs, "\n") {
-		return bad("the signature line is not the origin's")
+	if sigs == "" || !strings.HasSuffix(sigs, "\n") {
+		return bad("no signature line")
 	}
-	sig, err := base64.StdEncoding.DecodeString(sigs[len(prefix) : len(sigs)-1])
-	if err != nil || len(sig) != noteSigSize {
-		return bad("the signature is not a key hash and an ed25519 signature")
+	sigLines := strings.SplitAfter(sigs[:len(sigs)-1], "\n")
+	if len(sigLines) > maxNoteSigs {
+		return bad(fmt.Sprintf("%d signature lines", len(sigLines)))
 	}
-	c.Signature = sig
-	if !bytes.Equal(c.Note(), b) {
+	for _, line := range sigLines {
+		line = strings.TrimSuffix(line, "\n")
+		name, b64, ok := strings.Cut(strings.TrimPrefix(line, "\u2014 "), " ")
+		sig, err := base64.StdEncoding.DecodeString(b64)
+		if !strings.HasPrefix(line, "\u2014 ") || !ok || CheckOrigin(name) != nil || err != nil || len(sig) < 5 {
+			return bad(fmt.Sprintf("%q is not a signature line", line))
+		}
+		if name != c.Origin {
+			continue
+		}
+		if c.Signature != nil {
+			return bad("two signature lines of the origin")
+		}
+		if len(sig) != noteSigSize {
+			return bad("the signature is not a key hash and an ed25519 signature")
+		}
+		c.Signature = sig
+		if c.Text()+"\n"+line+"\n" != string(c.Note()) {
+			return bad("not in its canonical form")
+		}
+	}
+	if c.Signature == nil {
+		return bad("no signature line of the origin")
+	}
+	if c.Text() != text+"\n" {
 		return bad("not in its canonical form")
 	}
 	return c, nil
@@ -260,6 +286,9 @@ func ParseNote(b []byte) (Checkpoint, error) {
 const (
 	noteSigSize = 4 + ed25519.SignatureSize
 	maxNote     = 4096
+	// maxNoteSigs is as many signature lines as a note may have (the
+	// note library's own bound).
+	maxNoteSigs = 100
 )
 
 // checkpointJSON is the JSON form of a Checkpoint: the note, which alone
