@@ -114,7 +114,7 @@ func (n *Nodes) Inclusion(index, size uint64) ([][Size]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return n.rehash(p)
+	return prove(p, n.node)
 }
 
 // Consistency returns the consistency proof from the tree of size1 leaves
@@ -124,8 +124,10 @@ func (n *Nodes) Consistency(size1, size2 uint64) ([][Size]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return n.rehash(p)
+	return prove(p, n.node)
 }
+
+func (n *Nodes) node(id compact.NodeID) ([]byte, error) { return n.Hash(id.Level, id.Index) }
 
 // Range returns the compact range of the tree's first size leaves (see
 // Tree.Hashes), read from the tiles.
@@ -142,10 +144,13 @@ func (n *Nodes) Range(size uint64) ([][Size]byte, error) {
 	return out, nil
 }
 
-func (n *Nodes) rehash(p proof.Nodes) ([][Size]byte, error) {
+// prove is the one place proofs are made, from tiles (Nodes) or from a
+// commit (BatchNodes): the library names the nodes of the proof p, get
+// gives their hashes, and the library combines them into the proof.
+func prove(p proof.Nodes, get func(compact.NodeID) ([]byte, error)) ([][Size]byte, error) {
 	hs := make([][]byte, len(p.IDs))
 	for i, id := range p.IDs {
-		h, err := n.Hash(id.Level, id.Index)
+		h, err := get(id)
 		if err != nil {
 			return nil, err
 		}
@@ -193,24 +198,15 @@ func (b *BatchNodes) Inclusion(index, size uint64) ([][Size]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	hs := make([][]byte, len(p.IDs))
-	for i, id := range p.IDs {
-		h, ok := b.added[id]
-		if !ok {
-			h, ok = b.left[id]
-		}
-		if !ok {
-			return nil, fmt.Errorf("%w: node (%d, %d) is neither before the commit nor in it", ErrMissingNode, id.Level, id.Index)
-		}
-		hs[i] = h
+	return prove(p, b.node)
+}
+
+func (b *BatchNodes) node(id compact.NodeID) ([]byte, error) {
+	if h, ok := b.added[id]; ok {
+		return h, nil
 	}
-	hs, err = p.Rehash(hs, NodeHash)
-	if err != nil {
-		return nil, err
+	if h, ok := b.left[id]; ok {
+		return h, nil
 	}
-	out := make([][Size]byte, len(hs))
-	for i, h := range hs {
-		out[i] = [Size]byte(h)
-	}
-	return out, nil
+	return nil, fmt.Errorf("%w: node (%d, %d) is neither before the commit nor in it", ErrMissingNode, id.Level, id.Index)
 }

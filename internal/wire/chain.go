@@ -97,19 +97,6 @@ func (c *Hasher) Mid(in []byte) [Size]byte {
 	return c.chaining()
 }
 
-// MidOf returns what Mid returns for the event whose encoding is data and
-// whose Source has digest src, from the pieces: what a proof needs to link
-// an event's Hash to the Hash before it without revealing the event.
-func (c *Hasher) MidOf(src [Size]byte, data []byte) [Size]byte {
-	c.reset()
-	pre := c.state[:PrefixLen]
-	PutPrefix(pre, src, len(data))
-	c.h.Write(pre)
-	c.h.Write(data)
-	c.h.Write(zeroBlock[:PaddedLen(len(data))-PrefixLen-len(data)])
-	return c.chaining()
-}
-
 // chaining returns SHA-256's chaining value: the hash state after the
 // blocks written so far, which must be whole blocks.
 func (c *Hasher) chaining() [Size]byte {

@@ -44,7 +44,6 @@ func TestChainRule(t *testing.T) {
 		PutPrefix(in, src, n)
 		in = append(in, data...)
 		require.Equal(t, want, h.Link(prev, h.Mid(in), n), "Mid and Link, %d bytes", n)
-		require.Equal(t, h.Mid(in), h.MidOf(src, data), "MidOf, %d bytes", n)
 	}
 }
 
