@@ -76,14 +76,19 @@ func DefaultOrigin(pub ed25519.PublicKey) string {
 	return "otelaudit/" + hex.EncodeToString(sum[:8])
 }
 
-// ErrBadOrigin is returned for an origin a note cannot carry: empty, or
-// holding spaces, a plus sign or anything but printable UTF-8.
-var ErrBadOrigin = errors.New("otelaudit: origin must be non-empty UTF-8 without spaces, control characters or '+'")
+// ErrBadOrigin is returned for an origin a checkpoint cannot carry:
+// empty, longer than MaxOrigin bytes, or holding spaces, a plus sign or
+// anything but printable UTF-8.
+var ErrBadOrigin = errors.New("otelaudit: origin must be non-empty UTF-8 of at most 255 bytes, without spaces, control characters or '+'")
+
+// MaxOrigin is the longest origin, in bytes: a store keeps a checkpoint's
+// origin after a length byte.
+const MaxOrigin = 255
 
 // CheckOrigin returns nil for an origin a checkpoint can carry (the note's
 // first line, and its key name), else an error wrapping ErrBadOrigin.
 func CheckOrigin(origin string) error {
-	if origin == "" || !utf8.ValidString(origin) || strings.ContainsRune(origin, '+') ||
+	if origin == "" || len(origin) > MaxOrigin || !utf8.ValidString(origin) || strings.ContainsRune(origin, '+') ||
 		strings.IndexFunc(origin, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
 		return fmt.Errorf("%w: %q", ErrBadOrigin, origin)
 	}

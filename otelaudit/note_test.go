@@ -1,9 +1,11 @@
 package otelaudit_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
+	"github.com/otelaudit/otelaudit-go/store"
 )
 
 // signedNote returns a checkpoint of a tree of 1234 leaves signed with a
@@ -129,4 +132,31 @@ func TestNoteKeyHash(t *testing.T) {
 	c.Signature = append([]byte(nil), c.Signature...)
 	c.Signature[0] ^= 1
 	assert.ErrorIs(t, c.VerifySignature(pub), otelaudit.ErrBadSignature)
+}
+
+// A store keeps an origin in a length byte: an origin of more than
+// MaxOrigin bytes is one no checkpoint can carry, and a Generator given
+// one signs under the default, as for any origin WithOrigin ignores,
+// rather than write checkpoints its store cannot read back.
+func TestOriginLength(t *testing.T) {
+	long := "audit.example.com/" + strings.Repeat("x", otelaudit.MaxOrigin)
+	assert.NoError(t, otelaudit.CheckOrigin(long[:otelaudit.MaxOrigin]))
+	assert.ErrorIs(t, otelaudit.CheckOrigin(long[:otelaudit.MaxOrigin+1]), otelaudit.ErrBadOrigin)
+
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	path := filepath.Join(t.TempDir(), "audit.db")
+	st, err := store.Open(path)
+	require.NoError(t, err)
+	g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithSigningKey(priv), otelaudit.WithOrigin(long))
+	require.NoError(t, err)
+	_, err = g.Record(context.Background(), intent(1))
+	require.NoError(t, err)
+	require.NoError(t, g.Shutdown(context.Background()))
+	st, err = store.Open(path, store.WithPublicKey(pub))
+	require.NoError(t, err, "the store reopens")
+	defer st.Close()
+	cps, err := st.Checkpoints()
+	require.NoError(t, err)
+	require.NotEmpty(t, cps)
+	assert.Equal(t, otelaudit.DefaultOrigin(pub), cps[0].Origin)
 }

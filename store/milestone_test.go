@@ -3,6 +3,7 @@ package store_test
 import (
 	"crypto/ed25519"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +50,9 @@ func TestWriteKeepsTheHeadAsMilestone(t *testing.T) {
 	larger := signed
 	larger.Size++
 	assert.ErrorIs(t, write(larger.Sign(priv)), store.ErrOutOfOrder, "a tree past it")
+	tooLong := signed
+	tooLong.Origin = strings.Repeat("o", otelaudit.MaxOrigin+1)
+	assert.ErrorIs(t, write(tooLong), otelaudit.ErrBadOrigin, "an origin the store cannot read back")
 	kept, err = st.CheckpointsAfter(0, otelaudit.MaxSeq)
 	require.NoError(t, err)
 	require.Empty(t, kept, "nothing refused was kept")

@@ -459,6 +459,12 @@ func (s *Store) Write(b otelaudit.Batch) (err error) {
 		}
 		head = otelaudit.Anchor{Seq: r.Seq, Hash: r.Hash}
 	}
+	for _, c := range append(b.Checkpoints[:len(b.Checkpoints):len(b.Checkpoints)], b.Head) {
+		if len(c.Origin) > otelaudit.MaxOrigin {
+			// Its length byte would wrap, and the store not read it back.
+			return fmt.Errorf("store: a checkpoint of seq %d: %w", c.Seq, otelaudit.ErrBadOrigin)
+		}
+	}
 	signed := b.Head.Signature != nil
 	switch {
 	case signed && (len(records) == 0 || b.Head.Seq != head.Seq || b.Head.Hash != head.Hash):
