@@ -59,6 +59,12 @@ type Event struct {
 	Decoded json.RawMessage `json:"decoded"`
 }
 
+// ErrTooLarge is wrapped by a builder's refusal to make the bundle of a
+// trace with more events than it was allowed to prove in one bundle (see
+// store.Store.EvidenceUpTo): a server answering untrusted requests bounds
+// what one request costs.
+var ErrTooLarge = errors.New("evidence: the trace has more events than one bundle may hold here")
+
 // ErrInvalid is wrapped by every failure of Verify: the bundle does not
 // prove what it says. errors.As gives the *Error naming what.
 var ErrInvalid = errors.New("evidence: does not verify")

@@ -32,6 +32,15 @@ var (
 // ErrNoCheckpoint when the store has no signed checkpoint, or the newest
 // does not cover every event of the trace.
 func (s *Store) Evidence(id trace.TraceID) (b *evidence.Bundle, err error) {
+	return s.EvidenceUpTo(id, 0)
+}
+
+// EvidenceUpTo is Evidence for a trace of at most max stored events (max
+// <= 0: any number): for a trace with more it fails with an error wrapping
+// evidence.ErrTooLarge, having read no more than max+1 entries of the
+// trace index and no event. What a server answering untrusted requests
+// uses (see auditz.WithEvidence).
+func (s *Store) EvidenceUpTo(id trace.TraceID, max int) (b *evidence.Bundle, err error) {
 	if err := s.usable(); err != nil {
 		return nil, err
 	}
@@ -42,18 +51,21 @@ func (s *Store) Evidence(id trace.TraceID) (b *evidence.Bundle, err error) {
 			return err
 		}
 		if !ok || len(cp.Signature) == 0 {
-			return fmt.Errorf("%w: %s has no signed checkpoint (it was written without a signing key)", ErrNoCheckpoint, s.path)
+			return fmt.Errorf("%w: the store has no signed checkpoint (it was written without a signing key)", ErrNoCheckpoint)
 		}
 		var seqs []uint64
 		err = walkIndex(tx.Bucket(bucketByTrace), tracePrefix(id), func(seq uint64) (bool, error) {
 			seqs = append(seqs, seq)
-			return false, nil
+			return max > 0 && len(seqs) > max, nil
 		})
 		if err != nil {
 			return err
 		}
+		if max > 0 && len(seqs) > max {
+			return fmt.Errorf("%w: trace %s has more than %d stored events", evidence.ErrTooLarge, id, max)
+		}
 		if len(seqs) == 0 {
-			return fmt.Errorf("%w: no event of trace %s in %s", ErrNotFound, id, s.path)
+			return fmt.Errorf("%w: no event of trace %s in the store", ErrNotFound, id)
 		}
 		b = &evidence.Bundle{Format: evidence.Format, TraceID: id.String(), Checkpoint: string(cp.Note())}
 		nodes := tlog.NewNodes(tileReader(tx))
@@ -146,7 +158,7 @@ func (s *Store) consistency(from otelaudit.Checkpoint, toCp *otelaudit.Checkpoin
 				return err
 			}
 			if !ok || len(signed.Signature) == 0 {
-				return fmt.Errorf("%w: %s has no signed checkpoint (it was written without a signing key)", ErrNoCheckpoint, s.path)
+				return fmt.Errorf("%w: the store has no signed checkpoint (it was written without a signing key)", ErrNoCheckpoint)
 			}
 			to = signed
 		}

@@ -11,11 +11,12 @@ import (
 	"github.com/otelaudit/otelaudit-go/evidence"
 )
 
-// EvidenceSource builds the evidence bundle of a trace: a *store.Store is
-// one (store.Store.Evidence). Its errors that mean "nothing to prove" wrap
-// ErrNoEvidence's causes: see WithEvidence.
+// EvidenceSource builds the evidence bundle of a trace of at most max
+// events, failing with an error wrapping evidence.ErrTooLarge for a trace
+// with more: a *store.Store is one (store.Store.EvidenceUpTo). The handler
+// gives its max limit (WithMaxLimit) as max.
 type EvidenceSource interface {
-	Evidence(id trace.TraceID) (*evidence.Bundle, error)
+	EvidenceUpTo(id trace.TraceID, max int) (*evidence.Bundle, error)
 }
 
 // WithEvidence gives the handler the Generator's store (or any
@@ -24,6 +25,9 @@ type EvidenceSource interface {
 // bundle for download, and the JSON API answers /api/coverage/{traceID}
 // and /api/evidence/{traceID}. The store reads its own file, beside the
 // Generator that writes it: only what is durable and signed is proved.
+// A trace with more stored events than the max limit (see WithMaxLimit)
+// gets no bundle here (413, and the coverage says why): otelaudit proof
+// builds it from the file.
 func WithEvidence(src EvidenceSource) Option {
 	return optionFunc(func(c config) config {
 		c.evidence = src
@@ -75,9 +79,9 @@ func (h *handler) serveCoverage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := coverageResponse{TraceID: id.String(), Available: true, Held: len(h.g.EventsByTrace(id))}
-	b, err := h.cfg.evidence.Evidence(id)
+	b, err := h.cfg.evidence.EvidenceUpTo(id, h.cfg.maxLimit)
 	if err != nil {
-		resp.Reason = err.Error()
+		resp.Reason = h.noBundle(err).Error()
 		writeJSON(w, http.StatusOK, resp)
 		return
 	}
@@ -104,11 +108,24 @@ func (h *handler) serveEvidence(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, ErrNoEvidence)
 		return
 	}
-	b, err := h.cfg.evidence.Evidence(id)
+	b, err := h.cfg.evidence.EvidenceUpTo(id, h.cfg.maxLimit)
+	if errors.Is(err, evidence.ErrTooLarge) {
+		writeError(w, http.StatusRequestEntityTooLarge, h.noBundle(err))
+		return
+	}
 	if err != nil {
 		writeError(w, http.StatusNotFound, fmt.Errorf("%w: %w", ErrNotFound, err))
 		return
 	}
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="evidence-%s.json"`, id))
 	writeJSON(w, http.StatusOK, b)
+}
+
+// noBundle says why the source gave no bundle, in the words an answer
+// carries.
+func (h *handler) noBundle(err error) error {
+	if errors.Is(err, evidence.ErrTooLarge) {
+		return fmt.Errorf("the trace has more than %d stored events, the most one bundle from this page holds: build its bundle with otelaudit proof --db", h.cfg.maxLimit)
+	}
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -82,4 +83,58 @@ func getJSON(t *testing.T, url string, status int, v any) {
 	defer resp.Body.Close()
 	require.Equal(t, status, resp.StatusCode, url)
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
+}
+
+// A trace with more stored events than the handler's max limit gets no
+// bundle from it, and its coverage is not built either: a hostile client
+// cannot make the handler decode and prove a trace of any size. Bad trace
+// IDs get 400, and nothing in an answer names the store's file.
+func TestEvidenceEndpointsAreBounded(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "audit.db"))
+	require.NoError(t, err)
+	g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithSigningKey(priv))
+	require.NoError(t, err)
+	defer g.Shutdown(context.Background())
+	big, small := trace.TraceID{0xb1, 9}, trace.TraceID{0x51, 1}
+	for i := range 50 {
+		_, err := g.Record(context.Background(), otelaudit.Event{Type: otelaudit.NodeStart, TraceID: big, SpanID: trace.SpanID{byte(i + 1)}})
+		require.NoError(t, err)
+	}
+	_, err = g.Record(context.Background(), otelaudit.Event{Type: otelaudit.NodeStart, TraceID: small, SpanID: trace.SpanID{1}})
+	require.NoError(t, err)
+	require.NoError(t, g.ForceFlush(context.Background()))
+	srv := httptest.NewServer(auditz.NewHandler(g, auditz.WithEvidence(st), auditz.WithMaxLimit(10)))
+	defer srv.Close()
+
+	var e map[string]any
+	getJSON(t, srv.URL+"/api/evidence/"+big.String(), http.StatusRequestEntityTooLarge, &e)
+	assert.Contains(t, e["error"], "otelaudit proof")
+	var cov map[string]any
+	getJSON(t, srv.URL+"/api/coverage/"+big.String(), http.StatusOK, &cov)
+	assert.Equal(t, false, cov["covered"])
+	assert.EqualValues(t, 0, cov["proved"])
+	assert.Contains(t, cov["reason"], "more than 10")
+	getJSON(t, srv.URL+"/api/evidence/"+small.String(), http.StatusOK, &map[string]any{})
+
+	for _, bad := range []string{"nothex", strings.Repeat("0", 32), strings.Repeat("a", 33), "%00", strings.Repeat("f", 4096)} {
+		getJSON(t, srv.URL+"/api/evidence/"+bad, http.StatusBadRequest, &map[string]any{})
+		getJSON(t, srv.URL+"/api/coverage/"+bad, http.StatusBadRequest, &map[string]any{})
+	}
+	// Not stored: the answers do not name the file.
+	none := trace.TraceID{0xde, 0xad}
+	resp, err := http.Get(srv.URL + "/api/evidence/" + none.String())
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.NotContains(t, string(body), dir)
+	resp, err = http.Get(srv.URL + "/api/coverage/" + none.String())
+	require.NoError(t, err)
+	body, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.NotContains(t, string(body), dir)
 }
