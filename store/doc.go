@@ -59,6 +59,10 @@
 // checkpoint is a C2SP signed note of its size and root (see
 // otelaudit.Checkpoint), which Write checks against the tree. Evidence and
 // Consistency build proofs from the tiles; package evidence checks them.
+// The tree costs 8 bytes per event in its events value (the leaf index),
+// 32 in the level-0 tiles, and 1/256 of that again for each tile level
+// above (0.13 bytes in all): about 40 bytes per event, beside the 96 of
+// the value's hashes and the event's encoding.
 //
 // Format 2 (no tree, checkpoints that were not notes) is refused with
 // ErrOldFormat: its signatures would vouch for nothing in a tree built by
