@@ -116,9 +116,19 @@ type Stream struct {
 
 	mu       sync.Mutex
 	stats    StreamStats
-	progress chan struct{} // closed and replaced when Delivered moves or the loop ends
+	progress chan struct{} // closed and replaced when Delivered moves, a step ends, or the loop ends
 	stopped  bool
 	reg      metric.Registration
+	// Steps begun, and the number of the newest that ended having
+	// shipped everything it found: a flush waits for a step begun after
+	// it, which sees every checkpoint kept before it (see deliver).
+	stepsBegun, stepDone uint64
+
+	// cpAfter is the Seq of the newest checkpoint shipped, or where the
+	// Stream started: a milestone kept after its events were shipped
+	// (Generator.Checkpoint asks for one) has a Seq past it. The loop's
+	// own.
+	cpAfter uint64
 }
 
 // NewStream starts a Stream that exports src's events to exp as spans. It
@@ -169,6 +179,7 @@ func startStream(src Source, out output, signal string, cfg streamConfig) (*Stre
 		}
 		s.stats.Delivered = max(s.stats.Delivered, seq)
 	}
+	s.cpAfter = s.stats.Delivered
 	if err := s.registerMetrics(cfg.meterProvider); err != nil {
 		otel.Handle(err)
 	}
@@ -250,10 +261,13 @@ func nextBackoff(prev, lo, hi time.Duration) time.Duration {
 }
 
 // step exports the next batch, if any, and returns how many events it
-// exported.
+// exported. With no new events, it ships the checkpoints kept since of
+// events already shipped.
 func (s *Stream) step() (int, error) {
 	s.mu.Lock()
 	after := s.stats.Delivered
+	s.stepsBegun++
+	step := s.stepsBegun
 	s.mu.Unlock()
 	head, err := s.src.LastSeq()
 	if err != nil {
@@ -264,6 +278,18 @@ func (s *Stream) step() (int, error) {
 	s.stats.Pending = s.stats.Head - s.stats.Delivered
 	s.mu.Unlock()
 	if head <= after {
+		if cps, err := s.checkpoints(after); err != nil {
+			return 0, s.failed(err)
+		} else if len(cps) > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.exportTimeout)
+			err = s.out.Replay(ctx, cps)
+			cancel()
+			if err != nil {
+				return 0, s.failed(err)
+			}
+			s.cpAfter = cps[len(cps)-1].Seq
+		}
+		s.stepped(step)
 		return 0, nil
 	}
 	events, err := s.src.EventsAfter(after, s.cfg.batchSize)
@@ -278,13 +304,24 @@ func (s *Stream) step() (int, error) {
 		s.mu.Unlock()
 		return 0, nil
 	}
+	last := events[len(events)-1].Seq
+	cps, err := s.checkpoints(last)
+	if err != nil {
+		return 0, s.failed(err)
+	}
+	batch := events
+	if len(cps) > 0 {
+		batch = append(events[:len(events):len(events)], cps...)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.exportTimeout)
-	err = s.out.Replay(ctx, events)
+	err = s.out.Replay(ctx, batch)
 	cancel()
 	if err != nil {
 		return 0, s.failed(err)
 	}
-	last := events[len(events)-1].Seq
+	if len(cps) > 0 {
+		s.cpAfter = cps[len(cps)-1].Seq
+	}
 	if s.cursor != nil {
 		if err := s.cursor.SetCursor(s.cfg.cursorName, last); err != nil {
 			// Exported but not recorded as such: sent again after a
@@ -298,7 +335,39 @@ func (s *Stream) step() (int, error) {
 	s.stats.LastError = nil
 	s.advance(last)
 	s.mu.Unlock()
+	s.stepped(step)
 	return len(events), nil
+}
+
+// checkpoints returns, as the items a Stream ships (see CheckpointEvent),
+// the signed checkpoints its source kept of events up to upTo and not
+// shipped yet; none for a source that keeps none or WithoutCheckpoints.
+func (s *Stream) checkpoints(upTo uint64) ([]otelaudit.Event, error) {
+	cs, ok := s.src.(checkpointSource)
+	if !ok || s.cfg.noCheckpoints || upTo <= s.cpAfter {
+		return nil, nil
+	}
+	cps, err := cs.CheckpointsAfter(s.cpAfter, upTo)
+	if err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
+	var out []otelaudit.Event
+	for _, c := range cps {
+		if len(c.Signature) > 0 {
+			out = append(out, CheckpointEvent(c))
+		}
+	}
+	return out, nil
+}
+
+// stepped records that step ended with everything it found shipped, and
+// wakes flushes.
+func (s *Stream) stepped(step uint64) {
+	s.mu.Lock()
+	s.stepDone = max(s.stepDone, step)
+	close(s.progress)
+	s.progress = make(chan struct{})
+	s.mu.Unlock()
 }
 
 // advance moves Delivered to seq and wakes flushes. Under s.mu.
@@ -345,11 +414,18 @@ func (s *Stream) deliver(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("exporter: stream: source: %w", err)
 	}
+	// A source that keeps checkpoints may have kept one of events already
+	// shipped: a step begun now ships it.
+	_, cps := s.src.(checkpointSource)
+	cps = cps && !s.cfg.noCheckpoints
+	s.mu.Lock()
+	from := s.stepsBegun
+	s.mu.Unlock()
 	for {
 		s.mu.Lock()
-		delivered, ch, stopped, last := s.stats.Delivered, s.progress, s.stopped, s.stats.LastError
+		delivered, ch, stopped, last, done := s.stats.Delivered, s.progress, s.stopped, s.stats.LastError, s.stepDone
 		s.mu.Unlock()
-		if delivered >= target {
+		if delivered >= target && (!cps || done > from || stopped) {
 			return nil
 		}
 		if stopped {
@@ -362,10 +438,14 @@ func (s *Stream) deliver(ctx context.Context) error {
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			if last != nil {
-				return fmt.Errorf("exporter: stream: %d events not exported yet (last error: %v): %w", target-delivered, last, ctx.Err())
+			what := fmt.Sprintf("%d events", target-min(target, delivered))
+			if delivered >= target {
+				what = "checkpoints"
 			}
-			return fmt.Errorf("exporter: stream: %d events not exported yet: %w", target-delivered, ctx.Err())
+			if last != nil {
+				return fmt.Errorf("exporter: stream: %s not exported yet (last error: %v): %w", what, last, ctx.Err())
+			}
+			return fmt.Errorf("exporter: stream: %s not exported yet: %w", what, ctx.Err())
 		}
 	}
 }

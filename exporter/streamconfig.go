@@ -33,6 +33,7 @@ type streamConfig struct {
 	startAfter    uint64
 	meterProvider metric.MeterProvider
 	exporter      []Option
+	noCheckpoints bool
 }
 
 func newStreamConfig(opts []StreamOption) streamConfig {
@@ -153,6 +154,15 @@ func WithMeterProvider(mp metric.MeterProvider) StreamOption {
 func WithReplayOptions(opts ...Option) StreamOption {
 	return streamOptionFunc(func(c streamConfig) streamConfig {
 		c.exporter = append(c.exporter, opts...)
+		return c
+	})
+}
+
+// WithoutCheckpoints stops a Stream that follows a store from shipping the
+// store's milestone checkpoints beside the events (see CheckpointType).
+func WithoutCheckpoints() StreamOption {
+	return streamOptionFunc(func(c streamConfig) streamConfig {
+		c.noCheckpoints = true
 		return c
 	})
 }

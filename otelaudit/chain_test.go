@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/otelaudit/otelaudit-go/internal/tlog"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
@@ -128,7 +129,7 @@ func TestTamperDetected(t *testing.T) {
 		}
 	}
 
-	cp := otelaudit.Checkpoint{Seq: events[5].Seq, Hash: events[5].Hash, Time: time.Now()}.Sign(priv)
+	cp := treeCheckpoint(events[:6]).Sign(priv)
 	structural := []struct {
 		name    string
 		edit    func([]otelaudit.Event) []otelaudit.Event
@@ -175,6 +176,17 @@ func TestTamperDetected(t *testing.T) {
 		err := otelaudit.VerifyChain(otelaudit.GenesisAnchor, clone(events), []otelaudit.Checkpoint{bad}, pub)
 		assert.Equal(t, uint64(3), chainErrorSeq(t, err))
 	})
+}
+
+// treeCheckpoint returns the unsigned checkpoint of a trail from the
+// genesis: its Merkle tree's size and root, and its head.
+func treeCheckpoint(events []otelaudit.Event) otelaudit.Checkpoint {
+	t, _ := tlog.NewTree(0, nil)
+	for _, e := range events {
+		t.Append(e.Hash, nil)
+	}
+	last := events[len(events)-1]
+	return otelaudit.Checkpoint{Size: t.Size(), Root: t.Root(), Seq: last.Seq, Hash: last.Hash, Time: time.Now()}
 }
 
 // reseal recomputes the chain from index from on, as a forger with write

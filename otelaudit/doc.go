@@ -65,6 +65,16 @@
 // filters of the events it passes in place and decodes only the events it
 // returns. Until is exclusive in every query of the project.
 //
+// Record returns before its event is durable: a runtime that must not act
+// unless the trail holds what it is about to do uses Require, which fails
+// closed. It returns only once the event is committed with fsync and, with
+// a signing key, covered by a checkpoint the key signed, with a Receipt
+// that proves it (Receipt.Verify checks it with the public key alone);
+// else an error wrapping ErrNoReceipt, which says whether the event was
+// recorded (ReceiptError). Require an intent before the action, Record
+// the outcome after it. Concurrent Requires share commits and signatures;
+// Ready tells a health endpoint whether Require can give receipts.
+//
 // Nothing is lost silently: every event Record accepted is held, or counted
 // as evicted or cleared (with a store, only once durable); every event it
 // refused is counted as rejected and its caller got an error saying why.

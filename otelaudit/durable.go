@@ -49,6 +49,21 @@ type Resumption struct {
 	// Seq the key had signed (0: none).
 	Adopt     bool
 	SignedSeq uint64
+	// TreeSize is how many events (leaves) the trail's Merkle tree has,
+	// every event the store ever held, and TreeRange the roots of the
+	// perfect subtrees covering them, left to right (at most 64): where a
+	// signing Generator's tree continues (see LeafHash).
+	TreeSize  uint64
+	TreeRange []Hash
+	// Origin is the origin of the store's checkpoints, empty when it has
+	// none: a Generator signing under another one refuses the store.
+	Origin string
+	// Signed is the store's signed head: the checkpoint of its newest
+	// signed commit (zero when none). A Generator signing with the same
+	// key and origin takes it as its newest checkpoint until it commits
+	// (see Generator.Checkpoint), when it is of the tree TreeSize and
+	// TreeRange describe.
+	Signed Checkpoint
 }
 
 // Batch is one group commit: what the Generator's writer hands its Store
@@ -56,14 +71,15 @@ type Resumption struct {
 type Batch struct {
 	// Records are the sealed events, in Seq order.
 	Records []Record
-	// Checkpoints are checkpoints to keep (those signed every
-	// WithCheckpointInterval, on demand, and at Shutdown), each of a Seq
-	// up to the last record's.
+	// Checkpoints are checkpoints to keep as milestones (see
+	// WithCheckpointInterval), each of the tree up to one of the records
+	// or before them: the store checks each against its tree.
 	Checkpoints []Checkpoint
-	// Head, with a signing key, is the signed checkpoint of the last
-	// record (zero without a key or without records): the store keeps
-	// the newest as its signed head, so that a store written with a key
-	// has no unsigned tail after any commit.
+	// Head, with a signing key, is the signed checkpoint of the tree with
+	// the records appended, its chain head the last record (zero without
+	// a key or without records): the store checks it against its own
+	// tree, and keeps the newest as its signed head, so that a store
+	// written with a key has no unsigned tail after any commit.
 	Head Checkpoint
 	// Reserved is the highest Seq the Generator may hand out before its
 	// next Write commits: the store keeps it, durably, with the records,
@@ -157,7 +173,6 @@ func (g *Generator) runWriter() {
 	var (
 		recs     []Record
 		buf      []byte
-		cps      []Checkpoint
 		reserved uint64
 		backoff  time.Duration
 		tick     <-chan time.Time
@@ -167,12 +182,15 @@ func (g *Generator) runWriter() {
 		defer t.Stop()
 		tick = t.C
 	}
+	var ready []*receiptWait
 	defer func() {
 		w.closeErr = g.cfg.store.Close()
 		g.mu.Lock()
 		g.writerDone = true
 		g.signalDurable()
+		left := g.takeWaiting()
 		g.mu.Unlock()
+		failRequires(left, fmt.Errorf("%w: Shutdown ended before the event was durable; it is not written, and the next run's %s record names its Seq", ErrShutdown, SeqGap))
 		close(w.done)
 	}()
 	for {
@@ -181,14 +199,29 @@ func (g *Generator) runWriter() {
 			return
 		default:
 		}
-		recs, buf, cps, reserved = g.nextBatch(recs[:0], buf[:0], cps[:0])
+		g.gather()
+		recs, buf, reserved = g.nextBatch(recs[:0], buf[:0])
 		g.mu.Lock()
 		release := reserved != g.reserved
+		// Checkpoint's requests up to asked: with records, their commit's
+		// checkpoint is the milestone; without, the newest commit's is,
+		// which a commit of its own keeps (unless it is kept already).
+		asked := g.msAsked
+		milestone := asked > g.msDone
+		keep := g.milestoneToKeep(asked, len(recs) > 0)
+		kept := g.signedHead
+		// A probe (see Ready) is an attempt even with nothing to write.
+		work := len(recs) > 0 || release || g.req.probe || keep
+		if work {
+			g.req.probe = false
+			g.req.attempts++
+		}
+		attempt := g.req.attempts
 		g.mu.Unlock()
-		if len(recs) == 0 && len(cps) == 0 && !release {
+		if !work {
 			w.idle.Store(true)
 			g.mu.Lock()
-			pending := g.next > g.durable+1 || g.closed && g.reserved != g.next-1
+			pending := g.next > g.durable+1 || g.closed && g.reserved != g.next-1 || g.req.probe || g.msAsked > g.msDone
 			g.mu.Unlock()
 			if pending {
 				w.idle.Store(false)
@@ -197,25 +230,39 @@ func (g *Generator) runWriter() {
 			select {
 			case <-w.wake:
 			case <-tick:
-				g.lockSealed()
-				g.maybeCheckpoint()
-				g.mu.Unlock()
+				// The next commit's checkpoint is kept as a milestone.
+				if time.Since(g.ctree.milestoneTime) >= g.cfg.cpInterval {
+					g.ctree.due = true
+				}
 			case <-w.quit:
 				return
 			}
 			w.idle.Store(false)
 			continue
 		}
-		b := Batch{Records: recs, Checkpoints: cps, Reserved: reserved}
+		b := Batch{Records: recs, Reserved: reserved}
+		var tc treeCommit
 		if g.cfg.signer != nil && len(recs) > 0 {
-			b.Head = g.signCommit(recs[len(recs)-1], cps)
+			tc = g.signBatch(&b, g.req.queued.Load() > 0, milestone)
+		}
+		if keep {
+			b.Checkpoints = []Checkpoint{kept}
 		}
 		err := g.cfg.store.Write(b)
+		if err != nil {
+			g.undo(tc)
+		}
 		g.mu.Lock()
 		if err != nil {
 			g.storeErrors++
 			g.storeErr = err
+			g.req.failedAt = attempt
+			// Requires waiting fail now: their events wait behind this
+			// commit, and the store said no.
+			failed := g.takeWaiting()
+			g.signalDurable()
 			g.mu.Unlock()
+			failRequires(failed, fmt.Errorf("%w: %w", ErrStoreFailed, err))
 			backoff = min(max(2*backoff, 10*time.Millisecond), time.Second)
 			select {
 			case <-time.After(backoff):
@@ -233,20 +280,49 @@ func (g *Generator) runWriter() {
 		if b.Head.Signature != nil {
 			g.signedHead = b.Head
 		}
-		g.cpPending = g.cpPending[len(cps):]
+		for _, c := range b.Checkpoints {
+			g.keepCheckpoint(c)
+		}
+		if milestone && (len(recs) > 0 || keep) {
+			g.msDone = max(g.msDone, asked)
+		}
+		g.req.okAt = attempt
+		ready = g.takeDurable(ready[:0])
 		g.signalDurable()
 		g.mu.Unlock()
+		if len(ready) > 0 {
+			g.issueReceipts(ready, recs, b.Head, tc)
+			clear(ready)
+		}
 	}
 }
 
+// milestoneToKeep reports whether the writer must commit the newest
+// commit's signed checkpoint as a milestone on its own, for Checkpoint's
+// requests up to asked, when it has no records to commit (with records,
+// their commit's checkpoint is the milestone: see signBatch). A request
+// with no signed checkpoint to keep, or whose checkpoint is kept already,
+// is done at once. Lock only; on the writer.
+func (g *Generator) milestoneToKeep(asked uint64, records bool) bool {
+	if asked <= g.msDone || records {
+		return false
+	}
+	n := len(g.checkpoints)
+	if g.signedHead.Signature == nil || n > 0 && g.checkpoints[n-1].Size == g.signedHead.Size {
+		g.msDone = asked
+		g.signalDurable() // for ForceFlush
+		return false
+	}
+	return true
+}
+
 // nextBatch seals and copies out the events not yet durable, up to
-// maxWriteBatch, and the pending checkpoints they cover, and says what the
-// batch reserves (see Batch.Reserved).
+// maxWriteBatch, and says what the batch reserves (see Batch.Reserved).
 //
 // It holds the lock a chunk at a time (sealing and copying 1,024 events),
 // letting writers in between. The range stays held meanwhile: events not
 // durable are never evicted, and Clear waits for them.
-func (g *Generator) nextBatch(recs []Record, buf []byte, cps []Checkpoint) ([]Record, []byte, []Checkpoint, uint64) {
+func (g *Generator) nextBatch(recs []Record, buf []byte) ([]Record, []byte, uint64) {
 	g.mu.Lock()
 	from := g.durable + 1
 	target := min(g.next, from+maxWriteBatch)
@@ -273,14 +349,6 @@ func (g *Generator) nextBatch(recs []Record, buf []byte, cps []Checkpoint) ([]Re
 			g.mu.Lock()
 		}
 	}
-	// Only checkpoints of events in this batch or before it go with it:
-	// a stored checkpoint past the stored trail would read as a cut tail.
-	for _, c := range g.cpPending {
-		if c.Seq >= target {
-			break
-		}
-		cps = append(cps, c)
-	}
 	// With at most capacity events held and none not yet durable ever
 	// evicted, no Seq past the batch's last plus the capacity can be
 	// handed out before the next commit. Once shut down, no Seq is handed
@@ -297,14 +365,21 @@ func (g *Generator) nextBatch(recs []Record, buf []byte, cps []Checkpoint) ([]Re
 		recs[i].Data = buf[off : off+n : off+n]
 		off += n
 	}
-	return recs, buf, cps, reserved
+	return recs, buf, reserved
 }
 
 // waitForRoom waits, with g.mu held on entry and exit, while the Generator
 // is full (for an event of need bytes, see full) of events its store has
-// not made durable yet, up to the store wait.
-func (g *Generator) waitForRoom(need int64) error {
-	var timer *time.Timer
+// not made durable yet, up to the store wait, and for a Require (w) no
+// longer than its ctx.
+func (g *Generator) waitForRoom(need int64, w *receiptWait) error {
+	var (
+		timer *time.Timer
+		stop  <-chan struct{}
+	)
+	if w != nil {
+		stop = w.ctx.Done()
+	}
 	for g.full(need) && g.first > g.durable {
 		if g.closed || g.writerDone {
 			// No writer will make room: the held events must stay.
@@ -326,15 +401,19 @@ func (g *Generator) waitForRoom(need int64) error {
 		case <-timer.C:
 			g.mu.Lock()
 			return fmt.Errorf("%w: %d events still wait to be durable after %s", ErrStoreBehind, g.next-1-g.durable, g.cfg.storeWait)
+		case <-stop:
+			g.mu.Lock()
+			return fmt.Errorf("%w: %d events still wait to be durable: %w", ErrStoreBehind, g.next-1-g.durable, w.ctx.Err())
 		}
 	}
 	return nil
 }
 
 // ForceFlush returns once every event accepted before the call is durable
-// in the Generator's store, or with an error wrapping ctx's when ctx ends
-// first, saying how many are not. Without a store it returns nil at once:
-// held events are as final as they get.
+// in the Generator's store, with the milestones Checkpoint asked for
+// before it, or with an error wrapping ctx's when ctx ends first, saying
+// how many are not. Without a store it returns nil at once: held events
+// are as final as they get.
 func (g *Generator) ForceFlush(ctx context.Context) error {
 	if err := g.usable(); err != nil {
 		return err
@@ -343,29 +422,29 @@ func (g *Generator) ForceFlush(ctx context.Context) error {
 		return nil
 	}
 	g.mu.Lock()
-	target := g.next - 1
-	for !g.flushedTo(target) {
+	target, ms := g.next-1, g.msAsked
+	for !g.flushedTo(target, ms) {
 		if g.writerDone {
-			n := target - g.durable
+			err := g.notFlushed(target, ms)
 			g.mu.Unlock()
-			return fmt.Errorf("%w: %d events were not made durable", ErrShutdown, n)
+			return fmt.Errorf("%w: %w", ErrShutdown, err)
 		}
-		ch, storeErr := g.durableCh, g.storeErr
+		ch := g.durableCh
 		g.mu.Unlock()
 		g.kick()
 		select {
 		case <-ch:
 		case <-ctx.Done():
 			g.mu.Lock()
-			n := target - min(target, g.durable)
-			g.mu.Unlock()
-			if n == 0 {
+			defer g.mu.Unlock()
+			if g.flushedTo(target, ms) {
 				return nil
 			}
-			if storeErr != nil {
-				return fmt.Errorf("otelaudit: %d events not durable yet (store: %v): %w", n, storeErr, ctx.Err())
+			err := g.notFlushed(target, ms)
+			if g.storeErr != nil {
+				return fmt.Errorf("%w (store: %v): %w", err, g.storeErr, ctx.Err())
 			}
-			return fmt.Errorf("otelaudit: %d events not durable yet: %w", n, ctx.Err())
+			return fmt.Errorf("%w: %w", err, ctx.Err())
 		}
 		g.mu.Lock()
 	}
@@ -373,12 +452,23 @@ func (g *Generator) ForceFlush(ctx context.Context) error {
 	return nil
 }
 
-// flushedTo reports whether every event up to target, and every
-// checkpoint of them, is in the store, and, once shut down, whether the
-// Seqs reserved past them are released. Lock only.
-func (g *Generator) flushedTo(target uint64) bool {
-	return g.durable >= target && (len(g.cpPending) == 0 || g.cpPending[0].Seq > target) &&
-		(!g.closed || g.reserved == g.next-1)
+// flushedTo reports whether every event up to target is in the store
+// (with a key, signed: every commit is), with the milestones asked for up
+// to ms, and, once shut down, whether the Seqs reserved past them are
+// released. Lock only.
+func (g *Generator) flushedTo(target, ms uint64) bool {
+	return g.durable >= target && g.msDone >= ms && (!g.closed || g.reserved == g.next-1)
+}
+
+// notFlushed says what flushedTo(target, ms) found missing. Lock only.
+func (g *Generator) notFlushed(target, ms uint64) error {
+	if n := target - min(target, g.durable); n > 0 {
+		return fmt.Errorf("otelaudit: %d events not durable yet", n)
+	}
+	if g.msDone < ms {
+		return errors.New("otelaudit: the milestone checkpoint asked for is not in the store")
+	}
+	return errors.New("otelaudit: the Seqs reserved past the last event are not released")
 }
 
 // Shutdown stops the Generator: later Record and Append calls are refused

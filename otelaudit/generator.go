@@ -14,6 +14,9 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/otelaudit/otelaudit-go/internal/tlog"
 	"github.com/otelaudit/otelaudit-go/internal/wire"
 )
 
@@ -52,18 +55,29 @@ type Generator struct {
 	// event dropped, always first-1). See seal.go.
 	head   Hash
 	anchor Anchor
-	// Signed checkpoints kept, those not yet handed to the store, and the
-	// time and Seq of the last (the anchor's Seq before any).
+	// Signed checkpoints kept, and, without a store, the time and Seq of
+	// the last (the anchor's Seq before any).
 	checkpoints []Checkpoint
-	cpPending   []Checkpoint
 	cpTime      time.Time
 	cpSeq       uint64
-	ring        ring
-	arena       arena
-	traces      traceTable
-	types       map[EventType]*chain
-	agents      map[string]*chain
-	sources     sourceTable
+	// With a signing key: the trail's origin and the note signer of the
+	// key; without a store, memTree is the Merkle tree of the sealed
+	// events, grown by sealing under mu; with one, ctree is the tree of
+	// the durable events, grown by the writer (see tree.go).
+	origin     string
+	noteSigner note.Signer
+	memTree    *tlog.Tree
+	ctree      commitTree
+	// Milestones asked for by Checkpoint, and kept by the writer, under
+	// mu: msDone reaching msAsked means the newest commit's checkpoint at
+	// the time of every request is in the store (see Checkpoint).
+	msAsked, msDone uint64
+	ring            ring
+	arena           arena
+	traces          traceTable
+	types           map[EventType]*chain
+	agents          map[string]*chain
+	sources         sourceTable
 
 	recorded uint64 // under mu
 	evicted  uint64 // under mu
@@ -106,6 +120,9 @@ type Generator struct {
 	privacy                     *compiledPolicy
 	bytes                       int64
 	evictedForBytes, cut, redac uint64
+
+	// req is the state of Require and Ready (see require.go).
+	req requireState
 }
 
 // MaxSeq is the largest Seq a Generator hands out: 2^63-1, so that every
@@ -166,6 +183,17 @@ func newGenerator(opts []Option) (*Generator, error) {
 		}
 	}
 	g.privacy = compilePolicy(&cfg.privacy, ps)
+	if cfg.signer != nil {
+		g.origin = cfg.origin
+		if g.origin == "" {
+			g.origin = DefaultOrigin(cfg.public())
+		}
+		// The origin was checked by WithOrigin, the key by WithSigningKey.
+		g.noteSigner, _ = noteSigner(g.origin, cfg.signer)
+		if cfg.store == nil {
+			g.memTree, _ = tlog.NewTree(0, nil)
+		}
+	}
 	anchor := GenesisAnchor
 	if cfg.store != nil {
 		anchor, g.startErr = g.resume()
@@ -218,7 +246,7 @@ func (g *Generator) Record(ctx context.Context, e Event) (Event, error) {
 		}
 		return Event{}, err
 	}
-	if err := g.append(ctx, &e, true); err != nil {
+	if err := g.append(ctx, &e, true, nil); err != nil {
 		return Event{}, err
 	}
 	// The Generator encoded its own copy; the caller gets another, as the
@@ -240,17 +268,17 @@ func (g *Generator) Append(ctx context.Context, e Event) (uint64, error) {
 		}
 		return 0, err
 	}
-	if err := g.append(ctx, &e, false); err != nil {
+	if err := g.append(ctx, &e, false, nil); err != nil {
 		return 0, err
 	}
 	return e.Seq, nil
 }
 
 // append completes, validates, applies the policy and the size cap to,
-// encodes and stores e, setting e.Seq. With keep, e is left as stored
-// (its attributes its own); else its attributes may be the pooled
-// hasher's, reused once append returns.
-func (g *Generator) append(ctx context.Context, e *Event, keep bool) error {
+// encodes and stores e, setting e.Seq; for Require, with w, which waits for
+// its commit. With keep, e is left as stored (its attributes its own); else
+// its attributes may be the pooled hasher's, reused once append returns.
+func (g *Generator) append(ctx context.Context, e *Event, keep bool, w *receiptWait) error {
 	e.PrevHash, e.Hash = Hash{}, Hash{}
 	if err := g.fill(ctx, e); err != nil {
 		g.rejected.Add(1)
@@ -288,7 +316,7 @@ func (g *Generator) append(ctx context.Context, e *Event, keep bool) error {
 		h.cut = true
 		b = appendEvent(b[:wire.PrefixLen], e)
 	}
-	err := g.store(b, e, h)
+	err := g.store(b, e, h, w)
 	if cap(b) <= maxPooledBuf {
 		h.buf = b
 	}
@@ -360,8 +388,10 @@ func (g *Generator) fill(ctx context.Context, e *Event) error {
 // store numbers the encoded event (whose decoded form is e, and whose Seq
 // it sets), takes a slot and room in the arena for it under the lock, then
 // fills them and publishes the slot after releasing it. in is the event's
-// hash input: wire.PrefixLen bytes of room, then the encoding.
-func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
+// hash input: wire.PrefixLen bytes of room, then the encoding. With w (a
+// Require), it refuses the event when the store cannot take it now, and
+// queues w for the event's commit.
+func (g *Generator) store(in []byte, e *Event, h *chainHasher, w *receiptWait) error {
 	rec := in[wire.PrefixLen:]
 	need := charge(rec, e)
 	g.mu.Lock()
@@ -369,6 +399,13 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
 		g.mu.Unlock()
 		g.rejected.Add(1)
 		return ErrShutdown
+	}
+	if w != nil {
+		if err := g.refuseRequire(); err != nil {
+			g.mu.Unlock()
+			g.rejected.Add(1)
+			return err
+		}
 	}
 	for g.full(need + g.sources.cost(e.Source)) {
 		if g.cfg.policy == RejectNew {
@@ -380,7 +417,7 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
 		// With a store, only durable events may go: the held ones are the
 		// writer's queue.
 		if g.w != nil && g.first > g.durable {
-			if err := g.waitForRoom(need + g.sources.cost(e.Source)); err != nil {
+			if err := g.waitForRoom(need+g.sources.cost(e.Source), w); err != nil {
 				g.mu.Unlock()
 				g.rejected.Add(1)
 				return err
@@ -408,6 +445,11 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher) error {
 	seq := g.next
 	g.next++
 	g.recorded++
+	if w != nil {
+		w.seq = seq
+		g.req.waiting = append(g.req.waiting, w)
+		g.req.queued.Add(1)
+	}
 	s := g.ring.alloc(seq)
 	dst, at, ck := g.arena.reserve(seq, len(rec))
 	src, srcDigest, srcCost := g.sources.index(e.Source)

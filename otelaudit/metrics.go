@@ -2,9 +2,13 @@ package otelaudit
 
 import (
 	"context"
+	"errors"
+	"time"
 	"weak"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 )
 
 // meterName is the instrumentation scope of the Generator's metrics.
@@ -15,6 +19,9 @@ const meterName = "github.com/otelaudit/otelaudit-go/otelaudit"
 // The names follow OTel's conventions (dot-separated, {event} units).
 func (g *Generator) registerMetrics(mp metric.MeterProvider) (metric.Registration, error) {
 	m := mp.Meter(meterName)
+	if err := g.requireInstruments(m); err != nil {
+		return nil, err
+	}
 	counter := func(name, desc string) (metric.Int64ObservableCounter, error) {
 		return m.Int64ObservableCounter(name, metric.WithUnit("{event}"), metric.WithDescription(desc))
 	}
@@ -101,4 +108,70 @@ func (g *Generator) registerMetrics(mp metric.MeterProvider) (metric.Registratio
 		}
 		return nil
 	}, recorded, evicted, rejected, size, capacity, pending, storeErrors, truncated, untracked, held, cut, redacted)
+}
+
+// requireDurationBuckets are the bounds, in seconds, of the Require
+// latency histogram: a commit with fsync takes from a fraction of a
+// millisecond to tens of milliseconds, a deadline seconds. The SDK's
+// default bounds (0, 5, 10, 25, ... 10000) are for milliseconds, and
+// would put every Require in the first bucket.
+var requireDurationBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+
+// requireInstruments makes the synchronous instruments of Require: its
+// latency, recorded by every call, and its failures, both with error.type
+// on failures (see requireErrorType).
+func (g *Generator) requireInstruments(m metric.Meter) error {
+	d, err := m.Float64Histogram("otelaudit.require.duration", metric.WithUnit("s"),
+		metric.WithDescription("How long Require took: until the event was durable (and signed), or until it failed."),
+		metric.WithExplicitBucketBoundaries(requireDurationBuckets...))
+	if err != nil {
+		return err
+	}
+	f, err := m.Int64Counter("otelaudit.require.failures", metric.WithUnit("{call}"),
+		metric.WithDescription("Require calls that gave no receipt, by error.type."))
+	if err != nil {
+		return err
+	}
+	g.req.duration, g.req.failures = d, f
+	return nil
+}
+
+// observeRequire records one Require call that began at start.
+func (g *Generator) observeRequire(start time.Time, err error) {
+	if g.invalid() || g.req.duration == nil {
+		return
+	}
+	ctx := context.Background()
+	if err == nil {
+		g.req.duration.Record(ctx, time.Since(start).Seconds())
+		return
+	}
+	attrs := metric.WithAttributeSet(attribute.NewSet(semconv.ErrorTypeKey.String(requireErrorType(err))))
+	g.req.duration.Record(ctx, time.Since(start).Seconds(), attrs)
+	g.req.failures.Add(ctx, 1, attrs)
+}
+
+// requireErrorType is the error.type of a Require failure: a short name of
+// its reason, from a small fixed set, so that it can be an attribute.
+func requireErrorType(err error) string {
+	for _, c := range []struct {
+		err  error
+		name string
+	}{
+		{ErrNoStore, "no_store"},
+		{ErrStoreRefused, "store_refused"},
+		{ErrStoreFailed, "store_failed"},
+		{ErrStoreBehind, "store_behind"},
+		{ErrShutdown, "shutdown"},
+		{ErrFull, "full"},
+		{ErrEmptyType, "invalid_event"},
+		{ErrInvalidEvent, "invalid_event"},
+		{context.DeadlineExceeded, "timeout"},
+		{context.Canceled, "canceled"},
+	} {
+		if errors.Is(err, c.err) {
+			return c.name
+		}
+	}
+	return "_OTHER"
 }

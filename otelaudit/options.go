@@ -62,6 +62,7 @@ type config struct {
 	capacity   int
 	policy     FullPolicy
 	signer     ed25519.PrivateKey
+	origin     string
 	cpEvents   int
 	cpInterval time.Duration
 	store      Store
@@ -138,13 +139,14 @@ func WithFullPolicy(p FullPolicy) Option {
 	})
 }
 
-// WithSigningKey makes the Generator sign checkpoints of its chain head with
-// key (see Checkpoint and WithCheckpointInterval), so that a verifier with
-// the public key alone can detect a trail rewritten or cut after them. With
-// a store, every commit also carries a signed checkpoint of its last event,
-// so that the stored trail never has an unsigned tail, and the Generator
-// refuses a store whose head the key did not sign (see ErrUnsigned). A key
-// of the wrong size is ignored.
+// WithSigningKey makes the Generator sign checkpoints of its trail with key:
+// C2SP signed notes of the trail's Merkle tree (see Checkpoint, WithOrigin
+// and WithCheckpointInterval), so that a verifier with the public key alone
+// can detect a trail rewritten or cut after them, and check proofs that an
+// event is in it. With a store, every commit carries a signed checkpoint of
+// the tree it leaves, so that the stored trail never has an unsigned tail,
+// and the Generator refuses a store whose head the key did not sign (see
+// ErrUnsigned). A key of the wrong size is ignored.
 func WithSigningKey(key ed25519.PrivateKey) Option {
 	return optionFunc(func(c config) config {
 		if len(key) == ed25519.PrivateKeySize {
@@ -154,15 +156,32 @@ func WithSigningKey(key ed25519.PrivateKey) Option {
 	})
 }
 
-// WithCheckpointInterval sets how often a Generator with a signing key signs
-// a checkpoint: once events more have been sealed since the last one, or
-// once every has passed with new events. A value of zero or less keeps its
-// default (DefaultCheckpointEvents, DefaultCheckpointInterval).
+// WithOrigin names the trail in its checkpoints: the first line of every
+// signed note, and the key name of its signature line (see Checkpoint).
+// C2SP asks that it name one log and no other, as a URL without a scheme
+// does ("audit.example.com/payments"); the default, DefaultOrigin of the
+// signing key, names the key. A store keeps the origin its checkpoints
+// carry, and a Generator with another one refuses it. An origin a note
+// cannot carry (see CheckOrigin) is ignored.
+func WithOrigin(origin string) Option {
+	return optionFunc(func(c config) config {
+		if CheckOrigin(origin) == nil {
+			c.origin = origin
+		}
+		return c
+	})
+}
+
+// WithCheckpointInterval sets how often a Generator with a signing key keeps
+// a checkpoint as a milestone: once events more have been sealed since the
+// last one, or once every has passed with new events. A value of zero or
+// less keeps its default (DefaultCheckpointEvents, DefaultCheckpointInterval).
 //
-// Checkpoints are made as events are sealed: by a query, by eviction, by
-// the store writer (which also looks every interval), or on demand by
-// Checkpoint. Without a store and without queries, a time-based checkpoint
-// waits for the next of those.
+// With a store, every commit signs a checkpoint, and the milestone is the
+// first commit's past the interval: the store keeps milestones (see
+// store.Store.Checkpoints), and a Stream ships them. Without a store,
+// checkpoints are signed as events are sealed: by a query, by eviction, or
+// on demand by Checkpoint; a time-based one waits for the next of those.
 func WithCheckpointInterval(events int, every time.Duration) Option {
 	return optionFunc(func(c config) config {
 		if events > 0 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/otelaudit/otelaudit-go/internal/tlog"
 	"github.com/otelaudit/otelaudit-go/internal/wire"
 )
 
@@ -16,6 +17,7 @@ import (
 // it: a Seq is never handed out unreserved. It returns the new head.
 func (g *Generator) resume() (Anchor, error) {
 	st, pub := g.cfg.store, g.cfg.public()
+	now := time.Now()
 	r, err := st.Resume(pub)
 	if err != nil {
 		return GenesisAnchor, fmt.Errorf("%w: %w", ErrStoreRefused, err)
@@ -23,7 +25,20 @@ func (g *Generator) resume() (Anchor, error) {
 	if r.Head.Seq > MaxSeq || r.Reserved < r.Head.Seq || r.Reserved >= MaxSeq {
 		return GenesisAnchor, fmt.Errorf("%w: the store's head is seq %d and it reserves up to %d: beyond any real trail", ErrStoreRefused, r.Head.Seq, r.Reserved)
 	}
-	now := time.Now()
+	if g.cfg.signer != nil {
+		if r.Origin != "" && r.Origin != g.origin {
+			return GenesisAnchor, fmt.Errorf("%w: the store's checkpoints name the trail %q, and this Generator signs as %q (give it otelaudit.WithOrigin(%q))", ErrStoreRefused, r.Origin, g.origin, r.Origin)
+		}
+		hs := make([][tlog.Size]byte, len(r.TreeRange))
+		for i, h := range r.TreeRange {
+			hs[i] = h
+		}
+		t, err := tlog.NewTree(r.TreeSize, hs)
+		if err != nil {
+			return GenesisAnchor, fmt.Errorf("%w: the store's tree: %w", ErrStoreRefused, err)
+		}
+		g.ctree = commitTree{tree: t, milestoneSeq: r.Head.Seq, milestoneTime: now}
+	}
 	head := r.Head
 	var (
 		recs []Record
@@ -42,13 +57,30 @@ func (g *Generator) resume() (Anchor, error) {
 		add(newAdoptionEvent(head, r.SignedSeq, pub, now))
 	}
 	b := Batch{Records: recs, Reserved: head.Seq + g.ring.capacity}
-	if g.cfg.signer != nil && len(recs) > 0 {
-		b.Head = Checkpoint{Seq: head.Seq, Hash: head.Hash, Time: now}.Sign(g.cfg.signer)
+	switch {
+	case g.cfg.signer != nil && len(recs) > 0:
+		g.signBatch(&b, false, false)
 		g.signedHead = b.Head
+	case g.cfg.signer != nil && g.isResumedHead(r.Signed, r.Head):
+		g.signedHead = r.Signed
 	}
 	if err := st.Write(b); err != nil {
 		return GenesisAnchor, fmt.Errorf("%w: %w", ErrStoreRefused, err)
 	}
+	for _, c := range b.Checkpoints {
+		g.keepCheckpoint(c)
+	}
 	g.reserved = b.Reserved
 	return head, nil
+}
+
+// isResumedHead reports whether c, a store's signed head, is a checkpoint
+// the Generator's key signed of the tree it resumed, whose last leaf is
+// head: then it is the Generator's newest checkpoint until its first
+// commit. A store's word alone is not enough: its file could have been
+// written by anyone.
+func (g *Generator) isResumedHead(c Checkpoint, head Anchor) bool {
+	return c.Signature != nil && c.Origin == g.origin && c.Seq == head.Seq && c.Hash == head.Hash &&
+		c.Size == g.ctree.tree.Size() && c.Root == Hash(g.ctree.tree.Root()) &&
+		c.VerifySignature(g.cfg.public()) == nil
 }

@@ -29,7 +29,9 @@ const sealChunk = 1024
 // checkpoint at every Seq that is due one (see WithCheckpointInterval).
 // Lock only.
 func (g *Generator) sealTo(target uint64) {
-	signing := g.cfg.signer != nil
+	// Without a store, a signing Generator grows its tree here, in Seq
+	// order; with one, the writer does, outside the lock (see tree.go).
+	signing := g.memTree != nil
 	for seq := g.sealed; seq < target; seq++ {
 		// The writer left SHA-256's state before PrevHash where the Hash
 		// goes (see Generator.store): sealing is one 64-byte block per
@@ -39,6 +41,9 @@ func (g *Generator) sealTo(target uint64) {
 		h := Hash(g.hasher.Link(g.head, *hp, int(s.at.n)))
 		*hp = h
 		g.head = h
+		if signing {
+			g.memTree.Append(h, nil)
+		}
 		if signing && seq-g.cpSeq >= uint64(g.cfg.cpEvents) {
 			g.sealed = seq + 1
 			g.addCheckpoint()

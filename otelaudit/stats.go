@@ -12,8 +12,9 @@ type Stats struct {
 	Recorded uint64
 	// Evicted is how many held events the EvictOldest policy dropped.
 	Evicted uint64
-	// Rejected is every Record or Append call that returned an error: events
-	// refused for bad input and, under RejectNew, for lack of room.
+	// Rejected is every Record or Append call that returned an error, and
+	// every Require that recorded nothing: events refused for bad input,
+	// under RejectNew for lack of room, and so on (see ReceiptError).
 	Rejected uint64
 	// Cleared is how many held events Clear dropped.
 	Cleared uint64

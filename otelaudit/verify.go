@@ -8,6 +8,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/otelaudit/otelaudit-go/internal/tlog"
 	"github.com/otelaudit/otelaudit-go/internal/wire"
 )
 
@@ -174,14 +175,27 @@ func short(h Hash) string { return h.String()[:12] }
 // VerifyChain checks events, a trail in Seq order as queries return it,
 // from anchor: every event's Hash must follow from its fields and its
 // predecessor's Hash, with no Seq missing, repeated or out of place. Then
-// each checkpoint must agree with the trail (see VerifyCheckpoints); pub,
-// when not nil, must have signed them all. The error, wrapping
+// each checkpoint must agree with the trail (see VerifyCheckpoints), and,
+// when anchor is the genesis, its root must be that of the Merkle tree of
+// the first Size events; pub, when not nil, must have signed them all. It does not require that pub
+// signed the newest event: VerifySigned does, and Store.Verify with a key. The error, wrapping
 // ErrChainBroken, is a *ChainError naming the first failing Seq.
 func VerifyChain(anchor Anchor, events []Event, cps []Checkpoint, pub ed25519.PublicKey) error {
 	v := NewVerifier(anchor)
 	want := make(map[uint64]Hash, len(cps))
 	for _, c := range cps {
 		want[c.Seq] = Hash{}
+	}
+	// From the genesis the events are the tree's first leaves: each
+	// checkpoint's root is checked too.
+	var tree *tlog.Tree
+	roots := map[uint64]Hash{}
+	if anchor == GenesisAnchor {
+		tree, _ = tlog.NewTree(0, nil)
+		for _, c := range cps {
+			roots[c.Size] = Hash{}
+		}
+		roots[0] = Hash(tlog.EmptyRoot)
 	}
 	for i := range events {
 		if err := v.Event(&events[i]); err != nil {
@@ -190,9 +204,30 @@ func VerifyChain(anchor Anchor, events []Event, cps []Checkpoint, pub ed25519.Pu
 		if _, ok := want[events[i].Seq]; ok {
 			want[events[i].Seq] = events[i].Hash
 		}
+		if tree != nil {
+			tree.Append(events[i].Hash, nil)
+			if _, ok := roots[tree.Size()]; ok {
+				roots[tree.Size()] = tree.Root()
+			}
+		}
 	}
-	return VerifyCheckpoints(cps, pub, anchor, v.Head(), func(seq uint64) (Hash, bool) {
+	err := VerifyCheckpoints(cps, pub, anchor, v.Head(), func(seq uint64) (Hash, bool) {
 		h, ok := want[seq]
 		return h, ok
 	})
+	if err != nil || tree == nil {
+		return err
+	}
+	for _, c := range cps {
+		if c.Size == 0 && c.Seq == 0 {
+			continue
+		}
+		if c.Size > tree.Size() {
+			return &ChainError{Seq: c.Seq, Reason: fmt.Sprintf("missing: the trail has %d events, and the checkpoint's tree %d", tree.Size(), c.Size)}
+		}
+		if roots[c.Size] != c.Root {
+			return &ChainError{Seq: c.Seq, Reason: fmt.Sprintf("the Merkle tree of the first %d events is not the checkpoint's: the trail was rewritten", c.Size)}
+		}
+	}
+	return nil
 }

@@ -107,4 +107,10 @@
 //
 // OnStart and OnEnd run on the goroutine that starts or ends the span, never
 // block on I/O and keep no reference to the span.
+//
+// A processor cannot hold up a span, so a tool that must not act unless the
+// trail durably holds what it is about to do asks for it from inside its
+// span: Processor.Require records an intent with the span's identity and
+// returns once it is durable (see otelaudit.Generator.Require); the outcome
+// can then be a span event like any other.
 package processor

@@ -24,6 +24,9 @@ go test -run '^$' -bench 'EventsByTrace|HeapPerEvent|Append' -count "$count" ./o
 # store of 1,000,000 events (built once per run, outside the timer).
 go test -run '^$' -bench 'Durable' -benchtime 3s -count "$(( (count + 1) / 2 ))" ./store | tee -a bench.out
 go test -run '^$' -bench 'Verify' -count 3 ./store | tee -a bench.out
+# Require with 1, 8 and 64 callers beside Record, bbolt's DB.Batch, one
+# bbolt transaction and one fdatasync: calls/s and p50/p99 latency.
+go test -run '^$' -bench 'Require' -benchtime 2s -count 5 ./store | tee -a bench.out
 # Streaming to a real Collector on loopback beside BatchSpanProcessor (its
 # own module; builds the Collector first).
 (cd tests/e2e && go test -run '^$' -bench 'StreamToCollector' -benchtime 20000x -count 3 .) | tee -a bench.out

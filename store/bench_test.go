@@ -128,6 +128,9 @@ func benchDurable(b *testing.B, benchEvents []otelaudit.Event) {
 		bboltEventsPerSec.Store(rate)
 		b.ReportMetric(rate, "events/s")
 	})
+	// The Merkle tree's share: the store without it, then with it
+	// (x-no-tree is events/s over the run without it).
+	b.Run("otelaudit-no-tree", func(b *testing.B) { benchDurableOurs(b, benchEvents, nil, store.WithoutTree()) })
 	b.Run("otelaudit", func(b *testing.B) { benchDurableOurs(b, benchEvents, nil) })
 	// With a signing key every commit carries an ed25519 signature of its
 	// last event: x-unsigned is events/s over the unsigned run's.
@@ -135,7 +138,10 @@ func benchDurable(b *testing.B, benchEvents []otelaudit.Event) {
 	b.Run("otelaudit-signed", func(b *testing.B) { benchDurableOurs(b, benchEvents, priv) })
 }
 
-var unsignedEventsPerSec atomic.Value // float64, set by the otelaudit run
+var (
+	unsignedEventsPerSec atomic.Value // float64, set by the otelaudit run
+	noTreeEventsPerSec   atomic.Value // float64, set by the otelaudit-no-tree run
+)
 
 // countingStore counts the commits of a real store.
 type countingStore struct {
@@ -151,8 +157,8 @@ func (c *countingStore) Write(batch otelaudit.Batch) error {
 	return err
 }
 
-func benchDurableOurs(b *testing.B, benchEvents []otelaudit.Event, key ed25519.PrivateKey) {
-	var sopts []store.Option
+func benchDurableOurs(b *testing.B, benchEvents []otelaudit.Event, key ed25519.PrivateKey, extra ...store.Option) {
+	sopts := extra
 	gopts := []otelaudit.Option{otelaudit.WithStoreWait(time.Minute)}
 	if key != nil {
 		sopts = append(sopts, store.WithPublicKey(key.Public().(ed25519.PublicKey)))
@@ -189,10 +195,18 @@ func benchDurableOurs(b *testing.B, benchEvents []otelaudit.Event, key ed25519.P
 	if raw, ok := bboltEventsPerSec.Load().(float64); ok {
 		b.ReportMetric(rate/raw, "x-bbolt")
 	}
-	if key == nil {
+	switch {
+	case len(extra) > 0:
+		noTreeEventsPerSec.Store(rate)
+	case key == nil:
 		unsignedEventsPerSec.Store(rate)
-	} else if unsigned, ok := unsignedEventsPerSec.Load().(float64); ok {
-		b.ReportMetric(rate/unsigned, "x-unsigned")
+		if noTree, ok := noTreeEventsPerSec.Load().(float64); ok {
+			b.ReportMetric(rate/noTree, "x-no-tree")
+		}
+	default:
+		if unsigned, ok := unsignedEventsPerSec.Load().(float64); ok {
+			b.ReportMetric(rate/unsigned, "x-unsigned")
+		}
 	}
 	if c := cs.commits.Load(); c > 0 {
 		b.ReportMetric(float64(b.N)/float64(c), "events/commit")

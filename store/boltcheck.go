@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,15 +14,16 @@ import (
 // reachable once, none both reachable and free, none unaccounted for, keys
 // in order within each page and between a branch and its children (a
 // branch key bit-flipped sends lookups astray while a full walk still sees
-// every entry).
+// every entry). Check skips inline buckets: walkBucket checks their order.
 //
 // Tx.Check reads pages on a goroutine of its own, which no guard reaches: a
 // fault there would end the process. By the time it runs, Verify's guarded
 // walk has read every leaf key and value, every page header on the way and
-// the freelist, through the map, without a fault. What the walk did not
-// read is the keys of branch pages, which Check compares: checkBranches
-// reads those pages from the file, not the map, and refuses any element
-// whose key lies outside its page. Both run under wmu, so that no commit
+// the freelist, through the map, without a fault, and refused nested
+// buckets, whose pages only Check would read (see walkBucket). What the
+// walk did not read is the keys of branch pages, which Check compares:
+// checkBranches reads those pages from the file, not the map, and refuses
+// any element whose key lies outside its page. Both run under wmu, so that no commit
 // changes the tree meanwhile (Tx.Check on a read transaction also reads the
 // freelist, which a commit would change under it).
 func (s *Store) checkBolt() (err error) {
@@ -48,6 +50,36 @@ func (s *Store) checkBolt() (err error) {
 			return fmt.Errorf("%w: bbolt's consistency check: %w", ErrCorrupt, errors.Join(errs...))
 		}
 		return nil
+	})
+}
+
+// walkBucket calls fn with every key and value of b, in the order they are
+// stored, and refuses what bbolt's Tx.Check would not catch, or would read
+// on its own goroutine, unguarded:
+//
+//   - keys not in strictly ascending order. Tx.Check skips inline buckets
+//     (those small enough to live in their parent's page), so in them
+//     nothing else sees it; and a walk, which sees every entry whatever
+//     the order, would pass entries that lookups, which binary-search,
+//     miss: an index swapped out of order hides events from
+//     EventsByTrace, while every sum over it matches.
+//   - a bucket nested in b, which no store has: its pages are read by
+//     nothing here, and first by Tx.Check, where a root page past the
+//     file would end the process.
+//
+// Every bucket of the store is walked with it (the events by the chain's
+// own Seq order) before checkBolt runs Tx.Check.
+func walkBucket(b *bolt.Bucket, name []byte, fn func(k, v []byte) error) error {
+	var last []byte
+	return b.ForEach(func(k, v []byte) error {
+		switch {
+		case v == nil:
+			return fmt.Errorf("%w: a bucket %q inside the %s bucket", ErrCorrupt, k, name)
+		case last != nil && bytes.Compare(k, last) <= 0:
+			return fmt.Errorf("%w: keys of the %s bucket out of order (%x after %x)", ErrCorrupt, name, k, last)
+		}
+		last = k
+		return fn(k, v)
 	})
 }
 
@@ -123,7 +155,12 @@ func (w *branchWalker) page(id uint64, depth int) error {
 	case info == nil:
 		return fmt.Errorf("page %d past the high water mark", id)
 	case info.Type == "leaf":
-		return nil // read in full by Verify's walk
+		// Its elements were read in full by Verify's walk; Tx.Check marks
+		// every page its overflow count spans, one map entry each.
+		if uint64(info.OverflowCount) >= w.hwm-id {
+			return fmt.Errorf("page %d overflows past the high water mark", id)
+		}
+		return nil
 	case info.Type != "branch":
 		return fmt.Errorf("page %d of type %s where a branch or leaf page belongs", id, info.Type)
 	}

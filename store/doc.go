@@ -19,22 +19,27 @@
 // WithReadOnly) a store can be read while nothing writes to it, and a store
 // that does not verify can still be opened for forensics.
 //
-// # Format (version 2)
+// # Format (version 3)
 //
 // One bbolt file with these buckets and no others; integers big endian, so
 // keys sort in numeric order:
 //
-//	otelaudit    "format" -> 2 (one byte)
+//	otelaudit    "format" -> 3 (one byte)
 //	             "anchor", "head" -> Seq (8) | Hash (32)
 //	             "reserved" -> Seq (8): the highest Seq the last run may have handed out
-//	             "signed" -> Seq (8) | Time (Unix ns, 8) | Hash (32) | signature (64):
-//	                         the newest commit's signed checkpoint (absent without a key)
-//	events       Seq (8) -> PrevHash (32) | Hash (32) | SourceDigest (32) | event
+//	             "signed" -> Seq (8) | a checkpoints value: the newest commit's
+//	                         signed checkpoint (absent without a key)
+//	             "tree" -> size (8) | the roots of the perfect subtrees covering
+//	                         the Merkle tree, left to right (32 each)
+//	events       Seq (8) -> PrevHash (32) | Hash (32) | SourceDigest (32) | leaf index (8) | event
 //	sources      SourceDigest (32) -> encoded Source (otelaudit.Source.MarshalBinary)
 //	by_trace     TraceID (16) | first Seq (8) -> posting list
 //	by_type      uvarint length | type | first Seq (8) -> posting list
 //	by_agent     uvarint length | AgentID | first Seq (8) -> posting list
-//	checkpoints  Seq (8) -> Time (Unix ns, 8) | Hash (32) | ed25519 signature (0 or 64)
+//	checkpoints  Seq (8) -> Time (Unix ns, 8) | Hash (32) | tree size (8) | root (32) |
+//	             origin length (1) | origin | note signature (key hash 4 | ed25519 64, or none)
+//	tiles        level (1) | index (8) -> the hashes of tree level 8*level, nodes
+//	             index*256 .. index*256+255 (fewer at the right edge): C2SP tlog-tiles
 //	commits      first Seq of a Write (8) -> when it committed (Unix ns, 8)
 //	cursors      name -> Seq (8): where a follower (a streaming exporter) got to
 //
@@ -49,8 +54,20 @@
 // event and recomputes every hash. The layout of an encoded event and the
 // chain rule have one owner, package internal/wire.
 //
-// Format 1, written before the hash input bound the encoding's length, is
-// refused with ErrOldFormat, not converted: converting would re-hash every
+// The Merkle tree's leaves are the events' Hashes in the trail's order
+// (see otelaudit.LeafHash); every Write grows it in its transaction, and a
+// checkpoint is a C2SP signed note of its size and root (see
+// otelaudit.Checkpoint), which Write checks against the tree. Evidence and
+// Consistency build proofs from the tiles; package evidence checks them.
+// The tree costs 8 bytes per event in its events value (the leaf index),
+// 32 in the level-0 tiles, and 1/256 of that again for each tile level
+// above (0.13 bytes in all): about 40 bytes per event, beside the 96 of
+// the value's hashes and the event's encoding.
+//
+// Format 2 (no tree, checkpoints that were not notes) is refused with
+// ErrOldFormat: its signatures would vouch for nothing in a tree built by
+// converting it. Format 1, written before the hash input bound the
+// encoding's length, is refused with ErrOldFormat, not converted: converting would re-hash every
 // event, and the signed checkpoints of the old chain would then vouch for
 // nothing in the new one. A converted trail could only be re-signed by
 // whoever converts it, which is exactly what signing is there to prevent.
@@ -60,17 +77,24 @@
 //
 // Anyone who can write the file can change it, with this package or with
 // bbolt directly. With a signing key (otelaudit.WithSigningKey), every
-// commit carries a checkpoint of its last event, signed in the same
+// commit carries a signed checkpoint of the tree it leaves (its last leaf the
+// commit's last event), signed in the same
 // transaction, so a store written with a key never has an unsigned tail.
 // Against someone without the key, Verify with the public key (and the
 // CLI's verify --pubkey) then fails, naming the first event that cannot be
 // trusted, for: any change to a stored event, Source, hash or index entry
-// (the chain, the digests and the index check); events inserted, deleted
-// or reordered; events appended, through a keyless Generator or by hand,
-// and a tail rewritten and re-chained with the checkpoints that no longer
-// match deleted (the events past the newest checkpoint the key signed:
-// ErrUnsigned); all checkpoints deleted (every event is then unsigned); a
-// forged checkpoint. A runtime that opens the store with its key
+// (the chain, the digests and the index check), a Source deleted, index
+// entries split to overlap or stored out of order; events inserted,
+// deleted or reordered; events appended, through a keyless Generator or by
+// hand, and a tail rewritten and re-chained with the checkpoints that no
+// longer match deleted (the events past the newest checkpoint the key
+// signed: ErrUnsigned), forged SeqGap or HeadAdopted records included;
+// all checkpoints deleted (every event is then unsigned); a forged
+// checkpoint, or the signed head of another store signed by the same key;
+// every event deleted and the anchor set where no checkpoint the key
+// signed vouches for it (ErrUnsigned: a store written with the key keeps
+// the newest commit's, which retention leaves), or at seq 0 with any hash
+// but the genesis (ErrCorrupt). A runtime that opens the store with its key
 // (WithPublicKey, or a Generator with a signing key) refuses a head the key
 // did not sign, so it never continues, and signs, a forged tail; to take
 // over such a trail on purpose, WithAdoptHead, and the run records that it
@@ -84,6 +108,14 @@
 // --from-genesis refuses that), or the file deleted (a new store there
 // starts again from Seq 1; an emptied file is refused, not taken for a new
 // store).
+//
+// Nor is the store's bookkeeping signed: the reservation (a run that
+// continues a tail cut back to a signed checkpoint finds Seqs reserved past
+// the head and records them, signed, as lost to a crash: only a kept
+// checkpoint tells a crash from a cut), the commit times retention by age
+// reads (set back, the oldest events go early; set forward, none go until
+// then), and the cursors (set forward, a restarted stream skips events,
+// which stay stored).
 //
 // # Durability and crashes
 //
@@ -121,17 +153,24 @@
 //
 // # Damaged files
 //
-// No file, truncated, bit-flipped or foreign, makes Open or any method
-// panic or end the process. Open first compares the file with bbolt's own
-// meta pages (a file shorter than they say is truncated: ErrCorrupt,
-// before bbolt maps it); every method that touches bbolt's memory map runs
-// with the goroutine's memory faults turned into panics
+// No file, truncated, bit-flipped, foreign or crafted, makes Open or any
+// method panic or end the process. Open first compares the file with
+// bbolt's own meta pages (a file shorter than they say is truncated:
+// ErrCorrupt, before bbolt maps it); every method that touches bbolt's
+// memory map runs with the goroutine's memory faults turned into panics
 // (debug.SetPanicOnFault) and bbolt's panics turned into ErrCorrupt; and
 // Verify, which Open runs, ends with bbolt's own consistency check
 // (Tx.Check), after checking what that check would read on a goroutine of
-// its own. tests/filefuzz_test.go cuts a small signed store at every page
-// boundary and flips random bits, in a child process; scripts/fuzz-store.sh
-// runs many more.
+// its own. Its walk also checks every bucket's keys in order (Tx.Check
+// skips buckets kept inline in their parent's page, where a lookup would
+// miss entries stored out of order) and refuses nested buckets, whose
+// pages Tx.Check alone would read; tests/craftedfile_test.go places both.
+// Not covered: a file changed under an open store by another process that
+// ignores bbolt's lock (a guarded method then fails with ErrCorrupt, but
+// Tx.Check, on its own goroutine, could still fault).
+// tests/filefuzz_test.go cuts a small signed store at every page boundary
+// and flips random bits, in a child process; scripts/fuzz-store.sh runs
+// many more.
 //
 // # Retention
 //

@@ -14,10 +14,10 @@ var (
 	// ErrNewerFormat refuses a store written in a format newer than this
 	// build reads.
 	ErrNewerFormat = errors.New("store: format newer than this build reads")
-	// ErrOldFormat refuses a store of format 1, whose hash rule did not
-	// bind an encoding's length; see the package documentation for why it
-	// is not migrated.
-	ErrOldFormat = errors.New("store: format 1, which this build does not read")
+	// ErrOldFormat refuses a store of format 1 (whose hash rule did not
+	// bind an encoding's length) or 2 (no Merkle tree); see the package
+	// documentation for why neither is migrated.
+	ErrOldFormat = errors.New("store: an older format, which this build does not read")
 	// ErrCorrupt refuses a store whose contents are inconsistent: a chain
 	// that does not verify (it also wraps otelaudit.ErrChainBroken then), a
 	// record that does not decode, a missing bucket, a file shorter than

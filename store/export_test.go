@@ -9,3 +9,12 @@ func WithClock(fn func() time.Time) Option {
 		return c
 	})
 }
+
+// WithoutTree makes Write keep no Merkle tree (no tiles, no tree state):
+// the benchmarks' "before" beside it. A store written so does not verify.
+func WithoutTree() Option {
+	return optionFunc(func(c config) config {
+		c.noTree = true
+		return c
+	})
+}

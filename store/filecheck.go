@@ -11,7 +11,7 @@ import (
 // checkFile compares the file at path with bbolt's own meta pages before
 // bbolt maps it: the page size, the high water mark (the number of pages
 // the newest valid meta says the database has), the root and the freelist
-// pages. bbolt maps at least 32 KiB and then as much as the meta says, and
+// pages, and the freelist page's counts (see checkFreelist). bbolt maps at least 32 KiB and then as much as the meta says, and
 // reads pages through the map without comparing them with the file's size:
 // a file cut shorter than its meta faults on the first read past its end.
 // Refusing it here, with the sizes, is what a truncated store gets.
@@ -81,6 +81,9 @@ func checkFile(path string) error {
 		}
 		m = b
 	}
+	if err := checkMetaHeaders(m0, err0, m1, err1); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrCorrupt, path, err)
+	}
 	if int(m.pageSize) != pageSize {
 		return fmt.Errorf("%w: %s: bbolt meta pages disagree on the page size (%d, %d)", ErrCorrupt, path, pageSize, m.pageSize)
 	}
@@ -92,8 +95,84 @@ func checkFile(path string) error {
 		return fmt.Errorf("%w: %s is truncated: its bbolt meta says it has %d pages of %d bytes, the file has %d bytes (%d whole pages)", ErrCorrupt, path, m.pgid, pageSize, size, pages)
 	case m.root < 2 || m.root >= m.pgid:
 		return fmt.Errorf("%w: %s: bbolt root page %d outside pages 2 to %d", ErrCorrupt, path, m.root, m.pgid-1)
-	case m.freelist != noFreelist && (m.freelist < 2 || m.freelist >= m.pgid):
+	case m.freelist == noFreelist:
+		// A store always has one (this package never sets bbolt's
+		// NoFreelistSync). Without it bbolt would rebuild the freelist
+		// when it opens the file, walking every page of every bucket on a
+		// goroutine of its own, where a page past the file would end the
+		// process before Verify could look.
+		return fmt.Errorf("%w: %s: bbolt meta has no freelist page, which a store always has", ErrCorrupt, path)
+	case m.freelist < 2 || m.freelist >= m.pgid:
 		return fmt.Errorf("%w: %s: bbolt freelist page %d outside pages 2 to %d", ErrCorrupt, path, m.freelist, m.pgid-1)
+	}
+	if err := checkFreelist(f, m, pageSize); err != nil {
+		return fmt.Errorf("%w: %s: bbolt freelist page %d: %w", ErrCorrupt, path, m.freelist, err)
+	}
+	return nil
+}
+
+// checkMetaHeaders checks the page headers of the valid meta pages: page
+// 0 and page 1, of the meta type. bbolt opens a file whose meta header is
+// wrong, and its next commit rewrites that page whole, but Tx.Check (and so
+// Verify) refuses it: refused here, such a file is refused by every kind of
+// Open alike, instead of by a read-only Open only.
+func checkMetaHeaders(m0 boltMeta, err0 error, m1 boltMeta, err1 error) error {
+	for i, m := range [2]boltMeta{m0, m1} {
+		if [2]error{err0, err1}[i] != nil {
+			continue
+		}
+		if m.id != uint64(i) || m.flags != metaPageFlag {
+			return fmt.Errorf("bbolt meta page %d has the header of page %d of type %#x", i, m.id, m.flags)
+		}
+	}
+	return nil
+}
+
+// checkFreelist checks the freelist page against its page and the meta:
+// bbolt allocates as many page IDs as its count says when it opens the
+// file (a count of 2^40 asks for 8 TiB, and Go cannot survive failing to
+// get them), Tx.Check marks every page the overflow count spans, and a
+// commit writes to the pages listed, which Tx.Check compares with the pages
+// in use but not with the meta pages or the high water mark: a meta page
+// listed free would be written over. The count is the header's, or, at
+// 0xFFFF, the first 8 bytes after it; the IDs follow, 8 bytes each, within
+// the page and its overflow pages, each of a page from 2 to below the high
+// water mark.
+func checkFreelist(f *os.File, m boltMeta, pageSize int) error {
+	var buf [pageHeaderSize + 8]byte
+	if _, err := f.ReadAt(buf[:], int64(m.freelist)*int64(pageSize)); err != nil {
+		return err
+	}
+	ne := binary.NativeEndian
+	flags, count, overflow := ne.Uint16(buf[8:]), uint64(ne.Uint16(buf[10:])), uint64(ne.Uint32(buf[12:]))
+	switch {
+	case flags != freelistPageFlag:
+		return fmt.Errorf("of type %#x, not a freelist page", flags)
+	case overflow >= m.pgid-m.freelist:
+		return fmt.Errorf("overflows past the high water mark (%d pages more)", overflow)
+	}
+	ids := count
+	if count == 0xFFFF {
+		count = ne.Uint64(buf[pageHeaderSize:])
+		ids = count + 1
+	}
+	if span := (overflow + 1) * uint64(pageSize); count > span || pageHeaderSize+8*ids > span {
+		return fmt.Errorf("counts %d free pages, more than its %d bytes hold", count, span)
+	}
+	off := int64(m.freelist)*int64(pageSize) + pageHeaderSize + 8*int64(ids-count)
+	var chunk [4096]byte
+	for left := count; left > 0; {
+		n := min(left, uint64(len(chunk)/8))
+		if _, err := f.ReadAt(chunk[:8*n], off); err != nil {
+			return err
+		}
+		for i := range n {
+			if id := ne.Uint64(chunk[8*i:]); id < 2 || id >= m.pgid {
+				return fmt.Errorf("lists page %d as free, outside pages 2 to %d", id, m.pgid-1)
+			}
+		}
+		left -= n
+		off += int64(8 * n)
 	}
 	return nil
 }
@@ -109,9 +188,16 @@ const (
 	boltMagic       = 0xED0CDAED
 	boltVersion     = 2
 	noFreelist      = ^uint64(0)
+	// freelistPageFlag and metaPageFlag are page types in a page header.
+	freelistPageFlag = 0x10
+	metaPageFlag     = 0x04
 )
 
 type boltMeta struct {
+	// id and flags are the page header's: bbolt checks neither when it
+	// opens the file, but Tx.Check does (see checkMetaHeaders).
+	id                  uint64
+	flags               uint16
 	pageSize            uint32
 	root, freelist      uint64
 	pgid, txid          uint64
@@ -128,6 +214,8 @@ func readMeta(f *os.File, off int64) (boltMeta, error) {
 	b := buf[pageHeaderSize:]
 	ne := binary.NativeEndian
 	m := boltMeta{
+		id:       ne.Uint64(buf[0:]),
+		flags:    ne.Uint16(buf[8:]),
 		magic:    uint64(ne.Uint32(b[0:])),
 		version:  uint64(ne.Uint32(b[4:])),
 		pageSize: ne.Uint32(b[8:]),

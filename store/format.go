@@ -5,14 +5,16 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/otelaudit/otelaudit-go/internal/tlog"
 	"github.com/otelaudit/otelaudit-go/internal/wire"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
 // FormatVersion is the store format this build writes and reads; see the
 // package documentation. Format 1 (hash rule v1, which did not bind an
-// encoding's length) is refused with ErrOldFormat.
-const FormatVersion = 2
+// encoding's length) and format 2 (no Merkle tree, checkpoints that were
+// not C2SP notes) are refused with ErrOldFormat.
+const FormatVersion = 3
 
 var (
 	bucketMeta        = []byte("otelaudit")
@@ -24,23 +26,25 @@ var (
 	bucketCheckpoints = []byte("checkpoints")
 	bucketCursors     = []byte("cursors")
 	bucketCommits     = []byte("commits")
+	bucketTiles       = []byte("tiles")
 
-	allBuckets = [][]byte{bucketMeta, bucketEvents, bucketSources, bucketByTrace, bucketByType, bucketByAgent, bucketCheckpoints, bucketCursors, bucketCommits}
+	allBuckets = [][]byte{bucketMeta, bucketEvents, bucketSources, bucketByTrace, bucketByType, bucketByAgent, bucketCheckpoints, bucketCursors, bucketCommits, bucketTiles}
 
 	keyFormat   = []byte("format")
 	keyAnchor   = []byte("anchor")
 	keyHead     = []byte("head")
 	keyReserved = []byte("reserved")
 	keySigned   = []byte("signed")
+	keyTree     = []byte("tree")
 
-	allMetaKeys = [][]byte{keyFormat, keyAnchor, keyHead, keyReserved, keySigned}
+	allMetaKeys = [][]byte{keyFormat, keyAnchor, keyHead, keyReserved, keySigned, keyTree}
 )
 
 const (
 	hashSize = wire.Size
 	// valueHeader is the fixed part of an events value: PrevHash, Hash,
-	// SourceDigest.
-	valueHeader = 3 * hashSize
+	// SourceDigest, leaf index.
+	valueHeader = 3*hashSize + 8
 	anchorSize  = 8 + hashSize
 )
 
@@ -70,11 +74,13 @@ func decodeSeq(what string, b []byte) (uint64, error) {
 	return binary.BigEndian.Uint64(b), nil
 }
 
-// appendValue appends the events value of r to b.
-func appendValue(b []byte, r *otelaudit.Record) []byte {
+// appendValue appends the events value of r, leaf index leaf of the tree,
+// to b.
+func appendValue(b []byte, r *otelaudit.Record, leaf uint64) []byte {
 	b = append(b, r.PrevHash[:]...)
 	b = append(b, r.Hash[:]...)
 	b = append(b, r.SourceDigest[:]...)
+	b = binary.BigEndian.AppendUint64(b, leaf)
 	return append(b, r.Data...)
 }
 
@@ -82,6 +88,7 @@ func appendValue(b []byte, r *otelaudit.Record) []byte {
 // value.
 type storedEvent struct {
 	prev, hash, src otelaudit.Hash
+	leaf            uint64
 	data            []byte
 }
 
@@ -93,32 +100,86 @@ func splitValue(seq uint64, v []byte) (storedEvent, error) {
 	copy(s.prev[:], v)
 	copy(s.hash[:], v[hashSize:])
 	copy(s.src[:], v[2*hashSize:])
+	s.leaf = binary.BigEndian.Uint64(v[3*hashSize:])
 	s.data = v[valueHeader:]
 	return s, nil
 }
 
+// A checkpoints value: Time (Unix ns, 8), Hash (32), tree Size (8), Root
+// (32), origin (a length byte and the bytes), note signature (key hash and
+// ed25519 signature, 68, or none).
 func encodeCheckpoint(c otelaudit.Checkpoint) []byte {
-	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8+hashSize+len(c.Signature)), uint64(c.Time.UnixNano()))
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, cpFixed+len(c.Origin)+len(c.Signature)), uint64(c.Time.UnixNano()))
 	b = append(b, c.Hash[:]...)
+	b = binary.BigEndian.AppendUint64(b, c.Size)
+	b = append(b, c.Root[:]...)
+	b = append(b, byte(len(c.Origin)))
+	b = append(b, c.Origin...)
 	return append(b, c.Signature...)
 }
 
-// maxSignature bounds a stored signature: an ed25519 signature or none.
-const maxSignature = 64
+const (
+	// cpFixed is the fixed part of a checkpoints value.
+	cpFixed = 8 + hashSize + 8 + hashSize + 1
+	// noteSignature is the size of a stored note signature.
+	noteSignature = 4 + 64
+)
 
 func decodeCheckpoint(k, v []byte) (otelaudit.Checkpoint, error) {
-	if len(k) != 8 || len(v) < 8+hashSize || len(v) > 8+hashSize+maxSignature {
+	if len(k) != 8 || len(v) < cpFixed || len(v) < cpFixed+int(v[cpFixed-1]) {
 		return otelaudit.Checkpoint{}, fmt.Errorf("%w: checkpoint record of %d bytes", ErrCorrupt, len(v))
 	}
 	c := otelaudit.Checkpoint{
 		Seq:  binary.BigEndian.Uint64(k),
 		Time: time.Unix(0, int64(binary.BigEndian.Uint64(v))),
+		Size: binary.BigEndian.Uint64(v[8+hashSize:]),
 	}
 	copy(c.Hash[:], v[8:])
-	if sig := v[8+hashSize:]; len(sig) > 0 {
+	copy(c.Root[:], v[8+hashSize+8:])
+	n := int(v[cpFixed-1])
+	c.Origin = string(v[cpFixed : cpFixed+n])
+	switch sig := v[cpFixed+n:]; len(sig) {
+	case 0:
+	case noteSignature:
 		c.Signature = append([]byte(nil), sig...)
+	default:
+		return otelaudit.Checkpoint{}, fmt.Errorf("%w: checkpoint of seq %d with a signature of %d bytes", ErrCorrupt, c.Seq, len(sig))
 	}
 	return c, nil
+}
+
+// encodeTree and decodeTree are the "tree" meta value: the tree's size
+// (8) and the roots of the perfect subtrees that cover it (32 each).
+func encodeTree(t *tlog.Tree) []byte {
+	hs := t.Hashes()
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(hs)*hashSize), t.Size())
+	for _, h := range hs {
+		b = append(b, h[:]...)
+	}
+	return b
+}
+
+func decodeTree(v []byte) (*tlog.Tree, error) {
+	if v == nil {
+		return tlog.NewTree(0, nil)
+	}
+	if len(v) < 8 || (len(v)-8)%hashSize != 0 {
+		return nil, fmt.Errorf("%w: tree state of %d bytes", ErrCorrupt, len(v))
+	}
+	hs := make([][hashSize]byte, (len(v)-8)/hashSize)
+	for i := range hs {
+		hs[i] = [hashSize]byte(v[8+i*hashSize:])
+	}
+	t, err := tlog.NewTree(binary.BigEndian.Uint64(v), hs)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	return t, nil
+}
+
+// tileKey is a tiles key: the tile's level (1) and index (8).
+func tileKey(level uint8, index uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{level}, index)
 }
 
 // encodeSigned and decodeSigned are the "signed" meta value: the newest

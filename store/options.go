@@ -2,6 +2,7 @@ package store
 
 import (
 	"crypto/ed25519"
+	"fmt"
 	"time"
 )
 
@@ -15,8 +16,10 @@ type config struct {
 	maxAge      time.Duration
 	maxEvents   uint64
 	pub         ed25519.PublicKey
+	pubErr      error // a WithPublicKey key of the wrong size
 	adopt       bool
 	now         func() time.Time
+	noTree      bool // benchmarks only: see WithoutTree in export_test.go
 }
 
 func newConfig(opts []Option) config {
@@ -66,13 +69,20 @@ func WithLockTimeout(d time.Duration) Option {
 // key did not sign: events appended by anyone without the key (or by a run
 // without it). WithAdoptHead opens it anyway. A Generator attached to the
 // store must sign with that key, and every Write must carry a checkpoint of
-// its last record. A key of the wrong size is ignored.
+// its last record. A nil key is no key; Open refuses a key of any size
+// but ed25519.PublicKeySize (a private key, a key in another encoding),
+// rather than open the store unchecked.
 //
 // Read-only, the store opens whatever the head, and VerifyError says what
 // is wrong with it.
 func WithPublicKey(pub ed25519.PublicKey) Option {
 	return optionFunc(func(c config) config {
-		if len(pub) == ed25519.PublicKeySize {
+		c.pub, c.pubErr = nil, nil
+		switch {
+		case pub == nil:
+		case len(pub) != ed25519.PublicKeySize:
+			c.pubErr = fmt.Errorf("store: WithPublicKey: public key of %d bytes, want %d", len(pub), ed25519.PublicKeySize)
+		default:
 			c.pub = pub
 		}
 		return c

@@ -166,7 +166,7 @@ func (s *Store) Checkpoints() (out []otelaudit.Checkpoint, err error) {
 // readCheckpoints reads the checkpoints bucket and the signed head, oldest
 // first; the signed head is left out when the bucket has the same one.
 func readCheckpoints(tx *bolt.Tx) (out []otelaudit.Checkpoint, err error) {
-	err = tx.Bucket(bucketCheckpoints).ForEach(func(k, v []byte) error {
+	err = walkBucket(tx.Bucket(bucketCheckpoints), bucketCheckpoints, func(k, v []byte) error {
 		c, err := decodeCheckpoint(k, v)
 		out = append(out, c)
 		return err
@@ -249,4 +249,29 @@ func (r reader) source(d otelaudit.Hash) (*otelaudit.Source, error) {
 	}
 	r.s.addSource(d, src)
 	return src, nil
+}
+
+// CheckpointsAfter returns the stored milestone checkpoints of Seqs in
+// (after, upTo], oldest first: what a Stream ships beside the events it
+// exported (see exporter.NewStream).
+func (s *Store) CheckpointsAfter(after, upTo uint64) (out []otelaudit.Checkpoint, err error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
+	defer guard()(&err)
+	err = s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketCheckpoints).Cursor()
+		for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
+			cp, err := decodeCheckpoint(k, v)
+			if err != nil {
+				return err
+			}
+			if cp.Seq > upTo {
+				break
+			}
+			out = append(out, cp)
+		}
+		return nil
+	})
+	return out, err
 }

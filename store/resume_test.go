@@ -213,3 +213,96 @@ func TestOpenRefusesFormatOneAndTruncations(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptiedStoreWithAKey: a store whose every event is gone has nothing
+// but its anchor to say where the next run chains. Retention that removed
+// everything leaves the newest commit's signed checkpoint, of that anchor,
+// and a run with the key continues; an anchor nobody signed (the events
+// and checkpoints deleted, the anchor set by hand) is refused, whichever
+// way the store was opened.
+func TestEmptiedStoreWithAKey(t *testing.T) {
+	pub, priv, err := ed25519.GenerateKey(nil)
+	require.NoError(t, err)
+	dir := t.TempDir()
+
+	now := time.Unix(1_800_000_000, 0)
+	clock := func() time.Time { return now }
+	retained := filepath.Join(dir, "retained.db")
+	st := openStore(t, retained, store.WithRetention(time.Hour, 0), store.WithClock(clock))
+	g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithSigningKey(priv))
+	require.NoError(t, err)
+	for i := range 5 {
+		_, err := g.Append(context.Background(), testEvent(i))
+		require.NoError(t, err)
+	}
+	require.NoError(t, g.Shutdown(context.Background()))
+	now = now.Add(2 * time.Hour)
+	st = openStore(t, retained, store.WithRetention(time.Hour, 0), store.WithClock(clock), store.WithPublicKey(pub))
+	removed, err := st.Prune()
+	require.NoError(t, err)
+	require.Equal(t, 5, removed)
+	require.Equal(t, st.Head(), st.Anchor(), "every event removed")
+	require.NoError(t, st.Close())
+	st = openStore(t, retained, store.WithPublicKey(pub))
+	g, err = otelaudit.New(otelaudit.WithStore(st), otelaudit.WithSigningKey(priv))
+	require.NoError(t, err, "retention's empty store continues")
+	_, err = g.Record(context.Background(), testEvent(5))
+	require.NoError(t, err)
+	require.NoError(t, g.Shutdown(context.Background()))
+	st = openStore(t, retained, store.WithReadOnly())
+	rep, err := st.Verify(pub, nil)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(6), rep.Head.Seq)
+	require.NoError(t, st.Close())
+
+	forged := filepath.Join(dir, "forged.db")
+	record(t, forged, 0, 5, otelaudit.WithSigningKey(priv))
+	tamper(t, forged, func(tx *bolt.Tx) error {
+		for _, name := range []string{"events", "by_trace", "by_type", "by_agent", "checkpoints", "commits"} {
+			if err := tx.DeleteBucket([]byte(name)); err != nil {
+				return err
+			}
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket([]byte("otelaudit"))
+		anchor := append(key(3), 0xF0)
+		anchor = append(anchor, make([]byte, 31)...)
+		for k, v := range map[string][]byte{"anchor": anchor, "head": anchor, "reserved": key(3)} {
+			if err := meta.Put([]byte(k), v); err != nil {
+				return err
+			}
+		}
+		return meta.Delete([]byte("signed"))
+	})
+	_, err = store.Open(forged, store.WithPublicKey(pub))
+	require.ErrorIs(t, err, store.ErrUnsigned)
+	st = openStore(t, forged)
+	_, err = otelaudit.New(otelaudit.WithStore(st), otelaudit.WithSigningKey(priv))
+	require.ErrorIs(t, err, store.ErrUnsigned, "a Generator with the key does not chain to an anchor nobody signed")
+	require.NoError(t, st.Close())
+}
+
+// TestOpenRefusesAKeyOfTheWrongSize: a key that is not an ed25519 public
+// key (a private key passed by mistake, one read in the wrong encoding)
+// must not open a store as if no key had been given: that would skip the
+// very check the key was given for.
+func TestOpenRefusesAKeyOfTheWrongSize(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.db")
+	record(t, path, 0, 3) // unsigned: a key would refuse it
+	_, priv, err := ed25519.GenerateKey(nil)
+	require.NoError(t, err)
+	for name, k := range map[string][]byte{"private": priv, "short": priv[:31], "empty": {}} {
+		t.Run(name, func(t *testing.T) {
+			st, err := store.Open(path, store.WithPublicKey(ed25519.PublicKey(k)))
+			if st != nil {
+				require.NoError(t, st.Close())
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "public key of")
+		})
+	}
+	st := openStore(t, path, store.WithPublicKey(nil))
+	require.NoError(t, st.Close(), "a nil key is no key")
+}

@@ -122,7 +122,31 @@ func (s *Store) retain(tx *bolt.Tx, anchor, head otelaudit.Anchor, budget int) (
 			return anchor, err
 		}
 	}
+	// The Merkle tree's level-0 tiles go with their events; what proves
+	// the events left, and gives the anchor's tree, stays.
+	first, err := firstLeaf(tx)
+	if err != nil {
+		return anchor, err
+	}
+	if err := pruneTiles(tx, first); err != nil {
+		return anchor, err
+	}
 	return anchor, tx.Bucket(bucketMeta).Put(keyAnchor, encodeAnchor(anchor))
+}
+
+// firstLeaf returns the leaf index of the first stored event, or the tree's
+// size when none is.
+func firstLeaf(tx *bolt.Tx) (uint64, error) {
+	k, v := tx.Bucket(bucketEvents).Cursor().First()
+	if k == nil {
+		t, err := decodeTree(tx.Bucket(bucketMeta).Get(keyTree))
+		if err != nil {
+			return 0, err
+		}
+		return t.Size(), nil
+	}
+	se, err := splitValue(binary.BigEndian.Uint64(k), v)
+	return se.leaf, err
 }
 
 // Prune applies the retention bounds now (Write also does, a step at a

@@ -13,6 +13,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/otelaudit/otelaudit-go/internal/tlog"
 	"github.com/otelaudit/otelaudit-go/internal/wire"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
@@ -40,6 +41,7 @@ type Store struct {
 	reserved   uint64               // highest Seq reserved (see otelaudit.Batch); under mu
 	signed     otelaudit.Checkpoint // the newest commit's signed checkpoint; under mu
 	lastCommit time.Time            // when the newest Write committed; under mu
+	tree       *tlog.Tree           // the Merkle tree of every event stored; under mu, replaced whole
 
 	// sources are the Sources stored so far, by digest: written once,
 	// decoded once.
@@ -70,6 +72,9 @@ var _ otelaudit.Store = (*Store)(nil)
 // WithLockTimeout). No file, however damaged, makes it panic or fault.
 func Open(path string, opts ...Option) (*Store, error) {
 	cfg := newConfig(opts)
+	if cfg.pubErr != nil {
+		return nil, cfg.pubErr
+	}
 	// bbolt would set up an empty file as a new database, and create a
 	// missing one, even read-only. A reader asked for a trail, not for a
 	// new one; and a writer must not take a store cut to nothing for a
@@ -177,6 +182,10 @@ func (s *Store) init() error {
 			return fmt.Errorf("%w: it was written by an earlier release, whose hash chain did not bind each event's length; "+
 				"this build reads format %d only and does not convert it (converting would re-hash every event, and its signed "+
 				"checkpoints would no longer vouch for the result): read it with the release that wrote it, and start a new store", ErrOldFormat, FormatVersion)
+		case f[0] == 2:
+			return fmt.Errorf("%w: format 2, written by an earlier release, has no Merkle tree and its checkpoints are not C2SP notes; "+
+				"this build reads format %d only and does not convert it (its signed checkpoints would vouch for nothing in the tree a "+
+				"conversion builds, which only whoever converts it could sign): read it with the release that wrote it, and start a new store", ErrOldFormat, FormatVersion)
 		case f[0] > FormatVersion:
 			return fmt.Errorf("%w: format %d, this build reads %d", ErrNewerFormat, f[0], FormatVersion)
 		}
@@ -184,7 +193,7 @@ func (s *Store) init() error {
 		if err != nil {
 			return err
 		}
-		s.head, s.anchor, s.reserved, s.signed, s.lastCommit = st.head, st.anchor, st.reserved, st.signed, st.lastCommit
+		s.head, s.anchor, s.reserved, s.signed, s.lastCommit, s.tree = st.head, st.anchor, st.reserved, st.signed, st.lastCommit, st.tree
 		return nil
 	})
 }
@@ -196,6 +205,7 @@ type state struct {
 	reserved     uint64
 	signed       otelaudit.Checkpoint
 	lastCommit   time.Time
+	tree         *tlog.Tree
 }
 
 // loadState reads and bounds-checks the trail's state: the buckets of the
@@ -225,7 +235,7 @@ func loadState(tx *bolt.Tx) (st state, err error) {
 	for _, k := range allMetaKeys {
 		metaKeys[string(k)] = true
 	}
-	err = meta.ForEach(func(k, _ []byte) error {
+	err = walkBucket(meta, bucketMeta, func(k, _ []byte) error {
 		if !metaKeys[string(k)] {
 			return fmt.Errorf("%w: unknown key %q in the %s bucket", ErrCorrupt, k, bucketMeta)
 		}
@@ -250,12 +260,20 @@ func loadState(tx *bolt.Tx) (st state, err error) {
 	switch {
 	case st.head.Seq > otelaudit.MaxSeq:
 		return st, fmt.Errorf("%w: head seq %d is past the largest Seq a trail can reach (%d)", ErrCorrupt, st.head.Seq, uint64(otelaudit.MaxSeq))
+	case st.anchor.Seq == 0 && st.anchor.Hash != otelaudit.GenesisHash:
+		return st, fmt.Errorf("%w: anchor seq 0 is not the genesis (hash %s)", ErrCorrupt, st.anchor.Hash)
 	case st.anchor.Seq > st.head.Seq:
 		return st, fmt.Errorf("%w: anchor seq %d is past the head, seq %d", ErrCorrupt, st.anchor.Seq, st.head.Seq)
 	case st.reserved < st.head.Seq || st.reserved-st.head.Seq > otelaudit.MaxCapacity:
 		return st, fmt.Errorf("%w: seqs reserved up to %d, with the head at %d (a run reserves at most %d past it)", ErrCorrupt, st.reserved, st.head.Seq, otelaudit.MaxCapacity)
 	case hasSigned && st.signed.Seq > st.head.Seq:
 		return st, fmt.Errorf("%w: the signed head, seq %d, is past the head, seq %d", ErrCorrupt, st.signed.Seq, st.head.Seq)
+	}
+	if st.tree, err = decodeTree(meta.Get(keyTree)); err != nil {
+		return st, err
+	}
+	if hasSigned && st.signed.Size > st.tree.Size() {
+		return st, fmt.Errorf("%w: the signed head is of a tree of %d leaves, past the stored tree (%d)", ErrCorrupt, st.signed.Size, st.tree.Size())
 	}
 	if k, v := tx.Bucket(bucketCommits).Cursor().Last(); k != nil {
 		if st.lastCommit, err = decodeCommit(v); err != nil {
@@ -363,10 +381,25 @@ func (s *Store) Resume(pub ed25519.PublicKey) (r otelaudit.Resumption, err error
 		return r, fmt.Errorf("store: %s already has a Generator", s.path)
 	}
 	s.attached = true
-	r = otelaudit.Resumption{Head: s.head, Reserved: s.reserved, LastCommit: s.lastCommit}
-	anchor := s.anchor
+	r = otelaudit.Resumption{Head: s.head, Reserved: s.reserved, LastCommit: s.lastCommit, TreeSize: s.tree.Size(), Origin: s.signed.Origin, Signed: s.signed}
+	for _, h := range s.tree.Hashes() {
+		r.TreeRange = append(r.TreeRange, h)
+	}
 	s.mu.Unlock()
-	if pub == nil || r.Head.Seq == anchor.Seq {
+	if r.Origin == "" {
+		// A store whose newest commit was unsigned keeps the origin of
+		// its checkpoints.
+		cps, err := s.Checkpoints()
+		if err != nil {
+			return r, err
+		}
+		for i := len(cps) - 1; i >= 0 && r.Origin == ""; i-- {
+			r.Origin = cps[i].Origin
+		}
+	}
+	// A store emptied past Seq 0 (by retention or by anyone) needs a
+	// checkpoint of its anchor: where the run chains its first event.
+	if pub == nil || r.Head.Seq == 0 {
 		return r, nil
 	}
 	cps, err := s.Checkpoints()
@@ -406,7 +439,7 @@ func (s *Store) Write(b otelaudit.Batch) (err error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	s.mu.Lock()
-	closed, head, anchor, reserved, lastCommit := s.closed, s.head, s.anchor, s.reserved, s.lastCommit
+	closed, head, anchor, reserved, lastCommit, tree := s.closed, s.head, s.anchor, s.reserved, s.lastCommit, s.tree
 	s.mu.Unlock()
 	switch {
 	case closed:
@@ -415,6 +448,7 @@ func (s *Store) Write(b otelaudit.Batch) (err error) {
 		return ErrReadOnly
 	}
 	records := b.Records
+	oldHead := head
 	for i := range records {
 		r := &records[i]
 		if r.Seq != head.Seq+1 && !(i == 0 && r.Seq == reserved+1 && isGapOver(r, head.Seq+1, reserved)) {
@@ -425,9 +459,10 @@ func (s *Store) Write(b otelaudit.Batch) (err error) {
 		}
 		head = otelaudit.Anchor{Seq: r.Seq, Hash: r.Hash}
 	}
-	for _, c := range b.Checkpoints {
-		if c.Seq > head.Seq {
-			return fmt.Errorf("%w: checkpoint of %d past the last record %d", ErrOutOfOrder, c.Seq, head.Seq)
+	for _, c := range append(b.Checkpoints[:len(b.Checkpoints):len(b.Checkpoints)], b.Head) {
+		if len(c.Origin) > otelaudit.MaxOrigin {
+			// Its length byte would wrap, and the store not read it back.
+			return fmt.Errorf("store: a checkpoint of seq %d: %w", c.Seq, otelaudit.ErrBadOrigin)
 		}
 	}
 	signed := b.Head.Signature != nil
@@ -456,7 +491,19 @@ func (s *Store) Write(b otelaudit.Batch) (err error) {
 	}
 	vals := s.valueBuf[:0]
 	defer guard()(&err)
+	// The tree grows in a copy, which replaces it once committed.
+	grown := tree.Clone()
 	err = s.db.Update(func(tx *bolt.Tx) error {
+		tiles := newTileWriter(tx.Bucket(bucketTiles))
+		leaf := grown.Size()
+		if !s.cfg.noTree {
+			if err := growTree(grown, tiles, &b, oldHead); err != nil {
+				return err
+			}
+			if err := tiles.put(); err != nil {
+				return err
+			}
+		}
 		events := tx.Bucket(bucketEvents)
 		// Keys only ever grow: full pages, no splits.
 		events.FillPercent = 1
@@ -466,7 +513,7 @@ func (s *Store) Write(b otelaudit.Batch) (err error) {
 		for i := range records {
 			r := &records[i]
 			start := len(vals)
-			vals = appendValue(vals, r)
+			vals = appendValue(vals, r, leaf+uint64(i))
 			k := len(keys)
 			keys = seqKey8(keys, r.Seq)
 			if err := events.Put(keys[k:len(keys):len(keys)], vals[start:len(vals):len(vals)]); err != nil {
@@ -506,6 +553,11 @@ func (s *Store) Write(b otelaudit.Batch) (err error) {
 		}
 		cps := tx.Bucket(bucketCheckpoints)
 		for _, c := range b.Checkpoints {
+			// A kept checkpoint is never replaced: a Stream may have
+			// shipped it, a witness may hold it.
+			if cps.Get(seqKey(c.Seq)) != nil {
+				continue
+			}
 			if err := cps.Put(seqKey(c.Seq), encodeCheckpoint(c)); err != nil {
 				return err
 			}
@@ -524,6 +576,11 @@ func (s *Store) Write(b otelaudit.Batch) (err error) {
 				return err
 			}
 		}
+		if len(records) > 0 && !s.cfg.noTree {
+			if err := meta.Put(keyTree, encodeTree(grown)); err != nil {
+				return err
+			}
+		}
 		if err := meta.Put(keyReserved, seqKey(b.Reserved)); err != nil {
 			return err
 		}
@@ -538,7 +595,7 @@ func (s *Store) Write(b otelaudit.Batch) (err error) {
 		return fmt.Errorf("store: write: %w", err)
 	}
 	s.mu.Lock()
-	s.head, s.anchor, s.reserved = head, anchor, b.Reserved
+	s.head, s.anchor, s.reserved, s.tree = head, anchor, b.Reserved, grown
 	if len(records) > 0 {
 		s.lastCommit = now
 	}

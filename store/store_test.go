@@ -1,8 +1,10 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -333,6 +335,13 @@ func TestStoreTamperDetected(t *testing.T) {
 			v[len(v)-1] ^= 1
 			return b.Put(append([]byte(nil), k...), v)
 		}, nil, 0},
+		{"delete a stored source", func(tx *bolt.Tx) error {
+			// Every event of it would fail to read: its Source is part of
+			// it.
+			b := tx.Bucket([]byte("sources"))
+			k, _ := b.Cursor().First()
+			return b.Delete(append([]byte(nil), k...))
+		}, nil, 1},
 		{"remove an index entry", func(tx *bolt.Tx) error {
 			// Hides a trace's events from EventsByTrace; the chain is intact.
 			c := tx.Bucket([]byte("by_trace")).Cursor()
@@ -346,6 +355,47 @@ func TestStoreTamperDetected(t *testing.T) {
 			k, _ := c.First()
 			nk := append(append([]byte(nil), k[:16]...), key(40)...)
 			return tx.Bucket([]byte("by_trace")).Put(nk, []byte{1})
+		}, nil, 0},
+		{"rewrite a trace's index entries so that they overlap", func(tx *bolt.Tx) error {
+			// The same (trace, Seq) pairs, so every sum matches, in two
+			// entries: the trace's second Seq alone, keyed after an entry
+			// of all the others. A walk newest first meets it before the
+			// later Seqs, and a query with a Limit returns it in place of
+			// the newest event.
+			b := tx.Bucket([]byte("by_trace"))
+			first, _ := b.Cursor().First()
+			prefix := append([]byte(nil), first[:16]...)
+			var seqs []uint64
+			c := b.Cursor()
+			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Seek(prefix) {
+				// A posting list: count, then the gaps after the first Seq.
+				n, w := binary.Uvarint(v)
+				s := binary.BigEndian.Uint64(k[16:])
+				seqs = append(seqs, s)
+				for rest := v[w:]; n > 1; n-- {
+					d, w := binary.Uvarint(rest)
+					s += d
+					seqs = append(seqs, s)
+					rest = rest[w:]
+				}
+				if err := c.Delete(); err != nil {
+					return err
+				}
+			}
+			if len(seqs) < 3 {
+				return fmt.Errorf("trace %x has %d events", prefix, len(seqs))
+			}
+			posting := func(seqs []uint64) []byte {
+				out := binary.AppendUvarint(nil, uint64(len(seqs)))
+				for i := 1; i < len(seqs); i++ {
+					out = binary.AppendUvarint(out, seqs[i]-seqs[i-1])
+				}
+				return out
+			}
+			if err := b.Put(append(bytes.Clone(prefix), key(seqs[0])...), posting(append([]uint64{seqs[0]}, seqs[2:]...))); err != nil {
+				return err
+			}
+			return b.Put(append(bytes.Clone(prefix), key(seqs[1])...), posting(seqs[1:2]))
 		}, nil, 0},
 		{"forge a checkpoint", func(tx *bolt.Tx) error {
 			b := tx.Bucket([]byte("checkpoints"))

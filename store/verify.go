@@ -11,6 +11,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/otelaudit/otelaudit-go/internal/tlog"
 	"github.com/otelaudit/otelaudit-go/internal/wire"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
@@ -30,6 +31,9 @@ type Report struct {
 	// SignedUpTo is, with a key, the newest Seq a checkpoint signed by it
 	// covers: every event up to it is the key holder's.
 	SignedUpTo uint64
+	// Tree is the size of the trail's Merkle tree: every event the store
+	// ever held, the removed ones included.
+	Tree uint64
 	// Gaps are the Seqs lost to crashes, each accounted for by a SeqGap
 	// record in the chain; Adoptions the heads a run with a key adopted
 	// (HeadAdopted records).
@@ -44,15 +48,18 @@ type Report struct {
 // encoding of an event) and its Hash follow from its encoding, Source and
 // predecessor, from the anchor, with no Seq missing, repeated or out of
 // place except where a SeqGap record accounts for lost Seqs, up to the
-// recorded head; every stored Source must decode and match its digest; the
-// indexes must list exactly the stored events (an event indexed but not
-// stored, or stored but not indexed, fails); every stored checkpoint, plus
-// extra (checkpoints kept outside the store, which a rewritten store cannot
-// have rewritten), must agree with the trail. With pub, every checkpoint
-// must carry a valid signature by its private key, and one of them must
-// cover the head: events past the newest checkpoint pub signed fail with
-// ErrUnsigned, naming the first of them. The file: bbolt's own consistency
-// check (Tx.Check) must pass.
+// recorded head; every event's Source must be stored, and every stored
+// Source decode and match its digest; the indexes must list exactly the
+// stored events (an event indexed but not stored, or stored but not
+// indexed, fails), each key's entries in Seq order; every stored
+// checkpoint, plus extra (checkpoints kept outside the store, which a
+// rewritten store cannot have rewritten), must agree with the trail. With
+// pub, every checkpoint must carry a valid signature by its private key,
+// and one of them must cover the head: events past the newest checkpoint
+// pub signed fail with ErrUnsigned, naming the first of them (a store
+// emptied of events, its anchor). The file: every bucket's keys in order,
+// no bucket nested in another, and bbolt's own consistency check
+// (Tx.Check) must pass.
 //
 // Events before the anchor are not in the store, whether retention removed
 // them or someone else did: Report.Anchor says where the trail starts, and
@@ -98,8 +105,39 @@ func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint,
 		if err := checkSources(tx); err != nil {
 			return err
 		}
+		// The Merkle tree, recomputed from the first stored event on: its
+		// left border (the compact range of the leaves before it) comes
+		// from the tiles, and the checkpoints of those trees check it.
+		cps, err := readCheckpoints(tx)
+		if err != nil {
+			return err
+		}
+		cps = append(cps, extra...)
+		first, err := firstLeaf(tx)
+		if err != nil {
+			return err
+		}
+		border, err := tlog.NewNodes(tileReader(tx)).Range(first)
+		if err != nil {
+			return fmt.Errorf("%w: the Merkle tree before leaf %d: %w", ErrCorrupt, first, err)
+		}
+		tree, err := tlog.NewTree(first, border)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+		roots := newRootCheck(cps, first)
+		if err := roots.at(tree); err != nil {
+			return err
+		}
+		tiles := &tileChecker{b: tx.Bucket(bucketTiles), rows: map[[2]uint64][]byte{}}
 		var idx indexSums
 		v := otelaudit.NewVerifier(anchor)
+		// An event's Source is part of it: its Hash covers the digest,
+		// checkSources the stored bytes, and here, that they are stored.
+		// A trail has few Sources: those found are remembered, up to a
+		// bound.
+		srcs := tx.Bucket(bucketSources)
+		found := map[otelaudit.Hash]struct{}{}
 		c := tx.Bucket(bucketEvents).Cursor()
 		for k, val := c.First(); k != nil; k, val = c.Next() {
 			if len(k) != 8 {
@@ -116,6 +154,24 @@ func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint,
 			if err := v.Record(se.prev, se.hash, se.src, se.data); err != nil {
 				return err
 			}
+			if se.leaf != tree.Size() {
+				return &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("stored as leaf %d of the Merkle tree, and it is leaf %d", se.leaf, tree.Size())}
+			}
+			tree.Append(se.hash, tiles.visit)
+			if tiles.err != nil {
+				return &otelaudit.ChainError{Seq: seq, Reason: tiles.err.Error()}
+			}
+			if err := roots.at(tree); err != nil {
+				return err
+			}
+			if _, ok := found[se.src]; !ok && se.src != (otelaudit.Hash{}) {
+				if srcs.Get(se.src[:]) == nil {
+					return &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("its Source (digest %s) is not stored", se.src)}
+				}
+				if len(found) < maxSourcesRemembered {
+					found[se.src] = struct{}{}
+				}
+			}
 			rep.Head, rep.Events = v.Head(), v.Count()
 			if err := idx.addEvent(seq, se.data); err != nil {
 				return &otelaudit.ChainError{Seq: seq, Reason: err.Error()}
@@ -128,11 +184,7 @@ func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint,
 			}
 			return &otelaudit.ChainError{Seq: head.Seq, Reason: "the store's recorded head does not match its newest event"}
 		}
-		cps, err := readCheckpoints(tx)
-		if err != nil {
-			return err
-		}
-		cps = append(cps, extra...)
+		rep.Tree = tree.Size()
 		rep.Checkpoints = len(cps)
 		if pub != nil {
 			rep.Signed = len(cps)
@@ -154,9 +206,16 @@ func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint,
 		if err != nil {
 			return err
 		}
+		if err := roots.past(tree); err != nil {
+			return err
+		}
 		// After the chain and the checkpoints: a chain or checkpoint
-		// failure names the event, an index mismatch only the index.
+		// failure names the event, an index or tile mismatch only the
+		// index or the tile.
 		if err := idx.check(tx); err != nil {
+			return err
+		}
+		if err := checkTiles(tx, tiles, tree); err != nil {
 			return err
 		}
 		if err := checkCommits(tx, head); err != nil {
@@ -179,12 +238,16 @@ func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint,
 	return unsigned, err
 }
 
+// maxSourcesRemembered bounds the Sources Verify remembers as stored; past
+// it, it looks each one up.
+const maxSourcesRemembered = 1024
+
 // checkCommits checks the commit times retention reads: one 8-byte time per
 // Write, keyed by the Write's first Seq, none past the head, never going
 // back.
 func checkCommits(tx *bolt.Tx, head otelaudit.Anchor) error {
 	var last time.Time
-	return tx.Bucket(bucketCommits).ForEach(func(k, v []byte) error {
+	return walkBucket(tx.Bucket(bucketCommits), bucketCommits, func(k, v []byte) error {
 		seq, err := decodeSeq("commit key", k)
 		if err != nil {
 			return err
@@ -205,7 +268,7 @@ func checkCommits(tx *bolt.Tx, head otelaudit.Anchor) error {
 
 // checkCursors checks that every cursor is a name and a Seq.
 func checkCursors(tx *bolt.Tx) error {
-	return tx.Bucket(bucketCursors).ForEach(func(k, v []byte) error {
+	return walkBucket(tx.Bucket(bucketCursors), bucketCursors, func(k, v []byte) error {
 		if len(k) == 0 || len(v) != 8 {
 			return fmt.Errorf("%w: cursor %q of %d bytes", ErrCorrupt, k, len(v))
 		}
@@ -264,7 +327,11 @@ func (x *indexSums) check(tx *bolt.Tx) error {
 	x.init()
 	names := [3]string{"trace", "type", "agent"}
 	for i, name := range x.buckets {
-		err := tx.Bucket(name).ForEach(func(k, v []byte) error {
+		// The entries of one key hold ascending, disjoint runs of Seqs
+		// (one per Write): walkIndex, newest first, relies on it.
+		var prefix []byte
+		var last uint64
+		err := walkBucket(tx.Bucket(name), name, func(k, v []byte) error {
 			plen := len(k) - 8
 			if plen < 0 {
 				return fmt.Errorf("%w: index key of %d bytes in %s", ErrCorrupt, len(k), name)
@@ -273,6 +340,10 @@ func (x *indexSums) check(tx *bolt.Tx) error {
 			if err != nil {
 				return err
 			}
+			if bytes.Equal(k[:plen], prefix) && seqs[0] <= last {
+				return fmt.Errorf("%w: the %s index lists seq %d after seq %d under one key", otelaudit.ErrChainBroken, names[i], seqs[0], last)
+			}
+			prefix, last = append(prefix[:0], k[:plen]...), seqs[len(seqs)-1]
 			for _, seq := range seqs {
 				x.sum(&x.got[i], k[:plen], seq)
 			}
@@ -292,7 +363,7 @@ func (x *indexSums) check(tx *bolt.Tx) error {
 // Hash covers the digest, not the bytes, so a changed Source shows here),
 // and that it decodes to a Source that encodes to the same bytes.
 func checkSources(tx *bolt.Tx) error {
-	return tx.Bucket(bucketSources).ForEach(func(k, v []byte) error {
+	return walkBucket(tx.Bucket(bucketSources), bucketSources, func(k, v []byte) error {
 		if len(k) != hashSize || sha256.Sum256(v) != [hashSize]byte(k) {
 			return fmt.Errorf("%w: stored source %x does not match its digest", otelaudit.ErrChainBroken, k)
 		}
@@ -306,3 +377,51 @@ func checkSources(tx *bolt.Tx) error {
 		return nil
 	})
 }
+
+// rootCheck compares checkpoints with the tree as Verify recomputes it:
+// each checkpoint of a tree of at least first leaves (the first leaf still
+// stored) must have the root of the tree of its Size, and name its last
+// leaf as its chain head (the leaf's Seq and Hash are checked by
+// VerifyCheckpoints).
+type rootCheck struct {
+	bySize map[uint64][]otelaudit.Checkpoint
+	max    otelaudit.Checkpoint
+}
+
+func newRootCheck(cps []otelaudit.Checkpoint, first uint64) *rootCheck {
+	r := &rootCheck{bySize: map[uint64][]otelaudit.Checkpoint{}}
+	for _, c := range cps {
+		if c.Size >= first && (c.Size > 0 || c.Seq > 0) {
+			r.bySize[c.Size] = append(r.bySize[c.Size], c)
+		}
+		if c.Size > r.max.Size {
+			r.max = c
+		}
+	}
+	return r
+}
+
+// at checks the checkpoints of the tree as it is now.
+func (r *rootCheck) at(t *tlog.Tree) error {
+	cs := r.bySize[t.Size()]
+	if len(cs) == 0 {
+		return nil
+	}
+	root := otelaudit.Hash(t.Root())
+	for _, c := range cs {
+		if c.Root != root {
+			return &otelaudit.ChainError{Seq: c.Seq, Reason: fmt.Sprintf("the Merkle tree of %d leaves has root %s, and the checkpoint of %s says %s: the trail was rewritten", t.Size(), short(root), c.Time.UTC().Format(time.RFC3339), short(c.Root))}
+		}
+	}
+	return nil
+}
+
+// past fails for a checkpoint of a tree larger than the one recomputed.
+func (r *rootCheck) past(t *tlog.Tree) error {
+	if r.max.Size > t.Size() {
+		return &otelaudit.ChainError{Seq: r.max.Seq, Reason: fmt.Sprintf("missing: the Merkle tree has %d leaves, and the checkpoint of %s covers %d", t.Size(), r.max.Time.UTC().Format(time.RFC3339), r.max.Size)}
+	}
+	return nil
+}
+
+func short(h otelaudit.Hash) string { return h.String()[:12] }

@@ -176,7 +176,9 @@ func TestCrashRecovery(t *testing.T) {
 		// Every event of the run decodes in full, none is partial, and
 		// they chain on from the run before.
 		from := otelaudit.GenesisAnchor
-		if run > 0 && runs[run-1].head > 0 { // a run killed before its first commit stored nothing
+		// A run killed before its first commit stored nothing: the next
+		// one chains on from the genesis too.
+		if run > 0 && runs[run-1].head > 0 {
 			e, ok, err := st.Get(runs[run-1].head)
 			require.NoError(t, err)
 			require.True(t, ok)

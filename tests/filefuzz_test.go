@@ -302,19 +302,31 @@ func fuzzOne(path string, priv ed25519.PrivateKey, want map[uint64]otelaudit.Has
 	} else {
 		rep, verr := st.Verify(pub, nil)
 		all, qerr := st.Events(store.Query{})
-		// Every index entry, through the queries that read them.
-		for i := range 7 {
-			if _, err := st.EventsByTrace(trace.TraceID{9, byte(i)}); err != nil && qerr == nil {
+		// Every index entry, through the queries that read them; each
+		// must find every event of its key.
+		var missed error
+		lookup := func(q store.Query) {
+			got, err := st.Events(q)
+			if err != nil && qerr == nil {
 				qerr = err
 			}
-		}
-		for i := range 3 {
-			q := []store.Query{{AgentID: fmt.Sprintf("agent-%d", i)}, {Type: []otelaudit.EventType{otelaudit.NodeStart, otelaudit.NodeEnd, otelaudit.TrustDenied}[i]}}
-			for _, q := range q {
-				if _, err := st.Events(q); err != nil && qerr == nil {
-					qerr = err
+			want := 0
+			for i := range all {
+				if (!q.TraceID.IsValid() || all[i].TraceID == q.TraceID) && (q.AgentID == "" || all[i].AgentID == q.AgentID) &&
+					(q.Type == "" || all[i].Type == q.Type) {
+					want++
 				}
 			}
+			if err == nil && len(got) != want && missed == nil {
+				missed = fmt.Errorf("%+v finds %d of %d events", q, len(got), want)
+			}
+		}
+		for i := range 7 {
+			lookup(store.Query{TraceID: trace.TraceID{9, byte(i)}})
+		}
+		for i := range 3 {
+			lookup(store.Query{AgentID: fmt.Sprintf("agent-%d", i)})
+			lookup(store.Query{Type: []otelaudit.EventType{otelaudit.NodeStart, otelaudit.NodeEnd, otelaudit.TrustDenied}[i]})
 		}
 		if _, err := st.Stats(); err != nil && qerr == nil {
 			qerr = err
@@ -330,6 +342,9 @@ func fuzzOne(path string, priv ed25519.PrivateKey, want map[uint64]otelaudit.Has
 			// readable.
 			if qerr != nil {
 				return fmt.Sprintf("FAIL-unreadable verified, then a query failed: %v", qerr)
+			}
+			if missed != nil {
+				return fmt.Sprintf("FAIL-altered verified, but an index lookup differs from the events: %v", missed)
 			}
 			if uint64(len(all)) != rep.Events {
 				return fmt.Sprintf("FAIL-altered verified %d events, queries return %d", rep.Events, len(all))

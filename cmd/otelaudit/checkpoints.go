@@ -44,20 +44,21 @@ var checkpointsCommand = &command{
 
 func writeCheckpointTable(w io.Writer, cps []otelaudit.Checkpoint) error {
 	tw := newTable(w)
-	fmt.Fprintln(tw, "SEQ\tTIME\tHASH\tSIGNED")
+	fmt.Fprintln(tw, "SEQ\tTIME\tTREE SIZE\tROOT\tSIGNED")
 	for _, c := range cps {
 		signed := "no"
 		if len(c.Signature) > 0 {
-			signed = "yes"
+			signed = "yes, as " + c.Origin
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", c.Seq, c.Time.UTC().Format(tableTime), c.Hash, signed)
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\n", c.Seq, c.Time.UTC().Format(tableTime), c.Size, c.Root, signed)
 	}
 	return tw.Flush()
 }
 
 // writeCheckpointJSON writes one checkpoint per line in the JSON form of
-// otelaudit.Checkpoint, its time in UTC: the signature covers the instant,
-// not the zone, so copies read the same wherever they were made.
+// otelaudit.Checkpoint (its C2SP signed note, and beside it the chain head
+// and the time), its time in UTC, so copies read the same wherever they
+// were made.
 func writeCheckpointJSON(w io.Writer, cps []otelaudit.Checkpoint) error {
 	enc := newJSONEncoder(w)
 	for _, c := range cps {

@@ -27,6 +27,9 @@ var commands = []*command{
 	eventsCommand,
 	verifyCommand,
 	checkpointsCommand,
+	proofCommand,
+	verifyProofCommand,
+	consistencyCommand,
 	replayCommand,
 	statsCommand,
 	keygenCommand,
@@ -189,7 +192,8 @@ Commands:
 	}
 	fmt.Fprintf(&b, "  %-22s %s\n", "help [command]", "this text, or the flags of a command")
 	b.WriteString(`
-Every command but keygen and hash reads the store given by --db PATH, or by the
+Every command but keygen, hash and verify-proof reads the store given by
+--db PATH, or by the
 environment variable ` + envDB + `. Flags may come before or after arguments.
 Run "otelaudit <command> -h" for a command's flags.
 

@@ -22,7 +22,7 @@ func TestStats(t *testing.T) {
 	assert.Empty(t, r.stderr)
 	for _, want := range []string{
 		`(?m)^Path: +` + regexp.QuoteMeta(f.db) + `$`,
-		`(?m)^Format: +2$`,
+		`(?m)^Format: +3$`,
 		`(?m)^File size: +\d+ bytes \(\d+\.\d KiB\)$`,
 		`(?m)^Events: +30 \(seq 1 to 30\)$`,
 		`(?m)^Anchor: +seq 0, hash [0-9a-f]{64} \(genesis\)$`,

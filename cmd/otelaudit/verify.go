@@ -86,6 +86,9 @@ func verifyFailed(e *env, st *store.Store, rep store.Report, err error, pub ed25
 	// A signature failure and a rewritten trail call for different
 	// actions: check the key, or call the incident team. Verifying again
 	// without the key tells whether the rest holds.
+	if errors.Is(err, otelaudit.ErrUnsigned) && rep.Events == 0 {
+		return failErrorf("%s does NOT verify: it holds no events, and no checkpoint signed with --pubkey vouches for its anchor, seq %d: anyone able to write the file could have set it", st.Path(), ce.Seq)
+	}
 	if errors.Is(err, otelaudit.ErrUnsigned) {
 		return failErrorf("%s does NOT verify: seq %d is the first event not signed with --pubkey: %s", st.Path(), ce.Seq, ce.Reason)
 	}

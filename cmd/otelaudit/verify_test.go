@@ -162,9 +162,10 @@ func TestCheckpoints(t *testing.T) {
 	require.Equal(t, exitOK, r.code, r.stderr)
 	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
 	require.Len(t, lines, 7)
-	assert.Regexp(t, `^SEQ +TIME +HASH +SIGNED$`, lines[0])
+	assert.Regexp(t, `^SEQ +TIME +TREE SIZE +ROOT +SIGNED$`, lines[0])
 	for i, l := range lines[1:] {
-		assert.Regexp(t, `^`+[]string{"5", "10", "15", "20", "25", "30"}[i]+` +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z +[0-9a-f]{64} +yes$`, l)
+		n := []string{"5", "10", "15", "20", "25", "30"}[i]
+		assert.Regexp(t, `^`+n+` +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z +`+n+` +[0-9a-f]{64} +yes, as otelaudit/[0-9a-f]{16}$`, l)
 	}
 
 	r = runCLI(t, nil, "checkpoints", "--db", f.db, "--json")

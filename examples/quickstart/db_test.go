@@ -26,21 +26,21 @@ func TestQuickstartDB(t *testing.T) {
 
 	var out bytes.Buffer
 	require.NoError(t, runWith(context.Background(), &out, o))
-	assert.Contains(t, out.String(), "Stored seq 1..47 durably in "+db)
-	assert.Contains(t, out.String(), "Signed head: seq 47.")
+	assert.Contains(t, out.String(), "Stored seq 1..52 durably in "+db)
+	assert.Contains(t, out.String(), "Signed head: seq 52.")
 	out.Reset()
 	require.NoError(t, runWith(context.Background(), &out, o))
-	assert.Contains(t, out.String(), "Stored seq 48..94 durably in "+db)
-	assert.Contains(t, out.String(), "Hash chain verified: 47 events, head seq 94")
+	assert.Contains(t, out.String(), "Stored seq 53..104 durably in "+db)
+	assert.Contains(t, out.String(), "Hash chain verified: 52 events, head seq 104")
 
 	st, err := store.Open(db, store.WithReadOnly())
 	require.NoError(t, err)
 	defer st.Close()
 	rep, err := st.Verify(pk, nil)
 	require.NoError(t, err)
-	assert.Equal(t, uint64(94), rep.Events)
+	assert.Equal(t, uint64(104), rep.Events)
 	assert.Equal(t, 1, rep.Signed, "the newest commit's signed head")
-	assert.Equal(t, uint64(94), rep.SignedUpTo)
+	assert.Equal(t, uint64(104), rep.SignedUpTo)
 	all, err := st.Events(store.Query{})
 	require.NoError(t, err)
 	require.NoError(t, otelaudit.VerifyChain(otelaudit.GenesisAnchor, all, nil, nil))
@@ -66,15 +66,15 @@ func TestQuickstartRefusesAnUnsignedHead(t *testing.T) {
 	signed.adopt = true
 	var out bytes.Buffer
 	require.NoError(t, runWith(context.Background(), &out, signed))
-	assert.Contains(t, out.String(), "Stored seq 96..142 durably", "seq 95 is the adoption record")
+	assert.Contains(t, out.String(), "Stored seq 106..157 durably", "seq 105 is the adoption record")
 	st, err := store.Open(db, store.WithReadOnly())
 	require.NoError(t, err)
 	defer st.Close()
 	rep, err := st.Verify(pk, nil)
 	require.NoError(t, err)
 	require.Len(t, rep.Adoptions, 1)
-	assert.Equal(t, otelaudit.Anchor{Seq: 94, Hash: rep.Adoptions[0].Head.Hash}, rep.Adoptions[0].Head)
-	assert.Equal(t, uint64(47), rep.Adoptions[0].SignedSeq, "the key had signed the first run only")
+	assert.Equal(t, otelaudit.Anchor{Seq: 104, Hash: rep.Adoptions[0].Head.Hash}, rep.Adoptions[0].Head)
+	assert.Equal(t, uint64(52), rep.Adoptions[0].SignedSeq, "the key had signed the first run only")
 }
 
 func serviceName(e otelaudit.Event) string {

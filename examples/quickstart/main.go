@@ -16,9 +16,13 @@
 //
 //	go run ./examples/quickstart -serve localhost:8080
 //
-// With -db PATH the trail is also made durable in a store file (package
-// store), which the otelaudit CLI reads; run it again and the trail goes
-// on, numbering and hash chain included. With -key FILE (made by
+// The trip-planner's payment tool charges a card only once the trail
+// durably holds the intent to charge it (Generator.Require), and a receipt
+// needs a store: without -db the trail is kept in a temporary store file,
+// removed when the quickstart exits. With -db PATH the trail is made
+// durable in that store file (package store), which the otelaudit CLI
+// reads; run it again and the trail goes on, numbering and hash chain
+// included. With -key FILE (made by
 // `otelaudit keygen`) the chain head is signed, so `otelaudit verify
 // --pubkey` can prove nothing was cut or rewritten:
 //
@@ -36,6 +40,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -129,11 +134,28 @@ func runWith(ctx context.Context, out io.Writer, o options) error {
 	}
 
 	// 1. One Generator holds the audit trail; one processor feeds it.
-	// With -db, a store makes it durable, and with -key checkpoints of
-	// the chain are signed.
-	gopts, st, err := durability(o)
+	// A store makes it durable (-db, else a temporary one), and with -key
+	// checkpoints of the chain are signed.
+	gopts, st, pub, err := durability(o)
 	if err != nil {
 		return err
+	}
+	if st == nil {
+		// The payment tool charges only with a receipt, and receipts need
+		// a store: this run keeps the trail in a temporary one.
+		tmp, err := os.MkdirTemp("", "quickstart-audit-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		var sopts []store.Option
+		if pub != nil {
+			sopts = append(sopts, store.WithPublicKey(pub))
+		}
+		if st, err = store.Open(filepath.Join(tmp, "audit.db"), sopts...); err != nil {
+			return err
+		}
+		gopts = append(gopts, otelaudit.WithStore(st))
 	}
 	audit, err := otelaudit.New(gopts...)
 	if err != nil {
@@ -163,7 +185,8 @@ func runWith(ctx context.Context, out io.Writer, o options) error {
 
 	// 2. The runtime runs its workflows in parallel, tracing as usual.
 	start := time.Now()
-	rt := runtime{tracer: tp.Tracer("example.com/agent-runtime"), client: api.client}
+	pay := &payments{auditor: auditor, pub: pub}
+	rt := runtime{tracer: tp.Tracer("example.com/agent-runtime"), client: api.client, pay: pay}
 	roots := runAll(ctx, rt)
 	// The processor records as spans end, so the trail is complete here;
 	// the provider stays up only when serving keeps the runtime running.
@@ -190,6 +213,8 @@ func runWith(ctx context.Context, out io.Writer, o options) error {
 	trail := audit.EventsByTrace(id)
 	fmt.Fprintf(out, "Audit trail of workflow %q, trace %s (%d events):\n\n", workflow, id, len(trail))
 	printTrail(out, trail)
+	fmt.Fprintln(out)
+	pay.report(out, id)
 
 	s := audit.Stats()
 	fmt.Fprintf(out, "\nGenerator stats: %d recorded, %d held (capacity %d), %d evicted, %d rejected, %d cleared.\n",
@@ -222,12 +247,12 @@ func runWith(ctx context.Context, out io.Writer, o options) error {
 	head := audit.Head()
 	fmt.Fprintf(out, "\nHash chain verified: %d events, head seq %d, hash %s.\n", s.Len, head.Seq, head.Hash)
 	if o.db == "" {
-		fmt.Fprintf(out, "To keep the trail on disk and query it with the otelaudit CLI, run again with -db audit.db.\n")
+		fmt.Fprintf(out, "The trail is in a temporary store file, removed when the quickstart exits. To keep it and query it with the otelaudit CLI, run again with -db audit.db.\n")
 	}
 	if ln != nil {
 		// Serving keeps the runtime (and the stream, and the store)
 		// running until interrupted; then everything is finished below.
-		if err := serve(ctx, out, ln, audit, rt, id); err != nil {
+		if err := serve(ctx, out, ln, audit, st, rt, id); err != nil {
 			return err
 		}
 		ctx = context.Background()
@@ -375,21 +400,24 @@ func finishStream(out io.Writer, o options, audit *otelaudit.Generator, s *expor
 		st.Pending, o.otlp, o.otlpTimeout, resume, err)
 }
 
-// durability returns the Generator options -db and -key ask for, and the
-// store -db opened: with -key, opened for that key, so that a store whose
-// head the key did not sign is refused (unless -adopt).
-func durability(o options) ([]otelaudit.Option, *store.Store, error) {
+// durability returns the Generator options -db and -key ask for, the
+// store -db opened, and the public key of -key: with -key, the store is
+// opened for that key, so that a store whose head the key did not sign is
+// refused (unless -adopt).
+func durability(o options) ([]otelaudit.Option, *store.Store, ed25519.PublicKey, error) {
 	var (
 		opts  []otelaudit.Option
 		sopts []store.Option
+		pub   ed25519.PublicKey
 	)
 	if o.key != "" {
 		key, err := keyfile.ReadPrivate(o.key)
 		if err != nil {
-			return nil, nil, fmt.Errorf("-key: %w", err)
+			return nil, nil, nil, fmt.Errorf("-key: %w", err)
 		}
+		pub = key.Public().(ed25519.PublicKey)
 		opts = append(opts, otelaudit.WithSigningKey(key))
-		sopts = append(sopts, store.WithPublicKey(key.Public().(ed25519.PublicKey)))
+		sopts = append(sopts, store.WithPublicKey(pub))
 	}
 	if o.adopt {
 		sopts = append(sopts, store.WithAdoptHead())
@@ -400,11 +428,11 @@ func durability(o options) ([]otelaudit.Option, *store.Store, error) {
 			if errors.Is(err, store.ErrUnsigned) {
 				err = fmt.Errorf("%w; if that was you (a run without -key), run again with -adopt", err)
 			}
-			return nil, nil, fmt.Errorf("-db: %w", err)
+			return nil, nil, nil, fmt.Errorf("-db: %w", err)
 		}
-		return append(opts, otelaudit.WithStore(st)), st, nil
+		return append(opts, otelaudit.WithStore(st)), st, pub, nil
 	}
-	return opts, nil, nil
+	return opts, nil, pub, nil
 }
 
 // printTrail prints events as a table, times relative to the first.

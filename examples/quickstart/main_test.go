@@ -28,7 +28,7 @@ func TestQuickstart(t *testing.T) {
 	for _, want := range []string{"workflow_start", "node_start", "trust_verification", "resource_access", "node_end", "trust_denied", "node_error", "workflow_error"} {
 		assert.Contains(t, text, want)
 	}
-	assert.Contains(t, text, "47 recorded, 47 held")
+	assert.Contains(t, text, "52 recorded, 52 held")
 	assert.Contains(t, text, "0 evicted, 0 rejected")
 	// Traces are sampled at 10%; the trail has every workflow whatever the
 	// sampler kept.
@@ -59,7 +59,7 @@ func TestQuickstart(t *testing.T) {
 		}
 		spans++
 	}
-	assert.Equal(t, 13, spans, "one replayed span per event of the trace")
+	assert.Equal(t, 18, spans, "one replayed span per event of the trace")
 	assert.Equal(t, spans, sameTrace, "every replayed span keeps the trace ID")
 	assert.Contains(t, text, "trace "+traceID)
 }
@@ -95,13 +95,13 @@ func TestQuickstartLogs(t *testing.T) {
 		severities[r.EventName] = r.SeverityText
 		records++
 	}
-	assert.Equal(t, 13, records, "one record per event of the trace")
+	assert.Equal(t, 18, records, "one record per event of the trace")
 	assert.Equal(t, "INFO", severities["audit.workflow_start"])
 	assert.Equal(t, "INFO", severities["audit.trust_verification"])
 	assert.Equal(t, "WARN", severities["audit.trust_denied"])
 	assert.Equal(t, "ERROR", severities["audit.node_error"])
 	assert.Equal(t, "ERROR", severities["audit.workflow_error"])
-	assert.Contains(t, text, "Replayed 13 log records named audit.<type>, each with the trace ID "+traceID)
+	assert.Contains(t, text, "Replayed 18 log records named audit.<type>, each with the trace ID "+traceID)
 }
 
 func TestQuickstartUnknownWorkflow(t *testing.T) {
@@ -140,7 +140,7 @@ func TestQuickstartServe(t *testing.T) {
 		Total int `json:"total"`
 	}
 	getJSON(t, base+"api/trace/"+traceID, &trail)
-	assert.Equal(t, 13, trail.Total, "the trace shown in the output")
+	assert.Equal(t, 18, trail.Total, "the trace shown in the output")
 
 	// The runtime keeps running: more events arrive each round.
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
@@ -155,7 +155,7 @@ func TestQuickstartServe(t *testing.T) {
 			Recorded int `json:"recorded"`
 		}
 		if assert.Equal(c, http.StatusOK, resp.StatusCode) && assert.NoError(c, json.NewDecoder(resp.Body).Decode(&s)) {
-			assert.Greater(c, s.Recorded, 47, "more events each round")
+			assert.Greater(c, s.Recorded, 52, "more events each round")
 		}
 	}, 10*time.Second, 100*time.Millisecond)
 

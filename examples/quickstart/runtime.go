@@ -26,6 +26,7 @@ import (
 type runtime struct {
 	tracer trace.Tracer
 	client *http.Client
+	pay    *payments // the payment provider, behind receipts (see payment.go)
 }
 
 type workflowRun struct {
@@ -40,18 +41,20 @@ type toolCall struct {
 	resource string
 	call     string // "METHOD URL" the tool requests, if it calls an API
 	deny     bool   // the trust check refuses the call
+	amount   string // a payment: charged only on a receipt (see payment.go)
 }
 
-// runs are the workflows started in parallel. One call is denied by the
-// trust check and one API answers 503, so the trail has something to
-// show.
+// runs are the workflows started in parallel. One payment is made on a
+// receipt, one is denied by the trust check and one API answers 503, so
+// the trail has something to show.
 var runs = []workflowRun{
 	{"trip-planner", "alice", []toolCall{
 		{node: "search", tool: "search_flights", resource: "http://flights.example/api",
 			call: "GET http://flights.example/api/search?from=LIS&to=JFK&passenger=alice"},
 		{node: "book", tool: "book_hotel", resource: "http://hotels.example/api",
 			call: "POST http://hotels.example/api/bookings"},
-		{node: "pay", tool: "charge_card", resource: "payments://cards/alice", deny: true},
+		{node: "pay", tool: "charge_card", resource: "payments://cards/alice", amount: "420.00 EUR"},
+		{node: "upgrade", tool: "charge_card", resource: "payments://cards/alice", amount: "180.00 EUR", deny: true},
 	}},
 	{"expense-report", "bob", []toolCall{
 		{node: "ocr", tool: "read_receipts", resource: "s3://receipts/bob"},
@@ -124,7 +127,7 @@ func (c toolCall) execute(ctx context.Context, rt runtime) error {
 	// which audit event it is.
 	verdict, policy := "trust_verification", "default"
 	if c.deny {
-		verdict, policy = "trust_denied", "payments need a human approval"
+		verdict, policy = "trust_denied", "payments over the trip's budget need a human approval"
 	}
 	_, check := rt.tracer.Start(ctx, "trust_check "+c.tool, trace.WithAttributes(
 		attribute.String("audit.event.type", verdict),
@@ -136,6 +139,13 @@ func (c toolCall) execute(ctx context.Context, rt runtime) error {
 		err := errors.New("trust check denied " + c.tool)
 		sp.SetStatus(codes.Error, err.Error())
 		return err
+	}
+	if c.amount != "" {
+		if err := rt.pay.charge(ctx, sp, c); err != nil {
+			sp.SetStatus(codes.Error, err.Error())
+			return err
+		}
+		return nil
 	}
 
 	if c.call == "" {

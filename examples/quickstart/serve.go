@@ -13,6 +13,7 @@ import (
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 	"github.com/otelaudit/otelaudit-go/otelaudit/auditz"
+	"github.com/otelaudit/otelaudit-go/store"
 )
 
 // rerunEvery is how often the served runtime runs its workflows again, so
@@ -36,9 +37,11 @@ const shutdownTimeout = 5 * time.Second
 
 // serve serves the audit page of audit on ln, re-running the workflows
 // every rerunEvery, until ctx is done; then it shuts the server down.
-func serve(ctx context.Context, out io.Writer, ln net.Listener, audit *otelaudit.Generator, rt runtime, shown trace.TraceID) error {
+func serve(ctx context.Context, out io.Writer, ln net.Listener, audit *otelaudit.Generator, st *store.Store, rt runtime, shown trace.TraceID) error {
+	// With the store, the page proves the trace on screen: its coverage by
+	// a signed checkpoint, and its evidence bundle for download.
 	srv := &http.Server{
-		Handler:           auditz.NewHandler(audit),
+		Handler:           auditz.NewHandler(audit, auditz.WithEvidence(st)),
 		ReadHeaderTimeout: 5 * time.Second,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,

@@ -94,6 +94,12 @@ func (c *Hasher) Mid(in []byte) [Size]byte {
 	c.reset()
 	c.h.Write(in)
 	c.h.Write(zeroBlock[:PaddedLen(len(in)-PrefixLen)-len(in)])
+	return c.chaining()
+}
+
+// chaining returns SHA-256's chaining value: the hash state after the
+// blocks written so far, which must be whole blocks.
+func (c *Hasher) chaining() [Size]byte {
 	st, err := c.h.(encoding.BinaryAppender).AppendBinary(c.state[:0])
 	if err != nil || len(st) != marshaledSize {
 		panic("wire: crypto/sha256 state is not in the expected form")

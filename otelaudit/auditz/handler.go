@@ -28,6 +28,8 @@ func NewHandler(g *otelaudit.Generator, opts ...Option) http.Handler {
 	h.mux.HandleFunc("/api/events", h.needGenerator(h.serveEvents))
 	h.mux.HandleFunc("/api/problems", h.needGenerator(h.serveProblems))
 	h.mux.HandleFunc("/api/stats", h.needGenerator(h.serveStats))
+	h.mux.HandleFunc("/api/coverage/{traceID}", h.needGenerator(h.serveCoverage))
+	h.mux.HandleFunc("/api/evidence/{traceID}", h.needGenerator(h.serveEvidence))
 	h.mux.HandleFunc("/{$}", servePage)
 	// Exact routes for the page's files, no /static/ subtree: a subtree
 	// pattern makes the mux redirect /static to /static/, and under

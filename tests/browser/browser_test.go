@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -31,8 +32,10 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/otelaudit/otelaudit-go/evidence"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 	"github.com/otelaudit/otelaudit-go/otelaudit/auditz"
+	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
 )
 
 // chromiumPath is where Debian's chromium package puts the browser; .ci/run
@@ -47,7 +50,7 @@ const chromiumPath = "/usr/bin/chromium"
 // has them. It saves a screenshot as a test artifact.
 func TestTimelineInBrowser(t *testing.T) {
 	requireChromium(t)
-	base, traceID := startQuickstart(t)
+	base, traceID, pub := startSignedQuickstart(t)
 
 	var trail struct {
 		Total     int  `json:"total"`
@@ -116,6 +119,29 @@ func TestTimelineInBrowser(t *testing.T) {
 	for _, b := range noOutcome {
 		assert.Equal(t, "—no outcome", b)
 	}
+
+	// The trace is covered by a signed checkpoint, and the page links its
+	// evidence bundle, which verifies with the public key alone.
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("coverage-badge") !== null`,
+		chromedp.WithPollingTimeout(15*time.Second)))
+	require.NoError(t, err, "the coverage badge shows")
+	badge, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("coverage-badge")))
+	require.NoError(t, err)
+	assert.Equal(t, "signed", badge)
+	coverage, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("coverage")))
+	require.NoError(t, err)
+	assert.Contains(t, coverage, fmt.Sprintf("%d of %d held events proved", len(want), len(want)))
+	href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("evidence-link").href`))
+	require.NoError(t, err)
+	assert.True(t, strings.HasSuffix(href, "api/evidence/"+traceID), href)
+	resp, err := http.Get(href)
+	require.NoError(t, err)
+	bundle, err := evidence.Read(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	res, err := bundle.Verify(pub)
+	require.NoError(t, err)
+	assert.Len(t, res.Events, len(want))
 
 	// Submitting put the trace in the URL, so the view can be shared.
 	loc, err := chromedp.Run(ctx, chromedp.Location())
@@ -358,14 +384,25 @@ func newBrowser(t *testing.T) context.Context {
 // the trace ID it printed, read from its stdout. The process gets SIGINT at
 // the end of the test and must stop cleanly.
 func startQuickstart(t *testing.T) (base, traceID string) {
+	base, traceID, _ = startSignedQuickstart(t)
+	return base, traceID
+}
+
+// startSignedQuickstart is startQuickstart with a store file and a signing
+// key, so that the page can prove the trace on screen; it also returns the
+// public key.
+func startSignedQuickstart(t *testing.T) (base, traceID string, pub ed25519.PublicKey) {
 	t.Helper()
+	dir := t.TempDir()
+	pub, err := keyfile.Generate(filepath.Join(dir, "audit.key"), filepath.Join(dir, "audit.pub"))
+	require.NoError(t, err)
 	bin := filepath.Join(t.TempDir(), "quickstart")
 	build := exec.Command("go", "build", "-o", bin, "./examples/quickstart")
 	build.Dir = filepath.Join("..", "..")
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "build the quickstart: %s", out)
 
-	cmd := exec.Command(bin, "-serve", "127.0.0.1:0")
+	cmd := exec.Command(bin, "-serve", "127.0.0.1:0", "-db", filepath.Join(dir, "audit.db"), "-key", filepath.Join(dir, "audit.key"))
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	var stderr bytes.Buffer
@@ -404,13 +441,13 @@ func startQuickstart(t *testing.T) (base, traceID string) {
 
 	select {
 	case m := <-urls:
-		return m[1], m[2]
+		return m[1], m[2], pub
 	case err := <-exited:
 		t.Fatalf("the quickstart exited before serving: %v; stderr: %s", err, stderr.String())
 	case <-time.After(60 * time.Second):
 		t.Fatalf("the quickstart printed no page URL within 60s; stderr: %s", stderr.String())
 	}
-	return "", ""
+	return "", "", nil
 }
 
 func getJSON(t *testing.T, url string, v any) {

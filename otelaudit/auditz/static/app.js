@@ -153,6 +153,7 @@
     traceRequest++;
     const status = document.getElementById("status");
     document.getElementById("timeline").replaceChildren();
+    document.getElementById("coverage").replaceChildren();
     status.classList.remove("error-text");
     status.textContent = INITIAL_STATUS;
   }
@@ -162,6 +163,7 @@
     const status = document.getElementById("status");
     const list = document.getElementById("timeline");
     list.replaceChildren();
+    document.getElementById("coverage").replaceChildren();
     status.classList.remove("error-text");
     if (!TRACE_RE.test(id)) {
       status.textContent = "A trace ID is 32 hexadecimal digits.";
@@ -185,12 +187,45 @@
       list.replaceChildren(...rows);
       status.textContent = "Trace " + t.trace_id + (wf ? ", workflow " + wf.workflow_id : "") + ": " +
         plural(events.length, "event") + (t.truncated ? " (the oldest " + events.length + " of " + t.total + ")" : "") + ".";
+      showCoverage(t.trace_id, req);
     } catch (err) {
       if (req !== traceRequest) return;
       list.replaceChildren();
       status.textContent = "Could not load the trace: " + err.message;
       status.classList.add("error-text");
     }
+  }
+
+  // showCoverage says whether the trace's events are covered by a signed
+  // checkpoint, and links its evidence bundle: only when the handler has
+  // a store (WithEvidence); otherwise the line stays empty.
+  async function showCoverage(id, req) {
+    const line = document.getElementById("coverage");
+    line.replaceChildren();
+    let c;
+    try {
+      c = await getJSON("api/coverage/" + encodeURIComponent(id));
+    } catch (err) {
+      return;
+    }
+    if (req !== traceRequest || !c.available) return;
+    const badge = el("span", "badge " + (c.covered ? "success" : "none"),
+      c.covered ? "signed" : "not signed yet");
+    badge.id = "coverage-badge";
+    const parts = [badge];
+    if (c.proved > 0) {
+      parts.push(el("span", "", " " + c.proved + " of " + c.held + " held events proved in the checkpoint of " +
+        c.origin + ", a tree of " + c.tree_size + " events. "));
+      const a = el("a", "", "Download the evidence bundle");
+      a.id = "evidence-link";
+      a.href = "api/evidence/" + encodeURIComponent(id);
+      a.setAttribute("download", "evidence-" + id + ".json");
+      parts.push(a);
+      parts.push(el("span", "", " (check it with otelaudit verify-proof --pubkey)"));
+    } else {
+      parts.push(el("span", "", " " + (c.reason || "")));
+    }
+    line.replaceChildren(...parts);
   }
 
   async function showProblems() {
