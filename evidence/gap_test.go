@@ -34,7 +34,7 @@ func TestProofsAcrossAdoptionAndCrashGap(t *testing.T) {
 	// Run 1: no key, 3 events.
 	st, err := store.Open(path)
 	require.NoError(t, err)
-	g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithCapacity(16))
+	g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithCapacity(16), otelaudit.WithStoreWait(10*time.Second))
 	require.NoError(t, err)
 	for i := range 3 {
 		_, err := g.Record(ctx, ev(i))

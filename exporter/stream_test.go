@@ -141,7 +141,7 @@ func TestStreamResumesFromStore(t *testing.T) {
 	for run := range 3 {
 		st, err := store.Open(path)
 		require.NoError(t, err)
-		g := otelaudit.NewGenerator(otelaudit.WithStore(st), otelaudit.WithCapacity(8))
+		g := otelaudit.NewGenerator(otelaudit.WithStore(st), otelaudit.WithCapacity(8), otelaudit.WithStoreWait(10*time.Second))
 		s, err := exporter.NewStream(st, exp, exporter.WithCursor(st, "collector"),
 			exporter.WithPollInterval(2*time.Millisecond), exporter.WithBackoff(time.Millisecond, 5*time.Millisecond))
 		require.NoError(t, err)
@@ -265,7 +265,7 @@ func TestLogStreamResumesFromStore(t *testing.T) {
 	for run := range 3 {
 		st, err := store.Open(path)
 		require.NoError(t, err)
-		g := otelaudit.NewGenerator(otelaudit.WithStore(st), otelaudit.WithCapacity(8))
+		g := otelaudit.NewGenerator(otelaudit.WithStore(st), otelaudit.WithCapacity(8), otelaudit.WithStoreWait(10*time.Second))
 		s, err := exporter.NewLogStream(st, exp, exporter.WithCursor(st, "siem"), exporter.WithStreamBatchSize(7),
 			exporter.WithPollInterval(2*time.Millisecond), exporter.WithBackoff(time.Millisecond, 5*time.Millisecond))
 		require.NoError(t, err)

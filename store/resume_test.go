@@ -24,7 +24,7 @@ import (
 func crashed(t *testing.T, path string, n int, opts ...otelaudit.Option) uint64 {
 	t.Helper()
 	st := openStore(t, path)
-	g, err := otelaudit.New(append([]otelaudit.Option{otelaudit.WithStore(st), otelaudit.WithCapacity(64)}, opts...)...)
+	g, err := otelaudit.New(append([]otelaudit.Option{otelaudit.WithStore(st), otelaudit.WithCapacity(64), otelaudit.WithStoreWait(10 * time.Second)}, opts...)...)
 	require.NoError(t, err)
 	for i := range n {
 		_, err := g.Append(context.Background(), testEvent(i))
