@@ -25,6 +25,11 @@ func (s *Store) EventsAfter(after uint64, limit int) (out []otelaudit.Event, err
 			if err != nil {
 				return err
 			}
+			// Each event chains to the one before it: a follower never
+			// skips an event removed from the middle.
+			if n := len(out); n > 0 && e.PrevHash != out[n-1].Hash {
+				return fmt.Errorf("%w: %w", ErrCorrupt, &otelaudit.ChainError{Seq: e.Seq, Reason: fmt.Sprintf("does not chain to seq %d, the event stored before it (run Verify)", out[n-1].Seq)})
+			}
 			out = append(out, e)
 		}
 		return nil

@@ -119,11 +119,19 @@ func walkIndex(b *bolt.Bucket, prefix []byte, fn func(seq uint64) (bool, error))
 	} else {
 		k, v = c.Prev()
 	}
-	for ; hasPrefix(k, prefix); k, v = c.Prev() {
+	var older uint64 // the first Seq of the entry walked before, newer
+	for first := true; hasPrefix(k, prefix); k, v = c.Prev() {
 		seqs, err := decodePosting(k, v, len(prefix))
 		if err != nil {
 			return err
 		}
+		// Entries of one key are disjoint runs, ascending: one that
+		// reaches into a newer one would put an older event before
+		// newer ones, and a Limit would keep it in their place.
+		if !first && seqs[len(seqs)-1] >= older {
+			return fmt.Errorf("%w: index entries of one key overlap (seq %d, seq %d; run Verify)", ErrCorrupt, seqs[len(seqs)-1], older)
+		}
+		first, older = false, seqs[0]
 		for i := len(seqs) - 1; i >= 0; i-- {
 			if done, err := fn(seqs[i]); err != nil || done {
 				return err

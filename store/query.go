@@ -62,11 +62,25 @@ func (s *Store) Events(q Query) (out []otelaudit.Event, err error) {
 		case q.AgentID != "":
 			err = walkIndex(tx.Bucket(bucketByAgent), stringPrefix(q.AgentID), take)
 		default:
+			// Newest first: each event read must be the one the newer
+			// one chains to, so that a scan shows an event removed.
+			var newer *otelaudit.Event
 			c := tx.Bucket(bucketEvents).Cursor()
 			for k, _ := c.Last(); k != nil; k, _ = c.Prev() {
-				done, err := take(binary.BigEndian.Uint64(k))
-				if err != nil || done {
+				seq := binary.BigEndian.Uint64(k)
+				e, err := r.event(seq)
+				if err != nil {
 					return err
+				}
+				if newer != nil && newer.PrevHash != e.Hash {
+					return fmt.Errorf("%w: %w", ErrCorrupt, &otelaudit.ChainError{Seq: newer.Seq, Reason: fmt.Sprintf("does not chain to seq %d, the event stored before it (run Verify)", seq)})
+				}
+				newer = &e
+				if q.match(&e) {
+					out = append(out, e)
+				}
+				if q.Limit > 0 && len(out) >= q.Limit {
+					return nil
 				}
 			}
 		}
@@ -142,7 +156,8 @@ func readCheckpoints(tx *bolt.Tx) (out []otelaudit.Checkpoint, err error) {
 	return slices.Insert(out, i, head), nil
 }
 
-// reader decodes stored events within one transaction.
+// reader decodes stored events within one transaction, each checked
+// against the tree Open verified (see readTrust).
 type reader struct {
 	s  *Store
 	tx *bolt.Tx
@@ -156,6 +171,9 @@ func (r reader) event(seq uint64) (otelaudit.Event, error) {
 	}
 	se, err := splitValue(seq, v)
 	if err != nil {
+		return otelaudit.Event{}, err
+	}
+	if err := r.s.trust.Load().check(r.tx, seq, se); err != nil {
 		return otelaudit.Event{}, err
 	}
 	var e otelaudit.Event

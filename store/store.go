@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -47,8 +48,13 @@ type Store struct {
 	// decoded once.
 	srcMu   sync.Mutex
 	sources map[otelaudit.Hash]*otelaudit.Source
-	// verifyErr is why the store did not verify at Open (read-only only).
+	// verifyErr is why the store did not verify at Open, or at a later
+	// Verify (read-only only); under mu.
 	verifyErr error
+	// trust checks what reads return against the tree Open verified; nil
+	// when the store did not verify (read-only only): reads then return
+	// what is stored, for forensics, and VerifyError says why.
+	trust atomic.Pointer[readTrust]
 	// valueBuf backs the values of one Write, which bbolt needs to stay
 	// valid until the commit. Under wmu.
 	valueBuf []byte
@@ -123,11 +129,13 @@ func (s *Store) open() (err error) {
 	if err := s.init(); err != nil {
 		return fmt.Errorf("%w (in %s)", err, s.path)
 	}
-	_, err = s.Verify(cfg.pub, nil)
+	err = s.check()
 	switch {
 	case err == nil:
 	case cfg.readOnly:
+		s.mu.Lock()
 		s.verifyErr = err
+		s.mu.Unlock()
 	case errors.Is(err, ErrUnsigned):
 		// Everything else verified (the key's coverage is checked last):
 		// the trail is sound, but its head is not the key's.
@@ -138,6 +146,29 @@ func (s *Store) open() (err error) {
 		return fmt.Errorf("%w: %s: %w (open it read-only to inspect it)", ErrCorrupt, s.path, err)
 	}
 	return nil
+}
+
+// check runs Open's verification (see openCheck), or, WithFullVerify,
+// Verify, and sets up the checks of reads when the trail verified. When
+// openCheck finds something wrong, Verify runs to name the first bad event
+// as it would: the cost of a full check is paid only by a broken store.
+func (s *Store) check() error {
+	if s.cfg.fullVerify {
+		_, err := s.Verify(s.cfg.pub, nil)
+		if err == nil || errors.Is(err, ErrUnsigned) {
+			s.trust.Store(newReadTrust(s.tree))
+		}
+		return err
+	}
+	tree, unsigned, err := s.openCheck(s.cfg.pub)
+	if err != nil {
+		if _, verr := s.Verify(s.cfg.pub, nil); verr != nil && !errors.Is(verr, ErrUnsigned) {
+			return verr
+		}
+		return err
+	}
+	s.trust.Store(newReadTrust(tree))
+	return unsigned
 }
 
 // init creates the buckets of a new store, or checks an existing one's
@@ -307,12 +338,16 @@ func (s *Store) Path() string {
 // ReadOnly reports whether the store was opened read-only.
 func (s *Store) ReadOnly() bool { return s != nil && s.cfg.readOnly }
 
-// VerifyError returns why the store did not verify when it was opened
-// read-only; nil if it did.
+// VerifyError returns why a store opened read-only did not verify: at
+// Open (what Open checks, see the package documentation), or, once Verify
+// failed on it, Verify's error; nil if it did. Reads of a read-only store
+// that did not verify return what is stored, unchecked, for forensics.
 func (s *Store) VerifyError() error {
 	if s == nil {
 		return ErrNotOpen
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.verifyErr
 }
 
@@ -400,6 +435,11 @@ func (s *Store) Resume(pub ed25519.PublicKey) (r otelaudit.Resumption, err error
 	// A store emptied past Seq 0 (by retention or by anyone) needs a
 	// checkpoint of its anchor: where the run chains its first event.
 	if pub == nil || r.Head.Seq == 0 {
+		return r, nil
+	}
+	// The newest commit's signed head, the one a store written with the
+	// key has, settles it without reading every checkpoint.
+	if r.Signed.Seq >= r.Head.Seq && r.Signed.VerifySignature(pub) == nil {
 		return r, nil
 	}
 	cps, err := s.Checkpoints()

@@ -27,7 +27,7 @@ var traceCommand = &command{
 			}
 			defer st.Close()
 			path := st.Path()
-			events, err := st.EventsByTrace(id)
+			events, err := readTrail(e, st, func() ([]otelaudit.Event, error) { return st.EventsByTrace(id) })
 			if err != nil {
 				return err
 			}
