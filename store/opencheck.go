@@ -120,17 +120,24 @@ func (s *Store) openCheck(pub ed25519.PublicKey) (tree *tlog.Tree, unsigned, err
 
 // trustPoint returns the newest stored checkpoint (the newest commit's
 // signed head, or the newest in the checkpoints bucket) whose signature
-// pub verifies; without pub, the newest. A newer one that did not verify
-// fails: Verify would refuse it. It reads the checkpoints bucket from its
-// end back to the checkpoint it returns.
+// pub verifies; without pub, the newest. One as new or newer that did not
+// verify fails: Verify would refuse it. It reads the checkpoints bucket
+// from its end back to the checkpoint it returns.
 func trustPoint(tx *bolt.Tx, st state, pub ed25519.PublicKey) (p otelaudit.Checkpoint, ok bool, err error) {
-	good := func(c otelaudit.Checkpoint) bool { return pub == nil || c.VerifySignature(pub) == nil }
-	var newest uint64
-	if st.signed.Signature != nil {
-		newest = st.signed.Seq
-		if good(st.signed) {
-			p, ok = st.signed, true
+	var bad otelaudit.Checkpoint
+	badFound := false
+	consider := func(c otelaudit.Checkpoint) {
+		switch {
+		case pub != nil && c.VerifySignature(pub) != nil:
+			if !badFound || c.Seq > bad.Seq {
+				bad, badFound = c, true
+			}
+		case !ok || c.Seq > p.Seq:
+			p, ok = c, true
 		}
+	}
+	if st.signed.Signature != nil {
+		consider(st.signed)
 	}
 	c := tx.Bucket(bucketCheckpoints).Cursor()
 	for k, v := c.Last(); k != nil; k, v = c.Prev() {
@@ -138,17 +145,13 @@ func trustPoint(tx *bolt.Tx, st state, pub ed25519.PublicKey) (p otelaudit.Check
 		if err != nil {
 			return p, false, err
 		}
-		if ok && cp.Seq <= p.Seq {
+		if ok && cp.Seq < p.Seq {
 			break
 		}
-		newest = max(newest, cp.Seq)
-		if good(cp) {
-			p, ok = cp, true
-			break
-		}
+		consider(cp)
 	}
-	if newest > p.Seq || (!ok && newest > 0) {
-		return p, false, &otelaudit.ChainError{Seq: newest, Reason: "a stored checkpoint whose signature the key does not verify", Err: otelaudit.ErrBadSignature}
+	if badFound && (!ok || bad.Seq >= p.Seq) {
+		return p, false, &otelaudit.ChainError{Seq: bad.Seq, Reason: "a stored checkpoint whose signature the key does not verify", Err: otelaudit.ErrBadSignature}
 	}
 	return p, ok, nil
 }

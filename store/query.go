@@ -132,7 +132,8 @@ func (s *Store) Checkpoints() (out []otelaudit.Checkpoint, err error) {
 }
 
 // readCheckpoints reads the checkpoints bucket and the signed head, oldest
-// first; the signed head is left out when the bucket has the same one.
+// first; the signed head is left out when the bucket has the same one, to
+// the byte (one that differs in any field is checked on its own).
 func readCheckpoints(tx *bolt.Tx) (out []otelaudit.Checkpoint, err error) {
 	err = walkBucket(tx.Bucket(bucketCheckpoints), bucketCheckpoints, func(k, v []byte) error {
 		c, err := decodeCheckpoint(k, v)
@@ -147,7 +148,7 @@ func readCheckpoints(tx *bolt.Tx) (out []otelaudit.Checkpoint, err error) {
 		return out, err
 	}
 	i, found := slices.BinarySearchFunc(out, head.Seq, func(c otelaudit.Checkpoint, seq uint64) int { return cmp.Compare(c.Seq, seq) })
-	if found && out[i].Hash == head.Hash && out[i].Time.Equal(head.Time) && bytes.Equal(out[i].Signature, head.Signature) {
+	if found && bytes.Equal(encodeCheckpoint(out[i]), encodeCheckpoint(head)) {
 		return out, nil
 	}
 	if found {
