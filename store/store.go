@@ -65,9 +65,13 @@ var _ otelaudit.Store = (*Store)(nil)
 // Open opens the store at path, creating it when missing unless read-only.
 //
 // Before bbolt maps the file, Open checks it against bbolt's own meta pages
-// (a file shorter than they say is truncated: ErrCorrupt); then it reads
-// and verifies every stored event, index entry and checkpoint and bbolt's
-// page structure (see Verify; BENCHMARKS.md has the rate). It refuses,
+// (a file shorter than they say is truncated: ErrCorrupt); then it verifies
+// the trail from the newest checkpoint it can trust (the key's, with
+// WithPublicKey) to the head, and the state the next run continues from:
+// in time that grows with that tail, not with the trail (see "What Open
+// checks" in the package documentation, for what it trusts and why that is
+// safe; WithFullVerify runs Verify instead). Reads then check every event
+// they return against the tree it verified. It refuses,
 // closing the file again: a file that is not a store (ErrNotStore), a
 // format it does not read (ErrNewerFormat, ErrOldFormat), a store that
 // does not verify (ErrCorrupt, wrapping the *otelaudit.ChainError that
@@ -174,7 +178,13 @@ func (s *Store) check() error {
 // init creates the buckets of a new store, or checks an existing one's
 // format, and loads its anchor, head and reservation.
 func (s *Store) init() error {
-	if !s.cfg.readOnly {
+	// A write transaction commits, and fsyncs, even when it changes
+	// nothing: only a new file takes one.
+	exists := false
+	if err := s.db.View(func(tx *bolt.Tx) error { exists = tx.Bucket(bucketMeta) != nil; return nil }); err != nil {
+		return err
+	}
+	if !s.cfg.readOnly && !exists {
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			if tx.Bucket(bucketMeta) != nil {
 				return nil
