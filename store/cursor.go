@@ -18,7 +18,7 @@ func (s *Store) EventsAfter(after uint64, limit int) (out []otelaudit.Event, err
 	}
 	defer guard()(&err)
 	err = s.db.View(func(tx *bolt.Tx) error {
-		r := reader{s: s, tx: tx}
+		r := newReader(s, tx)
 		c := tx.Bucket(bucketEvents).Cursor()
 		for k, _ := c.Seek(seqKey(after + 1)); k != nil && (limit <= 0 || len(out) < limit); k, _ = c.Next() {
 			e, err := r.event(binary.BigEndian.Uint64(k))

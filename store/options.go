@@ -19,8 +19,9 @@ type config struct {
 	pubErr      error // a WithPublicKey key of the wrong size
 	adopt       bool
 	now         func() time.Time
-	fullVerify  bool
-	noTree      bool // benchmarks only: see WithoutTree in export_test.go
+	fullVerify   bool
+	noTree       bool // benchmarks only: see WithoutTree in export_test.go
+	noReadChecks bool // benchmarks only: see WithoutReadChecks in export_test.go
 }
 
 func newConfig(opts []Option) config {

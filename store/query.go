@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/otelaudit/otelaudit-go/internal/tlog"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
@@ -43,7 +44,7 @@ func (s *Store) Events(q Query) (out []otelaudit.Event, err error) {
 	}
 	defer guard()(&err)
 	err = s.db.View(func(tx *bolt.Tx) error {
-		r := reader{s: s, tx: tx}
+		r := newReader(s, tx)
 		take := func(seq uint64) (bool, error) {
 			e, err := r.event(seq)
 			if err != nil {
@@ -109,7 +110,7 @@ func (s *Store) Get(seq uint64) (e otelaudit.Event, ok bool, err error) {
 		if tx.Bucket(bucketEvents).Get(seqKey(seq)) == nil {
 			return nil
 		}
-		r := reader{s: s, tx: tx}
+		r := newReader(s, tx)
 		e, err = r.event(seq)
 		ok = err == nil
 		return err
@@ -162,6 +163,14 @@ func readCheckpoints(tx *bolt.Tx) (out []otelaudit.Checkpoint, err error) {
 type reader struct {
 	s  *Store
 	tx *bolt.Tx
+	// nodes reads the tree's nodes for the tile checks of this
+	// transaction, remembering those it computed: the tiles of a scan
+	// share most of them.
+	nodes **tlog.Nodes
+}
+
+func newReader(s *Store, tx *bolt.Tx) reader {
+	return reader{s: s, tx: tx, nodes: new(*tlog.Nodes)}
 }
 
 // event decodes stored event seq with its hashes and Source.
@@ -174,7 +183,7 @@ func (r reader) event(seq uint64) (otelaudit.Event, error) {
 	if err != nil {
 		return otelaudit.Event{}, err
 	}
-	if err := r.s.trust.Load().check(r.tx, seq, se); err != nil {
+	if err := r.s.trust.Load().check(r.tx, r.nodes, seq, se); err != nil {
 		return otelaudit.Event{}, err
 	}
 	var e otelaudit.Event

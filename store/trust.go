@@ -35,8 +35,9 @@ func newReadTrust(t *tlog.Tree) *readTrust {
 	return &readTrust{size: t.Size(), root: t.Root(), tiles: map[uint64]struct{}{}}
 }
 
-// check checks stored event seq, read in tx.
-func (t *readTrust) check(tx *bolt.Tx, seq uint64, se storedEvent) error {
+// check checks stored event seq, read in tx; nodes holds the transaction's
+// node reader, made on first use.
+func (t *readTrust) check(tx *bolt.Tx, nodes **tlog.Nodes, seq uint64, se storedEvent) error {
 	if t == nil {
 		return nil
 	}
@@ -56,7 +57,10 @@ func (t *readTrust) check(tx *bolt.Tx, seq uint64, se storedEvent) error {
 	_, ok := t.tiles[tile]
 	t.mu.Unlock()
 	if !ok {
-		root, err := tlog.NewNodes(tileReader(tx)).RootWith(tile*tlog.TileWidth, row[:n*tlog.Size], t.size)
+		if *nodes == nil {
+			*nodes = tlog.NewNodes(tileReader(tx))
+		}
+		root, err := (*nodes).RootWith(tile*tlog.TileWidth, row[:n*tlog.Size], t.size)
 		if err != nil || root != t.root {
 			return fmt.Errorf("%w: %w", ErrCorrupt, &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("the Merkle tree's stored nodes around leaf %d are not those of the tree Open verified: the trail was rewritten (run Verify)", se.leaf)})
 		}
