@@ -11,14 +11,14 @@ import (
 const DefaultLockTimeout = time.Second
 
 type config struct {
-	readOnly    bool
-	lockTimeout time.Duration
-	maxAge      time.Duration
-	maxEvents   uint64
-	pub         ed25519.PublicKey
-	pubErr      error // a WithPublicKey key of the wrong size
-	adopt       bool
-	now         func() time.Time
+	readOnly     bool
+	lockTimeout  time.Duration
+	maxAge       time.Duration
+	maxEvents    uint64
+	pub          ed25519.PublicKey
+	pubErr       error // a WithPublicKey key of the wrong size
+	adopt        bool
+	now          func() time.Time
 	fullVerify   bool
 	noTree       bool // benchmarks only: see WithoutTree in export_test.go
 	noReadChecks bool // benchmarks only: see WithoutReadChecks in export_test.go
