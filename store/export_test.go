@@ -23,7 +23,7 @@ func WithoutTree() Option {
 // against the tree Open verified: the benchmarks' anchor beside the checks.
 func WithoutReadChecks() Option {
 	return optionFunc(func(c config) config {
-		c.noReadChecks = true
+		c.unchecked = true
 		return c
 	})
 }

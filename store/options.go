@@ -11,17 +11,17 @@ import (
 const DefaultLockTimeout = time.Second
 
 type config struct {
-	readOnly     bool
-	lockTimeout  time.Duration
-	maxAge       time.Duration
-	maxEvents    uint64
-	pub          ed25519.PublicKey
-	pubErr       error // a WithPublicKey key of the wrong size
-	adopt        bool
-	now          func() time.Time
-	fullVerify   bool
-	noTree       bool // benchmarks only: see WithoutTree in export_test.go
-	noReadChecks bool // benchmarks only: see WithoutReadChecks in export_test.go
+	readOnly    bool
+	lockTimeout time.Duration
+	maxAge      time.Duration
+	maxEvents   uint64
+	pub         ed25519.PublicKey
+	pubErr      error // a WithPublicKey key of the wrong size
+	adopt       bool
+	now         func() time.Time
+	fullVerify  bool
+	noTree      bool // benchmarks only: see WithoutTree in export_test.go
+	unchecked   bool // benchmarks only: see WithoutReadChecks in export_test.go
 }
 
 func newConfig(opts []Option) config {

@@ -171,7 +171,7 @@ func (s *Store) check() error {
 		}
 		return err
 	}
-	if !s.cfg.noReadChecks {
+	if !s.cfg.unchecked {
 		s.trust.Store(newReadTrust(tree))
 	}
 	return unsigned
