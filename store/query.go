@@ -11,7 +11,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/otelaudit/otelaudit-go/internal/tlog"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
@@ -163,14 +162,13 @@ func readCheckpoints(tx *bolt.Tx) (out []otelaudit.Checkpoint, err error) {
 type reader struct {
 	s  *Store
 	tx *bolt.Tx
-	// nodes reads the tree's nodes for the tile checks of this
-	// transaction, remembering those it computed: the tiles of a scan
-	// share most of them.
-	nodes **tlog.Nodes
+	// checks is what the checks of this transaction's reads keep (see
+	// readTrust).
+	checks *readChecks
 }
 
 func newReader(s *Store, tx *bolt.Tx) reader {
-	return reader{s: s, tx: tx, nodes: new(*tlog.Nodes)}
+	return reader{s: s, tx: tx, checks: &readChecks{}}
 }
 
 // event decodes stored event seq with its hashes and Source.
@@ -183,7 +181,7 @@ func (r reader) event(seq uint64) (otelaudit.Event, error) {
 	if err != nil {
 		return otelaudit.Event{}, err
 	}
-	if err := r.s.trust.Load().check(r.tx, r.nodes, seq, se); err != nil {
+	if err := r.s.trust.Load().check(r.tx, r.checks, seq, se); err != nil {
 		return otelaudit.Event{}, err
 	}
 	var e otelaudit.Event

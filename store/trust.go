@@ -35,9 +35,18 @@ func newReadTrust(t *tlog.Tree) *readTrust {
 	return &readTrust{size: t.Size(), root: t.Root(), tiles: map[uint64]struct{}{}}
 }
 
-// check checks stored event seq, read in tx; nodes holds the transaction's
-// node reader, made on first use.
-func (t *readTrust) check(tx *bolt.Tx, nodes **tlog.Nodes, seq uint64, se storedEvent) error {
+// readChecks is what the checks of one transaction's reads keep: the
+// node reader, which remembers the nodes it computed (the tiles of a scan
+// share most of them), and the level-0 tile read last.
+type readChecks struct {
+	nodes *tlog.Nodes
+	tiles *bolt.Bucket
+	tile  uint64
+	row   []byte // nil: none read yet
+}
+
+// check checks stored event seq, read in tx.
+func (t *readTrust) check(tx *bolt.Tx, c *readChecks, seq uint64, se storedEvent) error {
 	if t == nil {
 		return nil
 	}
@@ -48,28 +57,45 @@ func (t *readTrust) check(tx *bolt.Tx, nodes **tlog.Nodes, seq uint64, se stored
 		return nil
 	}
 	tile, pos := se.leaf/tlog.TileWidth, int(se.leaf%tlog.TileWidth)
-	row := tx.Bucket(bucketTiles).Get(tileKey(0, tile))
+	if c.row == nil || c.tile != tile {
+		if c.tiles == nil {
+			c.tiles = tx.Bucket(bucketTiles)
+		}
+		row, err := t.checkTile(tx, c, tile)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrCorrupt, &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("%v, around leaf %d (run Verify)", err, se.leaf)})
+		}
+		c.tile, c.row = tile, row
+	}
+	if leaf := tlog.LeafHash(se.hash); !bytes.Equal(c.row[pos*tlog.Size:(pos+1)*tlog.Size], leaf[:]) {
+		return fmt.Errorf("%w: %w", ErrCorrupt, &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("not leaf %d of the Merkle tree Open verified: the trail was rewritten (run Verify)", se.leaf)})
+	}
+	return nil
+}
+
+// checkTile returns level-0 tile tile, checked against the trusted tree
+// the first time.
+func (t *readTrust) checkTile(tx *bolt.Tx, c *readChecks, tile uint64) ([]byte, error) {
+	row := c.tiles.Get(tileKey(0, tile))
 	n := min(tlog.TileWidth, t.size-tile*tlog.TileWidth) // leaves of the tile in the trusted tree
 	if uint64(len(row)) < n*tlog.Size {
-		return fmt.Errorf("%w: %w", ErrCorrupt, &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("the Merkle tree's tile of leaf %d is missing or short (run Verify)", se.leaf)})
+		return nil, fmt.Errorf("the Merkle tree's tile %d is missing or short", tile)
 	}
 	t.mu.Lock()
 	_, ok := t.tiles[tile]
 	t.mu.Unlock()
-	if !ok {
-		if *nodes == nil {
-			*nodes = tlog.NewNodes(tileReader(tx))
-		}
-		root, err := (*nodes).RootWith(tile*tlog.TileWidth, row[:n*tlog.Size], t.size)
-		if err != nil || root != t.root {
-			return fmt.Errorf("%w: %w", ErrCorrupt, &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("the Merkle tree's stored nodes around leaf %d are not those of the tree Open verified: the trail was rewritten (run Verify)", se.leaf)})
-		}
-		t.mu.Lock()
-		t.tiles[tile] = struct{}{}
-		t.mu.Unlock()
+	if ok {
+		return row, nil
 	}
-	if leaf := tlog.LeafHash(se.hash); !bytes.Equal(row[pos*tlog.Size:(pos+1)*tlog.Size], leaf[:]) {
-		return fmt.Errorf("%w: %w", ErrCorrupt, &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("not leaf %d of the Merkle tree Open verified: the trail was rewritten (run Verify)", se.leaf)})
+	if c.nodes == nil {
+		c.nodes = tlog.NewNodes(tileReader(tx))
 	}
-	return nil
+	root, err := c.nodes.RootWith(tile*tlog.TileWidth, row[:n*tlog.Size], t.size)
+	if err != nil || root != t.root {
+		return nil, fmt.Errorf("the Merkle tree's stored nodes are not those of the tree Open verified: the trail was rewritten")
+	}
+	t.mu.Lock()
+	t.tiles[tile] = struct{}{}
+	t.mu.Unlock()
+	return row, nil
 }
