@@ -259,6 +259,24 @@ func TestOpenChecksTheTail(t *testing.T) {
 		require.NoError(t, err, "adopted on purpose")
 		require.NoError(t, st.Close())
 
+		// A tail event's trace index entry removed: Open looks each tail
+		// event up in its indexes.
+		hidden := copyOf(t, path)
+		tamper(t, hidden, func(tx *bolt.Tx) error {
+			b := tx.Bucket([]byte("by_trace"))
+			id := testEvent(openTestEvents + 4).TraceID
+			k, _ := b.Cursor().Seek(append(id[:], seqKey(openTestEvents+1)...))
+			if !bytes.HasPrefix(k, id[:]) {
+				return errors.New("no index entry of the tail")
+			}
+			return b.Delete(bytes.Clone(k))
+		})
+		st, err = store.Open(hidden, store.WithPublicKey(pub), store.WithAdoptHead())
+		if st != nil {
+			require.NoError(t, st.Close())
+		}
+		require.ErrorIs(t, err, store.ErrCorrupt, "a tail event the index does not list")
+
 		tamper(t, path, editEvent(openTestEvents+5, false))
 		for _, opts := range [][]store.Option{{store.WithPublicKey(pub), store.WithAdoptHead()}, nil} {
 			st, err = store.Open(path, opts...)
