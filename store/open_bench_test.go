@@ -20,22 +20,25 @@ import (
 // WithFullVerify, every event, index entry, checkpoint and bbolt page, what
 // Open did before, in the same run; "tail+first-trace" adds the first
 // EventsByTrace after Open, which checks the tile of the trace's events
-// against the verified tree. It reports ms/open and, for the others,
-// x-full: their time over full's.
+// against the verified tree; "tail+generator" a runtime's start and stop
+// on it (a Generator with the signing key resumes the store and shuts
+// down). It reports ms/open and, for the others, x-full: their time over
+// full's.
 func BenchmarkOpen(b *testing.B) {
 	n := verifyEvents(b)
-	path, pub := signedBenchStore(b, n)
+	path, pub, priv := signedBenchStore(b, n)
 	events := benchEvents["runs"]
 	trace := events[(n/2)%len(events)].TraceID
 	var full float64 // ns per open, from the "full" run
 	for _, tc := range []struct {
-		name  string
-		opts  []store.Option
-		query bool
+		name             string
+		opts             []store.Option
+		query, generator bool
 	}{
-		{"full", []store.Option{store.WithPublicKey(pub), store.WithFullVerify()}, false},
-		{"tail", []store.Option{store.WithPublicKey(pub)}, false},
-		{"tail+first-trace", []store.Option{store.WithPublicKey(pub)}, true},
+		{"full", []store.Option{store.WithPublicKey(pub), store.WithFullVerify()}, false, false},
+		{"tail", []store.Option{store.WithPublicKey(pub)}, false, false},
+		{"tail+first-trace", []store.Option{store.WithPublicKey(pub)}, true, false},
+		{"tail+generator", []store.Option{store.WithPublicKey(pub)}, false, true},
 	} {
 		b.Run(fmt.Sprintf("events=%d/%s", n, tc.name), func(b *testing.B) {
 			for b.Loop() {
@@ -47,6 +50,17 @@ func BenchmarkOpen(b *testing.B) {
 					got, err := st.EventsByTrace(trace)
 					if err != nil || len(got) == 0 {
 						b.Fatalf("trace %s: %d events, %v", trace, len(got), err)
+					}
+				}
+				if tc.generator {
+					// A runtime's start and stop: Resume, and Shutdown's
+					// commit releasing what the run reserved.
+					g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithSigningKey(priv))
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := g.Shutdown(context.Background()); err != nil {
+						b.Fatal(err)
 					}
 				}
 				if err := st.Close(); err != nil {
@@ -66,7 +80,7 @@ func BenchmarkOpen(b *testing.B) {
 
 // signedBenchStore writes n events with a signing key, every commit
 // signed, and returns the store's path and the key's public half.
-func signedBenchStore(b *testing.B, n int) (string, ed25519.PublicKey) {
+func signedBenchStore(b *testing.B, n int) (string, ed25519.PublicKey, ed25519.PrivateKey) {
 	path := filepath.Join(b.TempDir(), "audit.db")
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	st, err := store.Open(path, store.WithPublicKey(pub))
@@ -87,7 +101,7 @@ func signedBenchStore(b *testing.B, n int) (string, ed25519.PublicKey) {
 	if err := g.Shutdown(ctx); err != nil {
 		b.Fatal(err)
 	}
-	return path, pub
+	return path, pub, priv
 }
 
 // BenchmarkReadChecks measures what checking reads costs (see "What Open
@@ -99,7 +113,7 @@ func signedBenchStore(b *testing.B, n int) (string, ed25519.PublicKey) {
 // reports ms/op and x-unchecked, the time over the unchecked run's.
 func BenchmarkReadChecks(b *testing.B) {
 	n := verifyEvents(b)
-	path, pub := signedBenchStore(b, n)
+	path, pub, _ := signedBenchStore(b, n)
 	trace := benchEvents["runs"][(n/2)%len(benchEvents["runs"])].TraceID
 	scan := func(st *store.Store) {
 		got, err := st.EventsAfter(0, 0)
