@@ -24,6 +24,12 @@ go test -run '^$' -bench 'EventsByTrace|HeapPerEvent|Append' -count "$count" ./o
 # store of 1,000,000 events (built once per run, outside the timer).
 go test -run '^$' -bench 'Durable' -benchtime 3s -count "$(( (count + 1) / 2 ))" ./store | tee -a bench.out
 go test -run '^$' -bench 'Verify' -count 3 ./store | tee -a bench.out
+# store.Open over the same store: its check of the tail beside Open
+# WithFullVerify (what Open did before), in the same run.
+go test -run '^$' -bench 'Open$' -benchtime 5x -count 3 ./store | tee -a bench.out
+# What checking reads against the verified tree costs: a scan of every
+# event and a first trace query, beside the same reads unchecked.
+go test -run '^$' -bench 'ReadChecks' -benchtime 1x -count 3 ./store | tee -a bench.out
 # Require with 1, 8 and 64 callers beside Record, bbolt's DB.Batch, one
 # bbolt transaction and one fdatasync: calls/s and p50/p99 latency.
 go test -run '^$' -bench 'Require' -benchtime 2s -count 5 ./store | tee -a bench.out

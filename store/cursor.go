@@ -18,12 +18,17 @@ func (s *Store) EventsAfter(after uint64, limit int) (out []otelaudit.Event, err
 	}
 	defer guard()(&err)
 	err = s.db.View(func(tx *bolt.Tx) error {
-		r := reader{s: s, tx: tx}
+		r := newReader(s, tx)
 		c := tx.Bucket(bucketEvents).Cursor()
 		for k, _ := c.Seek(seqKey(after + 1)); k != nil && (limit <= 0 || len(out) < limit); k, _ = c.Next() {
 			e, err := r.event(binary.BigEndian.Uint64(k))
 			if err != nil {
 				return err
+			}
+			// Each event chains to the one before it: a follower never
+			// skips an event removed from the middle.
+			if n := len(out); n > 0 && e.PrevHash != out[n-1].Hash {
+				return fmt.Errorf("%w: %w", ErrCorrupt, &otelaudit.ChainError{Seq: e.Seq, Reason: fmt.Sprintf("does not chain to seq %d, the event stored before it (run Verify)", out[n-1].Seq)})
 			}
 			out = append(out, e)
 		}

@@ -19,6 +19,78 @@
 // WithReadOnly) a store can be read while nothing writes to it, and a store
 // that does not verify can still be opened for forensics.
 //
+// # What Open checks
+//
+// Open verifies, in time that grows with the tail of the trail (the events
+// after the newest checkpoint it can trust), not with the trail: a store
+// written with a key has no tail (every commit is signed), and opens in a
+// few milliseconds at a million events (BENCHMARKS.md). Verify, and the
+// CLI's otelaudit verify, check everything; WithFullVerify makes Open run
+// Verify.
+//
+// The checkpoint Open trusts is the newest stored one whose signature the
+// WithPublicKey key verifies: in a store written with the key, the newest
+// commit's signed head. Without a key, the newest stored checkpoint, whose
+// signature nothing here can check. Open checks:
+//
+//   - the file against bbolt's meta pages and freelist (before bbolt maps
+//     it), the format, the buckets and meta keys of the format and no
+//     others, and the bounds of the anchor, head, reservation, signed head
+//     and tree state;
+//   - that no stored checkpoint as new or newer has a signature the key
+//     does not verify (Verify would refuse it);
+//   - the event the checkpoint names: stored, with the checkpoint's Hash,
+//     as the checkpoint's last leaf, decoding as itself and hashing to its
+//     Hash;
+//   - the Merkle tree's stored nodes: the compact range of the
+//     checkpoint's tree, read from the tiles, must give the signed root;
+//   - every event after it as Verify checks it (decoded, chained, its leaf
+//     and the tiles it completes, its Source stored, listed in its index
+//     entries), up to the recorded head; the stored tree state must be the
+//     tree that gives, and the tiles at the tree's right edge hold exactly
+//     its nodes;
+//   - that the first stored event chains to the anchor; the commit times
+//     of the tail; every Source against its digest (a trail has few);
+//     every cursor; the key order of every bucket small enough to live in
+//     its parent's page (bbolt's Tx.Check does not compare those);
+//   - with a key, that it signed the head (ErrUnsigned otherwise, naming
+//     the first event past its newest valid checkpoint).
+//
+// When any of that fails, Open runs Verify, so that the error names the
+// first bad event as Verify would: the full cost is paid by a broken store
+// only. Without a trusted checkpoint (a store written without a key) the
+// tail is the whole trail, and Open reads it all.
+//
+// What Open trusts without reading: every event before the checkpoint,
+// their index entries, older checkpoints, and the bbolt pages it does not
+// visit. Why that is safe against someone who can write the file but has
+// no key: the signed root covers every leaf, so every event's Hash and,
+// through the chain hash, its bytes, PrevHash and Source digest. The tree
+// state the next run continues from is checked against that root, so a
+// runtime never signs a tree other than the one its key signed, whatever
+// was done to the events under it: a change to an old event stays visible
+// to Verify after the runtime has continued and signed new commits; it
+// cannot be laundered into them.
+//
+// Reads are guarded: every event a query, Get or EventsAfter returns is
+// rehashed from its stored bytes, PrevHash and Source digest, and its leaf
+// hash compared with the level-0 tile at its leaf; the first read of a
+// tile checks the tile itself against the tree Open verified (its hashes
+// and the tree's other stored nodes must give the verified root), and the
+// tiles checked are remembered. A scan (Events without a trace, type or
+// agent; EventsAfter) checks that each event chains to the one stored
+// before it; an index walk, that one key's entries do not overlap. A read
+// that meets an old event changed, rehashed, re-tiled, reordered, moved
+// or removed fails with ErrCorrupt (wrapping a ChainError naming it), and
+// the rest of the trail stays readable. What reads cannot see: an index
+// entry of an old event removed (the query misses it; Verify's index sums
+// find it), an old checkpoint forged (Checkpoints returns it; Verify
+// checks every signature and root, as does whoever checks a checkpoint
+// shipped elsewhere), and damage to bbolt pages Open did not read (a read
+// through them fails with ErrCorrupt; Verify runs Tx.Check). A read-only
+// store on which Verify failed reads what is stored, unchecked, for
+// forensics, and VerifyError says why.
+//
 // # Format (version 3)
 //
 // One bbolt file with these buckets and no others; integers big endian, so
@@ -159,12 +231,18 @@
 // ErrCorrupt, before bbolt maps it); every method that touches bbolt's
 // memory map runs with the goroutine's memory faults turned into panics
 // (debug.SetPanicOnFault) and bbolt's panics turned into ErrCorrupt; and
-// Verify, which Open runs, ends with bbolt's own consistency check
-// (Tx.Check), after checking what that check would read on a goroutine of
-// its own. Its walk also checks every bucket's keys in order (Tx.Check
-// skips buckets kept inline in their parent's page, where a lookup would
-// miss entries stored out of order) and refuses nested buckets, whose
-// pages Tx.Check alone would read; tests/craftedfile_test.go places both.
+// Verify ends with bbolt's own consistency check (Tx.Check), after
+// checking what that check would read on a goroutine of its own. Its walk
+// also checks every bucket's keys in order (Tx.Check skips buckets kept
+// inline in their parent's page, where a lookup would miss entries stored
+// out of order) and refuses nested buckets, whose pages Tx.Check alone
+// would read; tests/craftedfile_test.go places both. Open runs Verify
+// only on a store its own check refuses, or WithFullVerify: it checks the
+// key order of the inline buckets itself, and walks the Sources, cursors
+// and meta, where a nested bucket would be refused; damage in the pages of
+// older events is refused by the reads that reach it and by Verify (see
+// "What Open checks"), and a runtime that continues such a store signs
+// the tree its key signed before, not the damage.
 // Not covered: a file changed under an open store by another process that
 // ignores bbolt's lock (a guarded method then fails with ErrCorrupt, but
 // Tx.Check, on its own goroutine, could still fault).

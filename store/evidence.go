@@ -70,7 +70,7 @@ func (s *Store) EvidenceUpTo(id trace.TraceID, max int) (b *evidence.Bundle, err
 		b = &evidence.Bundle{Format: evidence.Format, TraceID: id.String(), Checkpoint: string(cp.Note())}
 		nodes := tlog.NewNodes(tileReader(tx))
 		at := map[otelaudit.Hash]int{}
-		r := reader{s: s, tx: tx}
+		r := newReader(s, tx)
 		events, srcs := tx.Bucket(bucketEvents), tx.Bucket(bucketSources)
 		// walkIndex goes newest first.
 		for i := len(seqs) - 1; i >= 0; i-- {

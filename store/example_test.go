@@ -1,13 +1,16 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	bolt "go.etcd.io/bbolt"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
@@ -121,4 +124,72 @@ func ExampleWithPublicKey() {
 	// Output:
 	// true
 	// true 4
+}
+
+// Open checks the tail after the newest checkpoint the key signed, not
+// every event: an old event changed by someone without the key does not
+// stop it, but every read that reaches the event refuses it, and Verify,
+// or Open WithFullVerify, names it.
+func ExampleWithFullVerify() {
+	dir, err := os.MkdirTemp("", "otelaudit-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "audit.db")
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	st, err := store.Open(path, store.WithPublicKey(pub))
+	if err != nil {
+		panic(err)
+	}
+	g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithSigningKey(priv))
+	if err != nil {
+		panic(err)
+	}
+	for _, action := range []string{"read", "approve", "pay"} {
+		if _, err := g.Append(ctx, otelaudit.Event{Type: otelaudit.TrustVerification, Action: action}); err != nil {
+			panic(err)
+		}
+	}
+	if err := g.Shutdown(ctx); err != nil {
+		panic(err)
+	}
+
+	// Someone without the key turns "approve" into "aPprove", in place.
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		panic(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("events"))
+		k := binary.BigEndian.AppendUint64(nil, 2)
+		v := bytes.Clone(b.Get(k))
+		v[bytes.Index(v, []byte("approve"))+1] = 'P'
+		return b.Put(k, v)
+	})
+	if err != nil {
+		panic(err)
+	}
+	if err := db.Close(); err != nil {
+		panic(err)
+	}
+
+	st, err = store.Open(path, store.WithPublicKey(pub))
+	fmt.Println("open:", err)
+	_, _, err = st.Get(2)
+	fmt.Println("read:", errors.Is(err, store.ErrCorrupt))
+	if err := st.Close(); err != nil {
+		panic(err)
+	}
+	_, err = store.Open(path, store.WithPublicKey(pub), store.WithFullVerify())
+	var ce *otelaudit.ChainError
+	fmt.Println("full:", errors.As(err, &ce), ce.Seq)
+	// Output:
+	// open: <nil>
+	// read: true
+	// full: true 2
 }

@@ -18,3 +18,12 @@ func WithoutTree() Option {
 		return c
 	})
 }
+
+// WithoutReadChecks makes reads return what is stored without checking it
+// against the tree Open verified: the benchmarks' anchor beside the checks.
+func WithoutReadChecks() Option {
+	return optionFunc(func(c config) config {
+		c.unchecked = true
+		return c
+	})
+}

@@ -124,10 +124,24 @@ func walkIndex(b *bolt.Bucket, prefix []byte, oldest bool, fn func(seq uint64) (
 			k, v = c.Prev()
 		}
 	}
-	for hasPrefix(k, prefix) {
+	// The edge Seq of the entry walked before: its first walking newest
+	// first, its last walking oldest first.
+	var edge uint64
+	for first := true; hasPrefix(k, prefix); first = false {
 		seqs, err := decodePosting(k, v, len(prefix))
 		if err != nil {
 			return err
+		}
+		// Entries of one key are disjoint runs, ascending: one that
+		// reaches into its neighbour would put an older event among
+		// newer ones, and a Limit would keep it in their place.
+		if !first && ((!oldest && seqs[len(seqs)-1] >= edge) || (oldest && seqs[0] <= edge)) {
+			return fmt.Errorf("%w: index entries of one key overlap (seq %d, seq %d; run Verify)", ErrCorrupt, seqs[len(seqs)-1], edge)
+		}
+		if oldest {
+			edge = seqs[len(seqs)-1]
+		} else {
+			edge = seqs[0]
 		}
 		for i := range seqs {
 			if !oldest {

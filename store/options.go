@@ -19,7 +19,9 @@ type config struct {
 	pubErr      error // a WithPublicKey key of the wrong size
 	adopt       bool
 	now         func() time.Time
+	fullVerify  bool
 	noTree      bool // benchmarks only: see WithoutTree in export_test.go
+	unchecked   bool // benchmarks only: see WithoutReadChecks in export_test.go
 }
 
 func newConfig(opts []Option) config {
@@ -100,6 +102,19 @@ func WithPublicKey(pub ed25519.PublicKey) Option {
 func WithAdoptHead() Option {
 	return optionFunc(func(c config) config {
 		c.adopt = true
+		return c
+	})
+}
+
+// WithFullVerify makes Open run Verify, every event, index entry,
+// checkpoint and bbolt page, instead of its own check of the tail after
+// the newest checkpoint it can trust (see the package documentation,
+// "What Open checks"): Open then takes as long as Verify (BENCHMARKS.md has
+// the rate), and refuses, or with WithReadOnly reports in VerifyError,
+// damage anywhere in the file, not only where the next run continues it.
+func WithFullVerify() Option {
+	return optionFunc(func(c config) config {
+		c.fullVerify = true
 		return c
 	})
 }

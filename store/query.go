@@ -66,11 +66,16 @@ func (s *Store) Events(q Query) (out []otelaudit.Event, err error) {
 	}
 	defer guard()(&err)
 	err = s.db.View(func(tx *bolt.Tx) error {
-		r := reader{s: s, tx: tx}
+		r := newReader(s, tx)
 		events := tx.Bucket(bucketEvents)
 		// One cursor for every lookup: Bucket.Get makes one per call.
 		cur := events.Cursor()
 		var key [8]byte
+		// The hashes of the event taken last, for the scan's chain check.
+		var lastPrev, lastHash otelaudit.Hash
+		// Every event a walk passes is checked against the tree, so that
+		// a changed filter field cannot hide it; only those returned are
+		// decoded.
 		take := func(seq uint64) (bool, error) {
 			binary.BigEndian.PutUint64(key[:], seq)
 			k, v := cur.Seek(key[:])
@@ -81,6 +86,10 @@ func (s *Store) Events(q Query) (out []otelaudit.Event, err error) {
 			if err != nil {
 				return false, err
 			}
+			if err := r.check(seq, se); err != nil {
+				return false, err
+			}
+			lastPrev, lastHash = se.prev, se.hash
 			ok, err := q.match(se.data)
 			if err != nil {
 				return false, fmt.Errorf("%w: event %d: %w", ErrCorrupt, seq, err)
@@ -102,15 +111,35 @@ func (s *Store) Events(q Query) (out []otelaudit.Event, err error) {
 		case q.AgentID != "":
 			err = walkIndex(tx.Bucket(bucketByAgent), stringPrefix(q.AgentID), q.Oldest, take)
 		default:
+			// Each event read must chain to its neighbour, so that a
+			// scan shows an event removed.
 			c := tx.Bucket(bucketEvents).Cursor()
 			first, next := c.Last, c.Prev
 			if q.Oldest {
 				first, next = c.First, c.Next
 			}
+			var prevSeq uint64
 			for k, _ := first(); k != nil; k, _ = next() {
-				done, err := take(binary.BigEndian.Uint64(k))
-				if err != nil || done {
+				seq := binary.BigEndian.Uint64(k)
+				np, nh := lastPrev, lastHash
+				done, err := take(seq)
+				if err != nil {
 					return err
+				}
+				if prevSeq != 0 {
+					// Newest first, the event before (np) chains to
+					// this one; oldest first, this one to it (nh).
+					if (!q.Oldest && np != lastHash) || (q.Oldest && lastPrev != nh) {
+						newer, older := prevSeq, seq
+						if q.Oldest {
+							newer, older = seq, prevSeq
+						}
+						return fmt.Errorf("%w: %w", ErrCorrupt, &otelaudit.ChainError{Seq: newer, Reason: fmt.Sprintf("does not chain to seq %d, the event stored before it (run Verify)", older)})
+					}
+				}
+				prevSeq = seq
+				if done {
+					return nil
 				}
 			}
 		}
@@ -141,7 +170,7 @@ func (s *Store) Get(seq uint64) (e otelaudit.Event, ok bool, err error) {
 		if tx.Bucket(bucketEvents).Get(seqKey(seq)) == nil {
 			return nil
 		}
-		r := reader{s: s, tx: tx}
+		r := newReader(s, tx)
 		e, err = r.event(seq)
 		ok = err == nil
 		return err
@@ -164,7 +193,8 @@ func (s *Store) Checkpoints() (out []otelaudit.Checkpoint, err error) {
 }
 
 // readCheckpoints reads the checkpoints bucket and the signed head, oldest
-// first; the signed head is left out when the bucket has the same one.
+// first; the signed head is left out when the bucket has the same one, to
+// the byte (one that differs in any field is checked on its own).
 func readCheckpoints(tx *bolt.Tx) (out []otelaudit.Checkpoint, err error) {
 	err = walkBucket(tx.Bucket(bucketCheckpoints), bucketCheckpoints, func(k, v []byte) error {
 		c, err := decodeCheckpoint(k, v)
@@ -179,7 +209,7 @@ func readCheckpoints(tx *bolt.Tx) (out []otelaudit.Checkpoint, err error) {
 		return out, err
 	}
 	i, found := slices.BinarySearchFunc(out, head.Seq, func(c otelaudit.Checkpoint, seq uint64) int { return cmp.Compare(c.Seq, seq) })
-	if found && out[i].Hash == head.Hash && out[i].Time.Equal(head.Time) && bytes.Equal(out[i].Signature, head.Signature) {
+	if found && bytes.Equal(encodeCheckpoint(out[i]), encodeCheckpoint(head)) {
 		return out, nil
 	}
 	if found {
@@ -188,10 +218,18 @@ func readCheckpoints(tx *bolt.Tx) (out []otelaudit.Checkpoint, err error) {
 	return slices.Insert(out, i, head), nil
 }
 
-// reader decodes stored events within one transaction.
+// reader decodes stored events within one transaction, each checked
+// against the tree Open verified (see readTrust).
 type reader struct {
 	s  *Store
 	tx *bolt.Tx
+	// checks is what the checks of this transaction's reads keep (see
+	// readTrust).
+	checks *readChecks
+}
+
+func newReader(s *Store, tx *bolt.Tx) reader {
+	return reader{s: s, tx: tx, checks: &readChecks{}}
 }
 
 // event decodes stored event seq with its hashes and Source.
@@ -204,11 +242,20 @@ func (r reader) event(seq uint64) (otelaudit.Event, error) {
 	if err != nil {
 		return otelaudit.Event{}, err
 	}
+	if err := r.check(seq, se); err != nil {
+		return otelaudit.Event{}, err
+	}
 	return r.decode(seq, se)
 }
 
-// decode decodes stored event seq, split from its value, with its hashes
-// and Source.
+// check checks stored event seq, split from its value, against the tree
+// Open verified (see readTrust).
+func (r reader) check(seq uint64, se storedEvent) error {
+	return r.s.trust.Load().check(r.tx, r.checks, seq, se)
+}
+
+// decode decodes stored event seq, split from its value and checked, with
+// its hashes and Source.
 func (r reader) decode(seq uint64, se storedEvent) (otelaudit.Event, error) {
 	var e otelaudit.Event
 	if err := e.UnmarshalBinary(se.data); err != nil {

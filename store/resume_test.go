@@ -89,7 +89,15 @@ func TestCrashLeavesARecordedGap(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, os.WriteFile(p, data, 0o600))
 			tamper(t, p, edit)
-			_, err = store.Open(p)
+			// Before the signed head: Open does not read it, a scan
+			// of the trail refuses it, and Verify, or Open
+			// WithFullVerify, names the first Seq it leaves missing.
+			st, err := store.Open(p)
+			require.NoError(t, err)
+			_, err = st.Events(store.Query{})
+			require.ErrorIs(t, err, store.ErrCorrupt)
+			require.NoError(t, st.Close())
+			_, err = store.Open(p, store.WithFullVerify())
 			require.ErrorIs(t, err, otelaudit.ErrChainBroken)
 			var ce *otelaudit.ChainError
 			require.True(t, errors.As(err, &ce))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -47,8 +48,13 @@ type Store struct {
 	// decoded once.
 	srcMu   sync.Mutex
 	sources map[otelaudit.Hash]*otelaudit.Source
-	// verifyErr is why the store did not verify at Open (read-only only).
+	// verifyErr is why the store did not verify at Open, or at a later
+	// Verify (read-only only); under mu.
 	verifyErr error
+	// trust checks what reads return against the tree Open verified; nil
+	// when the store did not verify (read-only only): reads then return
+	// what is stored, for forensics, and VerifyError says why.
+	trust atomic.Pointer[readTrust]
 	// valueBuf backs the values of one Write, which bbolt needs to stay
 	// valid until the commit. Under wmu.
 	valueBuf []byte
@@ -59,9 +65,13 @@ var _ otelaudit.Store = (*Store)(nil)
 // Open opens the store at path, creating it when missing unless read-only.
 //
 // Before bbolt maps the file, Open checks it against bbolt's own meta pages
-// (a file shorter than they say is truncated: ErrCorrupt); then it reads
-// and verifies every stored event, index entry and checkpoint and bbolt's
-// page structure (see Verify; BENCHMARKS.md has the rate). It refuses,
+// (a file shorter than they say is truncated: ErrCorrupt); then it verifies
+// the trail from the newest checkpoint it can trust (the key's, with
+// WithPublicKey) to the head, and the state the next run continues from:
+// in time that grows with that tail, not with the trail (see "What Open
+// checks" in the package documentation, for what it trusts and why that is
+// safe; WithFullVerify runs Verify instead). Reads then check every event
+// they return against the tree it verified. It refuses,
 // closing the file again: a file that is not a store (ErrNotStore), a
 // format it does not read (ErrNewerFormat, ErrOldFormat), a store that
 // does not verify (ErrCorrupt, wrapping the *otelaudit.ChainError that
@@ -123,11 +133,13 @@ func (s *Store) open() (err error) {
 	if err := s.init(); err != nil {
 		return fmt.Errorf("%w (in %s)", err, s.path)
 	}
-	_, err = s.Verify(cfg.pub, nil)
+	err = s.check()
 	switch {
 	case err == nil:
 	case cfg.readOnly:
+		s.mu.Lock()
 		s.verifyErr = err
+		s.mu.Unlock()
 	case errors.Is(err, ErrUnsigned):
 		// Everything else verified (the key's coverage is checked last):
 		// the trail is sound, but its head is not the key's.
@@ -140,10 +152,41 @@ func (s *Store) open() (err error) {
 	return nil
 }
 
+// check runs Open's verification (see openCheck), or, WithFullVerify,
+// Verify, and sets up the checks of reads when the trail verified. When
+// openCheck finds something wrong, Verify runs to name the first bad event
+// as it would: the cost of a full check is paid only by a broken store.
+func (s *Store) check() error {
+	if s.cfg.fullVerify {
+		_, err := s.Verify(s.cfg.pub, nil)
+		if err == nil || errors.Is(err, ErrUnsigned) {
+			s.trust.Store(newReadTrust(s.tree))
+		}
+		return err
+	}
+	tree, unsigned, err := s.openCheck(s.cfg.pub)
+	if err != nil {
+		if _, verr := s.Verify(s.cfg.pub, nil); verr != nil && !errors.Is(verr, ErrUnsigned) {
+			return verr
+		}
+		return err
+	}
+	if !s.cfg.unchecked {
+		s.trust.Store(newReadTrust(tree))
+	}
+	return unsigned
+}
+
 // init creates the buckets of a new store, or checks an existing one's
 // format, and loads its anchor, head and reservation.
 func (s *Store) init() error {
-	if !s.cfg.readOnly {
+	// A write transaction commits, and fsyncs, even when it changes
+	// nothing: only a new file takes one.
+	exists := false
+	if err := s.db.View(func(tx *bolt.Tx) error { exists = tx.Bucket(bucketMeta) != nil; return nil }); err != nil {
+		return err
+	}
+	if !s.cfg.readOnly && !exists {
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			if tx.Bucket(bucketMeta) != nil {
 				return nil
@@ -307,12 +350,16 @@ func (s *Store) Path() string {
 // ReadOnly reports whether the store was opened read-only.
 func (s *Store) ReadOnly() bool { return s != nil && s.cfg.readOnly }
 
-// VerifyError returns why the store did not verify when it was opened
-// read-only; nil if it did.
+// VerifyError returns why a store opened read-only did not verify: at
+// Open (what Open checks, see the package documentation), or, once Verify
+// failed on it, Verify's error; nil if it did. Reads of a read-only store
+// that did not verify return what is stored, unchecked, for forensics.
 func (s *Store) VerifyError() error {
 	if s == nil {
 		return ErrNotOpen
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.verifyErr
 }
 
@@ -400,6 +447,11 @@ func (s *Store) Resume(pub ed25519.PublicKey) (r otelaudit.Resumption, err error
 	// A store emptied past Seq 0 (by retention or by anyone) needs a
 	// checkpoint of its anchor: where the run chains its first event.
 	if pub == nil || r.Head.Seq == 0 {
+		return r, nil
+	}
+	// The newest commit's signed head, the one a store written with the
+	// key has, settles it without reading every checkpoint.
+	if r.Signed.Seq >= r.Head.Seq && r.Signed.VerifySignature(pub) == nil {
 		return r, nil
 	}
 	cps, err := s.Checkpoints()

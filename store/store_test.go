@@ -265,18 +265,34 @@ func TestStoreTamperDetected(t *testing.T) {
 		}
 	}
 	const dataAt = 96 // where the event's encoding starts in a value
+	// Reads that must refuse what Open does not read.
+	readAll := func(st *store.Store) error { _, err := st.Events(store.Query{}); return err }
+	readTrace := func(st *store.Store) error {
+		e, ok, err := st.Get(1)
+		if err != nil || !ok {
+			return fmt.Errorf("event 1: %v", err)
+		}
+		_, err = st.EventsByTrace(e.TraceID)
+		return err
+	}
 	cases := []struct {
 		name    string
 		edit    func(tx *bolt.Tx) error
 		extra   []otelaudit.Checkpoint
 		wantSeq uint64
+		// open: Open refuses it (it is in what Open reads: the signed
+		// head's event, the tail, the meta, the Sources, the small
+		// buckets). Otherwise read, when set, must fail on it; Verify
+		// and Open WithFullVerify refuse it either way.
+		open bool
+		read func(st *store.Store) error
 	}{
-		{"change the agent of an event", flip(7, dataAt+61+1+len("node_end")+1+1+2), nil, 7},
-		{"change the time of the first event", flip(1, dataAt+9), nil, 1},
-		{"change an attribute of the last event", flip(22, -1), nil, 22},
-		{"change a stored hash", flip(12, 40), nil, 12},
-		{"change a PrevHash", flip(9, 3), nil, 9},
-		{"delete an event", func(tx *bolt.Tx) error { return tx.Bucket(events).Delete(key(13)) }, nil, 13},
+		{"change the agent of an event", flip(7, dataAt+61+1+len("node_end")+1+1+2), nil, 7, false, readAll},
+		{"change the time of the first event", flip(1, dataAt+9), nil, 1, false, readAll},
+		{"change an attribute of the last event", flip(22, -1), nil, 22, true, nil},
+		{"change a stored hash", flip(12, 40), nil, 12, false, readAll},
+		{"change a PrevHash", flip(9, 3), nil, 9, false, readAll},
+		{"delete an event", func(tx *bolt.Tx) error { return tx.Bucket(events).Delete(key(13)) }, nil, 13, false, readAll},
 		{"insert an event", func(tx *bolt.Tx) error {
 			// Seq 23 would need a forged successor; the forger inserts a
 			// copy of 10 under 11's key, moving the rest one up.
@@ -287,7 +303,7 @@ func TestStoreTamperDetected(t *testing.T) {
 				}
 			}
 			return b.Put(key(11), append([]byte(nil), b.Get(key(10))...))
-		}, nil, 11},
+		}, nil, 11, true, nil},
 		{"reorder two events", func(tx *bolt.Tx) error {
 			b := tx.Bucket(events)
 			v3, v4 := append([]byte(nil), b.Get(key(3))...), append([]byte(nil), b.Get(key(4))...)
@@ -295,7 +311,7 @@ func TestStoreTamperDetected(t *testing.T) {
 				return err
 			}
 			return b.Put(key(4), v3)
-		}, nil, 3},
+		}, nil, 3, false, readAll},
 		{"truncate the tail", func(tx *bolt.Tx) error {
 			for seq := uint64(18); seq <= 22; seq++ {
 				if err := tx.Bucket(events).Delete(key(seq)); err != nil {
@@ -303,7 +319,7 @@ func TestStoreTamperDetected(t *testing.T) {
 				}
 			}
 			return nil
-		}, nil, 18},
+		}, nil, 18, true, nil},
 		{"truncate the tail, head and stored checkpoints too", func(tx *bolt.Tx) error {
 			// The forger cuts events 18-22, rewrites the head and deletes
 			// every stored checkpoint and the signed head: only a
@@ -327,27 +343,27 @@ func TestStoreTamperDetected(t *testing.T) {
 			}
 			_, err := tx.CreateBucket([]byte("checkpoints"))
 			return err
-		}, []otelaudit.Checkpoint{last}, 18},
+		}, []otelaudit.Checkpoint{last}, 18, false, nil},
 		{"change a stored source", func(tx *bolt.Tx) error {
 			b := tx.Bucket([]byte("sources"))
 			k, v := b.Cursor().First()
 			v = append([]byte(nil), v...)
 			v[len(v)-1] ^= 1
 			return b.Put(append([]byte(nil), k...), v)
-		}, nil, 0},
+		}, nil, 0, true, nil},
 		{"delete a stored source", func(tx *bolt.Tx) error {
 			// Every event of it would fail to read: its Source is part of
 			// it.
 			b := tx.Bucket([]byte("sources"))
 			k, _ := b.Cursor().First()
 			return b.Delete(append([]byte(nil), k...))
-		}, nil, 1},
+		}, nil, 1, false, readAll},
 		{"remove an index entry", func(tx *bolt.Tx) error {
 			// Hides a trace's events from EventsByTrace; the chain is intact.
 			c := tx.Bucket([]byte("by_trace")).Cursor()
 			k, _ := c.First()
 			return tx.Bucket([]byte("by_trace")).Delete(append([]byte(nil), k...))
-		}, nil, 0},
+		}, nil, 0, false, nil},
 		{"index an event that is not stored", func(tx *bolt.Tx) error {
 			// A posting of seq 40 under an existing trace: EventsByTrace
 			// would fail on it, so Verify must.
@@ -355,7 +371,7 @@ func TestStoreTamperDetected(t *testing.T) {
 			k, _ := c.First()
 			nk := append(append([]byte(nil), k[:16]...), key(40)...)
 			return tx.Bucket([]byte("by_trace")).Put(nk, []byte{1})
-		}, nil, 0},
+		}, nil, 0, false, readTrace},
 		{"rewrite a trace's index entries so that they overlap", func(tx *bolt.Tx) error {
 			// The same (trace, Seq) pairs, so every sum matches, in two
 			// entries: the trace's second Seq alone, keyed after an entry
@@ -396,13 +412,13 @@ func TestStoreTamperDetected(t *testing.T) {
 				return err
 			}
 			return b.Put(append(bytes.Clone(prefix), key(seqs[1])...), posting(seqs[1:2]))
-		}, nil, 0},
+		}, nil, 0, false, readTrace},
 		{"forge a checkpoint", func(tx *bolt.Tx) error {
 			b := tx.Bucket([]byte("checkpoints"))
 			v := append([]byte(nil), b.Get(key(10))...)
 			v[9] ^= 1
 			return b.Put(key(10), v)
-		}, nil, 10},
+		}, nil, 10, false, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -412,12 +428,30 @@ func TestStoreTamperDetected(t *testing.T) {
 			require.NoError(t, os.WriteFile(path, data, 0o600))
 			tamper(t, path, tc.edit)
 
-			// Opening for writing refuses it...
+			// Opening for writing refuses it when it is in what Open
+			// reads; otherwise the reads that reach it refuse it...
 			w, err := store.Open(path)
+			switch {
+			case tc.extra != nil:
+			case tc.open:
+				require.ErrorIs(t, err, store.ErrCorrupt)
+				require.ErrorIs(t, err, otelaudit.ErrChainBroken)
+			default:
+				require.NoError(t, err, "an event before the signed head is not Open's to read")
+				if tc.read != nil {
+					rerr := tc.read(w)
+					require.ErrorIs(t, rerr, store.ErrCorrupt)
+				}
+			}
 			if w != nil {
 				require.NoError(t, w.Close())
 			}
+			// ...and WithFullVerify refuses it at Open, as Verify does.
 			if tc.extra == nil {
+				w, err := store.Open(path, store.WithFullVerify())
+				if w != nil {
+					require.NoError(t, w.Close())
+				}
 				require.ErrorIs(t, err, store.ErrCorrupt)
 				require.ErrorIs(t, err, otelaudit.ErrChainBroken)
 			}

@@ -81,13 +81,30 @@ func (s *Store) Verify(pub ed25519.PublicKey, extra []otelaudit.Checkpoint) (rep
 		return rep, fmt.Errorf("store: public key of %d bytes, want %d", len(pub), ed25519.PublicKeySize)
 	}
 	unsigned, err := s.verifyTrail(pub, extra, &rep)
-	if err != nil {
-		return rep, err
+	if err == nil {
+		err = s.checkBolt()
 	}
-	if err := s.checkBolt(); err != nil {
+	if err != nil {
+		s.damaged(err)
 		return rep, err
 	}
 	return rep, unsigned
+}
+
+// damaged records, on a read-only store, that Verify failed: VerifyError
+// then says why, and reads return what is stored without checking it
+// against the tree, for forensics (the CLI shows the first bad event as
+// stored). A store opened for writing keeps checking its reads.
+func (s *Store) damaged(err error) {
+	if !s.cfg.readOnly {
+		return
+	}
+	s.mu.Lock()
+	if s.verifyErr == nil {
+		s.verifyErr = err
+	}
+	s.mu.Unlock()
+	s.trust.Store(nil)
 }
 
 // verifyTrail checks the trail in one read transaction, reading every

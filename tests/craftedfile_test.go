@@ -230,15 +230,17 @@ func TestCraftedNestedBucket(t *testing.T) {
 }
 
 // refusedInChild opens the crafted file at path in a child process (see
-// TestCraftedFileChild), which must live, refuse it both ways, and stay
-// within childMemory; it returns the child's peak resident memory.
+// TestCraftedFileChild), which must live, refuse it read-only (Open or
+// Verify), with the key (Open, or, for damage before the signed head,
+// which Open does not read, Verify) and WithFullVerify, and stay within
+// childMemory; it returns the child's peak resident memory.
 func refusedInChild(t *testing.T, path string, pub ed25519.PublicKey) int64 {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCraftedFileChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), craftedChildEnv+"="+path, "OTELAUDIT_CRAFTED_PUB="+hex.EncodeToString(pub))
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "the process died on the crafted file:\n%s", firstLines(string(out), 12))
-	assert.Contains(t, string(out), "crafted: read-only refused, keyed refused", string(out))
+	assert.Regexp(t, `crafted: read-only refused, keyed (refused|opened, Verify refused), full refused`, string(out))
 	var peak int64
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		peak = ru.Maxrss << 10 // KiB on Linux
@@ -448,7 +450,18 @@ func TestCraftedFileChild(t *testing.T) {
 	if st, err := store.Open(path, store.WithPublicKey(pub)); err != nil {
 		keyed = "refused"
 	} else {
+		// Open reads the tail after the signed head, not every page:
+		// damage before it may open, and Verify must still refuse it.
+		if _, err := st.Verify(pub, nil); err != nil {
+			keyed = "opened, Verify refused"
+		}
 		_ = st.Close()
 	}
-	fmt.Printf("crafted: read-only %s, keyed %s\n", read, keyed)
+	full := "accepted"
+	if st, err := store.Open(path, store.WithPublicKey(pub), store.WithFullVerify()); err != nil {
+		full = "refused"
+	} else {
+		_ = st.Close()
+	}
+	fmt.Printf("crafted: read-only %s, keyed %s, full %s\n", read, keyed, full)
 }

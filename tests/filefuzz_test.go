@@ -379,7 +379,43 @@ func fuzzOne(path string, priv ed25519.PrivateKey, want map[uint64]otelaudit.Has
 		}
 	}
 	if read == "refused" && write == "continued" {
-		return fmt.Sprintf("FAIL-inconsistent refused read-only (%v) but continued", why)
+		// Open reads the tail after the signed head, not every event:
+		// damage before it does not stop a runtime from continuing the
+		// trail, whose checkpoints then sign the tree Open verified, not
+		// the damage. The damage must still be refused, or be gone with
+		// every original event intact (bbolt rewrote the page it was in).
+		if verr := stillRefused(path, pub, want); verr != nil {
+			return fmt.Sprintf("FAIL-laundered refused read-only (%v), continued, and then: %v", why, verr)
+		}
+		write = "continued-still-refused"
 	}
 	return read + "/" + write
+}
+
+// stillRefused checks the store at path after a runtime continued it
+// although it did not verify: Verify must still refuse it, or find every
+// event of want as it was.
+func stillRefused(path string, pub ed25519.PublicKey, want map[uint64]otelaudit.Hash) error {
+	st, err := store.Open(path, store.WithReadOnly())
+	if err != nil {
+		return nil
+	}
+	defer st.Close()
+	if _, err := st.Verify(pub, nil); err != nil {
+		return nil
+	}
+	all, err := st.Events(store.Query{})
+	if err != nil {
+		return fmt.Errorf("Verify passed, and a query failed: %w", err)
+	}
+	got := map[uint64]otelaudit.Hash{}
+	for _, e := range all {
+		got[e.Seq] = e.Hash
+	}
+	for seq, h := range want {
+		if got[seq] != h {
+			return fmt.Errorf("Verify passed, and event %d is not the original", seq)
+		}
+	}
+	return nil
 }

@@ -74,7 +74,7 @@ var eventsCommand = &command{
 			if *limit > 0 && *limit < math.MaxInt {
 				q.Limit = *limit + 1
 			}
-			events, err := st.Events(q)
+			events, err := readTrail(e, st, func() ([]otelaudit.Event, error) { return st.Events(q) })
 			if err != nil {
 				return err
 			}

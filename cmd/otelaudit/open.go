@@ -69,3 +69,22 @@ func openForReading(e *env, cmd, db string) (*store.Store, error) {
 	warnUnverified(e, st)
 	return st, nil
 }
+
+// readTrail runs read, a query of a store openForReading opened. Open
+// checks the tail of the trail only, and a read checks each event it
+// returns against the tree Open verified: one that meets damage before
+// the tail fails with ErrCorrupt. The whole store is then verified, which,
+// failing, turns the read-only store's reads to returning what is stored;
+// the command warns, as for a store that did not verify when opened, and
+// reads again.
+func readTrail[T any](e *env, st *store.Store, read func() (T, error)) (T, error) {
+	v, err := read()
+	if err == nil || !errors.Is(err, store.ErrCorrupt) || st.VerifyError() != nil {
+		return v, err
+	}
+	if _, verr := st.Verify(nil, nil); verr == nil {
+		return v, err
+	}
+	warnUnverified(e, st)
+	return read()
+}

@@ -77,7 +77,7 @@ var replayCommand = &command{
 			}
 			defer st.Close()
 			path := st.Path()
-			events, err := st.EventsByTrace(id)
+			events, err := readTrail(e, st, func() ([]otelaudit.Event, error) { return st.EventsByTrace(id) })
 			if err != nil {
 				return err
 			}

@@ -37,7 +37,7 @@ var traceCommand = &command{
 			if *limit > 0 && *limit < math.MaxInt {
 				q.Limit = *limit + 1 // one more, to say there are more
 			}
-			events, err := st.Events(q)
+			events, err := readTrail(e, st, func() ([]otelaudit.Event, error) { return st.Events(q) })
 			if err != nil {
 				return err
 			}
