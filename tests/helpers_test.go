@@ -22,10 +22,11 @@ import (
 )
 
 // concTimeout bounds every wait of the concurrency tests: far above what a
-// healthy run needs on two cores under -race, yet low enough that a deadlock
-// fails the run with a goroutine dump instead of hanging it until the go test
-// deadline kills it without one.
-const concTimeout = 20 * time.Second
+// healthy run needs on two cores under -race, even with the machine loaded
+// several times over, yet low enough that a deadlock fails the run with a
+// goroutine dump instead of hanging it until the go test deadline kills it
+// without one.
+const concTimeout = 60 * time.Second
 
 // concTypes are the event types the tests cycle through: defined types plus a
 // custom one, so that the type index also holds keys the package never names.
