@@ -492,7 +492,8 @@ func (s *Store) Write(b otelaudit.Batch) (err error) {
 		size += valueHeader + len(records[i].Data)
 	}
 	if cap(s.valueBuf) < size {
-		s.valueBuf = make([]byte, 0, size)
+		// Doubling: batches grow a little at a time under rising load.
+		s.valueBuf = make([]byte, 0, max(size, 2*cap(s.valueBuf)))
 	}
 	vals := s.valueBuf[:0]
 	defer guard()(&err)
