@@ -27,3 +27,11 @@ func WithoutReadChecks() Option {
 		return c
 	})
 }
+
+// BoltTxStats returns bbolt's totals over the store's write transactions:
+// time spent spilling nodes to pages, and writing them (fdatasync
+// included); benchmarks only.
+func BoltTxStats(s *Store) (spill, write time.Duration) {
+	st := s.db.Stats().TxStats
+	return st.GetSpillTime(), st.GetWriteTime()
+}

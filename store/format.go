@@ -48,6 +48,15 @@ const (
 	anchorSize  = 8 + hashSize
 )
 
+// pageSize is the bbolt page size of a new store (bbolt's default is the
+// OS page, 4 KiB here). bbolt writes every dirty page with a call of its
+// own, and a commit of many events dirties many pages: at 16 KiB a commit
+// of 50,000 events makes a quarter of the calls, and its index entries fill
+// a quarter of the branch nodes, while a commit of one event (Require's)
+// writes at most a few pages and costs about what it did at 4 KiB (see
+// BENCHMARKS.md). A file created with another page size keeps it.
+const pageSize = 16 << 10
+
 func seqKey(seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), seq)
 }

@@ -41,38 +41,6 @@ func prefixString(k []byte) (string, bool) {
 	return string(k[w : w+int(n)]), true
 }
 
-// postings collects, during a Write, the Seqs of each key of one index.
-type postings struct {
-	seqs  map[string][]uint64
-	order []string
-}
-
-func (p *postings) add(prefix string, seq uint64) {
-	if p.seqs == nil {
-		p.seqs = make(map[string][]uint64)
-	}
-	s, ok := p.seqs[prefix]
-	if !ok {
-		p.order = append(p.order, prefix)
-	}
-	p.seqs[prefix] = append(s, seq)
-}
-
-// put writes one entry per key, in key order (each put then lands beside
-// the last, in cache). bbolt keeps keys and values until the commit, so
-// each is a fresh slice.
-func (p *postings) put(b *bolt.Bucket) error {
-	slices.Sort(p.order)
-	for _, prefix := range p.order {
-		seqs := p.seqs[prefix]
-		k := binary.BigEndian.AppendUint64(append(make([]byte, 0, len(prefix)+8), prefix...), seqs[0])
-		if err := b.Put(k, encodePosting(seqs)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func encodePosting(seqs []uint64) []byte {
 	v := binary.AppendUvarint(make([]byte, 0, 1+2*len(seqs)), uint64(len(seqs)))
 	for i := 1; i < len(seqs); i++ {

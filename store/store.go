@@ -58,6 +58,9 @@ type Store struct {
 	// valueBuf backs the values of one Write, which bbolt needs to stay
 	// valid until the commit. Under wmu.
 	valueBuf []byte
+	// postings collect the index entries of one Write: by trace, type
+	// and agent. Under wmu.
+	postings [3]postings
 }
 
 var _ otelaudit.Store = (*Store)(nil)
@@ -116,6 +119,8 @@ func (s *Store) open() (err error) {
 		Timeout:      cfg.lockTimeout,
 		ReadOnly:     cfg.readOnly,
 		FreelistType: bolt.FreelistMapType,
+		// A new store's pages; an existing file keeps its own.
+		PageSize: pageSize,
 		// Read-only too: the freelist is then read here, under the guard,
 		// not later by Verify's Tx.Check on a goroutine of its own.
 		PreLoadFreelist: true,
@@ -539,29 +544,43 @@ func (s *Store) Write(b otelaudit.Batch) (err error) {
 		size += valueHeader + len(records[i].Data)
 	}
 	if cap(s.valueBuf) < size {
-		s.valueBuf = make([]byte, 0, size)
+		// Doubling: batches grow a little at a time under rising load.
+		s.valueBuf = make([]byte, 0, max(size, 2*cap(s.valueBuf)))
 	}
 	vals := s.valueBuf[:0]
 	defer guard()(&err)
 	// The tree grows in a copy, which replaces it once committed.
 	grown := tree.Clone()
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		tiles := newTileWriter(tx.Bucket(bucketTiles))
 		leaf := grown.Size()
+		// The tree grows (two or three SHA-256 blocks an event) on a
+		// goroutine of its own, beside the puts, and touches no bbolt
+		// state until it is joined: its tiles are read first.
+		tiles := newTileWriter(tx.Bucket(bucketTiles))
+		var (
+			treeErr  error
+			treeDone chan struct{}
+		)
 		if !s.cfg.noTree {
-			if err := growTree(grown, tiles, &b, oldHead); err != nil {
-				return err
-			}
-			if err := tiles.put(); err != nil {
-				return err
-			}
+			tiles.load(leaf, leaf+uint64(len(records)))
+			treeDone = make(chan struct{})
+			go func() {
+				defer close(treeDone)
+				treeErr = growTree(grown, tiles, &b, oldHead)
+			}()
+			// Joined on every return: records belong to the caller
+			// once Write returns.
+			defer func() { <-treeDone }()
 		}
 		events := tx.Bucket(bucketEvents)
 		// Keys only ever grow: full pages, no splits.
 		events.FillPercent = 1
 		srcs, byTrace, byType, byAgent := tx.Bucket(bucketSources), tx.Bucket(bucketByTrace), tx.Bucket(bucketByType), tx.Bucket(bucketByAgent)
 		keys := make([]byte, 0, 8*len(records))
-		var byTraceP, byTypeP, byAgentP postings
+		byTraceP, byTypeP, byAgentP := &s.postings[0], &s.postings[1], &s.postings[2]
+		byTraceP.reset()
+		byTypeP.reset()
+		byAgentP.reset()
 		for i := range records {
 			r := &records[i]
 			start := len(vals)
@@ -587,11 +606,20 @@ func (s *Store) Write(b otelaudit.Batch) (err error) {
 				return fmt.Errorf("record %d: %w: %w", r.Seq, otelaudit.ErrMalformed, err)
 			}
 			if trace.TraceID(ik.TraceID).IsValid() {
-				byTraceP.add(string(ik.TraceID[:]), r.Seq)
+				byTraceP.add(ik.TraceID[:], r.Seq)
 			}
-			byTypeP.add(string(ik.Type), r.Seq)
+			byTypeP.add(ik.Type, r.Seq)
 			if len(ik.AgentString()) > 0 {
-				byAgentP.add(string(ik.Agent), r.Seq)
+				byAgentP.add(ik.Agent, r.Seq)
+			}
+		}
+		if treeDone != nil {
+			<-treeDone
+			if treeErr != nil {
+				return treeErr
+			}
+			if err := tiles.put(); err != nil {
+				return err
 			}
 		}
 		if err := byTraceP.put(byTrace); err != nil {

@@ -18,8 +18,11 @@ import (
 // value. Verify recomputes the tree from the events and compares every
 // tile, the compact range and every checkpoint's root.
 
-// tileWriter collects the tiles one Write changes, read once from the
-// bucket and written back at the end.
+// tileWriter collects the tiles one Write changes: load reads them from
+// the bucket, visit appends the nodes the tree's growth completes, put
+// writes them back. Between load and put it touches no bbolt state, so
+// that the tree can grow on a goroutine of its own while the Write puts
+// the events in the same transaction.
 type tileWriter struct {
 	b     *bolt.Bucket
 	rows  map[[2]uint64][]byte
@@ -31,6 +34,22 @@ func newTileWriter(b *bolt.Bucket) *tileWriter {
 	return &tileWriter{b: b, rows: map[[2]uint64][]byte{}}
 }
 
+// load reads every tile that growing the tree from before to after leaves
+// puts nodes in: on each tile level, those of the nodes (before >> level)
+// to (after >> level) - 1, the first of them at the tree's right edge,
+// partial or not there yet, the others not there yet (a tile that is
+// there all the same is refused by visit).
+func (w *tileWriter) load(before, after uint64) {
+	for level := uint(0); level < 64 && after>>level > before>>level; level += tlog.TileHeight {
+		first, last := (before>>level)>>tlog.TileHeight, ((after>>level)-1)>>tlog.TileHeight
+		for t := first; t <= last; t++ {
+			k := [2]uint64{uint64(level / tlog.TileHeight), t}
+			w.rows[k] = append(make([]byte, 0, tlog.TileWidth*tlog.Size), w.b.Get(tileKey(uint8(k[0]), t))...)
+			w.order = append(w.order, k)
+		}
+	}
+}
+
 // visit is the tree's Visit: it adds the hashes of tile levels to their
 // tiles, each at the next place of its tile.
 func (w *tileWriter) visit(level uint, index uint64, hash []byte) {
@@ -38,17 +57,16 @@ func (w *tileWriter) visit(level uint, index uint64, hash []byte) {
 		return
 	}
 	tl, t, pos := tlog.TileOf(level, index)
-	k := [2]uint64{uint64(tl), t}
-	row, ok := w.rows[k]
-	if !ok {
-		row = append(make([]byte, 0, tlog.TileWidth*tlog.Size), w.b.Get(tileKey(tl, t))...)
-		w.order = append(w.order, k)
-	}
-	if len(row) != pos*tlog.Size {
+	row, ok := w.rows[[2]uint64{uint64(tl), t}]
+	switch {
+	case !ok:
+		w.err = fmt.Errorf("store: tile (%d, %d) of the Merkle tree was not read before the tree grew into it", tl, t)
+		return
+	case len(row) != pos*tlog.Size:
 		w.err = fmt.Errorf("%w: tile (%d, %d) holds %d hashes where node %d goes", ErrCorrupt, tl, t, len(row)/tlog.Size, pos)
 		return
 	}
-	w.rows[k] = append(row, hash...)
+	w.rows[[2]uint64{uint64(tl), t}] = append(row, hash...)
 }
 
 // put writes the changed tiles.

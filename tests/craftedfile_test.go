@@ -79,6 +79,22 @@ func moreCrafted(t *testing.T, path string, priv ed25519.PrivateKey) {
 	require.NoError(t, g.Shutdown(context.Background()))
 }
 
+// appendCrafted continues the store at path with n more events.
+func appendCrafted(t *testing.T, path string, priv ed25519.PrivateKey, n int) {
+	t.Helper()
+	st, err := store.Open(path, store.WithPublicKey(priv.Public().(ed25519.PublicKey)))
+	require.NoError(t, err)
+	g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithSigningKey(priv))
+	require.NoError(t, err)
+	for i := range n {
+		_, err := g.Append(context.Background(), otelaudit.Event{
+			Type: otelaudit.NodeStart, AgentID: "agent", TraceID: craftedTraces[i%len(craftedTraces)], SpanID: trace.SpanID{0xAA, byte(i)},
+		})
+		require.NoError(t, err)
+	}
+	require.NoError(t, g.Shutdown(context.Background()))
+}
+
 // bbolt v1.5.0's page layout (internal/common/page.go): a 16-byte header
 // (id 8, flags 2, count 2, overflow 4), then count 16-byte elements; a leaf
 // element is flags, pos (from the element's own start), ksize, vsize, each
@@ -284,6 +300,8 @@ func TestCraftedPageHeaders(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
+	pub, priv, err := ed25519.GenerateKey(nil)
+	require.NoError(t, err)
 	for _, tc := range []struct {
 		name string
 		// craft returns the crafted file, from the one at path, whose
@@ -313,7 +331,13 @@ func TestCraftedPageHeaders(t *testing.T) {
 			binary.NativeEndian.PutUint32(file[int(fl)*ps+12:], 1<<23)
 			return file
 		}},
-		{"leaf page overflow", func(t *testing.T, path string, file []byte) []byte {
+		{"leaf page overflow", func(t *testing.T, path string, _ []byte) []byte {
+			// A bucket of less than a quarter page is inline in its
+			// parent: enough events that the events bucket has pages of
+			// its own at any page size.
+			appendCrafted(t, path, priv, 200)
+			file, err := os.ReadFile(path)
+			require.NoError(t, err)
 			ps, _ := metaFreelist(t, file)
 			db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 			require.NoError(t, err)
@@ -341,8 +365,6 @@ func TestCraftedPageHeaders(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pub, priv, err := ed25519.GenerateKey(nil)
-			require.NoError(t, err)
 			path := filepath.Join(t.TempDir(), "crafted.db")
 			craftedStore(t, path, priv)
 			moreCrafted(t, path, priv)
