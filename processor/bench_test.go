@@ -9,9 +9,13 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/otelaudit/otelaudit-go/exporter"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
@@ -43,6 +47,24 @@ type discard struct{}
 
 func (discard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
 func (discard) Shutdown(context.Context) error                             { return nil }
+
+// marshalDiscard is an otlptrace.Client that marshals what it is given, as
+// the SDK's gRPC and HTTP clients do before they send, and drops it.
+type marshalDiscard struct{}
+
+func (marshalDiscard) Start(context.Context) error { return nil }
+func (marshalDiscard) Stop(context.Context) error  { return nil }
+func (marshalDiscard) UploadTraces(_ context.Context, rs []*tracepb.ResourceSpans) error {
+	_, err := proto.Marshal(&coltracepb.ExportTraceServiceRequest{ResourceSpans: rs})
+	return err
+}
+
+// discardOTLP is an exporter.OTLPClient that drops the requests it is
+// given.
+type discardOTLP struct{}
+
+func (discardOTLP) UploadTraces(context.Context, []byte) error { return nil }
+func (discardOTLP) Shutdown(context.Context) error             { return nil }
 
 // BenchmarkSpanOverhead measures the per-span cost (start with 4
 // attributes, end) of each setup in the same process, from GOMAXPROCS
@@ -77,6 +99,28 @@ func BenchmarkSpanOverhead(b *testing.B) {
 		{"otelaudit+stream", nodeAttrs, func() (sdktrace.SpanProcessor, func()) {
 			g := otelaudit.NewGenerator()
 			s, err := exporter.NewStream(exporter.FollowGenerator(g), discard{}, exporter.WithPollInterval(10*time.Millisecond))
+			if err != nil {
+				panic(err)
+			}
+			return processor.New(g), func() { _ = s.Shutdown(context.Background()) }
+		}},
+		// The same Stream through the SDK's own OTLP exporter (otlptrace,
+		// with a client that marshals each request as otlptracegrpc does
+		// and drops it): the SpanExporter path to a Collector, decoding
+		// every event into a span snapshot, then an OTLP struct.
+		{"otelaudit+stream-sdkotlp", nodeAttrs, func() (sdktrace.SpanProcessor, func()) {
+			g := otelaudit.NewGenerator()
+			s, err := exporter.NewStream(exporter.FollowGenerator(g), otlptrace.NewUnstarted(marshalDiscard{}), exporter.WithPollInterval(10*time.Millisecond))
+			if err != nil {
+				panic(err)
+			}
+			return processor.New(g), func() { _ = s.Shutdown(context.Background()) }
+		}},
+		// The direct OTLP Stream (NewOTLPStream): it writes each OTLP
+		// request from the held bytes, for a client that drops it.
+		{"otelaudit+otlpstream", nodeAttrs, func() (sdktrace.SpanProcessor, func()) {
+			g := otelaudit.NewGenerator()
+			s, err := exporter.NewOTLPStream(exporter.FollowGenerator(g), discardOTLP{}, exporter.WithPollInterval(10*time.Millisecond))
 			if err != nil {
 				panic(err)
 			}

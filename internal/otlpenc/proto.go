@@ -62,18 +62,39 @@ func openLen(b []byte) ([]byte, int) {
 	return append(b, 0), len(b) + 1
 }
 
-// closeLen writes the length of the content that started at start, moving
-// the content on if the length takes more than the one byte kept.
-func closeLen(b []byte, start int) []byte {
+// openLenN is openLen keeping n bytes for the length: for content
+// expected to be that long, so that closeLen need not move it.
+func openLenN(b []byte, n int) ([]byte, int) {
+	for range n {
+		b = append(b, 0)
+	}
+	return b, len(b)
+}
+
+// closeLen writes the length of the content that started at start into
+// the byte openLen kept before it, moving the content on if the length
+// takes more.
+func closeLen(b []byte, start int) []byte { return closeLenN(b, start, 1) }
+
+// closeLenN is closeLen for kept bytes kept by openLenN: the content
+// moves, either way, only if its length takes another number of bytes.
+func closeLenN(b []byte, start, kept int) []byte {
 	n := len(b) - start
-	if n < 0x80 {
+	if n < 0x80 && kept == 1 {
 		b[start-1] = byte(n)
 		return b
 	}
 	k := protowire.SizeVarint(uint64(n))
-	b = append(b, make([]byte, k-1)...)
-	copy(b[start+k-1:], b[start:start+n])
-	protowire.AppendVarint(b[:start-1], uint64(n))
+	at := start - kept
+	switch {
+	case k > kept:
+		b = append(b, make([]byte, k-kept)...)
+		copy(b[start+k-kept:], b[start:start+n])
+	case k < kept:
+		copy(b[at+k:], b[start:start+n])
+		b = b[:at+k+n]
+	}
+	protowire.AppendVarint(b[:at], uint64(n))
 	return b
 }
 

@@ -203,7 +203,8 @@ func appendSpan(b []byte, h *wire.Header, strs *[wire.NumStrings][]byte, attrs [
 	traceID := TraceID(&id)
 	spanID := SpanID(&id)
 
-	b, start := openLen(append(b, tagScopeItems))
+	// Spans are 128 bytes to 16 KiB long, mostly: two length bytes.
+	b, start := openLenN(append(b, tagScopeItems), 2)
 	b = appendBytesField(b, tagSpanTraceID, traceID[:])
 	b = appendBytesField(b, tagSpanSpanID, spanID[:])
 	flags := uint32(flagsNoParent)
@@ -267,7 +268,7 @@ func appendSpan(b []byte, h *wire.Header, strs *[wire.NumStrings][]byte, attrs [
 	b = appendStatus(b, strs[wire.StrOutcome])
 	b = append(b, tagSpanFlags0, tagSpanFlags1)
 	b = append(b, byte(flags), byte(flags>>8), byte(flags>>16), byte(flags>>24))
-	return closeLen(b, start), nil
+	return closeLenN(b, start, 2), nil
 }
 
 // appendStatus appends the span's Status: Error with the outcome as
@@ -307,7 +308,7 @@ func (t *Traces) AppendRequest(b []byte) []byte {
 	var rs, r, ss, sc int
 	for i := range t.res {
 		g := &t.res[i]
-		b, rs = openLen(append(b, tagRequestResource))
+		b, rs = openLenN(append(b, tagRequestResource), 3)
 		if g.res != nil {
 			b, r = openLen(append(b, tagResource))
 			for it := g.res.Iter(); it.Next(); {
@@ -318,7 +319,7 @@ func (t *Traces) AppendRequest(b []byte) []byte {
 		}
 		for j := range g.scopes {
 			sg := &g.scopes[j]
-			b, ss = openLen(append(b, tagResourceScopes))
+			b, ss = openLenN(append(b, tagResourceScopes), 3)
 			if sg.scope != (instrumentation.Scope{}) {
 				b, sc = openLen(append(b, tagScope))
 				b = appendStringField(b, tagScopeName, sg.scope.Name)
@@ -331,12 +332,12 @@ func (t *Traces) AppendRequest(b []byte) []byte {
 			}
 			b = append(b, sg.spans...)
 			b = appendStringField(b, tagScopeSchemaURL, sg.scope.SchemaURL)
-			b = closeLen(b, ss)
+			b = closeLenN(b, ss, 3)
 		}
 		if g.res != nil {
 			b = appendStringField(b, tagResourceSchemaURL, g.res.SchemaURL())
 		}
-		b = closeLen(b, rs)
+		b = closeLenN(b, rs, 3)
 	}
 	return b
 }
