@@ -11,92 +11,95 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/otelaudit/otelaudit-go/exporter"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
 // BenchmarkStreamToCollector delivers b.N audit events to a real collector
-// on loopback through an exporter.Stream following a Generator (no store),
-// and then b.N plain spans through the SDK's BatchSpanProcessor, with the
-// same OTLP exporter configuration, to the same collector. Each phase is
-// timed from the first record to the end of its ForceFlush, from one
-// goroutine: the Stream exports while the events are being recorded, as
-// the BatchSpanProcessor does. The plain spans carry the attributes a
-// replayed audit span carries, so both put the same bytes on the wire.
+// on loopback three ways, and b.N plain spans a fourth, all over OTLP/gRPC
+// with batches of 512, to the same collector, in one process:
+//
+//   - direct: an exporter.NewOTLPStream following a Generator (no store),
+//     writing each OTLP request from the held bytes;
+//   - stream: an exporter.NewStream following a Generator, through the
+//     SDK's otlptracegrpc exporter (the SpanExporter path);
+//   - bsp: b.N plain spans through the SDK's BatchSpanProcessor with the
+//     same otlptracegrpc configuration.
+//
+// Each phase is timed from the first record to the end of its
+// ForceFlush, from one goroutine: the Streams export while the events are
+// being recorded, as the BatchSpanProcessor does. The plain spans carry
+// the attributes a replayed audit span carries, so all put the same bytes
+// on the wire. Before the timed phases, warmUp events go each way untimed
+// (as worker 1, told apart from the timed ones, worker 0): a fresh
+// collector process and connection are slower for the first thousands of
+// spans, and that would fall on whichever phase ran first.
 //
 // The BatchSpanProcessor runs WithBlocking: by default it drops spans when
 // its queue (2048) is full, which a tight loop fills at once, and a rate
-// of spans partly dropped would not compare with the Stream, which never
-// drops. Both keep their default batch of 512.
+// of spans partly dropped would not compare with the Streams, which never
+// drop.
 //
-// Reported: stream-events/s and bsp-spans/s, x-bsp (the first over the
-// second), and ns/op for the Stream's phase alone. The benchmark timer runs
-// during both phases only, so that b.N grows by their sum.
+// Reported: direct-events/s, stream-events/s and bsp-spans/s; x-bsp (the
+// direct Stream's rate over the BatchSpanProcessor's) and stream-x-bsp
+// (the SpanExporter Stream's over it); ns/op is the direct Stream's phase
+// alone. The benchmark timer runs during the timed phases only.
 func BenchmarkStreamToCollector(b *testing.B) {
+	const warmUp = 2000
 	b.StopTimer()
 	col := startCollector(b)
-	streamTook := benchStream(b, col.addr)
-	bspTook := benchBSP(b, col.addr)
+	conn, err := grpc.NewClient(col.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), quickReconnect)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	for _, worker := range []int{1, 0} {
+		n := b.N
+		if worker == 1 {
+			n = warmUp
+		}
+		directTook := benchStreamOf(b, worker, n, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+			return exporter.NewOTLPStream(src, exporter.NewOTLPGRPCClient(conn), opts...)
+		})
+		streamTook := benchSpanStream(b, col.addr, worker, n)
+		bspTook := benchBSP(b, col.addr, worker, n)
+		if worker == 1 {
+			continue
+		}
+		directRate := float64(n) / directTook.Seconds()
+		streamRate := float64(n) / streamTook.Seconds()
+		bspRate := float64(n) / bspTook.Seconds()
+		b.ReportMetric(float64(directTook.Nanoseconds())/float64(n), "ns/op")
+		b.ReportMetric(directRate, "direct-events/s")
+		b.ReportMetric(streamRate, "stream-events/s")
+		b.ReportMetric(bspRate, "bsp-spans/s")
+		b.ReportMetric(directRate/bspRate, "x-bsp")
+		b.ReportMetric(streamRate/bspRate, "stream-x-bsp")
+	}
 
-	// Everything arrived, once: else the rates mean nothing.
+	// Everything timed arrived, once each way: else the rates mean nothing.
 	audit, plain := 0, 0
 	for _, s := range col.spans() {
+		if s.Attrs["e2e.worker"] != int64(0) {
+			continue
+		}
 		if _, ok := s.Attrs[string(exporter.EventSeqKey)+".plain"]; ok {
 			plain++
 		} else {
 			audit++
 		}
 	}
-	if audit != b.N || plain != b.N {
-		b.Fatalf("collector received %d audit and %d plain spans, want %d each", audit, plain, b.N)
+	if audit != 2*b.N || plain != b.N {
+		b.Fatalf("collector received %d audit and %d plain spans, want %d and %d", audit, plain, 2*b.N, b.N)
 	}
-
-	streamRate := float64(b.N) / streamTook.Seconds()
-	bspRate := float64(b.N) / bspTook.Seconds()
-	b.ReportMetric(float64(streamTook.Nanoseconds())/float64(b.N), "ns/op")
-	b.ReportMetric(streamRate, "stream-events/s")
-	b.ReportMetric(bspRate, "bsp-spans/s")
-	b.ReportMetric(streamRate/bspRate, "x-bsp")
 }
 
-// benchStream records b.N events into a Generator followed by a Stream to
-// addr, and returns how long recording and the Stream's ForceFlush took.
-func benchStream(b *testing.B, addr string) time.Duration {
-	b.Helper()
-	// Held until exported: a Generator without a store is the Stream's
-	// queue, and one smaller than b.N would evict (and the Stream drop).
-	g := otelaudit.NewGenerator(otelaudit.WithCapacity(max(b.N, otelaudit.DefaultCapacity)))
-	s, err := exporter.NewStream(exporter.FollowGenerator(g), newOTLPExporter(b, addr),
-		exporter.WithExportTimeout(exportTimeout))
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	defer func() { _ = s.Shutdown(ctx) }()
-
-	b.StartTimer()
-	start := time.Now()
-	for i := range b.N {
-		if _, err := g.Append(ctx, testEvent(0, i)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := s.ForceFlush(ctx); err != nil {
-		b.Fatal(err)
-	}
-	took := time.Since(start)
-	b.StopTimer()
-	if st := s.Stats(); st.Exported != uint64(b.N) || st.Dropped != 0 || st.Failures != 0 {
-		b.Fatalf("stream: %+v, want %d exported, none dropped or failed", st, b.N)
-	}
-	return took
-}
-
-// benchBSP ends b.N spans through a BatchSpanProcessor to addr, and
-// returns how long that and the provider's ForceFlush took.
-func benchBSP(b *testing.B, addr string) time.Duration {
+// benchBSP ends n spans of worker through a BatchSpanProcessor to addr,
+// and returns how long that and the provider's ForceFlush took.
+func benchBSP(b *testing.B, addr string, worker, n int) time.Duration {
 	b.Helper()
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithBatcher(newOTLPExporter(b, addr), sdktrace.WithBlocking()))
@@ -105,11 +108,13 @@ func benchBSP(b *testing.B, addr string) time.Duration {
 	defer func() { _ = tp.Shutdown(ctx) }()
 	tracer := tp.Tracer("e2e-bench")
 
-	b.StartTimer()
+	if worker == 0 { // the warm-up runs untimed
+		b.StartTimer()
+	}
 	start := time.Now()
-	for i := range b.N {
+	for i := range n {
 		_, sp := tracer.Start(ctx, exporter.SpanNamePrefix+string(otelaudit.ResourceAccess),
-			trace.WithAttributes(plainAttrs(i)...))
+			trace.WithAttributes(plainAttrsOf(worker, i)...))
 		sp.End()
 	}
 	if err := tp.ForceFlush(ctx); err != nil {
@@ -119,10 +124,6 @@ func benchBSP(b *testing.B, addr string) time.Duration {
 	b.StopTimer()
 	return took
 }
-
-// plainAttrs are the attributes of testEvent(0, i)'s replayed span, and
-// one key to tell the plain span from it.
-func plainAttrs(i int) []attribute.KeyValue { return plainAttrsOf(0, i) }
 
 // plainAttrsOf are plainAttrs of worker's event i.
 func plainAttrsOf(w, i int) []attribute.KeyValue {
