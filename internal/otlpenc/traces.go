@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
 	"go.opentelemetry.io/otel/sdk/resource"
 
@@ -70,97 +69,13 @@ const (
 
 // Traces builds one ExportTraceServiceRequest from events added one by
 // one. Spans are grouped by resource, then by scope, in the order each
-// first appears, as OTLP wants them. The zero Traces is not usable: set
-// the defaults with NewTraces.
-type Traces struct {
-	defRes   *resource.Resource
-	defScope instrumentation.Scope
-
-	res   []resGroup
-	byRes map[attribute.Distinct]int
-	// The Source of the last event, and its group: events come in runs of
-	// one Source.
-	lastSrc      *otelaudit.Source
-	lastR, lastS int
-	haveLast     bool
-	n            int
-	scratch      []byte
-	spare        [][]byte // span buffers of earlier batches, for reuse
-}
-
-type resGroup struct {
-	res     *resource.Resource
-	scopes  []scopeGroup
-	byScope map[instrumentation.Scope]int
-}
-
-type scopeGroup struct {
-	scope instrumentation.Scope
-	spans []byte // Span fields (tag, length, message) back to back
-}
+// first appears, as OTLP wants them. Make one with NewTraces.
+type Traces struct{ groups }
 
 // NewTraces returns a Traces that gives events whose Source does not name
 // a resource res (nil: none), and those whose Source names no scope, scope.
 func NewTraces(res *resource.Resource, scope instrumentation.Scope) *Traces {
-	return &Traces{defRes: res, defScope: scope}
-}
-
-// Len returns how many spans t holds.
-func (t *Traces) Len() int { return t.n }
-
-// Reset empties t, keeping its memory.
-func (t *Traces) Reset() {
-	for i := range t.res {
-		for j := range t.res[i].scopes {
-			t.spare = append(t.spare, t.res[i].scopes[j].spans[:0])
-		}
-	}
-	clear(t.res)
-	t.res = t.res[:0]
-	clear(t.byRes)
-	t.lastSrc, t.haveLast, t.n = nil, false, 0
-}
-
-// group returns the resource and scope group of src, making it if new.
-func (t *Traces) group(src *otelaudit.Source) (int, int) {
-	if t.haveLast && src == t.lastSrc {
-		return t.lastR, t.lastS
-	}
-	res, scope := t.defRes, t.defScope
-	if r := src.Resource(); r != nil {
-		res = r
-	}
-	if s := src.Scope(); s.Name != "" {
-		scope = s
-	}
-	// Keyed as the SDK's exporters key them: the resource by its
-	// attributes, the scope by value.
-	var rk attribute.Distinct
-	if res != nil {
-		rk = res.Equivalent()
-	}
-	if t.byRes == nil {
-		t.byRes = make(map[attribute.Distinct]int)
-	}
-	ri, ok := t.byRes[rk]
-	if !ok {
-		ri = len(t.res)
-		t.res = append(t.res, resGroup{res: res, byScope: make(map[instrumentation.Scope]int)})
-		t.byRes[rk] = ri
-	}
-	g := &t.res[ri]
-	si, ok := g.byScope[scope]
-	if !ok {
-		si = len(g.scopes)
-		var buf []byte
-		if n := len(t.spare); n > 0 {
-			buf, t.spare = t.spare[n-1], t.spare[:n-1]
-		}
-		g.scopes = append(g.scopes, scopeGroup{scope: scope, spans: buf})
-		g.byScope[scope] = si
-	}
-	t.lastSrc, t.lastR, t.lastS, t.haveLast = src, ri, si, true
-	return ri, si
+	return &Traces{groups{defRes: res, defScope: scope}}
 }
 
 // Add appends the span of the event encoded in data, whose Source is src.
@@ -184,13 +99,13 @@ func (t *Traces) Add(data []byte, src *otelaudit.Source) error {
 	}
 	ri, si := t.group(src)
 	g := &t.res[ri].scopes[si]
-	before := len(g.spans)
-	b, err := appendSpan(g.spans, &h, &strs, rest)
+	before := len(g.items)
+	b, err := appendSpan(g.items, &h, &strs, rest)
 	if err != nil {
-		g.spans = b[:before]
+		g.items = b[:before]
 		return fmt.Errorf("event %d: %w", h.Seq, err)
 	}
-	g.spans = b
+	g.items = b
 	t.n++
 	return nil
 }
@@ -305,41 +220,9 @@ func appendUvarint(b []byte, x uint64) []byte {
 // AppendRequest appends the ExportTraceServiceRequest of the spans added
 // since the last Reset.
 func (t *Traces) AppendRequest(b []byte) []byte {
-	var rs, r, ss, sc int
-	for i := range t.res {
-		g := &t.res[i]
-		b, rs = openLenN(append(b, tagRequestResource), 3)
-		if g.res != nil {
-			b, r = openLen(append(b, tagResource))
-			for it := g.res.Iter(); it.Next(); {
-				kv := it.Attribute()
-				b = appendKeyValue(b, tagResourceAttrs, string(kv.Key), &kv.Value)
-			}
-			b = closeLen(b, r)
-		}
-		for j := range g.scopes {
-			sg := &g.scopes[j]
-			b, ss = openLenN(append(b, tagResourceScopes), 3)
-			if sg.scope != (instrumentation.Scope{}) {
-				b, sc = openLen(append(b, tagScope))
-				b = appendStringField(b, tagScopeName, sg.scope.Name)
-				b = appendStringField(b, tagScopeVersion, sg.scope.Version)
-				for it := sg.scope.Attributes.Iter(); it.Next(); {
-					kv := it.Attribute()
-					b = appendKeyValue(b, tagScopeAttrs, string(kv.Key), &kv.Value)
-				}
-				b = closeLen(b, sc)
-			}
-			b = append(b, sg.spans...)
-			b = appendStringField(b, tagScopeSchemaURL, sg.scope.SchemaURL)
-			b = closeLenN(b, ss, 3)
-		}
-		if g.res != nil {
-			b = appendStringField(b, tagResourceSchemaURL, g.res.SchemaURL())
-		}
-		b = closeLenN(b, rs, 3)
-	}
-	return b
+	// The SDK's trace exporter always sends the resource and, for a
+	// scope that is not the zero one, the scope's schema URL with it.
+	return t.appendRequest(b, false)
 }
 
 // appendStringField appends a string field unless it is empty, as proto3
