@@ -34,6 +34,9 @@ func (c *countingClient) UploadTraces(_ context.Context, req []byte) error {
 	c.bytes += len(req)
 	return nil
 }
+func (c *countingClient) UploadLogs(ctx context.Context, req []byte) error {
+	return c.UploadTraces(ctx, req)
+}
 func (*countingClient) Shutdown(context.Context) error { return nil }
 
 // BenchmarkReplayOTLP measures, per event, what it takes to turn a batch

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
+	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
@@ -33,6 +34,9 @@ type OTLPClient interface {
 	// and returns once the receiver accepted it, or with an error. It must
 	// not keep req after it returns.
 	UploadTraces(ctx context.Context, req []byte) error
+	// UploadLogs sends req, a serialized OTLP ExportLogsServiceRequest
+	// (NewOTLPLogStream), as UploadTraces does.
+	UploadLogs(ctx context.Context, req []byte) error
 	// Shutdown releases what the client holds; later uploads fail.
 	Shutdown(ctx context.Context) error
 }
@@ -41,7 +45,9 @@ type OTLPClient interface {
 // collector/*/v1), and the OTLP/HTTP paths.
 const (
 	grpcTraceExport = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+	grpcLogsExport  = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
 	httpTracePath   = "/v1/traces"
+	httpLogsPath    = "/v1/logs"
 )
 
 // maxHTTPResponse bounds what an OTLP/HTTP client reads of a response: a
@@ -67,17 +73,33 @@ type grpcClient struct {
 }
 
 func (c *grpcClient) UploadTraces(ctx context.Context, req []byte) error {
+	var resp coltracepb.ExportTraceServiceResponse
+	if err := c.invoke(ctx, grpcTraceExport, req, &resp); err != nil {
+		return err
+	}
+	partialSuccess(resp.GetPartialSuccess().GetRejectedSpans(), "spans", resp.GetPartialSuccess().GetErrorMessage())
+	return nil
+}
+
+func (c *grpcClient) UploadLogs(ctx context.Context, req []byte) error {
+	var resp collogspb.ExportLogsServiceResponse
+	if err := c.invoke(ctx, grpcLogsExport, req, &resp); err != nil {
+		return err
+	}
+	partialSuccess(resp.GetPartialSuccess().GetRejectedLogRecords(), "log records", resp.GetPartialSuccess().GetErrorMessage())
+	return nil
+}
+
+func (c *grpcClient) invoke(ctx context.Context, method string, req []byte, resp proto.Message) error {
 	if c.shut.Load() {
 		return fmt.Errorf("exporter: otlp grpc client: %w", ErrShutdown)
 	}
 	if c.conn == nil {
 		return fmt.Errorf("exporter: otlp grpc client: nil connection: %w", ErrExportFailed)
 	}
-	var resp coltracepb.ExportTraceServiceResponse
-	if err := c.conn.Invoke(ctx, grpcTraceExport, rawRequest(req), &resp, grpc.ForceCodec(rawCodec{})); err != nil {
+	if err := c.conn.Invoke(ctx, method, rawRequest(req), resp, grpc.ForceCodec(rawCodec{})); err != nil {
 		return fmt.Errorf("exporter: otlp grpc client: %w: %w", ErrExportFailed, err)
 	}
-	partialSuccess(resp.GetPartialSuccess().GetRejectedSpans(), resp.GetPartialSuccess().GetErrorMessage())
 	return nil
 }
 
@@ -86,11 +108,11 @@ func (c *grpcClient) Shutdown(context.Context) error {
 	return nil
 }
 
-// partialSuccess reports spans a receiver rejected, as the SDK's OTLP
-// exporters report them.
-func partialSuccess(rejected int64, msg string) {
+// partialSuccess reports what a receiver rejected, as the SDK's OTLP
+// exporters report it.
+func partialSuccess(rejected int64, what, msg string) {
 	if rejected != 0 || msg != "" {
-		otel.Handle(fmt.Errorf("exporter: OTLP partial success: %s (%d spans rejected)", msg, rejected))
+		otel.Handle(fmt.Errorf("exporter: OTLP partial success: %s (%d %s rejected)", msg, rejected, what))
 	}
 }
 
@@ -124,7 +146,8 @@ func (rawCodec) Name() string { return "proto" }
 
 // NewOTLPHTTPClient returns an OTLPClient that POSTs requests over
 // OTLP/HTTP (binary protobuf) to endpoint, the receiver's base URL such
-// as "http://localhost:4318" (the signal's path, /v1/traces, is added), with
+// as "http://localhost:4318" (the signal's path, /v1/traces or /v1/logs,
+// is added), with
 // client (nil: a new http.Client, whose deadlines are the contexts').
 // Headers such as authorization go in client's Transport. The status of a
 // failure is in the error, with the receiver's message when it sent one.
@@ -142,35 +165,54 @@ type httpClient struct {
 }
 
 func (c *httpClient) UploadTraces(ctx context.Context, req []byte) error {
-	if c.shut.Load() {
-		return fmt.Errorf("exporter: otlp http client: %w", ErrShutdown)
-	}
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+httpTracePath, bytes.NewReader(req))
+	body, err := c.post(ctx, httpTracePath, req)
 	if err != nil {
-		return fmt.Errorf("exporter: otlp http client: %w: %w", ErrExportFailed, err)
+		return err
+	}
+	var resp coltracepb.ExportTraceServiceResponse
+	if proto.Unmarshal(body, &resp) == nil {
+		partialSuccess(resp.GetPartialSuccess().GetRejectedSpans(), "spans", resp.GetPartialSuccess().GetErrorMessage())
+	}
+	return nil
+}
+
+func (c *httpClient) UploadLogs(ctx context.Context, req []byte) error {
+	body, err := c.post(ctx, httpLogsPath, req)
+	if err != nil {
+		return err
+	}
+	var resp collogspb.ExportLogsServiceResponse
+	if proto.Unmarshal(body, &resp) == nil {
+		partialSuccess(resp.GetPartialSuccess().GetRejectedLogRecords(), "log records", resp.GetPartialSuccess().GetErrorMessage())
+	}
+	return nil
+}
+
+// post sends req to path and returns the body of a 2xx response.
+func (c *httpClient) post(ctx context.Context, path string, req []byte) ([]byte, error) {
+	if c.shut.Load() {
+		return nil, fmt.Errorf("exporter: otlp http client: %w", ErrShutdown)
+	}
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(req))
+	if err != nil {
+		return nil, fmt.Errorf("exporter: otlp http client: %w: %w", ErrExportFailed, err)
 	}
 	r.Header.Set("Content-Type", "application/x-protobuf")
 	resp, err := c.client.Do(r)
 	if err != nil {
-		return fmt.Errorf("exporter: otlp http client: %w: %w", ErrExportFailed, err)
+		return nil, fmt.Errorf("exporter: otlp http client: %w: %w", ErrExportFailed, err)
 	}
-	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxHTTPResponse))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxHTTPResponse))
 	_ = resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		msg := ""
 		var st rpcstatus.Status
-		if proto.Unmarshal(body, &st) == nil {
+		if proto.Unmarshal(body, &st) == nil && st.GetMessage() != "" {
 			msg = ": " + st.GetMessage()
 		}
-		return fmt.Errorf("exporter: otlp http client: %s%s: %w", resp.Status, msg, ErrExportFailed)
+		return nil, fmt.Errorf("exporter: otlp http client: POST %s: %s%s: %w", path, resp.Status, msg, ErrExportFailed)
 	}
-	if rerr == nil {
-		var ok coltracepb.ExportTraceServiceResponse
-		if proto.Unmarshal(body, &ok) == nil {
-			partialSuccess(ok.GetPartialSuccess().GetRejectedSpans(), ok.GetPartialSuccess().GetErrorMessage())
-		}
-	}
-	return nil
+	return body, nil
 }
 
 func (c *httpClient) Shutdown(context.Context) error {

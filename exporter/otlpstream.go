@@ -2,7 +2,9 @@ package exporter
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/otelaudit/otelaudit-go/internal/otlpenc"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
@@ -32,6 +34,26 @@ func NewOTLPStream(src Source, client OTLPClient, opts ...StreamOption) (*Stream
 	return startStream(src, newOTLPOutput(client, cfg.exporter), signalTraces, cfg)
 }
 
+// NewOTLPLogStream starts a Stream that sends src's events as log records
+// straight to an OTLP receiver through client, as NewOTLPStream sends
+// spans: the requests are written from the held or stored bytes, and what
+// arrives is what NewLogStream with the SDK's OTLP log exporter sends (the
+// log record format of LogExporter; the observed timestamp is the time of
+// the batch). An event whose attributes the log SDK would reduce
+// (duplicate keys among its own attributes, or in a map value) is built
+// through the SDK's own sdklog.Record, so that the SDK's rules apply to it
+// unchanged. Everything else is as NewLogStream.
+func NewOTLPLogStream(src Source, client OTLPClient, opts ...StreamOption) (*Stream, error) {
+	if src == nil {
+		return nil, fmt.Errorf("exporter: otlp log stream: %w", ErrNilSource)
+	}
+	if client == nil {
+		return nil, fmt.Errorf("exporter: otlp log stream: nil client: %w", ErrNilExporter)
+	}
+	cfg := newStreamConfig(opts)
+	return startStream(src, newOTLPLogOutput(client, cfg.exporter), signalLogs, cfg)
+}
+
 // encodedSource is a Source that hands out its events' encodings: a
 // Generator through FollowGenerator, and a *store.Store.
 type encodedSource interface {
@@ -43,20 +65,73 @@ type encodedOutput interface {
 	ReplayEncoded(ctx context.Context, enc *otelaudit.EncodedEvents) error
 }
 
-// otlpOutput encodes events as OTLP spans and sends them with an
-// OTLPClient. Its lock serializes the client's calls and guards the
-// buffers.
+// otlpOutput encodes events as OTLP spans or log records and sends them
+// with an OTLPClient. Its lock serializes the client's calls and guards
+// the buffers.
 type otlpOutput struct {
 	r      replayer
 	client OTLPClient
-	spans  *otlpenc.Traces
-	reqs   [][]byte // one request per batch of a replay, reused
+	spans  *otlpenc.Traces // for spans; nil for log records
+	logs   *otlpenc.Logs   // for log records; nil for spans
+	// records builds, through the log SDK, the record of an event the SDK
+	// would rewrite (see NewOTLPLogStream). Its exporter is never called.
+	records *LogExporter
+	reqs    [][]byte // one request per batch of a replay, reused
 }
 
 func newOTLPOutput(client OTLPClient, opts []Option) *otlpOutput {
 	o := &otlpOutput{r: newReplayer("otlp exporter", opts), client: client}
 	o.spans = otlpenc.NewTraces(o.r.cfg.resource, o.r.cfg.scope)
 	return o
+}
+
+func newOTLPLogOutput(client OTLPClient, opts []Option) *otlpOutput {
+	o := &otlpOutput{r: newReplayer("otlp log exporter", opts), client: client}
+	o.logs = otlpenc.NewLogs(o.r.cfg.resource, o.r.cfg.scope)
+	o.records = &LogExporter{r: newReplayer("log exporter", opts)}
+	return o
+}
+
+// encode appends to req the request of the events of enc from start to
+// end.
+func (o *otlpOutput) encode(req []byte, enc *otelaudit.EncodedEvents, start, end int) ([]byte, error) {
+	if o.spans != nil {
+		o.spans.Reset()
+		for i := start; i < end; i++ {
+			data, src := enc.At(i)
+			if err := o.spans.Add(data, src); err != nil {
+				return req, err
+			}
+		}
+		return o.spans.AppendRequest(req), nil
+	}
+	o.logs.Reset()
+	observed := time.Now() // one time per batch, as LogExporter
+	for i := start; i < end; i++ {
+		data, src := enc.At(i)
+		err := o.logs.Add(data, src, observed)
+		if errors.Is(err, otlpenc.ErrNeedsRecord) {
+			var e otelaudit.Event
+			if err := e.UnmarshalBinary(data); err != nil {
+				return req, err
+			}
+			e.Source = src
+			rec := o.records.record(&e, observed)
+			o.logs.AddRecord(&rec)
+			continue
+		}
+		if err != nil {
+			return req, err
+		}
+	}
+	return o.logs.AppendRequest(req), nil
+}
+
+func (o *otlpOutput) upload(ctx context.Context, req []byte) error {
+	if o.spans != nil {
+		return o.client.UploadTraces(ctx, req)
+	}
+	return o.client.UploadLogs(ctx, req)
 }
 
 // Replay encodes events, checkpoints or those of a Source that keeps no
@@ -80,7 +155,7 @@ func (o *otlpOutput) Replay(ctx context.Context, events []otelaudit.Event) error
 	return o.ReplayEncoded(ctx, &enc)
 }
 
-// ReplayEncoded sends the events of enc as spans, in requests of at most
+// ReplayEncoded sends the events of enc as spans or log records, in requests of at most
 // the batch size. Every request is built before the first is sent: an
 // event that does not encode fails the whole call with ErrInvalidEvent
 // and nothing is sent.
@@ -101,27 +176,24 @@ func (o *otlpOutput) ReplayEncoded(ctx context.Context, enc *otelaudit.EncodedEv
 	}
 	o.reqs = o.reqs[:0]
 	for start := 0; start < n; start += o.r.cfg.batchSize {
-		o.spans.Reset()
-		for i := start; i < min(start+o.r.cfg.batchSize, n); i++ {
-			data, src := enc.At(i)
-			if err := o.spans.Add(data, src); err != nil {
-				return fmt.Errorf("%s: replay: nothing exported: %w: %w", o.r.what, ErrInvalidEvent, err)
-			}
-		}
 		k := len(o.reqs)
 		if k < cap(o.reqs) {
 			o.reqs = o.reqs[:k+1]
 		} else {
 			o.reqs = append(o.reqs, nil)
 		}
-		o.reqs[k] = o.spans.AppendRequest(o.reqs[k][:0])
+		req, err := o.encode(o.reqs[k][:0], enc, start, min(start+o.r.cfg.batchSize, n))
+		o.reqs[k] = req
+		if err != nil {
+			return fmt.Errorf("%s: replay: nothing exported: %w: %w", o.r.what, ErrInvalidEvent, err)
+		}
 	}
 	exported := 0
 	for k, req := range o.reqs {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("%s: replay stopped after %d of %d events: %w", o.r.what, exported, n, err)
 		}
-		if err := o.client.UploadTraces(ctx, req); err != nil {
+		if err := o.upload(ctx, req); err != nil {
 			// A transport that gave up may still hold the bytes: they
 			// are not reused.
 			o.reqs[k] = nil

@@ -64,6 +64,7 @@ func (marshalDiscard) UploadTraces(_ context.Context, rs []*tracepb.ResourceSpan
 type discardOTLP struct{}
 
 func (discardOTLP) UploadTraces(context.Context, []byte) error { return nil }
+func (discardOTLP) UploadLogs(context.Context, []byte) error   { return nil }
 func (discardOTLP) Shutdown(context.Context) error             { return nil }
 
 // BenchmarkSpanOverhead measures the per-span cost (start with 4

@@ -127,13 +127,7 @@ func appendSpan(b []byte, h *wire.Header, strs *[wire.NumStrings][]byte, attrs [
 		b = appendBytesField(b, tagSpanParent, h.SpanID[:])
 		flags = flagsParent
 	}
-	if utf8Valid(strs[wire.StrType]) {
-		b = append(b, tagSpanName)
-		b = append(appendUvarint(b, uint64(len(SpanNamePrefix)+len(strs[wire.StrType]))), SpanNamePrefix...)
-		b = append(b, strs[wire.StrType]...)
-	} else {
-		b = appendStrField(b, tagSpanName, SpanNamePrefix+string(strs[wire.StrType]))
-	}
+	b = appendName(b, tagSpanName, strs[wire.StrType])
 	b = append(b, tagSpanKind, 1) // SPAN_KIND_INTERNAL
 	// Start events have no duration; a negative one counts as none.
 	dur := time.Duration(max(h.Duration, 0))
@@ -184,6 +178,17 @@ func appendSpan(b []byte, h *wire.Header, strs *[wire.NumStrings][]byte, attrs [
 	b = append(b, tagSpanFlags0, tagSpanFlags1)
 	b = append(b, byte(flags), byte(flags>>8), byte(flags>>16), byte(flags>>24))
 	return closeLenN(b, start, 2), nil
+}
+
+// appendName appends a string field of "audit." and the event type: the
+// span name, the log record's event name.
+func appendName(b []byte, tag byte, typ []byte) []byte {
+	if !utf8Valid(typ) {
+		return appendStrField(b, tag, SpanNamePrefix+string(typ))
+	}
+	b = append(b, tag)
+	b = append(appendUvarint(b, uint64(len(SpanNamePrefix)+len(typ))), SpanNamePrefix...)
+	return append(b, typ...)
 }
 
 // appendStatus appends the span's Status: Error with the outcome as

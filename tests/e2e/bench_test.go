@@ -143,8 +143,10 @@ func plainAttrsOf(w, i int) []attribute.KeyValue {
 }
 
 // BenchmarkStreamLogsToCollector delivers b.N audit events as log records
-// to a real collector on loopback through a log Stream following a
-// Generator, then b.N events as spans through a span Stream, then b.N
+// to a real collector on loopback through a direct log Stream
+// (NewOTLPLogStream, writing the requests from the held bytes), then b.N
+// through a log Stream following a Generator with the SDK's otlploggrpc
+// exporter, then b.N events as spans through a span Stream, then b.N
 // plain log records through the SDK's own sdklog.BatchProcessor with the
 // same otlploggrpc exporter configuration, all to the same collector (its
 // logs go to the Collector's file exporter, its spans to jsonlines). Each
@@ -163,33 +165,46 @@ func plainAttrsOf(w, i int) []attribute.KeyValue {
 // and a fresh connection are slower for the first thousands of records,
 // and that would fall on whichever phase ran first.
 //
-// Reported: logs-events/s, spans-events/s, batchproc-records/s, x-spans
-// (the log Stream over the span Stream) and x-batchproc (the log Stream
-// over the BatchProcessor); ns/op is the log Stream's phase alone.
+// Reported: direct-logs-events/s, logs-events/s, spans-events/s,
+// batchproc-records/s, x-spans (the SDK-exporter log Stream over the span
+// Stream), x-batchproc (the SDK-exporter log Stream over the
+// BatchProcessor) and direct-x-batchproc (the direct log Stream over the
+// BatchProcessor); ns/op is the SDK-exporter log Stream's phase alone.
 func BenchmarkStreamLogsToCollector(b *testing.B) {
 	const warmUp = 2000
 	b.StopTimer()
 	col := startCollector(b)
+	conn, err := grpc.NewClient(col.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), quickReconnect)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
 	for _, worker := range []int{1, 0} {
 		n := b.N
 		if worker == 1 {
 			n = warmUp
 		}
+		directTook := benchStreamOf(b, worker, n, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+			return exporter.NewOTLPLogStream(src, exporter.NewOTLPGRPCClient(conn), opts...)
+		})
 		logsTook := benchLogStream(b, col.addr, worker, n)
 		spansTook := benchSpanStream(b, col.addr, worker, n)
 		bpTook := benchBatchProcessor(b, col.addr, worker, n)
 		if worker == 1 {
 			continue
 		}
+		directRate := float64(n) / directTook.Seconds()
 		logsRate := float64(n) / logsTook.Seconds()
 		spansRate := float64(n) / spansTook.Seconds()
 		bpRate := float64(n) / bpTook.Seconds()
 		b.ReportMetric(float64(logsTook.Nanoseconds())/float64(n), "ns/op")
+		b.ReportMetric(directRate, "direct-logs-events/s")
 		b.ReportMetric(logsRate, "logs-events/s")
 		b.ReportMetric(spansRate, "spans-events/s")
 		b.ReportMetric(bpRate, "batchproc-records/s")
 		b.ReportMetric(logsRate/spansRate, "x-spans")
 		b.ReportMetric(logsRate/bpRate, "x-batchproc")
+		b.ReportMetric(directRate/bpRate, "direct-x-batchproc")
 	}
 
 	// Everything timed arrived, once: else the rates mean nothing.
@@ -217,8 +232,8 @@ func BenchmarkStreamLogsToCollector(b *testing.B) {
 			len(audit), len(plain), torn, spans, b.N)
 	}
 	for i := range int64(b.N) {
-		if audit[i] != 1 || plain[i] != 1 {
-			b.Fatalf("event %d arrived %d times as an audit record, %d as a plain one", i, audit[i], plain[i])
+		if audit[i] != 2 || plain[i] != 1 {
+			b.Fatalf("event %d arrived %d times as an audit record (want 2: each log Stream), %d as a plain one", i, audit[i], plain[i])
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -209,4 +210,67 @@ func TestDirectStreamMatchesSDKPathInCollector(t *testing.T) {
 		}
 	}
 	t.Logf("%d spans (%d events, %d checkpoints) arrived equal all three ways", len(got[0]), n, len(got[0])-n)
+}
+
+// The direct log Stream (NewOTLPLogStream) and the log Stream through the
+// SDK's otlploggrpc exporter deliver the same log records to a real
+// Collector (its file exporter), over gRPC and over HTTP: every field but
+// the observed timestamp, which is the time of each batch.
+func TestDirectLogStreamMatchesSDKPathInCollector(t *testing.T) {
+	col := startCollector(t)
+	st, err := store.Open(filepath.Join(t.TempDir(), "audit.db"))
+	require.NoError(t, err)
+	g, err := otelaudit.New(otelaudit.WithStore(st))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const n = 60
+	recordVaried(t, g, n)
+	require.NoError(t, g.ForceFlush(ctx))
+	t.Cleanup(func() { _ = g.Shutdown(context.Background()) })
+
+	conn, err := grpc.NewClient(col.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), quickReconnect)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	runs := []struct {
+		name string
+		run  func() (*exporter.Stream, error)
+	}{
+		{"sdk", func() (*exporter.Stream, error) {
+			return exporter.NewLogStream(st, newOTLPLogExporter(t, col.addr), exporter.WithPollInterval(time.Millisecond))
+		}},
+		{"direct grpc", func() (*exporter.Stream, error) {
+			return exporter.NewOTLPLogStream(st, exporter.NewOTLPGRPCClient(conn), exporter.WithPollInterval(time.Millisecond))
+		}},
+		{"direct http", func() (*exporter.Stream, error) {
+			return exporter.NewOTLPLogStream(st, exporter.NewOTLPHTTPClient(col.http, nil), exporter.WithPollInterval(time.Millisecond))
+		}},
+	}
+	var got [][]logRecord
+	seen := 0
+	for _, r := range runs {
+		s, err := r.run()
+		require.NoError(t, err, r.name)
+		require.NoError(t, s.Shutdown(ctx), r.name)
+		require.Equal(t, uint64(n), s.Stats().Exported, r.name)
+		// The file exporter writes each batch as it gets it: what the
+		// Stream was told is delivered is in the file.
+		all, torn := col.logRecords()
+		require.Zero(t, torn)
+		recs := slices.Clone(all[seen:])
+		seen = len(all)
+		for i := range recs {
+			assert.False(t, recs[i].Observed.IsZero(), r.name)
+			recs[i].Observed = time.Time{}
+		}
+		slices.SortFunc(recs, func(a, b logRecord) int {
+			return int(a.Attrs[string(exporter.EventSeqKey)].(int64) - b.Attrs[string(exporter.EventSeqKey)].(int64))
+		})
+		got = append(got, recs)
+	}
+	require.Len(t, got[0], n)
+	for i := 1; i < len(runs); i++ {
+		require.Equal(t, got[0], got[i], runs[i].name)
+	}
+	t.Logf("%d log records arrived equal all three ways", n)
 }
