@@ -131,4 +131,11 @@
 // request is an error wrapping ErrExportFailed (and the gRPC status), and
 // the Stream retries it as any other. NewStream remains the way to any
 // other sdktrace.SpanExporter.
+//
+// NewOTLPLogStream does the same for log records: the LogExporter's record
+// format, the resource merged with the environment's as the log SDK's
+// LoggerProvider merges it, one observed timestamp per batch. An event
+// whose attributes the log SDK would reduce (a key twice among its own
+// attributes or in a map value) is built through sdklog.Record, so that
+// the SDK's rules apply to it unchanged; the rest never meet the SDK.
 package exporter
