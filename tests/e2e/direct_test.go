@@ -274,3 +274,40 @@ func TestDirectLogStreamMatchesSDKPathInCollector(t *testing.T) {
 	}
 	t.Logf("%d log records arrived equal all three ways", n)
 }
+
+// directConn dials addr as the tests' exporters do; Cleanup closes it.
+func directConn(tb testing.TB, addr string) *grpc.ClientConn {
+	tb.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), quickReconnect)
+	if err != nil {
+		tb.Fatalf("grpc: %v", err)
+	}
+	tb.Cleanup(func() { _ = conn.Close() })
+	return conn
+}
+
+// TestCollectorKilledAndRestartedTwiceDirect is
+// TestCollectorKilledAndRestartedTwice with the direct Stream: every event
+// arrives at least once across two SIGKILLs of the Collector.
+func TestCollectorKilledAndRestartedTwiceDirect(t *testing.T) {
+	col := startCollector(t)
+	conn := directConn(t, col.addr)
+	rt := startAuditRuntime(t, nil, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+		return exporter.NewOTLPStream(src, exporter.NewOTLPGRPCClient(conn), opts...)
+	})
+	killAndRestartTwice(t, col, rt, func() map[uint64]int { return seqCounts(t, col.spans()) })
+}
+
+// TestCollectorKilledAndRestartedLogsDirect is the same with the direct
+// log Stream, into the Collector's file exporter.
+func TestCollectorKilledAndRestartedLogsDirect(t *testing.T) {
+	col := startCollector(t)
+	conn := directConn(t, col.addr)
+	rt := startAuditRuntime(t, nil, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+		return exporter.NewOTLPLogStream(src, exporter.NewOTLPGRPCClient(conn), opts...)
+	})
+	killAndRestartTwice(t, col, rt, func() map[uint64]int {
+		records, _ := col.logRecords()
+		return logSeqCounts(t, records)
+	})
+}
