@@ -118,7 +118,8 @@ func logReserved(key []byte) bool { return string(key) == KeyDuration || Reserve
 func checkLogAttrs(attrs []byte) error {
 	r := valueReader{b: attrs}
 	n := r.count(2, "attribute count")
-	var keys [][]byte
+	var few [16][]byte
+	keys := few[:0]
 	for range n {
 		key := r.str("attribute key")
 		dup := r.scan(0)
