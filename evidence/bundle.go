@@ -273,8 +273,7 @@ func VerifyConsistency(from, to otelaudit.Checkpoint, proof []otelaudit.Hash) er
 // DecodedForm returns the decoded form of e a bundle carries: the CLI's
 // --json form.
 func DecodedForm(e *otelaudit.Event) json.RawMessage {
-	b, _ := json.Marshal(jsonform.FromEvent(e))
-	return b
+	return jsonform.AppendEvent(nil, e)
 }
 
 // sameJSON reports whether a and b are the same JSON value, numbers

@@ -95,7 +95,7 @@ func (r *logsReceiver) records(t *testing.T) []flatRecord {
 // attributes the SDK reduces (duplicate keys, in maps too) included.
 func TestOTLPLogStreamSendsWhatTheSDKExporterSends(t *testing.T) {
 	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=test,service.name=from-env")
-	g := otelaudit.NewGenerator()
+	g := otelaudit.NewGenerator(keepAll)
 	n := variedEvents(t, g)
 	ctx := context.Background()
 	dups := []attribute.KeyValue{

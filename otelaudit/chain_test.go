@@ -23,7 +23,8 @@ import (
 // Generator and its events.
 func chainTrail(t *testing.T, n int, opts ...otelaudit.Option) (*otelaudit.Generator, []otelaudit.Event) {
 	t.Helper()
-	g := otelaudit.NewGenerator(opts...)
+	// Every attribute kept: the chain covers them all.
+	g := otelaudit.NewGenerator(append([]otelaudit.Option{fullLevel}, opts...)...)
 	src := otelaudit.NewSource(resource.NewSchemaless(attribute.String("service.name", "runtime")),
 		instrumentation.Scope{Name: "agents", Version: "1.2.0"})
 	for i := range n {

@@ -48,6 +48,23 @@
 // event (SeqGap). ForceFlush waits until what was accepted is durable;
 // Shutdown flushes, releases what it reserved and closes.
 //
+// Every event goes through the Generator's Policy (WithPolicy) before it is
+// numbered and hashed: LevelMetadata, the default, keeps the fields and the
+// attributes known to be safe (SafeKeys), LevelFull every attribute but the
+// known secrets, and no level keeps a known secret (SecretKeys,
+// SecretPatterns, the user info, query and fragment of URLKeys) unless
+// Policy.Keep names it; Rules change the level per event type or tool.
+// WithPseudonyms stores chosen values as keyed HMAC pseudonyms, which
+// Pseudonym and Generator.Pseudonym compute for lookups. An event larger
+// than the size cap (WithMaxEventSize) is cut and says so, and the held
+// events are bounded in bytes as well as in number (WithMaxBytes): see
+// Stats.Cut, Stats.Bytes, Stats.EvictedForBytes.
+//
+// Query selects held events by trace, type, agent, user, outcome and time,
+// newest or oldest first, with a limit: it walks one index, reads the
+// filters of the events it passes in place and decodes only the events it
+// returns. Until is exclusive in every query of the project.
+//
 // Record returns before its event is durable: a runtime that must not act
 // unless the trail holds what it is about to do uses Require, which fails
 // closed. It returns only once the event is committed with fsync and, with

@@ -369,9 +369,10 @@ func (g *Generator) nextBatch(recs []Record, buf []byte) ([]Record, []byte, uint
 }
 
 // waitForRoom waits, with g.mu held on entry and exit, while the Generator
-// is full of events its store has not made durable yet, up to the store
-// wait, and for a Require (w) no longer than its ctx.
-func (g *Generator) waitForRoom(w *receiptWait) error {
+// is full (for an event of need bytes, see full) of events its store has
+// not made durable yet, up to the store wait, and for a Require (w) no
+// longer than its ctx.
+func (g *Generator) waitForRoom(need int64, w *receiptWait) error {
 	var (
 		timer *time.Timer
 		stop  <-chan struct{}
@@ -379,7 +380,7 @@ func (g *Generator) waitForRoom(w *receiptWait) error {
 	if w != nil {
 		stop = w.ctx.Done()
 	}
-	for g.next-g.first == g.ring.capacity && g.first > g.durable {
+	for g.full(need) && g.first > g.durable {
 		if g.closed || g.writerDone {
 			// No writer will make room: the held events must stay.
 			return ErrShutdown

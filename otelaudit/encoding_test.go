@@ -105,7 +105,7 @@ func nested(depth int) attribute.Value {
 // TestDeepValues: what Record accepts, queries decode; what nests too deep
 // is refused up front, never stored to break queries later.
 func TestDeepValues(t *testing.T) {
-	g := otelaudit.NewGenerator()
+	g := otelaudit.NewGenerator(fullLevel)
 	ok := otelaudit.Event{Type: "x", TraceID: tid(3), Attributes: []attribute.KeyValue{{Key: "ok", Value: nested(31)}}}
 	_, err := g.Record(context.Background(), ok)
 	require.NoError(t, err)
@@ -125,7 +125,7 @@ func TestDeepValues(t *testing.T) {
 // TestComplexValuesThroughTheGenerator: every kind of value survives Record
 // and every query, not only MarshalBinary.
 func TestComplexValuesThroughTheGenerator(t *testing.T) {
-	g := otelaudit.NewGenerator()
+	g := otelaudit.NewGenerator(fullLevel)
 	in := fullEvent()
 	_, err := g.Record(context.Background(), in)
 	require.NoError(t, err)

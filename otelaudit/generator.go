@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
@@ -109,6 +111,16 @@ type Generator struct {
 	// What producers lost before an event existed (AddTruncated,
 	// AddUntracked): counted outside the lock.
 	truncated, untracked atomic.Uint64
+
+	// The index by HumanOriginID; what every event goes through before it
+	// is encoded (see policy.go); the bytes held against the budget and
+	// what the budget and the policy did (see budget.go, truncate.go).
+	// bytes and the counters are under mu.
+	humans                      map[string]*chain
+	privacy                     *compiledPolicy
+	bytes                       int64
+	evictedForBytes, cut, redac uint64
+
 	// req is the state of Require and Ready (see require.go).
 	req requireState
 }
@@ -156,8 +168,21 @@ func newGenerator(opts []Option) (*Generator, error) {
 		traces:  newTraceTable(),
 		types:   make(map[EventType]*chain),
 		agents:  make(map[string]*chain),
+		humans:  make(map[string]*chain),
 		sources: newSourceTable(),
 	}
+	var ps *pseudonyms
+	if cfg.pseudoKey != nil {
+		var err error
+		if ps, err = newPseudonyms(cfg.pseudoKey, cfg.pseudoTargets); err != nil {
+			// Refuse every event rather than store in clear what the
+			// caller asked to hide; a store is not touched.
+			g.startErr = fmt.Errorf("%w: %d bytes, want at least %d", err, len(cfg.pseudoKey), MinPseudonymKeySize)
+			cfg.store = nil
+			g.cfg.store = nil
+		}
+	}
+	g.privacy = compilePolicy(&cfg.privacy, ps)
 	if cfg.signer != nil {
 		g.origin = cfg.origin
 		if g.origin == "" {
@@ -221,12 +246,13 @@ func (g *Generator) Record(ctx context.Context, e Event) (Event, error) {
 		}
 		return Event{}, err
 	}
-	if err := g.append(ctx, &e, nil); err != nil {
+	if err := g.append(ctx, &e, true, nil); err != nil {
 		return Event{}, err
 	}
-	// The Generator encoded its own copy; the caller gets another, with the
-	// Time as queries will return it (no monotonic reading, local zone),
-	// and sealed, unlike what Append leaves behind.
+	// The Generator encoded its own copy; the caller gets another, as the
+	// policy left it, with the Time as queries will return it (no
+	// monotonic reading, local zone), and sealed, unlike what Append
+	// leaves behind.
 	e.Time = time.Unix(e.Time.Unix(), int64(e.Time.Nanosecond()))
 	e.PrevHash, e.Hash = g.sealOne(e.Seq)
 	return e.clone(), nil
@@ -242,33 +268,73 @@ func (g *Generator) Append(ctx context.Context, e Event) (uint64, error) {
 		}
 		return 0, err
 	}
-	if err := g.append(ctx, &e, nil); err != nil {
+	if err := g.append(ctx, &e, false, nil); err != nil {
 		return 0, err
 	}
 	return e.Seq, nil
 }
 
-// append completes, validates, encodes and stores e, setting e.Seq; for
-// Require, with w, which waits for its commit.
-func (g *Generator) append(ctx context.Context, e *Event, w *receiptWait) error {
+// append completes, validates, applies the policy and the size cap to,
+// encodes and stores e, setting e.Seq; for Require, with w, which waits for
+// its commit. With keep, e is left as stored (its attributes its own); else
+// its attributes may be the pooled hasher's, reused once append returns.
+func (g *Generator) append(ctx context.Context, e *Event, keep bool, w *receiptWait) error {
 	e.PrevHash, e.Hash = Hash{}, Hash{}
 	if err := g.fill(ctx, e); err != nil {
 		g.rejected.Add(1)
 		return err
 	}
+	h := hashers.Get().(*chainHasher)
+	h.redacted, h.cut = g.privacy.apply(e, &h.attrs).redacted, false
+	if e.Source != nil && len(e.Source.encoding()) > g.cfg.maxEvent {
+		// A resource and scope larger than an event may be: the event is
+		// kept, its Source is not, and it says so.
+		n := len(e.Source.encoding())
+		e.Source = nil
+		e.Attributes = append(slices.Clip(e.Attributes), attribute.StringSlice(AttrTruncated,
+			[]string{fmt.Sprintf("source: %d bytes, dropped", n)}))
+		h.cut = true
+	}
+	// Most events are far below the cap, as a glance at their strings
+	// shows: they are encoded at once, and measured only if the encoding
+	// says so. The others are measured first, so that a megabyte value is
+	// cut before it is ever copied.
+	if mayExceed(e, g.cfg.maxEvent) {
+		if size := encodedSize(e); size > g.cfg.maxEvent {
+			truncate(e, size, g.cfg.maxEvent)
+			h.cut = true
+		}
+	}
 	// Encoded before the lock is taken, after room for the rest of its hash
 	// input (see hash.go), into the buffer of a pooled hasher, which also
 	// hashes it (in store); store copies it into the arena.
-	h := hashers.Get().(*chainHasher)
 	b := append(h.buf[:0], hashPrefixRoom[:]...)
 	b = appendEvent(b, e)
+	if n := len(b) - wire.PrefixLen; n > g.cfg.maxEvent {
+		// Large values of other kinds than strings (slices of numbers).
+		truncate(e, n, g.cfg.maxEvent)
+		h.cut = true
+		b = appendEvent(b[:wire.PrefixLen], e)
+	}
 	err := g.store(b, e, h, w)
 	if cap(b) <= maxPooledBuf {
 		h.buf = b
 	}
+	if keep && len(h.attrs) > 0 && len(e.Attributes) > 0 && &e.Attributes[0] == &h.attrs[0] {
+		e.Attributes = slices.Clone(e.Attributes)
+	}
+	// The pooled buffer must not keep the event's values alive.
+	clear(h.attrs)
+	h.attrs = h.attrs[:0]
+	if cap(h.attrs) > maxPooledAttrs {
+		h.attrs = nil
+	}
 	hashers.Put(h)
 	return err
 }
+
+// maxPooledAttrs bounds the attribute buffer a pooled hasher keeps.
+const maxPooledAttrs = 256
 
 // maxPooledBuf bounds the encoding buffer a pooled hasher keeps: a rare huge
 // event should not pin its size in every pool entry.
@@ -327,6 +393,7 @@ func (g *Generator) fill(ctx context.Context, e *Event) error {
 // queues w for the event's commit.
 func (g *Generator) store(in []byte, e *Event, h *chainHasher, w *receiptWait) error {
 	rec := in[wire.PrefixLen:]
+	need := charge(rec, e)
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
@@ -340,16 +407,17 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher, w *receiptWait) e
 			return err
 		}
 	}
-	if g.next-g.first == g.ring.capacity {
+	for g.full(need + g.sources.cost(e.Source)) {
 		if g.cfg.policy == RejectNew {
+			held, bytes := g.next-g.first, g.bytes
 			g.mu.Unlock()
 			g.rejected.Add(1)
-			return fmt.Errorf("%w: holding %d events", ErrFull, g.ring.capacity)
+			return fmt.Errorf("%w: holding %d events, %d bytes (capacity %d, budget %d)", ErrFull, held, bytes, g.ring.capacity, g.cfg.maxBytes)
 		}
 		// With a store, only durable events may go: the held ones are the
 		// writer's queue.
 		if g.w != nil && g.first > g.durable {
-			if err := g.waitForRoom(w); err != nil {
+			if err := g.waitForRoom(need+g.sources.cost(e.Source), w); err != nil {
 				g.mu.Unlock()
 				g.rejected.Add(1)
 				return err
@@ -361,8 +429,12 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher, w *receiptWait) e
 			g.rejected.Add(1)
 			return ErrShutdown
 		}
-		if g.next-g.first == g.ring.capacity {
+		if g.full(need + g.sources.cost(e.Source)) {
+			byBytes := g.next-g.first < g.ring.capacity
 			g.evictOldest()
+			if byBytes {
+				g.evictedForBytes++
+			}
 		}
 	}
 	if g.next > MaxSeq {
@@ -380,7 +452,15 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher, w *receiptWait) e
 	}
 	s := g.ring.alloc(seq)
 	dst, at, ck := g.arena.reserve(seq, len(rec))
-	src, srcDigest := g.sources.index(e.Source)
+	src, srcDigest, srcCost := g.sources.index(e.Source)
+	g.bytes += need + srcCost
+	*g.ring.metaAt(seq) = slotMeta{src: src, charge: uint32(need)}
+	if h.cut {
+		g.cut++
+	}
+	if h.redacted {
+		g.redac++
+	}
 	content := g.ring.hashAt(seq)
 	// The slot's previous occupant, if any, is done with: it left the ring
 	// through dropOldest, which seals what it drops, and sealing waited for
@@ -398,7 +478,7 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher, w *receiptWait) e
 	// writers; sealing links it into the chain later (see seal.go).
 	wire.PutPrefix(in, srcDigest, len(rec))
 	*content = h.Mid(in)
-	s.at, s.src, s.links = at, src, [numLinks]uint64{}
+	s.at, s.src = at, src
 	copy(dst, rec)
 	ck.written.Add(int64(len(rec)))
 	s.pub.Store(seq)
@@ -455,6 +535,8 @@ func (g *Generator) dropOldest() {
 		s := g.slotOf(g.first)
 		g.unlinkOldest(s, g.arena.read(s.at))
 	}
+	m := g.ring.metaAt(g.first)
+	g.bytes -= int64(m.charge) + g.sources.release(m.src)
 	g.arena.release(g.first)
 	g.first++
 	g.indexed = max(g.indexed, g.first)
@@ -515,9 +597,11 @@ func (g *Generator) Clear() {
 	g.traces.reset()
 	g.types = make(map[EventType]*chain)
 	g.agents = make(map[string]*chain)
+	g.humans = make(map[string]*chain)
 	// Writers from before the Clear hold Source numbers of the old table
 	// only for slots of the old ring, which nothing reads again.
 	g.sources = newSourceTable()
+	g.bytes = 0
 }
 
 // Stats returns the Generator's counters, read at one instant.
@@ -539,5 +623,11 @@ func (g *Generator) Stats() Stats {
 		StoreErrors: g.storeErrors,
 		Truncated:   g.truncated.Load(),
 		Untracked:   g.untracked.Load(),
+
+		Bytes:           g.bytes,
+		MaxBytes:        g.cfg.maxBytes,
+		EvictedForBytes: g.evictedForBytes,
+		Cut:             g.cut,
+		Redacted:        g.redac,
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/hex"
 	"fmt"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/otelaudit/otelaudit-go/internal/wire"
 )
 
@@ -92,4 +94,9 @@ func ChainHash(prev, src Hash, data []byte) Hash {
 type chainHasher struct {
 	wire.Hasher
 	buf []byte
+	// attrs is where the policy builds an event's attributes when it
+	// changes them; redacted and cut say what the policy and the size cap
+	// did to the event, for Stats.
+	attrs         []attribute.KeyValue
+	redacted, cut bool
 }

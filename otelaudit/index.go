@@ -33,19 +33,24 @@ const indexChunk = 1024
 // point into the arena: use them for lookups, clone them to keep them.
 // The bytes were encoded by this process: failing to read them back is a
 // broken invariant, not bad input.
-func keys(rec []byte) (id trace.TraceID, t EventType, agent string) {
-	k, err := wire.ReadKeys(rec)
+func keys(rec []byte) (id trace.TraceID, t EventType, agent, human string) {
+	f, err := wire.ReadFields(rec)
 	if err != nil {
 		panic("otelaudit: internal error: held event does not decode: " + err.Error())
 	}
-	typ, ag := k.TypeString(), k.AgentString()
-	return k.TraceID, EventType(unsafe.String(unsafe.SliceData(typ), len(typ))), unsafe.String(unsafe.SliceData(ag), len(ag))
+	typ, ag, hu := f.Strings[wire.StrType], f.Strings[wire.StrAgent], f.Strings[wire.StrHumanOrigin]
+	return f.TraceID, EventType(inPlace(typ)), inPlace(ag), inPlace(hu)
+}
+
+// inPlace returns b as a string without copying it: for lookups only.
+func inPlace(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // link appends held event seq to the chains of its keys. Write lock only.
 func (g *Generator) link(seq uint64) {
 	s := g.slotOf(seq)
-	id, t, agent := keys(g.arena.read(s.at))
+	id, t, agent, human := keys(g.arena.read(s.at))
 	if id.IsValid() {
 		g.ring.push(g.traces.get(id), seq, s, linkTrace)
 	}
@@ -55,32 +60,45 @@ func (g *Generator) link(seq uint64) {
 		g.types[EventType(strings.Clone(string(t)))] = c
 	}
 	g.ring.push(c, seq, s, linkType)
-	if agent != "" {
-		c := g.agents[agent]
-		if c == nil {
-			c = &chain{}
-			g.agents[strings.Clone(agent)] = c
-		}
-		g.ring.push(c, seq, s, linkAgent)
+	linkString(g, g.agents, agent, seq, s, linkAgent)
+	linkString(g, g.humans, human, seq, s, linkHuman)
+}
+
+// linkString appends seq to the chain of key in m, unless key is empty.
+func linkString(g *Generator, m map[string]*chain, key string, seq uint64, s *slot, f int) {
+	if key == "" {
+		return
 	}
+	c := m[key]
+	if c == nil {
+		c = &chain{}
+		m[strings.Clone(key)] = c
+	}
+	g.ring.push(c, seq, s, f)
 }
 
 // unlinkOldest removes the oldest held event, whose slot is s and encoding
 // rec, from its chains. Being the oldest, it is the head of each: O(1).
 // Write lock only.
 func (g *Generator) unlinkOldest(s *slot, rec []byte) {
-	id, t, agent := keys(rec)
+	id, t, agent, human := keys(rec)
 	if id.IsValid() {
-		if c := g.traces.find(id); c != nil && pop(c, s, linkTrace) {
+		if c := g.traces.find(id); c != nil && g.ring.pop(c, s, linkTrace) {
 			g.traces.remove(id)
 		}
 	}
-	if c := g.types[t]; c != nil && pop(c, s, linkType) {
+	if c := g.types[t]; c != nil && g.ring.pop(c, s, linkType) {
 		delete(g.types, t)
 	}
-	if agent != "" {
-		if c := g.agents[agent]; c != nil && pop(c, s, linkAgent) {
-			delete(g.agents, agent)
-		}
+	unlinkString(g, g.agents, agent, s, linkAgent)
+	unlinkString(g, g.humans, human, s, linkHuman)
+}
+
+func unlinkString(g *Generator, m map[string]*chain, key string, s *slot, f int) {
+	if key == "" {
+		return
+	}
+	if c := m[key]; c != nil && g.ring.pop(c, s, f) {
+		delete(m, key)
 	}
 }

@@ -67,6 +67,19 @@ func (g *Generator) registerMetrics(mp metric.MeterProvider) (metric.Registratio
 	if err != nil {
 		return nil, err
 	}
+	held, err := m.Int64ObservableGauge("otelaudit.queue.bytes", metric.WithUnit("By"),
+		metric.WithDescription("What the held audit events weigh against the byte budget."))
+	if err != nil {
+		return nil, err
+	}
+	cut, err := counter("otelaudit.events.cut", "Audit events cut to the event size cap.")
+	if err != nil {
+		return nil, err
+	}
+	redacted, err := counter("otelaudit.events.redacted", "Audit events from which the policy removed a known secret.")
+	if err != nil {
+		return nil, err
+	}
 	hasStore := g.cfg.store != nil
 	// The callback holds the Generator weakly: a MeterProvider (the global
 	// one above all) lives as long as the program, and must not keep alive
@@ -86,12 +99,15 @@ func (g *Generator) registerMetrics(mp metric.MeterProvider) (metric.Registratio
 		o.ObserveInt64(capacity, int64(st.Capacity))
 		o.ObserveInt64(truncated, int64(st.Truncated))
 		o.ObserveInt64(untracked, int64(st.Untracked))
+		o.ObserveInt64(held, st.Bytes)
+		o.ObserveInt64(cut, int64(st.Cut))
+		o.ObserveInt64(redacted, int64(st.Redacted))
 		if hasStore {
 			o.ObserveInt64(pending, int64(st.LastSeq-st.Durable))
 			o.ObserveInt64(storeErrors, int64(st.StoreErrors))
 		}
 		return nil
-	}, recorded, evicted, rejected, size, capacity, pending, storeErrors, truncated, untracked)
+	}, recorded, evicted, rejected, size, capacity, pending, storeErrors, truncated, untracked, held, cut, redacted)
 }
 
 // requireDurationBuckets are the bounds, in seconds, of the Require

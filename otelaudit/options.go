@@ -68,6 +68,13 @@ type config struct {
 	store      Store
 	storeWait  time.Duration
 	meter      metric.MeterProvider
+	// Privacy and size (see policy.go, pseudonym.go, truncate.go,
+	// budget.go).
+	privacy       Policy
+	pseudoKey     []byte // nil: no pseudonyms
+	pseudoTargets []string
+	maxEvent      int
+	maxBytes      int64
 }
 
 // public returns the public half of the signing key, nil without one.
@@ -85,12 +92,15 @@ func newConfig(opts []Option) config {
 		cpEvents:   DefaultCheckpointEvents,
 		cpInterval: DefaultCheckpointInterval,
 		storeWait:  DefaultStoreWait,
+		maxEvent:   DefaultMaxEventSize,
+		maxBytes:   DefaultMaxBytes,
 	}
 	for _, o := range opts {
 		if o != nil {
 			c = o.apply(c)
 		}
 	}
+	c.maxBytes = max(c.maxBytes, 4*int64(c.maxEvent))
 	if c.meter == nil {
 		c.meter = otel.GetMeterProvider()
 	}

@@ -41,53 +41,40 @@ func (g *Generator) Events(limit int) []Event {
 // EventsByTrace returns the held events of one trace, oldest first. It costs
 // one hash lookup plus the events returned, whatever the size of the store
 // (after indexing the events recorded since the last query, if any: see
-// index.go). The zero TraceID has no events.
+// index.go). The zero TraceID has no events. Query takes a limit.
 func (g *Generator) EventsByTrace(id trace.TraceID) []Event {
-	if g.invalid() || !id.IsValid() {
+	if !id.IsValid() {
 		return nil
 	}
-	g.lockCurrent()
-	c := g.collect(g.traces.find(id), linkTrace)
-	g.mu.Unlock()
-	return c.decode()
+	return g.Query(Query{TraceID: id, Oldest: true}).Events
 }
 
-// EventsByType returns the held events of type t, oldest first.
+// EventsByType returns the held events of type t, oldest first. Query
+// takes a limit.
 func (g *Generator) EventsByType(t EventType) []Event {
-	if g.invalid() {
+	if t == "" {
 		return nil
 	}
-	g.lockCurrent()
-	c := g.collect(g.types[t], linkType)
-	g.mu.Unlock()
-	return c.decode()
+	return g.Query(Query{Type: t, Oldest: true}).Events
 }
 
 // EventsByAgent returns the held events whose AgentID is agent, oldest
-// first. The empty agent has no events.
+// first. The empty agent has no events. Query takes a limit.
 func (g *Generator) EventsByAgent(agent string) []Event {
-	if g.invalid() || agent == "" {
+	if agent == "" {
 		return nil
 	}
-	g.lockCurrent()
-	c := g.collect(g.agents[agent], linkAgent)
-	g.mu.Unlock()
-	return c.decode()
+	return g.Query(Query{AgentID: agent, Oldest: true}).Events
 }
 
-// collect copies out the events of chain ch. Called with g.mu held.
-func (g *Generator) collect(ch *chain, f int) snapshot {
-	var c snapshot
-	if ch == nil || ch.n == 0 {
-		return c
+// EventsByUser returns the held events whose HumanOriginID is user, oldest
+// first; with pseudonyms, user is the stored pseudonym (see
+// Generator.Pseudonym). The empty user has no events. Query takes a limit.
+func (g *Generator) EventsByUser(user string) []Event {
+	if user == "" {
+		return nil
 	}
-	// Two walks, the first to size the buffer: the second finds the slots
-	// in cache, and the copy never reallocates.
-	size := 0
-	g.ring.walk(ch, f, func(_ uint64, s *slot) { size += int(s.at.n) })
-	c.grow(ch.n, size)
-	g.ring.walk(ch, f, func(seq uint64, s *slot) { c.add(g, seq, s) })
-	return c
+	return g.Query(Query{HumanOriginID: user, Oldest: true}).Events
 }
 
 // snapshot is the raw copy of the events a query returns: their encodings
@@ -100,6 +87,9 @@ type snapshot struct {
 }
 
 func (c *snapshot) grow(n, size int) {
+	if n == 0 {
+		return
+	}
 	c.buf = make([]byte, 0, size)
 	c.ends = make([]int, 0, n)
 	c.srcs = make([]*Source, 0, n)

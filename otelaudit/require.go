@@ -155,7 +155,7 @@ func (g *Generator) require(ctx context.Context, e Event) (Receipt, error) {
 		return Receipt{}, &ReceiptError{Err: err}
 	}
 	w := &receiptWait{ctx: ctx, done: make(chan struct{})}
-	if err := g.append(ctx, &e, w); err != nil {
+	if err := g.append(ctx, &e, true, w); err != nil {
 		return Receipt{}, &ReceiptError{Err: err}
 	}
 	select {

@@ -27,26 +27,38 @@ const (
 	linkTrace = iota
 	linkType
 	linkAgent
+	linkHuman
 	numLinks
 )
 
-// slot is one held event: where its encoding lives, its Source, and its
-// place in each secondary index. Each index is a singly linked list through
-// the ring in Seq order; links[i] holds the Seq of the next event with the
-// same key, 0 for none (Seq starts at 1).
+// slot is one held event: where its encoding lives, its Source, what it
+// counts against the byte budget, and its place in each secondary index.
+// Each index is a doubly linked list through the ring in Seq order, so it
+// can be walked from either end: next[i] is how far ahead the next event
+// with the same key is (its Seq minus this one's), prev[i] how far back the
+// previous one is, 0 for none. Held events are within capacity (at most
+// 2^28) of each other, so a distance fits in 32 bits where a Seq would take
+// 64, and the slot stays one cache line.
 type slot struct {
-	at    loc
-	src   uint32
-	links [numLinks]uint64
+	at   loc
+	src  uint32
+	next [numLinks]uint32
+	prev [numLinks]uint32
 	// pub is the Seq whose writer has finished writing at, src and the
-	// bytes: the slot may be read for that Seq once pub says so. The writer
-	// sets at, src and links (to zero) outside the Generator's lock, before
-	// pub; after pub, links change only under the lock, when indexing.
+	// bytes: the slot may be read for that Seq once pub says so. The
+	// writer sets them outside the Generator's lock, before pub; the
+	// links are set under the lock, when indexing, after pub.
 	pub atomic.Uint64
-	// Consecutive events are written by different goroutines, often on
-	// different cores: a slot of its own cache line keeps them from
-	// fighting over one (chunks are page-aligned, so slots line up).
-	_ [8]byte
+}
+
+// slotMeta is what eviction needs of an event: its Source and what it
+// counts against the byte budget (see budget.go). Apart from the slots, and
+// written under the lock when the event's room is handed out, so that
+// evicting the oldest event never waits for its writer nor reads its slot,
+// a cache line away: eviction reads these in Seq order, eight to a line.
+type slotMeta struct {
+	src    uint32
+	charge uint32
 }
 
 // A slot is exactly one cache line; the build fails if a change breaks it.
@@ -76,6 +88,8 @@ type ring struct {
 	// cache line already and sealing, unlike writing, happens in Seq order
 	// under the lock: the hashes of consecutive events are neighbours.
 	hashes [][]Hash
+	// meta[c][i] is the slotMeta of the event in chunks[c][i].
+	meta [][]slotMeta
 }
 
 func newRing(capacity int) ring {
@@ -83,6 +97,7 @@ func newRing(capacity int) ring {
 		capacity: uint64(capacity),
 		chunks:   make([][]slot, (capacity+chunkSize-1)/chunkSize),
 		hashes:   make([][]Hash, (capacity+chunkSize-1)/chunkSize),
+		meta:     make([][]slotMeta, (capacity+chunkSize-1)/chunkSize),
 	}
 }
 
@@ -99,6 +114,12 @@ func (r *ring) hashAt(seq uint64) *Hash {
 	return &r.hashes[p>>chunkBits][p&chunkMask]
 }
 
+// metaAt returns where the slotMeta of held event seq is kept. Lock only.
+func (r *ring) metaAt(seq uint64) *slotMeta {
+	p := seq % r.capacity
+	return &r.meta[p>>chunkBits][p&chunkMask]
+}
+
 // alloc returns the slot seq is about to be written to, allocating its chunk
 // on first use; it does not touch the slot. Lock only.
 func (r *ring) alloc(seq uint64) *slot {
@@ -109,17 +130,21 @@ func (r *ring) alloc(seq uint64) *slot {
 		c = make([]slot, min(chunkSize, r.capacity-(p&^chunkMask)))
 		r.chunks[p>>chunkBits] = c
 		r.hashes[p>>chunkBits] = make([]Hash, len(c))
+		r.meta[p>>chunkBits] = make([]slotMeta, len(c))
 	}
 	return &c[p&chunkMask]
 }
 
 // push links seq, whose slot is s, at the tail of c.
 func (r *ring) push(c *chain, seq uint64, s *slot, f int) {
-	s.links[f] = 0
+	s.next[f] = 0
 	if c.n == 0 {
 		c.head = seq
+		s.prev[f] = 0
 	} else {
-		r.at(c.tail).links[f] = seq
+		d := uint32(seq - c.tail)
+		r.at(c.tail).next[f] = d
+		s.prev[f] = d
 	}
 	c.tail = seq
 	c.n++
@@ -127,23 +152,37 @@ func (r *ring) push(c *chain, seq uint64, s *slot, f int) {
 
 // pop unlinks the head of c, whose slot is s, and reports whether c is now
 // empty (and must leave its index).
-func pop(c *chain, s *slot, f int) bool {
+func (r *ring) pop(c *chain, s *slot, f int) bool {
 	c.n--
-	c.head = s.links[f]
-	return c.n == 0
+	if c.n == 0 {
+		return true
+	}
+	c.head += uint64(s.next[f])
+	r.at(c.head).prev[f] = 0
+	return false
 }
 
-// walk calls fn for every event of c, oldest first.
-func (r *ring) walk(c *chain, f int, fn func(seq uint64, s *slot)) {
-	for seq := c.head; seq != 0; {
-		s := r.at(seq)
-		fn(seq, s)
-		seq = s.links[f]
+// after returns the Seq of the event after seq, whose slot is s, in list
+// f; 0 at the tail.
+func after(seq uint64, s *slot, f int) uint64 {
+	if s.next[f] == 0 {
+		return 0
 	}
+	return seq + uint64(s.next[f])
+}
+
+// before returns the Seq of the event before seq, whose slot is s, in list
+// f; 0 at the head.
+func before(seq uint64, s *slot, f int) uint64 {
+	if s.prev[f] == 0 {
+		return 0
+	}
+	return seq - uint64(s.prev[f])
 }
 
 // reset drops every chunk so the memory of cleared events can be collected.
 func (r *ring) reset() {
 	clear(r.chunks)
 	clear(r.hashes)
+	clear(r.meta)
 }

@@ -16,12 +16,27 @@ import (
 type Source struct {
 	resource *resource.Resource
 	scope    instrumentation.Scope
+	// enc is the Source's encoding (see MarshalBinary), made once by
+	// NewSource: the Generator weighs it against its budget and hashes
+	// it, and a Source is immutable.
+	enc []byte
 }
 
 // NewSource returns the Source for res and scope. A nil res means the
 // resource is unknown.
 func NewSource(res *resource.Resource, scope instrumentation.Scope) *Source {
-	return &Source{resource: res, scope: scope}
+	s := &Source{resource: res, scope: scope}
+	s.enc = s.marshal()
+	return s
+}
+
+// encoding returns the Source's encoding: the one NewSource made, or a new
+// one for a Source not made by it (a zero Source).
+func (s *Source) encoding() []byte {
+	if s.enc != nil {
+		return s.enc
+	}
+	return s.marshal()
 }
 
 // Resource returns the OTel resource, or nil when unknown. A nil Source has
@@ -59,6 +74,10 @@ func (s *Source) MarshalBinary() ([]byte, error) {
 	if s == nil {
 		return nil, nil
 	}
+	return append([]byte(nil), s.encoding()...), nil
+}
+
+func (s *Source) marshal() []byte {
 	b := []byte{sourceEncodingVersion, 0}
 	if s.resource != nil {
 		b[1] = 1
@@ -71,7 +90,7 @@ func (s *Source) MarshalBinary() ([]byte, error) {
 	b = appendString(b, s.scope.Name)
 	b = appendString(b, s.scope.Version)
 	b = appendString(b, s.scope.SchemaURL)
-	return appendSet(b, &s.scope.Attributes), nil
+	return appendSet(b, &s.scope.Attributes)
 }
 
 func appendSet(b []byte, set *attribute.Set) []byte {
@@ -118,6 +137,7 @@ func UnmarshalSource(data []byte) (*Source, error) {
 	if known {
 		src.resource = resource.NewWithAttributes(schema, resAttrs...)
 	}
+	src.enc = src.marshal()
 	return src, nil
 }
 
@@ -147,6 +167,5 @@ func (s *Source) Digest() Hash {
 	if s == nil {
 		return Hash{}
 	}
-	b, _ := s.MarshalBinary()
-	return sha256.Sum256(b)
+	return sha256.Sum256(s.encoding())
 }

@@ -42,6 +42,19 @@ type Stats struct {
 	// inherit no identity from them. Reported by the processor
 	// (AddUntracked).
 	Untracked uint64
+
+	// Bytes is what the held events weigh against the byte budget, and
+	// MaxBytes the budget (see WithMaxBytes).
+	Bytes, MaxBytes int64
+	// EvictedForBytes counts the evictions (of those in Evicted) that the
+	// byte budget made necessary, not the capacity.
+	EvictedForBytes uint64
+	// Cut counts the events accepted cut to the event size cap (see
+	// WithMaxEventSize); each says what was cut (AttrTruncated).
+	Cut uint64
+	// Redacted counts the events accepted from which the Policy removed
+	// or cut a known secret; each says which (AttrRedacted).
+	Redacted uint64
 }
 
 // AddTruncated counts n spans whose data the SDK's span limits dropped

@@ -89,6 +89,11 @@ func BenchmarkSpanOverhead(b *testing.B) {
 		{"otelaudit", nodeAttrs, func() (sdktrace.SpanProcessor, func()) {
 			return processor.New(otelaudit.NewGenerator()), func() {}
 		}},
+		// The full level (every attribute but known secrets) instead of
+		// the default's known safe keys: the int attribute is kept.
+		{"otelaudit-full", nodeAttrs, func() (sdktrace.SpanProcessor, func()) {
+			return processor.New(otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull}))), func() {}
+		}},
 		{"spanrecorder", nodeAttrs, func() (sdktrace.SpanProcessor, func()) {
 			return tracetest.NewSpanRecorder(), func() {}
 		}},

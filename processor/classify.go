@@ -62,7 +62,7 @@ type Classifier func(p Phase, s sdktrace.ReadOnlySpan) otelaudit.EventType
 func DefaultClassifier(p Phase, s sdktrace.ReadOnlySpan) otelaudit.EventType {
 	var f fields
 	attrs := s.Attributes()
-	f.scan(attrs, nil, false)
+	f.scan(attrs, nil)
 	var kind trace.SpanKind
 	if p == End && f.class == classNone && f.maybeCall {
 		if kind = s.SpanKind(); callKinds(kind, false) {
@@ -121,17 +121,18 @@ type fields struct {
 	drop int
 }
 
-// scan reads attrs once. drop holds extra keys to leave out; keepContent
-// keeps the GenAI content keys. The semantic-convention attributes of calls
-// are located by locateCall, for the spans whose kind can make them calls.
+// scan reads attrs once. drop holds the keys the Generator's Policy drops
+// (see config.drop). The semantic-convention attributes of calls are
+// located by locateCall, for the spans whose kind can make them calls.
 //
 // A key in drop still classifies the span (a dropped node.id still makes it
-// a node) but is copied nowhere: not into a field, not into Attributes. The
-// audit.* keys that become fields (type, action, resource, valid outcome,
-// human origin) are taken out of Attributes too: the exporter writes them
-// back from the fields under the same names, so nothing is lost and nothing
-// is stored twice. f.drop counts exactly what keep then leaves out.
-func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{}, keepContent bool) {
+// a node) but fills no field; the Generator leaves it out of Attributes, as
+// every attribute its Policy does not keep. The audit.* keys that become
+// fields (type, action, resource, valid outcome, human origin) are taken
+// out of Attributes here: the exporter writes them back from the fields
+// under the same names, so nothing is lost and nothing is stored twice.
+// f.drop counts exactly what keep then leaves out.
+func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{}) {
 	var nodeOp, modelOp, hasNode, hasWorkflow bool
 	for i := range attrs {
 		kv := &attrs[i]
@@ -207,9 +208,6 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 				}
 				consumed = true
 			}
-		case KeyInputMessages, KeyOutputMessages, KeySystemInstructions,
-			KeyToolCallArguments, KeyToolCallResult:
-			consumed = !keepContent
 		default:
 			// The first letters of the keys call.note knows.
 			if kv.Key != "" {
@@ -219,7 +217,7 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 				}
 			}
 		}
-		if dropped || consumed {
+		if consumed {
 			f.drop++
 		}
 	}
@@ -423,19 +421,16 @@ func str(kv *attribute.KeyValue) string {
 	return kv.Value.Emit()
 }
 
-// keep returns attrs without what scan counted in n (see scan); attrs
-// itself when nothing is left out, since the Generator copies what it
-// stores anyway.
-func keep(attrs []attribute.KeyValue, n int, drop map[attribute.Key]struct{}, keepContent bool) []attribute.KeyValue {
+// keep returns attrs without the audit.* keys scan counted in n (see
+// scan); attrs itself when nothing is left out, since the Generator copies
+// what it stores anyway.
+func keep(attrs []attribute.KeyValue, n int) []attribute.KeyValue {
 	if n == 0 {
 		return attrs
 	}
 	out := make([]attribute.KeyValue, 0, len(attrs)-n)
 	for i := range attrs {
 		kv := &attrs[i]
-		if _, ok := drop[kv.Key]; ok {
-			continue
-		}
 		switch kv.Key {
 		case KeyAuditEventType, KeyAuditHumanOrigin, KeyAuditAction, KeyAuditResource:
 			continue
@@ -444,19 +439,7 @@ func keep(attrs []attribute.KeyValue, n int, drop map[attribute.Key]struct{}, ke
 				continue
 			}
 		}
-		if !keepContent && isContent(kv.Key) {
-			continue
-		}
 		out = append(out, *kv)
 	}
 	return out
-}
-
-func isContent(k attribute.Key) bool {
-	switch k {
-	case KeyInputMessages, KeyOutputMessages, KeySystemInstructions,
-		KeyToolCallArguments, KeyToolCallResult:
-		return true
-	}
-	return false
 }

@@ -9,8 +9,8 @@ import (
 )
 
 // TestScanCountsWhatKeepLeavesOut: scan's count and keep's filter are two
-// codings of one rule; random attribute sets and options must never find
-// them apart (keep sizes its result by the count).
+// codings of one rule; random attribute sets and dropped keys must never
+// find them apart (keep sizes its result by the count).
 func TestScanCountsWhatKeepLeavesOut(t *testing.T) {
 	pool := []attribute.KeyValue{
 		attribute.String("audit.event.type", "x"), attribute.String("audit.action", "a"),
@@ -28,13 +28,13 @@ func TestScanCountsWhatKeepLeavesOut(t *testing.T) {
 		for j := range attrs {
 			attrs[j] = pool[r.IntN(len(pool))]
 		}
-		drop, keepContent := drops[r.IntN(len(drops))], r.IntN(2) == 0
+		drop := drops[r.IntN(len(drops))]
 		var f fields
-		f.scan(attrs, drop, keepContent)
+		f.scan(attrs, drop)
 		if r.IntN(2) == 0 {
 			f.locateCall(attrs, drop)
 		}
-		kept := keep(attrs, f.drop, drop, keepContent)
-		require.Len(t, kept, len(attrs)-f.drop, "attrs %v drop %v keepContent %v", attrs, drop, keepContent)
+		kept := keep(attrs, f.drop)
+		require.Len(t, kept, len(attrs)-f.drop, "attrs %v drop %v", attrs, drop)
 	}
 }

@@ -85,12 +85,13 @@
 // type implies, else success: the span's outcome and status speak of the
 // span, not of what happened during it.
 //
-// Events keep the span's attributes except the GenAI content attributes
-// (prompts, completions, tool arguments and results), which are dropped
-// unless WithKeepContent is given, and the audit.* attributes that became
-// fields (the exporter writes them back). WithDropAttributes drops more
-// keys: a dropped key still classifies the span but reaches neither a field
-// nor the attributes.
+// Events keep the span's attributes but the audit.* attributes that became
+// fields (the exporter writes them back), as the Generator's Policy keeps
+// them (otelaudit.WithPolicy): by default the attributes known to be safe,
+// and at no level a known secret (credentials in captured headers, URL
+// query strings and user info, query text, GenAI content). A key the
+// Policy's Drop names still classifies the span but reaches neither a
+// field nor the attributes, nor is it taken from Baggage.
 //
 // # Span limits
 //

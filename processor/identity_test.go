@@ -100,18 +100,19 @@ func TestIdentityFromBaggage(t *testing.T) {
 	incoming := baggage.ContextWithBaggage(trace.ContextWithRemoteSpanContext(context.Background(), remote), bag)
 
 	for _, tt := range []struct {
-		name string
-		opts []processor.Option
-		tool who
-		call who
+		name   string
+		opts   []processor.Option
+		policy otelaudit.Policy
+		tool   who
+		call   who
 	}{
-		{"baggage", nil, who{"local-agent", "carol", "wf-9", "n"}, who{"local-agent", "carol", "wf-9", "n"}},
-		{"WithoutBaggage", []processor.Option{processor.WithoutBaggage()}, who{"local-agent", "", "", "n"}, who{"local-agent", "", "", "n"}},
-		{"dropped keys are not taken from baggage", []processor.Option{processor.WithDropAttributes("enduser.id")},
+		{"baggage", nil, otelaudit.Policy{}, who{"local-agent", "carol", "wf-9", "n"}, who{"local-agent", "carol", "wf-9", "n"}},
+		{"WithoutBaggage", []processor.Option{processor.WithoutBaggage()}, otelaudit.Policy{}, who{"local-agent", "", "", "n"}, who{"local-agent", "", "", "n"}},
+		{"keys the policy drops are not taken from baggage", nil, otelaudit.Policy{Drop: []string{"enduser.*"}},
 			who{"local-agent", "", "wf-9", "n"}, who{"local-agent", "", "wf-9", "n"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			g := otelaudit.NewGenerator()
+			g := otelaudit.NewGenerator(otelaudit.WithPolicy(tt.policy))
 			p := processor.New(g, tt.opts...)
 			// The caller's traceparent says "not sampled": the SDK's
 			// default sampler would drop the whole workflow.

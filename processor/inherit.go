@@ -34,7 +34,7 @@ func (p *Processor) enclosing(ctx context.Context, psc trace.SpanContext) (ident
 		return identity{}, false
 	}
 	var f fields
-	f.scan(ps.Attributes(), p.cfg.drop, true)
+	f.scan(ps.Attributes(), p.cfg.drop)
 	own := f.identity()
 	return own, !own.empty() || f.startsAudited()
 }
@@ -47,8 +47,8 @@ func (f *fields) startsAudited() bool {
 }
 
 // baggageIdentity is the identity the caller's runtime propagated in W3C
-// Baggage, for spans with no enclosing span that has one. A key given to
-// WithDropAttributes is not taken from Baggage either.
+// Baggage, for spans with no enclosing span that has one. A key the
+// Generator's Policy drops is not taken from Baggage either.
 func (p *Processor) baggageIdentity(ctx context.Context) identity {
 	b := baggage.FromContext(ctx)
 	if b.Len() == 0 {

@@ -2,36 +2,20 @@ package processor
 
 import (
 	"go.opentelemetry.io/otel/attribute"
-)
 
-// Content attributes of the GenAI semantic conventions. They carry prompts,
-// completions and tool payloads: sensitive, large, and not what an audit
-// trail is for. Dropped unless WithKeepContent is given, as Kubernetes audit
-// records only metadata unless its level asks for bodies.
-const (
-	KeyInputMessages      attribute.Key = "gen_ai.input.messages"
-	KeyOutputMessages     attribute.Key = "gen_ai.output.messages"
-	KeySystemInstructions attribute.Key = "gen_ai.system_instructions"
-	KeyToolCallArguments  attribute.Key = "gen_ai.tool.call.arguments"
-	KeyToolCallResult     attribute.Key = "gen_ai.tool.call.result"
+	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
-
-// ContentKeys returns the attribute keys dropped by default.
-func ContentKeys() []attribute.Key {
-	return []attribute.Key{
-		KeyInputMessages, KeyOutputMessages, KeySystemInstructions,
-		KeyToolCallArguments, KeyToolCallResult,
-	}
-}
 
 type config struct {
 	classifier   Classifier
 	allSpans     bool
 	serverSpans  bool
-	keepContent  bool
 	noBaggage    bool
 	maxOpenSpans int
-	drop         map[attribute.Key]struct{}
+	// drop holds the keys the processor reads that the Generator's Policy
+	// drops (see Policy.Drop): not read into a field, nor from Baggage.
+	// The Generator itself leaves them out of the attributes.
+	drop map[attribute.Key]struct{}
 }
 
 func newConfig(opts []Option) config {
@@ -67,44 +51,12 @@ func WithAllSpans() Option {
 }
 
 // WithClassifier replaces the default classification of spans by f. Field
-// mapping, content dropping and span events named audit.<type> work as
-// without it. A nil f keeps the default. A Classifier needs the span, which
+// mapping and span events named audit.<type> work as without it. A nil f keeps the default. A Classifier needs the span, which
 // a sampler never has: with one, the Processor's Sampler records every span
 // its base sampler drops (as sdktrace.AlwaysRecord does).
 func WithClassifier(f Classifier) Option {
 	return optionFunc(func(c config) config {
 		c.classifier = f
-		return c
-	})
-}
-
-// WithKeepContent keeps the GenAI content attributes (ContentKeys) on audit
-// events. Only for trails that are allowed to hold prompts and tool payloads.
-func WithKeepContent() Option {
-	return optionFunc(func(c config) config {
-		c.keepContent = true
-		return c
-	})
-}
-
-// WithDropAttributes adds keys that are never copied into audit events, on
-// top of the content keys (or alone, with WithKeepContent): not into
-// Attributes, and not into the fields they would fill (a dropped enduser.id
-// leaves HumanOriginID empty). They still classify the span. Use it for
-// secrets and personal data your runtime puts on spans.
-func WithDropAttributes(keys ...attribute.Key) Option {
-	return optionFunc(func(c config) config {
-		if len(keys) == 0 {
-			return c
-		}
-		m := make(map[attribute.Key]struct{}, len(c.drop)+len(keys))
-		for k := range c.drop {
-			m[k] = struct{}{}
-		}
-		for _, k := range keys {
-			m[k] = struct{}{}
-		}
-		c.drop = m
 		return c
 	})
 }
@@ -150,4 +102,34 @@ func WithoutBaggage() Option {
 		c.noBaggage = true
 		return c
 	})
+}
+
+// readKeys are the attribute keys the processor reads into fields or from
+// Baggage: those a Policy's Drop can keep from it.
+var readKeys = []attribute.Key{
+	KeyAuditEventType, KeyAuditAction, KeyAuditResource, KeyAuditOutcome, KeyAuditHumanOrigin,
+	KeyEndUserID, KeyGenAIOperation, KeyGenAIAgentID, KeyGenAIAgentName, KeyAgentID,
+	KeyWorkflowID, KeyWorkflowName, KeyNodeID,
+	keyHTTPMethod, keyHTTPMethodOriginal, keyHTTPMethodLegacy, keyURLFull, keyHTTPURLLegacy,
+	keyHTTPStatus, keyHTTPStatusLegacy, keyURLScheme, keyURLPath, keyHTTPRoute, keyServerAddress,
+	keyServerPort, keyDBSystem, keyDBSystemLegacy, keyDBNamespace, keyDBNameLegacy, keyDBCollection,
+	keyDBTableLegacy, keyDBOperation, keyDBOperationLegacy, keyDBQuerySummary, keyDBQueryText,
+	keyDBStatementLegacy, keyRPCSystem, keyRPCSystemLegacy, keyRPCService, keyRPCMethod, keyRPCStatus,
+	keyRPCGRPCStatusLegacy, keyMessagingSystem, keyMessagingOperationName, keyMessagingOperationType,
+	keyMessagingDestination, keyGenAIProvider, keyGenAISystemLegacy, keyGenAIRequestModel,
+	keyGenAIResponseModel,
+}
+
+// policyDrops returns the keys of readKeys that pol drops; nil for none.
+func policyDrops(pol otelaudit.Policy) map[attribute.Key]struct{} {
+	var m map[attribute.Key]struct{}
+	for _, k := range readKeys {
+		if pol.Drops(string(k)) {
+			if m == nil {
+				m = make(map[attribute.Key]struct{})
+			}
+			m[k] = struct{}{}
+		}
+	}
+	return m
 }

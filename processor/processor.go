@@ -34,8 +34,16 @@ var _ sdktrace.SpanProcessor = (*Processor)(nil)
 
 // New returns a Processor that records into g. With a nil g the Processor
 // records nothing, which is safe but useless.
+//
+// What of each span's attributes an event keeps is the Generator's Policy
+// (see otelaudit.WithPolicy), applied to every event it records; a key
+// its Drop names is also kept out of the fields the processor fills and
+// out of what it takes from Baggage.
 func New(g *otelaudit.Generator, opts ...Option) *Processor {
 	cfg := newConfig(opts)
+	if g != nil {
+		cfg.drop = policyDrops(g.Policy())
+	}
 	return &Processor{g: g, cfg: cfg, open: newOpenSpans(cfg.maxOpenSpans)}
 }
 
@@ -56,7 +64,7 @@ func (p *Processor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
 	}
 	attrs := s.Attributes()
 	var f fields
-	f.scan(attrs, p.cfg.drop, p.cfg.keepContent)
+	f.scan(attrs, p.cfg.drop)
 	// Calls produce nothing at Start but under WithAllSpans: their kind (a
 	// lock on an open span) and attributes are read only then.
 	var kind trace.SpanKind
@@ -115,7 +123,7 @@ func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
 	}
 	attrs := s.Attributes()
 	var f fields
-	f.scan(attrs, p.cfg.drop, p.cfg.keepContent)
+	f.scan(attrs, p.cfg.drop)
 	kind := p.locate(s, &f, attrs)
 	failed := s.Status().Code == codes.Error
 	t := p.classify(End, s, &f, failed, kind)
@@ -228,7 +236,7 @@ func (p *Processor) record(ctx context.Context, s sdktrace.ReadOnlySpan, t otela
 // span's agent, action, resource and outcome).
 func (p *Processor) recordSpanEvent(s sdktrace.ReadOnlySpan, f fields, t otelaudit.EventType, se sdktrace.Event, info *spanInfo) {
 	var own fields
-	own.scan(se.Attributes, p.cfg.drop, p.cfg.keepContent)
+	own.scan(se.Attributes, p.cfg.drop)
 	f.overlay(&own)
 	var e otelaudit.Event
 	p.fill(&e, s, t, &f, se.Attributes, info, se.DroppedAttributeCount)
@@ -262,7 +270,7 @@ func (p *Processor) fill(e *otelaudit.Event, s sdktrace.ReadOnlySpan, t otelaudi
 	if e.Action == "" {
 		e.Action = s.Name()
 	}
-	e.Attributes = info.dropped.annotate(keep(attrs, f.drop, p.cfg.drop, p.cfg.keepContent), eventDropped)
+	e.Attributes = info.dropped.annotate(keep(attrs, f.drop), eventDropped)
 	e.Source = p.sources.get(s)
 }
 

@@ -20,7 +20,13 @@ import (
 // setup returns a tracer whose provider has only our processor.
 func setup(t *testing.T, opts ...processor.Option) (*otelaudit.Generator, trace.Tracer, *resource.Resource) {
 	t.Helper()
-	g := otelaudit.NewGenerator()
+	return setupWith(t, nil, opts...)
+}
+
+// setupWith is setup with options for the Generator too.
+func setupWith(t *testing.T, gopts []otelaudit.Option, opts ...processor.Option) (*otelaudit.Generator, trace.Tracer, *resource.Resource) {
+	t.Helper()
+	g := otelaudit.NewGenerator(gopts...)
 	res := resource.NewSchemaless(attribute.String("service.name", "runtime"))
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithResource(res),
@@ -83,7 +89,7 @@ func TestDefaultClassification(t *testing.T) {
 }
 
 func TestFieldMapping(t *testing.T) {
-	g, tr, res := setup(t)
+	g, tr, res := setupWith(t, []otelaudit.Option{fullLevel})
 	ctx, parent := tr.Start(context.Background(), "parent")
 	start := time.Now().Add(-2 * time.Second)
 	_, sp := tr.Start(ctx, "call weather tool",
@@ -159,7 +165,7 @@ func TestAgentFallbacksAndExplicitFields(t *testing.T) {
 }
 
 func TestSpanEventsBecomeAuditEvents(t *testing.T) {
-	g, tr, _ := setup(t)
+	g, tr, _ := setupWith(t, []otelaudit.Option{fullLevel})
 	_, sp := tr.Start(context.Background(), "tool", trace.WithAttributes(
 		attribute.String("node.id", "n1"), attribute.String("gen_ai.agent.id", "a1")))
 	at := time.Now().Add(-time.Second)
@@ -197,7 +203,12 @@ func TestSpanEventsOnUnauditedSpans(t *testing.T) {
 	assert.Equal(t, otelaudit.Failure, es[0].Outcome)
 }
 
-func TestContentAttributes(t *testing.T) {
+// TestPolicyThroughTheProcessor: what of a span's attributes an event
+// keeps is the Generator's Policy, the same for the span's own events and
+// for its audit.* span events: the default level keeps the known safe
+// keys, the full level all but known secrets; Keep and Drop and a rule
+// for one tool change that.
+func TestPolicyThroughTheProcessor(t *testing.T) {
 	content := []attribute.KeyValue{
 		attribute.String("gen_ai.input.messages", "secret prompt"),
 		attribute.String("gen_ai.output.messages", "answer"),
@@ -205,38 +216,53 @@ func TestContentAttributes(t *testing.T) {
 		attribute.String("gen_ai.tool.call.arguments", "{}"),
 		attribute.String("gen_ai.tool.call.result", "42"),
 	}
-	keys := make([]attribute.Key, 0, len(content))
-	for _, kv := range content {
-		keys = append(keys, kv.Key)
-	}
-	assert.ElementsMatch(t, keys, processor.ContentKeys(), "ContentKeys names what is dropped by default")
 	meta := []attribute.KeyValue{attribute.String("node.id", "n"), attribute.String("api.key", "k"), attribute.Int("tokens", 3)}
 	path := attribute.String("path", "/x")
+	redacted := func(keys ...string) attribute.KeyValue { return attribute.StringSlice(otelaudit.AttrRedacted, keys) }
+	allContent := []string{"gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions",
+		"gen_ai.tool.call.arguments", "gen_ai.tool.call.result"}
 	tests := []struct {
 		name      string
-		opts      []processor.Option
+		policy    otelaudit.Policy
 		want      []attribute.KeyValue
 		wantEvent []attribute.KeyValue // of the span event's audit event
 	}{
-		{"default drops content", nil, meta, []attribute.KeyValue{path}},
-		{"keep content", []processor.Option{processor.WithKeepContent()}, append(append([]attribute.KeyValue{}, meta...), content...),
+		{"default level", otelaudit.Policy{},
+			[]attribute.KeyValue{meta[0], redacted(allContent...)}, []attribute.KeyValue{redacted("gen_ai.input.messages")}},
+		{"full level", otelaudit.Policy{Level: otelaudit.LevelFull},
+			append(append([]attribute.KeyValue{}, meta...), redacted(allContent...)), []attribute.KeyValue{path, redacted("gen_ai.input.messages")}},
+		{"full, keeping named content", otelaudit.Policy{Level: otelaudit.LevelFull, Keep: []string{"gen_ai.input.messages", "gen_ai.tool.call.result"}},
+			append(append(append([]attribute.KeyValue{}, meta...), content[0], content[4]), redacted(allContent[1:4]...)),
 			[]attribute.KeyValue{content[0], path}},
-		{"extra drop keys", []processor.Option{processor.WithDropAttributes("api.key")}, []attribute.KeyValue{meta[0], meta[2]},
-			[]attribute.KeyValue{path}},
-		{"keep content, drop some", []processor.Option{processor.WithKeepContent(), processor.WithDropAttributes("gen_ai.input.messages", "api.key")},
-			append([]attribute.KeyValue{meta[0], meta[2]}, content[1:]...), []attribute.KeyValue{path}},
+		{"a pattern keeps no secret", otelaudit.Policy{Keep: []string{"gen_ai.*", "tokens"}},
+			[]attribute.KeyValue{meta[0], meta[2], redacted(allContent...)}, []attribute.KeyValue{redacted("gen_ai.input.messages")}},
+		{"full, dropping a key", otelaudit.Policy{Level: otelaudit.LevelFull, Drop: []string{"api.key"}},
+			[]attribute.KeyValue{meta[0], meta[2], redacted(allContent...)}, []attribute.KeyValue{path, redacted("gen_ai.input.messages")}},
+		{"full for one tool only", otelaudit.Policy{Rules: []otelaudit.Rule{{Nodes: []string{"n"}, Level: otelaudit.LevelFull}}},
+			append(append([]attribute.KeyValue{}, meta...), redacted(allContent...)), []attribute.KeyValue{path, redacted("gen_ai.input.messages")}},
+		{"a rule for another tool", otelaudit.Policy{Rules: []otelaudit.Rule{{Nodes: []string{"m"}, Level: otelaudit.LevelFull}}},
+			[]attribute.KeyValue{meta[0], redacted(allContent...)}, []attribute.KeyValue{redacted("gen_ai.input.messages")}},
+		{"full for one type only", otelaudit.Policy{Rules: []otelaudit.Rule{{Types: []otelaudit.EventType{otelaudit.ResourceAccess}, Level: otelaudit.LevelFull}}},
+			[]attribute.KeyValue{meta[0], redacted(allContent...)}, []attribute.KeyValue{path, redacted("gen_ai.input.messages")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g, tr, _ := setup(t, tt.opts...)
+			g, tr, _ := setupWith(t, []otelaudit.Option{otelaudit.WithPolicy(tt.policy)})
 			_, sp := tr.Start(context.Background(), "tool", trace.WithAttributes(append(append([]attribute.KeyValue{}, meta...), content...)...))
 			sp.AddEvent("audit.resource_access", trace.WithAttributes(content[0], path))
 			sp.End()
 			es := g.Events(0)
 			require.Len(t, es, 3)
-			assert.ElementsMatch(t, tt.want, es[0].Attributes)
+			assert.Equal(t, tt.want, es[0].Attributes)
 			assert.Equal(t, tt.wantEvent, es[1].Attributes)
-			assert.ElementsMatch(t, tt.want, es[2].Attributes)
+			assert.Equal(t, tt.want, es[2].Attributes)
+			redactedEvents := 0
+			for _, e := range es {
+				if len(e.Attributes) > 0 && e.Attributes[len(e.Attributes)-1].Key == otelaudit.AttrRedacted {
+					redactedEvents++
+				}
+			}
+			assert.Equal(t, uint64(redactedEvents), g.Stats().Redacted)
 		})
 	}
 }
@@ -296,10 +322,11 @@ func TestNilGeneratorIsSafe(t *testing.T) {
 	assert.NoError(t, nilP.Shutdown(context.Background()))
 }
 
-// TestDroppedKeysAreCopiedNowhere: a key given to WithDropAttributes is
-// personal data or a secret; it must not reach a field either.
+// TestDroppedKeysAreCopiedNowhere: a key the Policy drops is personal data
+// or a secret; it must not reach a field either.
 func TestDroppedKeysAreCopiedNowhere(t *testing.T) {
-	g, tr, _ := setup(t, processor.WithDropAttributes("enduser.id", "gen_ai.agent.id", "audit.resource", "node.id"))
+	g, tr, _ := setupWith(t, []otelaudit.Option{otelaudit.WithPolicy(otelaudit.Policy{
+		Level: otelaudit.LevelFull, Drop: []string{"enduser.id", "gen_ai.agent.id", "audit.resource", "node.id"}})})
 	_, sp := tr.Start(context.Background(), "tool", trace.WithAttributes(
 		attribute.String("node.id", "n-secret"),
 		attribute.String("enduser.id", "alice@example.com"),
@@ -325,7 +352,7 @@ func TestDroppedKeysAreCopiedNowhere(t *testing.T) {
 // fields, not attributes (the exporter writes them back under the same
 // names); an invalid audit.outcome is not a field and stays an attribute.
 func TestAuditKeysBecomeFields(t *testing.T) {
-	g, tr, _ := setup(t)
+	g, tr, _ := setupWith(t, []otelaudit.Option{fullLevel})
 	_, sp := tr.Start(context.Background(), "s", trace.WithAttributes(
 		attribute.String("audit.event.type", "resource_access"),
 		attribute.String("audit.action", "read"),
@@ -389,3 +416,7 @@ func TestRejectionsAreCounted(t *testing.T) {
 	assert.Equal(t, uint64(3), s.Recorded)
 	assert.Equal(t, uint64(7), s.Rejected)
 }
+
+// fullLevel keeps every attribute but known secrets: for the tests that
+// look at how the processor maps a span's own attributes.
+var fullLevel = otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull})

@@ -19,9 +19,9 @@ import (
 // span's own events: AgentID, HumanOriginID, WorkflowID and NodeID from
 // the span's attributes, else inherited from its enclosing spans or
 // Baggage; Action (the span name when no audit.action), Resource and
-// Source from the span; with the Processor's WithDropAttributes honoured;
-// TraceID, SpanID and ParentSpanID from the span's context. e's Type and Attributes are the
-// caller's (the span's attributes are on its start event already).
+// Source from the span, leaving out what the Generator's Policy drops;
+// TraceID, SpanID and ParentSpanID from the span's context. e's Type and
+// Attributes are the caller's (the span's attributes are on its start event already).
 //
 // The Processor recorded the span's start event when the span started,
 // before the tool ran: a receipt for e proves that event durable too,
@@ -48,7 +48,7 @@ func (p *Processor) Require(ctx context.Context, e otelaudit.Event) (otelaudit.R
 // Baggage, as its children would.
 func (p *Processor) fillFromSpan(ctx context.Context, e *otelaudit.Event, s sdktrace.ReadOnlySpan) {
 	var f fields
-	f.scan(s.Attributes(), p.cfg.drop, p.cfg.keepContent)
+	f.scan(s.Attributes(), p.cfg.drop)
 	sc := s.SpanContext()
 	outer, inTree := p.enclosing(ctx, sc)
 	if !inTree && !p.cfg.noBaggage {

@@ -17,14 +17,14 @@ import (
 	"github.com/otelaudit/otelaudit-go/store"
 )
 
-func durableSetup(t *testing.T, opts ...processor.Option) (*otelaudit.Generator, *processor.Processor, trace.Tracer) {
+func durableSetup(t *testing.T, gopts ...otelaudit.Option) (*otelaudit.Generator, *processor.Processor, trace.Tracer) {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "audit.db"))
 	require.NoError(t, err)
-	g, err := otelaudit.New(otelaudit.WithStore(st))
+	g, err := otelaudit.New(append([]otelaudit.Option{otelaudit.WithStore(st)}, gopts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = g.Shutdown(context.Background()) })
-	p := processor.New(g, opts...)
+	p := processor.New(g)
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", "runtime"))),
 		sdktrace.WithSpanProcessor(p),
@@ -34,7 +34,7 @@ func durableSetup(t *testing.T, opts ...processor.Option) (*otelaudit.Generator,
 }
 
 func TestRequireTakesTheSpansIdentity(t *testing.T) {
-	g, p, tracer := durableSetup(t, processor.WithDropAttributes("enduser.id"))
+	g, p, tracer := durableSetup(t, otelaudit.WithPolicy(otelaudit.Policy{Drop: []string{"enduser.id"}}))
 	ctx, wf := tracer.Start(context.Background(), "invoke_agent")
 	ctx, tool := tracer.Start(ctx, "execute_tool charge_card", trace.WithAttributes(
 		attribute.String("gen_ai.operation.name", "execute_tool"),
@@ -54,7 +54,7 @@ func TestRequireTakesTheSpansIdentity(t *testing.T) {
 	assert.Equal(t, "trip", e.WorkflowID)
 	assert.Equal(t, "pay", e.NodeID)
 	assert.Equal(t, "payments://cards/alice", e.Resource)
-	assert.Empty(t, e.HumanOriginID, "WithDropAttributes holds for Require too")
+	assert.Empty(t, e.HumanOriginID, "the Policy's Drop holds for Require too")
 	assert.Equal(t, "charge 42.00 EUR", e.Action, "the caller's own fields stay")
 	assert.Equal(t, tool.SpanContext().TraceID(), e.TraceID)
 	assert.Equal(t, tool.SpanContext().SpanID(), e.SpanID)

@@ -2,44 +2,19 @@ package processor
 
 import (
 	"net"
-	"net/url"
 	"strings"
+
+	"github.com/otelaudit/otelaudit-go/internal/redact"
 )
 
 // urlResource is the Resource of an HTTP call: scheme, host, port and path
 // of the URL, never its user info, query string or fragment, which carry
 // credentials, tokens and personal data (semconv keeps the query in
-// url.full; otelhttp strips only the user info).
+// url.full; otelhttp strips only the user info). The Generator's Policy
+// cuts url.full itself by the same rule (package redact).
 func urlResource(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return cutURL(raw)
-	}
-	u.User = nil
-	u.RawQuery, u.ForceQuery = "", false
-	u.Fragment, u.RawFragment = "", ""
-	return u.String()
-}
-
-// cutURL keeps what urlResource keeps of a URL that does not parse:
-// nothing from the first '?' or '#', and, when there is an '@' after the
-// scheme, nothing between the scheme and the last '@' (where user info
-// would end), at the risk of losing some path.
-func cutURL(raw string) string {
-	if i := strings.IndexAny(raw, "?#"); i >= 0 {
-		raw = raw[:i]
-	}
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		if i := strings.LastIndexByte(raw, '@'); i >= 0 {
-			return raw[i+1:]
-		}
-		return raw
-	}
-	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
-		rest = rest[i+1:]
-	}
-	return scheme + "://" + rest
+	u, _ := redact.URL(raw)
+	return u
 }
 
 // composeURL is the Resource of an HTTP call without url.full (server

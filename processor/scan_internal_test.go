@@ -28,7 +28,7 @@ func BenchmarkScan(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
 				var f fields
-				f.scan(bc.attrs, nil, false)
+				f.scan(bc.attrs, nil)
 				if bc.calls {
 					f.locateCall(bc.attrs, nil)
 				}

@@ -61,7 +61,7 @@ const (
 // span) touches the data.
 const otelsqlPrepare = "sql.conn.prepare"
 
-// droppedKV stands for a call attribute whose key is in WithDropAttributes:
+// droppedKV stands for a call attribute whose key the Policy drops:
 // present, so it still classifies the span, but without a value to lend.
 var droppedKV attribute.KeyValue
 

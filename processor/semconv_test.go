@@ -187,11 +187,11 @@ func TestCallsBecomeResourceAccess(t *testing.T) {
 	}
 }
 
-// TestDroppedCallKeysLendNothing: a call attribute given to
-// WithDropAttributes still makes the span a call, but its value reaches
-// neither Resource nor Attributes.
+// TestDroppedCallKeysLendNothing: a call attribute the Policy drops still
+// makes the span a call, but its value reaches neither Resource nor
+// Attributes.
 func TestDroppedCallKeysLendNothing(t *testing.T) {
-	g, tr, _ := setup(t, processor.WithDropAttributes("url.full"))
+	g, tr, _ := setupWith(t, []otelaudit.Option{otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull, Drop: []string{"url.full"}})})
 	call{name: "HTTP GET", kind: client, end: []attribute.KeyValue{kv("http.request.method", "GET"),
 		kv("url.full", "https://a.example/private/path"), kv("server.address", "a.example"), attribute.Int("http.response.status_code", 200)}}.
 		run(t, tr, context.Background())

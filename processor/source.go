@@ -21,6 +21,9 @@ type sourceCache struct {
 	m    map[sourceKey]*sourceEntry
 }
 
+// maxCachedSources bounds the cache: past it, it starts afresh.
+const maxCachedSources = 1024
+
 type sourceKey struct {
 	res   *resource.Resource
 	scope instrumentation.Scope
@@ -40,7 +43,10 @@ func (c *sourceCache) get(s sdktrace.ReadOnlySpan) *otelaudit.Source {
 	defer c.mu.Unlock()
 	e, ok := c.m[k]
 	if !ok {
-		if c.m == nil {
+		if c.m == nil || len(c.m) >= maxCachedSources {
+			// A process has few tracers; one that makes a tracer per
+			// request must not grow this without end. Starting afresh
+			// costs a Source per tracer again, nothing more.
 			c.m = make(map[sourceKey]*sourceEntry)
 		}
 		e = &sourceEntry{key: k, src: otelaudit.NewSource(k.res, k.scope)}

@@ -54,7 +54,7 @@ func (s *Store) EvidenceUpTo(id trace.TraceID, max int) (b *evidence.Bundle, err
 			return fmt.Errorf("%w: the store has no signed checkpoint (it was written without a signing key)", ErrNoCheckpoint)
 		}
 		var seqs []uint64
-		err = walkIndex(tx.Bucket(bucketByTrace), tracePrefix(id), func(seq uint64) (bool, error) {
+		err = walkIndex(tx.Bucket(bucketByTrace), tracePrefix(id), false, func(seq uint64) (bool, error) {
 			seqs = append(seqs, seq)
 			return max > 0 && len(seqs) > max, nil
 		})

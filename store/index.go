@@ -108,26 +108,39 @@ func decodePosting(k, v []byte, prefixLen int) ([]uint64, error) {
 }
 
 // walkIndex calls fn with the Seq of every event under prefix, newest
-// first, until fn says done.
-func walkIndex(b *bolt.Bucket, prefix []byte, fn func(seq uint64) (bool, error)) error {
+// first (oldest first with oldest), until fn says done.
+func walkIndex(b *bolt.Bucket, prefix []byte, oldest bool, fn func(seq uint64) (bool, error)) error {
 	c := b.Cursor()
-	// The first key past the prefix's range; Prev from there is its last.
-	end := append(bytes.Clone(prefix), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
-	k, v := c.Seek(end)
-	if k == nil {
-		k, v = c.Last()
+	var k, v []byte
+	if oldest {
+		k, v = c.Seek(prefix)
 	} else {
-		k, v = c.Prev()
+		// The first key past the prefix's range; Prev from there is its last.
+		end := append(bytes.Clone(prefix), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+		k, v = c.Seek(end)
+		if k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
 	}
-	for ; hasPrefix(k, prefix); k, v = c.Prev() {
+	for hasPrefix(k, prefix) {
 		seqs, err := decodePosting(k, v, len(prefix))
 		if err != nil {
 			return err
 		}
-		for i := len(seqs) - 1; i >= 0; i-- {
+		for i := range seqs {
+			if !oldest {
+				i = len(seqs) - 1 - i
+			}
 			if done, err := fn(seqs[i]); err != nil || done {
 				return err
 			}
+		}
+		if oldest {
+			k, v = c.Next()
+		} else {
+			k, v = c.Prev()
 		}
 	}
 	return nil

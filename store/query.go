@@ -11,32 +11,55 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/otelaudit/otelaudit-go/internal/wire"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
-// Query selects stored events; zero fields select everything.
+// Query selects stored events; zero fields select everything. Values are
+// compared as stored: with pseudonyms (otelaudit.WithPseudonyms), look a
+// clear value up by its pseudonym (otelaudit.Pseudonym).
 type Query struct {
-	Type    otelaudit.EventType
-	AgentID string
-	TraceID trace.TraceID
-	// Since and Until bound the event Time: Since <= Time < Until.
+	Type          otelaudit.EventType
+	AgentID       string
+	HumanOriginID string
+	TraceID       trace.TraceID
+	// Outcome selects events with this outcome; otelaudit.NoOutcome those
+	// without one.
+	Outcome otelaudit.Outcome
+	// Since and Until bound the event Time: Since <= Time < Until (until
+	// is exclusive, as in every query of the project).
 	Since, Until time.Time
-	// Limit keeps the newest Limit matching events; <= 0 keeps all.
-	Limit int
+	// Limit keeps the newest Limit matching events (the oldest, with
+	// Oldest); <= 0 keeps all.
+	Limit  int
+	Oldest bool
 }
 
-func (q *Query) match(e *otelaudit.Event) bool {
-	return (q.Type == "" || e.Type == q.Type) &&
-		(q.AgentID == "" || e.AgentID == q.AgentID) &&
-		(!q.TraceID.IsValid() || e.TraceID == q.TraceID) &&
-		(q.Since.IsZero() || !e.Time.Before(q.Since)) &&
-		(q.Until.IsZero() || e.Time.Before(q.Until))
+// match reports whether the event encoded in data passes q, reading its
+// fields in place.
+func (q *Query) match(data []byte) (bool, error) {
+	f, err := wire.ReadFields(data)
+	if err != nil {
+		return false, err
+	}
+	t := time.Unix(f.Sec, int64(f.Nsec))
+	out := string(f.Strings[wire.StrOutcome])
+	return (q.Type == "" || string(f.Strings[wire.StrType]) == string(q.Type)) &&
+		(q.AgentID == "" || string(f.Strings[wire.StrAgent]) == q.AgentID) &&
+		(q.HumanOriginID == "" || string(f.Strings[wire.StrHumanOrigin]) == q.HumanOriginID) &&
+		(!q.TraceID.IsValid() || f.TraceID == q.TraceID) &&
+		(q.Outcome == "" || q.Outcome == otelaudit.NoOutcome && out == "" || out == string(q.Outcome)) &&
+		(q.Since.IsZero() || !t.Before(q.Since)) &&
+		(q.Until.IsZero() || t.Before(q.Until)), nil
 }
 
 // Events returns the stored events q selects, oldest first: the newest
-// q.Limit of them when q.Limit > 0. A trace ID, type or agent is looked up
-// in its index, walked newest first, so a limited query reads about as
-// many events as it returns; time bounds filter what the walk reads.
+// q.Limit of them when q.Limit > 0 (the oldest, with q.Oldest). A trace
+// ID, type or agent is looked up in its index, walked from the end the
+// query asks for; every other filter (user, outcome, times) is read in
+// place from each event the walk passes, and only the events returned are
+// decoded. A query by user, outcome or time alone walks every stored
+// event, reading each in place, until it has its limit.
 func (s *Store) Events(q Query) (out []otelaudit.Event, err error) {
 	if err := s.usable(); err != nil {
 		return nil, err
@@ -44,26 +67,47 @@ func (s *Store) Events(q Query) (out []otelaudit.Event, err error) {
 	defer guard()(&err)
 	err = s.db.View(func(tx *bolt.Tx) error {
 		r := reader{s: s, tx: tx}
+		events := tx.Bucket(bucketEvents)
+		// One cursor for every lookup: Bucket.Get makes one per call.
+		cur := events.Cursor()
+		var key [8]byte
 		take := func(seq uint64) (bool, error) {
-			e, err := r.event(seq)
+			binary.BigEndian.PutUint64(key[:], seq)
+			k, v := cur.Seek(key[:])
+			if !bytes.Equal(k, key[:]) {
+				return false, fmt.Errorf("%w: event %d is indexed but missing", ErrCorrupt, seq)
+			}
+			se, err := splitValue(seq, v)
 			if err != nil {
 				return false, err
 			}
-			if q.match(&e) {
+			ok, err := q.match(se.data)
+			if err != nil {
+				return false, fmt.Errorf("%w: event %d: %w", ErrCorrupt, seq, err)
+			}
+			if ok {
+				e, err := r.decode(seq, se)
+				if err != nil {
+					return false, err
+				}
 				out = append(out, e)
 			}
 			return q.Limit > 0 && len(out) >= q.Limit, nil
 		}
 		switch {
 		case q.TraceID.IsValid():
-			err = walkIndex(tx.Bucket(bucketByTrace), tracePrefix(q.TraceID), take)
+			err = walkIndex(tx.Bucket(bucketByTrace), tracePrefix(q.TraceID), q.Oldest, take)
 		case q.Type != "":
-			err = walkIndex(tx.Bucket(bucketByType), stringPrefix(string(q.Type)), take)
+			err = walkIndex(tx.Bucket(bucketByType), stringPrefix(string(q.Type)), q.Oldest, take)
 		case q.AgentID != "":
-			err = walkIndex(tx.Bucket(bucketByAgent), stringPrefix(q.AgentID), take)
+			err = walkIndex(tx.Bucket(bucketByAgent), stringPrefix(q.AgentID), q.Oldest, take)
 		default:
 			c := tx.Bucket(bucketEvents).Cursor()
-			for k, _ := c.Last(); k != nil; k, _ = c.Prev() {
+			first, next := c.Last, c.Prev
+			if q.Oldest {
+				first, next = c.First, c.Next
+			}
+			for k, _ := first(); k != nil; k, _ = next() {
 				done, err := take(binary.BigEndian.Uint64(k))
 				if err != nil || done {
 					return err
@@ -72,7 +116,9 @@ func (s *Store) Events(q Query) (out []otelaudit.Event, err error) {
 		}
 		return err
 	})
-	slices.Reverse(out)
+	if !q.Oldest {
+		slices.Reverse(out)
+	}
 	return out, err
 }
 
@@ -158,6 +204,12 @@ func (r reader) event(seq uint64) (otelaudit.Event, error) {
 	if err != nil {
 		return otelaudit.Event{}, err
 	}
+	return r.decode(seq, se)
+}
+
+// decode decodes stored event seq, split from its value, with its hashes
+// and Source.
+func (r reader) decode(seq uint64, se storedEvent) (otelaudit.Event, error) {
 	var e otelaudit.Event
 	if err := e.UnmarshalBinary(se.data); err != nil {
 		return otelaudit.Event{}, fmt.Errorf("%w: event %d: %w", ErrCorrupt, seq, err)
@@ -166,6 +218,7 @@ func (r reader) event(seq uint64) (otelaudit.Event, error) {
 		return otelaudit.Event{}, fmt.Errorf("%w: event %d is stored under key %d", ErrCorrupt, e.Seq, seq)
 	}
 	e.PrevHash, e.Hash = se.prev, se.hash
+	var err error
 	if e.Source, err = r.source(se.src); err != nil {
 		return otelaudit.Event{}, fmt.Errorf("event %d: %w", seq, err)
 	}

@@ -33,16 +33,20 @@ var testSource = otelaudit.NewSource(
 // alternating types, a Source on every other one.
 func testEvent(i int) otelaudit.Event {
 	e := otelaudit.Event{
-		Type:       []otelaudit.EventType{otelaudit.NodeStart, otelaudit.NodeEnd, otelaudit.TrustDenied}[i%3],
-		Time:       time.Unix(1_700_000_000+int64(i), 0),
-		TraceID:    trace.TraceID{0xa, byte(i % 3)},
-		SpanID:     trace.SpanID{byte(i + 1)},
-		AgentID:    fmt.Sprintf("agent-%d", i%2),
-		Action:     "fetch",
-		Attributes: []attribute.KeyValue{attribute.Int("i", i)},
+		Type:          []otelaudit.EventType{otelaudit.NodeStart, otelaudit.NodeEnd, otelaudit.TrustDenied}[i%3],
+		Time:          time.Unix(1_700_000_000+int64(i), 0),
+		TraceID:       trace.TraceID{0xa, byte(i % 3)},
+		SpanID:        trace.SpanID{byte(i + 1)},
+		AgentID:       fmt.Sprintf("agent-%d", i%2),
+		HumanOriginID: []string{"alice", "bob", ""}[i%3],
+		Action:        "fetch",
+		Attributes:    []attribute.KeyValue{attribute.Int("audit.i", i)},
 	}
 	if i%2 == 0 {
 		e.Source = testSource
+	}
+	if e.Type == otelaudit.TrustDenied {
+		e.Outcome = otelaudit.Denied
 	}
 	return e
 }
@@ -108,6 +112,15 @@ func TestStoreRoundTripAndResume(t *testing.T) {
 		{"since, until", store.Query{Since: time.Unix(1_700_000_003, 0), Until: time.Unix(1_700_000_006, 0)}, []uint64{4, 5, 6}},
 		{"newest 4", store.Query{Limit: 4}, []uint64{12, 13, 14, 15}},
 		{"unknown type", store.Query{Type: "nope"}, nil},
+		{"user", store.Query{HumanOriginID: "alice"}, []uint64{1, 4, 7, 10, 13}},
+		{"user, newest 2", store.Query{HumanOriginID: "alice", Limit: 2}, []uint64{10, 13}},
+		{"user and agent", store.Query{HumanOriginID: "bob", AgentID: "agent-0"}, []uint64{5, 11}},
+		{"outcome", store.Query{Outcome: otelaudit.Denied, Limit: 2}, []uint64{12, 15}},
+		{"no outcome", store.Query{Outcome: otelaudit.NoOutcome, AgentID: "agent-1", Limit: 3}, []uint64{8, 10, 14}},
+		{"oldest 2 of a type", store.Query{Type: otelaudit.TrustDenied, Limit: 2, Oldest: true}, []uint64{3, 6}},
+		{"oldest 3", store.Query{Limit: 3, Oldest: true}, []uint64{1, 2, 3}},
+		{"oldest 2 of a trace", store.Query{TraceID: trace.TraceID{0xa, 1}, Limit: 2, Oldest: true}, []uint64{2, 5}},
+		{"until is exclusive", store.Query{Until: time.Unix(1_700_000_003, 0)}, []uint64{1, 2, 3}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,7 +21,7 @@ func TestGeneratorConcCatchUpWithEvictionAndClear(t *testing.T) {
 	for _, capacity := range []int{1500, 4096, 5000} {
 		t.Run(fmt.Sprint(capacity), func(t *testing.T) {
 			const writers, perW, readers = 4, 10_000, 2
-			gen := otelaudit.NewGenerator(otelaudit.WithCapacity(capacity))
+			gen := otelaudit.NewGenerator(concKeep, otelaudit.WithCapacity(capacity))
 			seqs := make([][]uint64, writers)
 			var done atomic.Bool
 			var wg, rg sync.WaitGroup

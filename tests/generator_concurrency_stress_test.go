@@ -26,7 +26,7 @@ import (
 // (goroutine, i) present exactly once.
 func TestGeneratorConcNoLoss(t *testing.T) {
 	const goroutines, perG = 100, 10
-	gen := otelaudit.NewGenerator()
+	gen := otelaudit.NewGenerator(concKeep)
 	concRecordAll(t, gen, goroutines, perG)
 
 	evs := gen.Events(0)
@@ -54,7 +54,7 @@ func TestGeneratorConcNoLoss(t *testing.T) {
 // Events(0), its own trace, its own agent, and every type.
 func TestGeneratorConcPerGoroutineOrder(t *testing.T) {
 	const goroutines, perG = 20, 40
-	gen := otelaudit.NewGenerator()
+	gen := otelaudit.NewGenerator(concKeep)
 	concRecordAll(t, gen, goroutines, perG)
 
 	// Events(0): the subsequence of each goroutine is 0, 1, ..., perG-1.
@@ -107,7 +107,7 @@ func TestGeneratorConcNoStarvation(t *testing.T) {
 
 	newLoaded := func(t *testing.T) *otelaudit.Generator {
 		// A full-ish store makes each read hold the read lock for long.
-		gen := otelaudit.NewGenerator(otelaudit.WithCapacity(capacity))
+		gen := otelaudit.NewGenerator(concKeep, otelaudit.WithCapacity(capacity))
 		for i := range preload {
 			_, err := concPut(gen, concEvent(999, i), concTrace(999), concSpan(999, i), concMix(0, i))
 			require.NoError(t, err)
@@ -251,7 +251,7 @@ func waitProgress(t *testing.T, wg *sync.WaitGroup, d time.Duration, progress fu
 // failure carries every goroutine's stack.
 func TestGeneratorConcNoDeadlock(t *testing.T) {
 	const goroutines, iters, capacity = 100, 40, 500
-	gen := otelaudit.NewGenerator(otelaudit.WithCapacity(capacity))
+	gen := otelaudit.NewGenerator(concKeep, otelaudit.WithCapacity(capacity))
 	var nilGen *otelaudit.Generator
 	var accepted, refused atomic.Uint64
 	ops := []func(id, k int) error{
@@ -340,7 +340,7 @@ func TestGeneratorConcNoDeadlock(t *testing.T) {
 // order.
 func TestGeneratorConcTraceFilter(t *testing.T) {
 	const goroutines, perG, shared, readers = 60, 20, 3, 3
-	gen := otelaudit.NewGenerator()
+	gen := otelaudit.NewGenerator(concKeep)
 	traceOf := func(w, i int) trace.TraceID {
 		if i%2 == 1 {
 			return concSharedTrace(w % shared)
@@ -458,7 +458,7 @@ func TestGeneratorConcCapacity(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			gen := otelaudit.NewGenerator(otelaudit.WithCapacity(capacity), otelaudit.WithFullPolicy(tc.policy))
+			gen := otelaudit.NewGenerator(concKeep, otelaudit.WithCapacity(capacity), otelaudit.WithFullPolicy(tc.policy))
 			seqs := make([][]uint64, goroutines)
 			var full, other atomic.Int64
 			start, done := make(chan struct{}), make(chan struct{})
@@ -577,7 +577,7 @@ func TestGeneratorConcCapacity(t *testing.T) {
 // store shared with a caller would also be reported as a race.
 func TestGeneratorConcIsolation(t *testing.T) {
 	const seedTraces, perTrace, mutators, verifiers, writers, rounds = 4, 50, 4, 4, 2, 30
-	gen := otelaudit.NewGenerator()
+	gen := otelaudit.NewGenerator(concKeep)
 	var expected sync.Map // Seq -> otelaudit.Event as recorded
 	for s := range seedTraces {
 		for i := range perTrace {

@@ -38,7 +38,7 @@ func TestGeneratorConcRecordExactlyOnce(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			gen := otelaudit.NewGenerator()
+			gen := otelaudit.NewGenerator(concKeep)
 			seqs := make([][]uint64, goroutines)
 			start := make(chan struct{})
 			var wg sync.WaitGroup
@@ -58,12 +58,16 @@ func TestGeneratorConcRecordExactlyOnce(t *testing.T) {
 			close(start)
 			concWait(t, &wg, concTimeout, "recorders")
 
+			st := gen.Stats()
+			assert.Positive(t, st.Bytes)
 			assert.Equal(t, otelaudit.Stats{
 				Recorded: total,
 				Len:      total,
 				Capacity: otelaudit.DefaultCapacity,
 				LastSeq:  total,
-			}, gen.Stats())
+				Bytes:    st.Bytes,
+				MaxBytes: otelaudit.DefaultMaxBytes,
+			}, st)
 			owner, ok := concSeqOwner(t, seqs, total)
 			require.True(t, ok)
 			require.Len(t, owner, total, "every call must have got its own Seq in 1..%d", total)
@@ -93,7 +97,7 @@ func TestGeneratorConcRecordExactlyOnce(t *testing.T) {
 func TestGeneratorConcReadersSeeConsistentSnapshots(t *testing.T) {
 	const writers, perW, readers = 6, 80, 3
 	const half = perW / 2
-	gen := otelaudit.NewGenerator()
+	gen := otelaudit.NewGenerator(concKeep)
 
 	var (
 		wgW, wgR sync.WaitGroup
@@ -265,7 +269,7 @@ func TestGeneratorConcClearRacesWriters(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			gen := otelaudit.NewGenerator(otelaudit.WithCapacity(tc.capacity))
+			gen := otelaudit.NewGenerator(concKeep, otelaudit.WithCapacity(tc.capacity))
 			seqs := make([][]uint64, writers)
 			start, done := make(chan struct{}), make(chan struct{})
 			var wgW, wgC sync.WaitGroup
@@ -327,7 +331,7 @@ func TestGeneratorConcClearRacesWriters(t *testing.T) {
 func TestGeneratorConcMixedOperations(t *testing.T) {
 	const goroutines, iters, capacity = 75, 60, 600
 	const agents = 7 // recorders share agents, so agent chains interleave writers
-	gen := otelaudit.NewGenerator(otelaudit.WithCapacity(capacity))
+	gen := otelaudit.NewGenerator(concKeep, otelaudit.WithCapacity(capacity))
 
 	var (
 		wg                  sync.WaitGroup
@@ -441,7 +445,7 @@ func TestGeneratorConcReadYourWrites(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			gen := otelaudit.NewGenerator(otelaudit.WithCapacity(tc.capacity))
+			gen := otelaudit.NewGenerator(concKeep, otelaudit.WithCapacity(tc.capacity))
 			var wgW, wgC sync.WaitGroup
 			var found, gone atomic.Int64
 			start, done := make(chan struct{}), make(chan struct{})
@@ -517,7 +521,7 @@ func TestGeneratorConcReadYourWrites(t *testing.T) {
 func TestGeneratorConcStatsAlwaysBalanced(t *testing.T) {
 	const writers, perW, capacity, observers, clearers = 6, 200, 128, 3, 2
 	const bad = 150
-	gen := otelaudit.NewGenerator(otelaudit.WithCapacity(capacity))
+	gen := otelaudit.NewGenerator(concKeep, otelaudit.WithCapacity(capacity))
 	var wgW, wgO sync.WaitGroup
 	var observations atomic.Int64
 	start, done := make(chan struct{}), make(chan struct{})
@@ -613,7 +617,7 @@ func TestGeneratorConcCountsMatchCalls(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			gen := otelaudit.NewGenerator(tc.opts...)
+			gen := otelaudit.NewGenerator(append([]otelaudit.Option{concKeep}, tc.opts...)...)
 			var ok, badInput, full, other atomic.Int64
 			start := make(chan struct{})
 			var wg sync.WaitGroup

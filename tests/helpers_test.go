@@ -411,3 +411,7 @@ func concAgents(n int) []string {
 // wait out one whole read; the pause keeps such tests fast on two cores.
 // TestGeneratorConcNoStarvation is where readers run without pause.
 func concPace() { time.Sleep(100 * time.Microsecond) }
+
+// concKeep keeps the conc.* attributes the concurrency tests identify their
+// events by: the default level keeps only the known safe keys.
+var concKeep = otelaudit.WithPolicy(otelaudit.Policy{Keep: []string{"conc.*"}})

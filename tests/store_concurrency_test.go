@@ -26,7 +26,7 @@ func TestStoreUnderConcurrency(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.db")
 	st, err := store.Open(path)
 	require.NoError(t, err)
-	g := otelaudit.NewGenerator(otelaudit.WithStore(st), otelaudit.WithCapacity(256), otelaudit.WithStoreWait(concTimeout))
+	g := otelaudit.NewGenerator(concKeep, otelaudit.WithStore(st), otelaudit.WithCapacity(256), otelaudit.WithStoreWait(concTimeout))
 	ctx := context.Background()
 
 	stop := make(chan struct{})
@@ -83,7 +83,7 @@ func TestStoreUnderConcurrency(t *testing.T) {
 					TraceID:    concTrace(w),
 					SpanID:     trace.SpanID{1},
 					AgentID:    fmt.Sprintf("writer-%d", w),
-					Attributes: []attribute.KeyValue{attribute.Int("i", i)},
+					Attributes: []attribute.KeyValue{attribute.Int("conc.i", i)},
 				})
 				if !assert.NoError(t, err) {
 					return
@@ -112,7 +112,7 @@ func TestStoreUnderConcurrency(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, events, each, "writer %d", w)
 		for i, e := range events {
-			require.Equal(t, attribute.Int("i", i), e.Attributes[0], "writer %d's events out of order", w)
+			require.Equal(t, attribute.Int("conc.i", i), e.Attributes[0], "writer %d's events out of order", w)
 		}
 	}
 }

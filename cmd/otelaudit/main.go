@@ -33,6 +33,7 @@ var commands = []*command{
 	replayCommand,
 	statsCommand,
 	keygenCommand,
+	hashCommand,
 }
 
 // command is one subcommand: its flags, registered by setup, and what it
@@ -191,7 +192,7 @@ Commands:
 	}
 	fmt.Fprintf(&b, "  %-22s %s\n", "help [command]", "this text, or the flags of a command")
 	b.WriteString(`
-Every command but keygen and verify-proof reads the store given by
+Every command but keygen, hash and verify-proof reads the store given by
 --db PATH, or by the
 environment variable ` + envDB + `. Flags may come before or after arguments.
 Run "otelaudit <command> -h" for a command's flags.

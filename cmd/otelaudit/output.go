@@ -93,11 +93,13 @@ func duration(d time.Duration) string {
 }
 
 // writeEventJSON writes events as JSON Lines, one object per event, for jq
-// and other line-oriented tools.
+// and other line-oriented tools, in the JSON form the auditz handler
+// serves (package internal/jsonform).
 func writeEventJSON(w io.Writer, events []otelaudit.Event) error {
-	enc := newJSONEncoder(w)
+	var b []byte
 	for i := range events {
-		if err := enc.Encode(jsonform.FromEvent(&events[i])); err != nil {
+		b = append(jsonform.AppendEvent(b[:0], &events[i]), '\n')
+		if _, err := w.Write(b); err != nil {
 			return fmt.Errorf("event %d: %w", events[i].Seq, err)
 		}
 	}

@@ -63,7 +63,10 @@ func TestTraceJSON(t *testing.T) {
 		assert.Equal(t, e.Action, o["action"])
 		assert.Equal(t, e.Resource, o["resource"])
 		assert.EqualValues(t, float64(e.Duration)/1e6, o["duration_ms"])
-		assert.Equal(t, map[string]any{"i": float64(want[i] - 1), "tool": "http"}, o["attributes"])
+		assert.Equal(t, []any{
+			map[string]any{"key": "i", "type": "int64", "value": float64(want[i] - 1)},
+			map[string]any{"key": "tool", "type": "string", "value": "http"},
+		}, o["attributes"])
 		assert.Regexp(t, hex64, o["hash"])
 		assert.Regexp(t, hex64, o["prev_hash"])
 		assert.NotContains(t, o, "parent_span_id", "a zero parent is left out")

@@ -191,3 +191,45 @@ func ReadKeys(data []byte) (Keys, error) {
 	}
 	return k, nil
 }
+
+// Fields are what a reader filters events by, read in place: the time,
+// the trace ID and the strings after the header (Type, Outcome, AgentID,
+// HumanOriginID, WorkflowID, NodeID, Action, Resource, indexed by the Str
+// constants), without their lengths. The slices point into the encoding.
+type Fields struct {
+	Sec     int64
+	Nsec    uint32
+	TraceID [16]byte
+	Strings [NumStrings][]byte
+}
+
+// ReadFields reads the Fields of an encoded event without decoding its
+// attributes.
+func ReadFields(data []byte) (Fields, error) {
+	var f Fields
+	if len(data) < HeaderSize {
+		return f, ErrShort
+	}
+	if data[offVersion] != EncodingVersion {
+		return f, ErrVersion
+	}
+	f.Sec = int64(binary.LittleEndian.Uint64(data[offTimeSec:]))
+	f.Nsec = binary.LittleEndian.Uint32(data[offTimeNsec:])
+	copy(f.TraceID[:], data[offTraceID:offSpanID])
+	rest := data[HeaderSize:]
+	for i := range f.Strings {
+		var n uint64
+		var w int
+		if len(rest) > 0 && rest[0] < 0x80 {
+			n, w = uint64(rest[0]), 1
+		} else {
+			n, w = binary.Uvarint(rest)
+		}
+		if w <= 0 || n > uint64(len(rest)-w) {
+			return f, ErrString
+		}
+		f.Strings[i] = rest[w : w+int(n) : w+int(n)]
+		rest = rest[w+int(n):]
+	}
+	return f, nil
+}

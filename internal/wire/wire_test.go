@@ -90,3 +90,26 @@ func TestHeaderAndKeys(t *testing.T) {
 	_, ok = Seq(b)
 	assert.False(t, ok)
 }
+
+func TestReadFields(t *testing.T) {
+	b := AppendHeader(nil, &Header{Seq: 7, Sec: -3, Nsec: 999, TraceID: [16]byte{1, 2}})
+	strs := []string{"node_end", "success", "agent-7", "alice", "wf", "node", "act", string(make([]byte, 300))}
+	for _, s := range strs {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	b = append(b, 0) // no attributes
+	f, err := ReadFields(b)
+	require.NoError(t, err)
+	assert.Equal(t, int64(-3), f.Sec)
+	assert.Equal(t, uint32(999), f.Nsec)
+	assert.Equal(t, [16]byte{1, 2}, f.TraceID)
+	for i, s := range strs {
+		assert.Equal(t, s, string(f.Strings[i]))
+	}
+	for n := range len(b) - 1 {
+		if _, err := ReadFields(b[:n]); err == nil && n < len(b)-1 {
+			t.Fatalf("ReadFields of %d of %d bytes: no error", n, len(b))
+		}
+	}
+}

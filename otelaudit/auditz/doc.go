@@ -12,7 +12,7 @@
 //
 //	GET /api/trace/{traceID}   the events of one trace, oldest first
 //	GET /api/events            recent events, filtered by type, agent,
-//	                           outcome, since, until; newest limit of them
+//	                           user, outcome, since, until; newest limit
 //	GET /api/problems          traces whose recent events include an error,
 //	                           a failure or a denial
 //	GET /api/stats             the Generator's Stats
@@ -21,16 +21,24 @@
 // recent problems, stats) built from files embedded in the binary: it
 // fetches nothing from the internet and needs no build step.
 //
-// Every response is bounded: no endpoint returns more than the handler's
-// max limit of events (WithMaxLimit), and the filters that cannot use an
-// index look at a bounded window of recent events (WithScanWindow); an
-// unfiltered /api/events reads only the newest limit. The work is not
-// always bounded by the limit, though: /api/trace and the type and agent
-// filters of /api/events use the Generator's indexes, which have no limited
-// query yet, so they decode every held event of that trace, type or agent
-// before cutting to the limit. Their cost grows with the store, not with
-// the limit. Errors are JSON objects {"error": "..."} with a 4xx or 5xx
-// status.
+// Every response is bounded, in events and in bytes: no endpoint returns
+// more than the handler's max limit of events (WithMaxLimit), and no
+// answer with events builds more than WithMaxResponseBytes of JSON (the
+// events past it are left out, and the answer says "capped"). The work is
+// bounded by the limit too: /api/trace and the type, agent and user
+// filters of /api/events walk the Generator's index of that key newest
+// first (oldest first for a trace) and decode only the events they return,
+// reading the others' times and outcomes in place; the filters that no
+// index answers (outcome, since, until alone) look at a window of recent
+// events (WithScanWindow). since is inclusive and until exclusive, as in
+// every query of the project. Errors are JSON objects {"error": "..."}
+// with a 4xx or 5xx status.
+//
+// Events are in the JSON form the otelaudit CLI writes too (package
+// internal/jsonform): attributes as a list of {"key", "type", "value"},
+// every one kept in order, duplicates too, and bytes that are not valid
+// UTF-8 marked as the escapes \udc80-\udcff so that distinct values stay
+// distinct.
 //
 // On loopback, an address such as localhost:8080 keeps other machines out
 // but not web pages in the operator's browser that rebind their DNS name to

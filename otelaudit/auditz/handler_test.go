@@ -36,7 +36,8 @@ const (
 // one, C a failing tool. Times are one second apart, in Seq order.
 func fixture(t testing.TB) *otelaudit.Generator {
 	t.Helper()
-	g := otelaudit.NewGenerator()
+	// Every attribute kept: the hostile values are what these tests send.
+	g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull}))
 	wf, node := trace.SpanID{1}, trace.SpanID{2}
 	events := []otelaudit.Event{
 		{Type: otelaudit.WorkflowStart, TraceID: traceA, SpanID: wf, AgentID: "planner", WorkflowID: "trip"},
@@ -91,6 +92,20 @@ type traceBody struct {
 	Events    []map[string]any `json:"events"`
 }
 
+// attrMap reads the attribute list of an event's JSON form into a map,
+// checking that each has a key, a type and a value.
+func attrMap(t *testing.T, e map[string]any) map[string]any {
+	t.Helper()
+	m := map[string]any{}
+	for _, a := range e["attributes"].([]any) {
+		kv := a.(map[string]any)
+		require.Contains(t, kv, "type")
+		require.Contains(t, kv, "value")
+		m[kv["key"].(string)] = kv["value"]
+	}
+	return m
+}
+
 func seqs(events []map[string]any) []uint64 {
 	out := make([]uint64, len(events))
 	for i, e := range events {
@@ -121,7 +136,7 @@ func TestTrace(t *testing.T) {
 	denied := b.Events[2]
 	assert.Equal(t, trace.SpanID{1}.String(), denied["parent_span_id"])
 	assert.Equal(t, "denied", denied["outcome"])
-	attrs := denied["attributes"].(map[string]any)
+	attrs := attrMap(t, denied)
 	assert.Equal(t, hostileScript, attrs["policy"], "values come back intact")
 	assert.Equal(t, float64(42), attrs["amount"])
 	assert.Equal(t, "NaN", attrs["nan"], "a float JSON cannot hold becomes a string, not a failed response")
@@ -176,7 +191,9 @@ func TestEvents(t *testing.T) {
 		{"?agent=planner&limit=2", []uint64{5, 8}, true},
 		{"?outcome=error", []uint64{5, 8}, false},
 		{"?outcome=none", []uint64{1, 2, 3}, false},
-		{"?since=2026-01-02T15:04:07Z&until=2026-01-02T15:04:09Z", []uint64{3, 4, 5}, false},
+		{"?since=2026-01-02T15:04:07Z&until=2026-01-02T15:04:09Z", []uint64{3, 4}, false}, // until is exclusive
+		{"?since=2026-01-02T15:04:07Z&until=2026-01-02T15:04:09.000000001Z", []uint64{3, 4, 5}, false},
+		{"?user=nobody", []uint64{}, false},
 		{"?since=2026-01-02T16:04:07%2B01:00&outcome=denied", []uint64{4}, false},
 		{"?type=custom_type", []uint64{}, false},
 		{"?agent=nobody", []uint64{}, false},
@@ -277,9 +294,13 @@ func TestStats(t *testing.T) {
 	w := get(t, NewHandler(g), http.MethodGet, "/api/stats")
 	require.Equal(t, http.StatusOK, w.Code)
 	s := decode[map[string]float64](t, w)
+	st := g.Stats()
+	assert.Positive(t, st.Bytes)
 	assert.Equal(t, map[string]float64{
 		"recorded": 8, "evicted": 0, "rejected": 1, "cleared": 0, "len": 8,
-		"capacity": otelaudit.DefaultCapacity, "last_seq": 8,
+		"capacity": otelaudit.DefaultCapacity, "last_seq": 8, "durable": 0, "store_errors": 0,
+		"truncated": 0, "untracked": 0, "bytes": float64(st.Bytes), "max_bytes": otelaudit.DefaultMaxBytes,
+		"evicted_for_bytes": 0, "cut": 0, "redacted": 0,
 	}, s)
 }
 

@@ -13,20 +13,31 @@ const DefaultMaxLimit = 1000
 const DefaultLimit = 100
 
 // DefaultScanWindow is how many of the newest events the problem list, and
-// the event list when it is filtered by neither type nor agent, look at.
-// Those filters have no index to use, so the window is what bounds their
-// cost (decoding 10,000 events takes a few milliseconds).
+// the event list when it is filtered by none of type, agent and user, look
+// at. Those filters have no index to use, so the window is what bounds
+// their cost.
 const DefaultScanWindow = 10_000
+
+// DefaultMaxResponseBytes is the most bytes of JSON one answer with
+// events holds unless WithMaxResponseBytes says otherwise: 4 MiB, some
+// thousands of ordinary events, and room for dozens of events at the
+// Generator's default size cap even when every byte of them needs an
+// escape.
+const DefaultMaxResponseBytes = 4 << 20
+
+// minMaxResponseBytes is the least WithMaxResponseBytes takes.
+const minMaxResponseBytes = 64 << 10
 
 type config struct {
 	auth       func(*http.Request) bool
 	maxLimit   int
 	scanWindow int
+	maxBytes   int
 	evidence   EvidenceSource // see WithEvidence
 }
 
 func newConfig(opts []Option) config {
-	c := config{maxLimit: DefaultMaxLimit, scanWindow: DefaultScanWindow}
+	c := config{maxLimit: DefaultMaxLimit, scanWindow: DefaultScanWindow, maxBytes: DefaultMaxResponseBytes}
 	for _, o := range opts {
 		if o != nil {
 			c = o.apply(c)
@@ -74,12 +85,26 @@ func WithMaxLimit(n int) Option {
 }
 
 // WithScanWindow sets how many of the newest events the problem list, and
-// the event list when filtered by neither type nor agent, look at. It is
+// the event list when filtered by none of type, agent and user, look at. It is
 // never less than the max limit. n <= 0 keeps DefaultScanWindow.
 func WithScanWindow(n int) Option {
 	return optionFunc(func(c config) config {
 		if n > 0 {
 			c.scanWindow = n
+		}
+		return c
+	})
+}
+
+// WithMaxResponseBytes caps the JSON one answer with events builds
+// (/api/trace, /api/events): the events that would pass the cap are left
+// out, and the answer says "capped": true. n <= 0 keeps
+// DefaultMaxResponseBytes; below 64 KiB it is 64 KiB. The cap bounds the
+// memory one request takes, whatever the limit and the events' sizes.
+func WithMaxResponseBytes(n int) Option {
+	return optionFunc(func(c config) config {
+		if n > 0 {
+			c.maxBytes = max(n, minMaxResponseBytes)
 		}
 		return c
 	})

@@ -9,15 +9,16 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/otelaudit/otelaudit-go/internal/jsonform"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
 // problem summarizes one trace with errors, failures or denials among the
 // recent events.
 type problem struct {
-	TraceID    string `json:"trace_id"`
-	WorkflowID string `json:"workflow_id,omitempty"`
-	AgentID    string `json:"agent_id,omitempty"`
+	TraceID    string     `json:"trace_id"`
+	WorkflowID jsonString `json:"workflow_id,omitempty"`
+	AgentID    jsonString `json:"agent_id,omitempty"`
 	// Events counts the trace's events in the scanned window, Problems
 	// those of them that are problems, split into Errors, Failures and
 	// Denials by outcome (an error-typed event without an outcome counts
@@ -28,8 +29,8 @@ type problem struct {
 	Failures int `json:"failures"`
 	Denials  int `json:"denials"`
 	// LastType and LastTime are those of the trace's newest problem event.
-	LastType string `json:"last_type"`
-	LastTime string `json:"last_time"`
+	LastType jsonString `json:"last_type"`
+	LastTime string     `json:"last_time"`
 
 	lastSeq uint64
 }
@@ -88,12 +89,12 @@ func (h *handler) serveProblems(w http.ResponseWriter, r *http.Request) {
 			p.Errors++
 		}
 		// Events come oldest first: the last one seen is the newest.
-		p.lastSeq, p.LastType, p.LastTime = e.Seq, string(e.Type), e.Time.UTC().Format(time.RFC3339Nano)
+		p.lastSeq, p.LastType, p.LastTime = e.Seq, jsonString(e.Type), e.Time.UTC().Format(time.RFC3339Nano)
 		if e.WorkflowID != "" {
-			p.WorkflowID = e.WorkflowID
+			p.WorkflowID = jsonString(e.WorkflowID)
 		}
 		if e.AgentID != "" {
-			p.AgentID = e.AgentID
+			p.AgentID = jsonString(e.AgentID)
 		}
 	}
 	resp := problemsResponse{Limit: limit, Scanned: len(events), Problems: make([]problem, 0, min(limit, len(byTrace)))}
@@ -111,4 +112,12 @@ func (h *handler) serveProblems(w http.ResponseWriter, r *http.Request) {
 		resp.Problems = append(resp.Problems, *p)
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// jsonString is a string from the trail, written as package jsonform
+// writes strings: bytes that are not valid UTF-8 stay distinct.
+type jsonString string
+
+func (s jsonString) MarshalJSON() ([]byte, error) {
+	return jsonform.AppendStringHTML(nil, string(s)), nil
 }

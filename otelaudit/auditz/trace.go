@@ -3,24 +3,25 @@ package auditz
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
-// traceResponse is the answer of /api/trace/{traceID}. Total is how many
-// events the trace has; Events holds the oldest of them up to the limit,
-// and Truncated says when that is not all.
-type traceResponse struct {
-	TraceID   string      `json:"trace_id"`
-	Total     int         `json:"total"`
-	Truncated bool        `json:"truncated"`
-	Events    []jsonEvent `json:"events"`
-}
-
-// serveTrace answers GET /api/trace/{traceID}[?limit=n]. The oldest events
-// are the ones kept when a trace is cut: a trail is read from its start,
-// and the workflow's own start event is the root of the timeline.
+// serveTrace answers GET /api/trace/{traceID}[?limit=n]:
+//
+//	{"trace_id", "total": n, "truncated": bool, "capped": bool, "events": [...]}
+//
+// Total is how many events the trace has; Events holds the oldest of them
+// up to the limit, and Truncated says when that is not all; Capped that
+// the answer stopped at the byte cap (WithMaxResponseBytes) before the
+// limit. The oldest events are the ones kept when a trace is cut: a trail
+// is read from its start, and the workflow's own start event is the root
+// of the timeline. Only the events returned are decoded, however long the
+// trace.
 func (h *handler) serveTrace(w http.ResponseWriter, r *http.Request) {
 	raw := r.PathValue("traceID")
 	// Accept upper case too: people paste IDs from tools that print it.
@@ -37,13 +38,10 @@ func (h *handler) serveTrace(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// EventsByTrace decodes every held event of the trace before the limit
-	// cuts them: the Generator has no limited index query yet.
-	events := h.g.EventsByTrace(id)
-	resp := traceResponse{TraceID: id.String(), Total: len(events)}
-	if len(events) > limit {
-		events, resp.Truncated = events[:limit], true
-	}
-	resp.Events = toJSONEvents(events)
-	writeJSON(w, http.StatusOK, resp)
+	res := h.g.Query(otelaudit.Query{TraceID: id, Oldest: true, Limit: limit})
+	body := newBody(h.cfg.maxBytes)
+	body.raw(`{"trace_id":"` + id.String() + `","total":` + strconv.Itoa(res.Total) + `,"truncated":` + strconv.FormatBool(res.More) + `,"events":[`)
+	body.events(res.Events)
+	body.raw(`],"capped":` + strconv.FormatBool(body.capped) + `}`)
+	body.write(w)
 }

@@ -1,7 +1,10 @@
 // Package keyfile reads and writes the ed25519 keys that sign checkpoints
 // (see otelaudit.WithSigningKey) as PEM files in the standard forms (PKCS #8
 // "PRIVATE KEY", PKIX "PUBLIC KEY"), so that other tools, openssl for one,
-// read them too. The otelaudit CLI's keygen command writes them.
+// read them too; and the keys of pseudonyms (see otelaudit.WithPseudonyms)
+// as a PEM block "OTELAUDIT HMAC KEY" of 32 random bytes. The otelaudit
+// CLI's keygen command writes both kinds. Every reader refuses a file over
+// MaxFileSize without reading it.
 package keyfile
 
 import (
@@ -15,7 +18,7 @@ import (
 	"os"
 )
 
-// ErrBadKey is wrapped when a file holds no ed25519 key of the kind asked.
+// ErrBadKey is wrapped when a file holds no key of the kind asked.
 var ErrBadKey = errors.New("not an ed25519 key file")
 
 // Generate creates a new key pair and writes the private key to priv (mode
@@ -116,4 +119,46 @@ func readPEM(path, typ string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w: no PEM %q block", path, ErrBadKey, typ)
 	}
 	return b.Bytes, nil
+}
+
+// HMACKeySize is the size of the pseudonym keys GenerateHMAC writes:
+// otelaudit.MinPseudonymKeySize, 256 bits.
+const HMACKeySize = 32
+
+// hmacPEMType is the PEM block type of a pseudonym key: raw key bytes,
+// there being no standard container for a bare HMAC key.
+const hmacPEMType = "OTELAUDIT HMAC KEY"
+
+// GenerateHMAC creates a new pseudonym key (see otelaudit.WithPseudonyms)
+// of HMACKeySize random bytes and writes it to path (mode 0600) as a PEM
+// block of type "OTELAUDIT HMAC KEY". It refuses to overwrite a file.
+func GenerateHMAC(path string) ([]byte, error) {
+	key := make([]byte, HMACKeySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	_, err = f.Write(pem.EncodeToMemory(&pem.Block{Type: hmacPEMType, Bytes: key}))
+	if err := errors.Join(err, f.Close()); err != nil {
+		os.Remove(path)
+		return nil, err
+	}
+	return key, nil
+}
+
+// ReadHMAC reads a pseudonym key written by GenerateHMAC. It refuses, with
+// an error wrapping ErrBadKey, a file that holds no such block, or a key
+// shorter than HMACKeySize.
+func ReadHMAC(path string) ([]byte, error) {
+	key, err := readPEM(path, hmacPEMType)
+	if err != nil {
+		return nil, err
+	}
+	if len(key) < HMACKeySize {
+		return nil, fmt.Errorf("%s: %w: a pseudonym key of %d bytes, want at least %d", path, ErrBadKey, len(key), HMACKeySize)
+	}
+	return key, nil
 }

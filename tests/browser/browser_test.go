@@ -176,7 +176,8 @@ const (
 // data could have made (img, script, a link that is not ?trace=), no dialog.
 func TestHostileValuesInBrowser(t *testing.T) {
 	requireChromium(t)
-	g := otelaudit.NewGenerator()
+	// Every attribute kept but known secrets: the hostile ones are the test.
+	g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull}))
 	traceID := trace.TraceID{0xba, 0xd0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}
 	wf, node := trace.SpanID{1}, trace.SpanID{2}
 	hostile := []attribute.KeyValue{
@@ -185,6 +186,9 @@ func TestHostileValuesInBrowser(t *testing.T) {
 		attribute.String("link", hostileURL),
 		attribute.StringSlice("tags", []string{hostileScript, hostileImg}),
 		attribute.String(hostileImg, "a hostile key"),
+		// Two of one key: the page shows both, in order.
+		attribute.String("approved_by", "alice"),
+		attribute.String("approved_by", "mallory"),
 	}
 	events := []otelaudit.Event{
 		{Type: otelaudit.WorkflowStart, TraceID: traceID, SpanID: wf, AgentID: hostileScript, WorkflowID: hostileImg},
@@ -195,6 +199,9 @@ func TestHostileValuesInBrowser(t *testing.T) {
 			Action: hostileURL, Resource: hostileScript, Outcome: otelaudit.Failure, Attributes: hostile},
 		{Type: otelaudit.EventType(hostileScript), TraceID: traceID, SpanID: wf, AgentID: hostileURL, WorkflowID: hostileScript,
 			Outcome: otelaudit.Error},
+		// Agents that differ only in bytes that are not UTF-8.
+		{Type: otelaudit.NodeEnd, TraceID: traceID, SpanID: node, ParentSpanID: wf, AgentID: "agent-\xfe", NodeID: "n"},
+		{Type: otelaudit.NodeEnd, TraceID: traceID, SpanID: node, ParentSpanID: wf, AgentID: "agent-\xff", NodeID: "n"},
 	}
 	start := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
 	for i, e := range events {
@@ -255,6 +262,12 @@ func TestHostileValuesInBrowser(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, timeline, "agent "+hostileScript)
 	assert.Contains(t, timeline, "node "+hostileImg)
+	assert.Contains(t, timeline, `agent agent-\xfe`, "a byte that is not UTF-8 is shown as \\xHH")
+	assert.Contains(t, timeline, `agent agent-\xff`, "and two such agents stay two")
+	approvers, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll("#timeline dt")).filter(dt => dt.textContent === "approved_by").map(dt => dt.nextElementSibling.textContent)`))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"alice", "mallory", "alice", "mallory"}, approvers, "every attribute, duplicates too, in order")
 
 	// A dialog or an error would come a moment after the rendering.
 	time.Sleep(300 * time.Millisecond)

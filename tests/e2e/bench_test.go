@@ -258,7 +258,7 @@ func benchStreamOf(b *testing.B, worker, n int,
 	newStream func(exporter.Source, ...exporter.StreamOption) (*exporter.Stream, error),
 ) time.Duration {
 	b.Helper()
-	g := otelaudit.NewGenerator(otelaudit.WithCapacity(max(n, otelaudit.DefaultCapacity)))
+	g := otelaudit.NewGenerator(otelaudit.WithCapacity(max(n, otelaudit.DefaultCapacity)), otelaudit.WithPolicy(otelaudit.Policy{Keep: []string{"e2e.*"}}))
 	s, err := newStream(exporter.FollowGenerator(g), exporter.WithExportTimeout(exportTimeout))
 	if err != nil {
 		b.Fatal(err)

@@ -162,7 +162,7 @@ func TestDirectStreamMatchesSDKPathInCollector(t *testing.T) {
 	_, priv, _ := ed25519.GenerateKey(nil)
 	st, err := store.Open(filepath.Join(t.TempDir(), "audit.db"))
 	require.NoError(t, err)
-	g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithSigningKey(priv), otelaudit.WithCheckpointInterval(16, time.Hour))
+	g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithSigningKey(priv), otelaudit.WithCheckpointInterval(16, time.Hour), keepAll)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -220,7 +220,7 @@ func TestDirectLogStreamMatchesSDKPathInCollector(t *testing.T) {
 	col := startCollector(t)
 	st, err := store.Open(filepath.Join(t.TempDir(), "audit.db"))
 	require.NoError(t, err)
-	g, err := otelaudit.New(otelaudit.WithStore(st))
+	g, err := otelaudit.New(otelaudit.WithStore(st), keepAll)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -311,3 +311,7 @@ func TestCollectorKilledAndRestartedLogsDirect(t *testing.T) {
 		return logSeqCounts(t, records)
 	})
 }
+
+// keepAll keeps every attribute an event is given but known secrets, so
+// that the tests see every kind of value go through.
+var keepAll = otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull})

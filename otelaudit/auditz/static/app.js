@@ -10,8 +10,19 @@
   function el(tag, cls, text) {
     const e = document.createElement(tag);
     if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (text !== undefined && text !== null) e.textContent = shown(String(text));
     return e;
+  }
+
+  // shown makes the bytes of a value that are not valid UTF-8 visible. The
+  // JSON marks each as a lone low surrogate U+DC80-U+DCFF (its byte plus
+  // 0xDC00), which valid text never holds; it is shown as \xHH, so that two
+  // values that differ only there do not look the same. (A low surrogate
+  // after a high one is half of a valid character, and left alone.)
+  function shown(s) {
+    return s.replace(/(?<![\uD800-\uDBFF])[\uDC80-\uDCFF]/g, function (c) {
+      return "\\x" + (c.charCodeAt(0) - 0xDC00).toString(16);
+    });
   }
 
   // Class names come from a fixed list, never from the data itself.
@@ -122,8 +133,8 @@
     add("parent_span_id", e.parent_span_id);
     add("human_origin_id", e.human_origin_id);
     add("workflow_id", e.workflow_id);
-    const attrs = e.attributes || {};
-    for (const k of Object.keys(attrs).sort()) add(k, attrs[k]);
+    // Every attribute, in the order recorded: duplicate keys too.
+    for (const a of e.attributes || []) add(a.key, a.value);
     details.append(dl);
     li.append(details);
     return li;

@@ -1,0 +1,45 @@
+package auditz
+
+import (
+	"net/http"
+
+	"github.com/otelaudit/otelaudit-go/internal/jsonform"
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+)
+
+// body builds a JSON answer that holds events, up to a cap on its bytes:
+// the events that would pass it are left out, and capped says so. The
+// answer stays valid JSON whatever is left out.
+type body struct {
+	b      []byte
+	max    int
+	capped bool
+}
+
+func newBody(max int) *body { return &body{b: make([]byte, 0, min(max, 64<<10)), max: max} }
+
+func (b *body) raw(s string) { b.b = append(b.b, s...) }
+
+// events appends es, comma-separated, as long as they fit.
+func (b *body) events(es []otelaudit.Event) {
+	for i := range es {
+		n := len(b.b)
+		if i > 0 {
+			b.b = append(b.b, ',')
+		}
+		b.b = jsonform.AppendEventHTML(b.b, &es[i])
+		if len(b.b) > b.max {
+			b.b = b.b[:n]
+			b.capped = true
+			return
+		}
+	}
+}
+
+func (b *body) write(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(append(b.b, '\n'))
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package auditz
+
+const raceEnabled = false

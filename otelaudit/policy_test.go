@@ -1,0 +1,325 @@
+package otelaudit_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+)
+
+// secret is a value no event may hold: every test of this file plants it
+// in the attributes a Policy must remove, under a number, and then looks
+// for "S3CR3T" in everything the Generator holds.
+func secret(n int) string { return fmt.Sprintf("S3CR3T-%d-x", n) }
+
+const secretMark = "S3CR3T"
+
+// secretAttrs is an attribute for every known secret: each key of
+// SecretKeys, keys of each pattern of SecretPatterns, and the URL keys
+// with user info, query and fragment.
+func secretAttrs() []attribute.KeyValue {
+	var out []attribute.KeyValue
+	n := 0
+	add := func(k string, v attribute.Value) {
+		out = append(out, attribute.KeyValue{Key: attribute.Key(k), Value: v})
+	}
+	str := func(k string) {
+		n++
+		add(k, attribute.StringValue(secret(n)))
+	}
+	for _, k := range otelaudit.SecretKeys {
+		str(k)
+	}
+	for _, h := range []string{"authorization", "Authorization", "proxy-authorization", "cookie", "set-cookie",
+		"x-api-key", "api_key", "x-goog-api-key", "apikey", "x-auth-token", "x-amz-security-token", "x-csrf-token",
+		"client-secret", "x-session-id", "x-password", "x-credential"} {
+		for _, p := range []string{"http.request.header.", "http.response.header.", "rpc.request.metadata.",
+			"rpc.response.metadata.", "rpc.grpc.request.metadata.", "rpc.grpc.response.metadata."} {
+			n++
+			add(p+h, attribute.StringSliceValue([]string{"Bearer " + secret(n)}))
+		}
+	}
+	for _, k := range []string{"gen_ai.prompt.0.content", "gen_ai.prompt.12.role", "gen_ai.completion.0.content",
+		"gen_ai.completion.3.tool_calls.0.arguments", "llm.input_messages.0.message.content",
+		"llm.output_messages.1.message.tool_calls.0.tool_call.function.arguments", "llm.prompts.0.prompt.text",
+		"llm.choices.0.completion.text", "message.contents.0.message_content.text", "message_content.text",
+		"retrieval.documents.3.document.content", "reranker.input_documents.0.document.content",
+		"reranker.output_documents.0.document.content", "embedding.embeddings.0.embedding.text",
+		"db.query.parameter.name", "db.operation.parameter.0", "app.password", "db.passwd", "client_secret",
+		"oauth.access_token", "oauth.refresh_token", "oidc.id_token", "session.token", "tls.private_key",
+		"upstream.authorization", "request.cookie", "vault.credentials", "svc.api_key", "svc.apikey", "SECRET"} {
+		str(k)
+	}
+	// Whatever the type, a secret key goes.
+	add("db.query.text", attribute.StringSliceValue([]string{"SELECT 1 FROM t WHERE pw = '" + secret(900) + "'"}))
+	add("gen_ai.input.messages", attribute.MapValue(attribute.String("content", secret(901))))
+	return out
+}
+
+// urlAttrs are the URL keys, with a secret in the user info, the query
+// and the fragment of each; what is left must be kept at every level.
+func urlAttrs() (attrs []attribute.KeyValue, want map[string]string) {
+	want = map[string]string{}
+	for i, k := range otelaudit.URLKeys {
+		v := fmt.Sprintf("https://u:%s@api.example/v1/items?api_key=%s&x=1#%s", secret(1000+i), secret(1100+i), secret(1200+i))
+		w := "https://api.example/v1/items"
+		if k == "http.target" {
+			v = fmt.Sprintf("/v1/items?token=%s", secret(1300))
+			w = "/v1/items"
+		}
+		attrs = append(attrs, attribute.String(k, v))
+		want[k] = w
+	}
+	return attrs, want
+}
+
+// strs returns every string an event holds: fields, keys, values (slices
+// and maps included), and its binary encoding.
+func strs(t *testing.T, e *otelaudit.Event) []string {
+	t.Helper()
+	out := []string{string(e.Type), string(e.Outcome), e.AgentID, e.HumanOriginID, e.WorkflowID, e.NodeID, e.Action, e.Resource}
+	var value func(v attribute.Value)
+	value = func(v attribute.Value) {
+		out = append(out, v.Emit())
+		switch v.Type() {
+		case attribute.STRINGSLICE:
+			out = append(out, v.AsStringSlice()...)
+		case attribute.SLICE:
+			for _, x := range v.AsSlice() {
+				value(x)
+			}
+		case attribute.MAP:
+			for _, kv := range v.AsMap() {
+				out = append(out, string(kv.Key))
+				value(kv.Value)
+			}
+		}
+	}
+	for _, kv := range e.Attributes {
+		out = append(out, string(kv.Key))
+		value(kv.Value)
+	}
+	b, err := e.MarshalBinary()
+	require.NoError(t, err)
+	return append(out, string(b))
+}
+
+// noSecrets fails for every string of every event that holds a planted
+// secret.
+func noSecrets(t *testing.T, events []otelaudit.Event) {
+	t.Helper()
+	for i := range events {
+		for _, s := range strs(t, &events[i]) {
+			if strings.Contains(s, secretMark) {
+				t.Errorf("seq %d holds a secret: %q", events[i].Seq, s)
+			}
+		}
+	}
+}
+
+func attrsOf(e otelaudit.Event) map[string]attribute.Value {
+	m := map[string]attribute.Value{}
+	for _, kv := range e.Attributes {
+		m[string(kv.Key)] = kv.Value
+	}
+	return m
+}
+
+// TestEverySecretIsRemovedAtEveryLevel: every known secret recorded with
+// Record is absent from every string of every event at both levels and
+// under a rule, URLs keep all but their secrets, the event is still
+// recorded with its fields, and it says what was removed.
+func TestEverySecretIsRemovedAtEveryLevel(t *testing.T) {
+	urls, wantURL := urlAttrs()
+	safe := attribute.String("http.request.method", "GET")
+	plain := attribute.String("retry.reason", "timeout")
+	for _, pol := range []otelaudit.Policy{
+		{},
+		{Level: otelaudit.LevelFull},
+		{Level: otelaudit.LevelFull, Keep: []string{"http.request.header.*", "gen_ai.*", "llm.*", "*"}},
+		{Rules: []otelaudit.Rule{{Types: []otelaudit.EventType{otelaudit.ResourceAccess}, Level: otelaudit.LevelFull, Keep: []string{"*"}}}},
+	} {
+		t.Run(fmt.Sprintf("%s %v %d rules", pol.Level, pol.Keep, len(pol.Rules)), func(t *testing.T) {
+			g := otelaudit.NewGenerator(otelaudit.WithPolicy(pol))
+			attrs := append(append(append([]attribute.KeyValue{safe}, secretAttrs()...), urls...), plain)
+			given := append([]attribute.KeyValue(nil), attrs...)
+			e, err := g.Record(context.Background(), otelaudit.Event{
+				Type: otelaudit.ResourceAccess, TraceID: trace.TraceID{1}, AgentID: "agent", Action: "GET",
+				Resource: "https://k:" + secret(2000) + "@api.example/v1?sig=" + secret(2001), Outcome: otelaudit.Success,
+				Attributes: attrs,
+			})
+			require.NoError(t, err)
+			assert.Equal(t, given, attrs, "the caller's slice is never written to")
+			held := g.Events(0)
+			require.Len(t, held, 1)
+			assert.Equal(t, e, held[0], "Record returns what is held")
+			noSecrets(t, held)
+			got := attrsOf(held[0])
+			assert.Equal(t, "https://api.example/v1", held[0].Resource, "the Resource field loses its secrets too")
+			assert.Equal(t, safe.Value, got[string(safe.Key)])
+			for k, w := range wantURL {
+				assert.Equal(t, w, got[k].AsString(), "%s keeps what is not secret", k)
+			}
+			full := pol.Level == otelaudit.LevelFull || len(pol.Rules) > 0
+			_, kept := got[string(plain.Key)]
+			assert.Equal(t, full, kept, "a key of no list is kept at the full level only")
+			redacted := got[otelaudit.AttrRedacted].AsStringSlice()
+			require.Len(t, redacted, 16, "at most 16 entries")
+			assert.Equal(t, "resource", redacted[0])
+			assert.Regexp(t, regexp.MustCompile(`^\d+ more$`), redacted[15])
+			assert.Equal(t, uint64(1), g.Stats().Redacted)
+		})
+	}
+}
+
+// TestKeepNamesASecretExactly: a secret is kept only when Keep names its
+// key; a URL key named keeps its query; patterns and rules' wildcards do
+// not, and Drop wins over Keep.
+func TestKeepNamesASecretExactly(t *testing.T) {
+	g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{
+		Keep: []string{"db.query.text", "url.full", "http.request.header.*", "gen_ai.prompt.0.content", "customer.tier"},
+		Drop: []string{"customer.tier"},
+	}))
+	e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Attributes: []attribute.KeyValue{
+		attribute.String("db.query.text", "SELECT 1"),
+		attribute.String("url.full", "https://h/p?q=1"),
+		attribute.String("url.original", "https://h/p?q=1"),
+		attribute.StringSlice("http.request.header.authorization", []string{"Bearer x"}),
+		attribute.StringSlice("http.request.header.content-type", []string{"application/json"}),
+		attribute.String("gen_ai.prompt.0.content", "hi"),
+		attribute.String("gen_ai.prompt.1.content", "there"),
+		attribute.String("customer.tier", "gold"),
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, []attribute.KeyValue{
+		attribute.String("db.query.text", "SELECT 1"),
+		attribute.String("url.full", "https://h/p?q=1"),
+		attribute.String("url.original", "https://h/p"),
+		attribute.StringSlice("http.request.header.content-type", []string{"application/json"}),
+		attribute.String("gen_ai.prompt.0.content", "hi"),
+		attribute.StringSlice(otelaudit.AttrRedacted, []string{"url.original", "http.request.header.authorization", "gen_ai.prompt.1.content"}),
+	}, e.Attributes)
+}
+
+// TestRulesApplyByTypeAndNode: the first rule that matches an event's type
+// and node decides its level; events no rule matches get the Policy's.
+func TestRulesApplyByTypeAndNode(t *testing.T) {
+	g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{
+		Keep: []string{"always"},
+		Rules: []otelaudit.Rule{
+			{Types: []otelaudit.EventType{otelaudit.TrustDenied}, Level: otelaudit.LevelFull, Drop: []string{"noisy"}},
+			{Nodes: []string{"payments"}, Keep: []string{"amount"}},
+			{Types: []otelaudit.EventType{otelaudit.NodeEnd}, Nodes: []string{"search"}, Level: otelaudit.LevelFull},
+		},
+	}))
+	attrs := []attribute.KeyValue{attribute.String("always", "1"), attribute.String("amount", "2"),
+		attribute.String("noisy", "3"), attribute.String("other", "4"), attribute.String("input.value", "5")}
+	keys := func(typ otelaudit.EventType, node string) []string {
+		e, err := g.Record(context.Background(), otelaudit.Event{Type: typ, NodeID: node, Attributes: attrs})
+		require.NoError(t, err)
+		var ks []string
+		for _, kv := range e.Attributes {
+			ks = append(ks, string(kv.Key))
+		}
+		return ks
+	}
+	r := otelaudit.AttrRedacted
+	assert.Equal(t, []string{"always", "amount", "other", r}, keys(otelaudit.TrustDenied, "payments"), "first rule: full, noisy dropped")
+	assert.Equal(t, []string{"always", "amount", r}, keys(otelaudit.NodeEnd, "payments"), "second rule: metadata plus amount")
+	assert.Equal(t, []string{"always", "amount", "noisy", "other", r}, keys(otelaudit.NodeEnd, "search"), "third rule")
+	assert.Equal(t, []string{"always", r}, keys(otelaudit.NodeStart, "search"), "no rule: the Policy's")
+}
+
+// TestSafeKeysAreKeptByDefault: every key of SafeKeys and every audit.*
+// key is kept at the default level, as it is.
+func TestSafeKeysAreKeptByDefault(t *testing.T) {
+	g := otelaudit.NewGenerator()
+	var attrs []attribute.KeyValue
+	for _, k := range otelaudit.SafeKeys {
+		attrs = append(attrs, attribute.String(k, "/v"+k))
+	}
+	attrs = append(attrs, attribute.Int("audit.span.dropped_attributes", 2), attribute.String("audit.custom", "x"))
+	e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Attributes: attrs})
+	require.NoError(t, err)
+	assert.Equal(t, attrs, e.Attributes)
+	assert.Zero(t, g.Stats().Redacted)
+}
+
+// TestReservedKeysAreTheGenerators: a caller cannot forge the notes the
+// Generator writes: its otelaudit.* attributes are removed, and noted.
+func TestReservedKeysAreTheGenerators(t *testing.T) {
+	g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull, Keep: []string{otelaudit.AttrTruncated}}))
+	e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Attributes: []attribute.KeyValue{
+		attribute.StringSlice(otelaudit.AttrTruncated, []string{"nothing was cut"}),
+		attribute.StringSlice(otelaudit.AttrRedacted, []string{"nothing"}),
+		attribute.String("otelaudit.gap.first", "1"),
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, []attribute.KeyValue{attribute.StringSlice(otelaudit.AttrRedacted,
+		[]string{otelaudit.AttrTruncated, otelaudit.AttrRedacted, "otelaudit.gap.first"})}, e.Attributes)
+}
+
+// TestPatternsSpareWhatIsNotSecret: the patterns are narrow enough that
+// the conventions' safe keys that look like them stay.
+func TestPatternsSpareWhatIsNotSecret(t *testing.T) {
+	g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull}))
+	attrs := []attribute.KeyValue{
+		attribute.String("gen_ai.prompt.name", "triage-v2"),
+		attribute.String("gen_ai.prompt.version", "3"),
+		attribute.Int("gen_ai.usage.input_tokens", 10),
+		attribute.String("gen_ai.token.type", "input"),
+		attribute.StringSlice("http.request.header.content-type", []string{"text/plain"}),
+		attribute.StringSlice("http.response.header.x-request-id", []string{"abc"}),
+		attribute.String("input.mime_type", "text/plain"),
+		attribute.String("db.query.summary", "SELECT items"),
+		attribute.String("session.id", "s-1"),
+		attribute.String("token.count", "3"),
+		attribute.String("llm.token_count.prompt", "3"),
+	}
+	e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Attributes: attrs})
+	require.NoError(t, err)
+	assert.Equal(t, attrs, e.Attributes)
+}
+
+// TestPolicyIsCopied: the Policy given is the Generator's own; changing
+// the caller's slices afterwards changes nothing, nor does changing what
+// Policy returns.
+func TestPolicyIsCopied(t *testing.T) {
+	keep := []string{"a"}
+	g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Keep: keep}))
+	keep[0] = "b"
+	p := g.Policy()
+	p.Keep[0] = "c"
+	assert.Equal(t, []string{"a"}, g.Policy().Keep)
+	e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Attributes: []attribute.KeyValue{
+		attribute.String("a", "1"), attribute.String("b", "2"), attribute.String("c", "3")}})
+	require.NoError(t, err)
+	assert.Equal(t, []attribute.KeyValue{attribute.String("a", "1")}, e.Attributes)
+	assert.True(t, p.Drops("x") == false)
+	assert.True(t, (&otelaudit.Policy{Drop: []string{"enduser.*"}}).Drops("enduser.id"))
+}
+
+// TestPrivacyTablesInREADME: the README's tables list every key of the
+// lists, so that what it promises is what the code does.
+func TestPrivacyTablesInREADME(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	readme := string(b)
+	for _, list := range [][]string{otelaudit.SafeKeys, otelaudit.SecretKeys, otelaudit.URLKeys} {
+		for _, k := range list {
+			assert.True(t, strings.Contains(readme, "`"+k+"`"), "the README lists `%s`", k)
+		}
+	}
+	for _, p := range []string{"authorization", "proxy-authorization", "set-cookie", "api-key", "gen_ai.prompt.<n>.*", "llm.input_messages.*"} {
+		assert.True(t, strings.Contains(readme, p), "the README has %q", p)
+	}
+}

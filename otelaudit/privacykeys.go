@@ -1,0 +1,329 @@
+package otelaudit
+
+import (
+	"bytes"
+	"strings"
+)
+
+// The two lists every Policy applies: the attributes known to be safe,
+// which the default level keeps, and the attributes known to carry
+// secrets, which no level keeps unless Policy.Keep names them exactly.
+// They are the one definition of both: the span processor, Record and the
+// README's tables all go by them (TestPrivacyTablesInREADME checks the
+// README against them).
+
+// keyClass says what a Policy knows about an attribute key.
+type keyClass uint8
+
+const (
+	// classSafe: an identifier, method, status code, name or count of the
+	// semantic conventions (or this project's audit.*): kept at every
+	// level.
+	classSafe keyClass = 1 << iota
+	// classSecret: carries credentials, query literals or prompt content:
+	// kept at no level unless Keep names the key exactly.
+	classSecret
+	// classURL: a URL whose user info, query string and fragment are
+	// secrets and are cut away; the rest is kept like a safe key's.
+	classURL
+	// classReserved: the otelaudit.* keys the Generator writes itself
+	// (see AttrRedacted, AttrTruncated): a caller's are removed.
+	classReserved
+)
+
+// SafeKeys are the attribute keys LevelMetadata keeps, besides every key
+// starting with "audit." (this project's own, set for the trail on
+// purpose). URL keys among them (URLKeys) lose their user info, query and
+// fragment.
+var SafeKeys = []string{
+	// Who and which run.
+	"gen_ai.agent.id", "gen_ai.agent.name", "gen_ai.agent.version", "agent.id",
+	"gen_ai.conversation.id", "workflow.id", "workflow.name", "workflow.run_id",
+	"node.id", "node.type", "tenant.id", "session.id",
+	// GenAI operations, tools and models.
+	"gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.system",
+	"gen_ai.request.model", "gen_ai.response.model", "gen_ai.response.id",
+	"gen_ai.response.finish_reasons", "gen_ai.output.type", "gen_ai.data_source.id",
+	"gen_ai.tool.name", "gen_ai.tool.call.id", "gen_ai.tool.type", "gen_ai.prompt.name",
+	"gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens",
+	"gen_ai.evaluation.name", "gen_ai.evaluation.score.label", "gen_ai.evaluation.score.value",
+	// HTTP.
+	"http.request.method", "http.request.method_original", "http.request.method.original",
+	"http.response.status_code", "http.route", "http.request.resend_count",
+	"http.request.body.size", "http.response.body.size",
+	"url.scheme", "url.path", "url.template", "url.domain", "url.port", "url.full", "url.original",
+	"server.address", "server.port", "network.protocol.name", "network.protocol.version",
+	"network.transport", "user_agent.original",
+	"http.method", "http.status_code", "http.url", "http.target", "http.scheme", "http.route.template",
+	// Databases.
+	"db.system.name", "db.system", "db.namespace", "db.name", "db.collection.name", "db.sql.table",
+	"db.operation.name", "db.operation", "db.query.summary", "db.response.status_code",
+	"db.operation.batch.size", "db.stored_procedure.name", "db.response.returned_rows",
+	// RPC.
+	"rpc.system.name", "rpc.system", "rpc.service", "rpc.method", "rpc.method_original",
+	"rpc.response.status_code", "rpc.grpc.status_code",
+	// Messaging.
+	"messaging.system", "messaging.operation.name", "messaging.operation.type",
+	"messaging.destination.name", "messaging.consumer.group.name", "messaging.message.id",
+	"messaging.batch.message_count",
+	// Errors.
+	"error.type", "exception.type",
+}
+
+// URLKeys are the attributes that hold URLs: their user info, query string
+// and fragment are secrets, cut away at every level unless Keep names the
+// key; the rest is kept.
+var URLKeys = []string{"url.full", "url.original", "http.url", "http.target"}
+
+// SecretKeys are the attribute keys removed at every level unless Keep
+// names them exactly. The patterns of SecretPatterns come on top.
+var SecretKeys = []string{
+	// URL parts that are nothing but secrets.
+	"url.query", "url.fragment",
+	// Query text with its literals (db.query.summary is kept).
+	"db.query.text", "db.statement",
+	// GenAI content, current conventions.
+	"gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions",
+	"gen_ai.tool.call.arguments", "gen_ai.tool.call.result", "gen_ai.tool.definitions",
+	"gen_ai.retrieval.documents", "gen_ai.retrieval.query.text", "gen_ai.evaluation.explanation",
+	// GenAI content, deprecated conventions.
+	"gen_ai.prompt", "gen_ai.completion",
+	// OpenLLMetry.
+	"traceloop.entity.input", "traceloop.entity.output", "llm.prompts", "llm.completions",
+	// OpenInference.
+	"input.value", "output.value", "llm.input_messages", "llm.output_messages",
+	"llm.choices", "llm.function_call", "llm.prompt_template.template",
+	"llm.prompt_template.variables", "message.content", "message.contents",
+	"message.function_call_arguments_json", "tool_call.function.arguments",
+	"document.content", "retrieval.documents", "reranker.input_documents",
+	"reranker.output_documents", "reranker.query", "embedding.embeddings", "embedding.text",
+}
+
+// SecretPatterns describe the secret keys that are families rather than
+// names, as the README's table lists them. secretPattern implements them.
+var SecretPatterns = []string{
+	"http.request.header.<name>, http.response.header.<name>, rpc.request.metadata.<name>, rpc.response.metadata.<name>, rpc.grpc.request.metadata.<name>, rpc.grpc.response.metadata.<name>: where <name> is authorization, proxy-authorization, cookie or set-cookie, or contains api-key, apikey, token, secret, password, passwd, credential or session (- and _ alike, any case)",
+	"gen_ai.prompt.<n>.*, gen_ai.completion.<n>.* (OpenLLMetry; <n> a number)",
+	"every key under one of the OpenInference and OpenLLMetry families above followed by a dot (llm.input_messages.0.message.content, retrieval.documents.3.document.content, llm.prompts.0, ...), and message_content.*, db.query.parameter.*, db.operation.parameter.*",
+	"any key whose last dot-separated part is password, passwd, secret, client_secret, api_key, apikey, access_token, refresh_token, id_token, token, private_key, authorization, cookie, credentials or credential",
+}
+
+// builtinKeys classifies the exact keys of the lists above; keys not in it
+// go through secretPattern.
+var builtinKeys = func() *keyTable {
+	m := map[string]keyClass{}
+	for _, k := range SafeKeys {
+		m[k] |= classSafe
+	}
+	for _, k := range URLKeys {
+		m[k] |= classURL
+	}
+	for _, k := range SecretKeys {
+		m[k] = classSecret
+	}
+	t := &keyTable{}
+	for k, c := range m {
+		t.put(k, c)
+	}
+	return t
+}()
+
+// keyTable is a fixed set of keys and their classes, looked up on every
+// attribute of every event: an open-addressing table whose hash reads
+// four bytes of the key and its length, instead of hashing all of it as a
+// map does (the keys of the lists differ in those already), so that a
+// lookup is a few loads and one string comparison.
+type keyTable struct {
+	slots [keyTableSize]struct {
+		key   string
+		class keyClass
+	}
+}
+
+// keyTableSize is a power of two several times the number of keys in the
+// lists, so that probe runs stay short.
+const keyTableSize = 1024
+
+func keyHash(k string) uint32 {
+	n := uint32(len(k))
+	if n == 0 {
+		return 0
+	}
+	h := n*0x9e3779b1 ^ uint32(k[0])*0x85ebca6b ^ uint32(k[n-1])*0xc2b2ae35 ^ uint32(k[n/2])*0x27d4eb2f ^ uint32(k[n*3/4])*0x165667b1
+	return (h ^ h>>15) & (keyTableSize - 1)
+}
+
+func (t *keyTable) put(k string, c keyClass) {
+	for i := keyHash(k); ; i = (i + 1) & (keyTableSize - 1) {
+		if t.slots[i].key == "" {
+			t.slots[i].key, t.slots[i].class = k, c
+			return
+		}
+	}
+}
+
+func (t *keyTable) get(k string) (keyClass, bool) {
+	if k == "" {
+		return 0, false
+	}
+	for i := keyHash(k); ; i = (i + 1) & (keyTableSize - 1) {
+		switch t.slots[i].key {
+		case k:
+			return t.slots[i].class, true
+		case "":
+			return 0, false
+		}
+	}
+}
+
+// secretFamilies are the secret keys that start families of keys, flattened
+// with a dot (OpenInference writes lists as llm.input_messages.0.message.role).
+var secretFamilies = []string{
+	// l: 0-4
+	"llm.input_messages.", "llm.output_messages.", "llm.prompts.", "llm.completions.", "llm.choices.",
+	// r: 5-7
+	"retrieval.documents.", "reranker.input_documents.", "reranker.output_documents.",
+	// m: 8-9
+	"message.contents.", "message_content.",
+	// e: 10
+	"embedding.embeddings.",
+	// d: 11-12
+	"db.query.parameter.", "db.operation.parameter.",
+}
+
+// classify returns what the lists say of key.
+func classify(key string) keyClass {
+	if c, ok := builtinKeys.get(key); ok {
+		return c
+	}
+	switch {
+	case strings.HasPrefix(key, "audit."):
+		return classSafe
+	case strings.HasPrefix(key, reservedTypePrefix):
+		return classReserved
+	case secretPattern(key):
+		return classSecret
+	}
+	return 0
+}
+
+// secretPattern reports whether key matches one of SecretPatterns. It
+// runs for every attribute key no list names, so it looks only at the
+// families that start with the key's first letter.
+func secretPattern(key string) bool {
+	if key == "" {
+		return false
+	}
+	var families []string
+	switch key[0] {
+	case 'h':
+		for _, p := range [...]string{"http.request.header.", "http.response.header."} {
+			if name, ok := strings.CutPrefix(key, p); ok {
+				return secretHeader(name)
+			}
+		}
+	case 'r':
+		if strings.HasPrefix(key, "rpc.") {
+			for _, p := range [...]string{"rpc.request.metadata.", "rpc.response.metadata.",
+				"rpc.grpc.request.metadata.", "rpc.grpc.response.metadata."} {
+				if name, ok := strings.CutPrefix(key, p); ok {
+					return secretHeader(name)
+				}
+			}
+		} else {
+			families = secretFamilies[5:8]
+		}
+	case 'g':
+		for _, p := range [...]string{"gen_ai.prompt.", "gen_ai.completion."} {
+			if rest, ok := strings.CutPrefix(key, p); ok && indexed(rest) {
+				return true
+			}
+		}
+	case 'l':
+		families = secretFamilies[0:5]
+	case 'm':
+		families = secretFamilies[8:10]
+	case 'e':
+		families = secretFamilies[10:11]
+	case 'd':
+		families = secretFamilies[11:13]
+	}
+	for _, p := range families {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	last := key
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		last = key[i+1:]
+	}
+	if len(last) < len("token") || len(last) > len("refresh_token") {
+		return false
+	}
+	var buf [16]byte
+	return secretLastPart(lowerASCII(buf[:0], last))
+}
+
+// secretLastPart reports whether a key's last part, in lower case, names a
+// secret whatever comes before it. A switch: no hashing.
+func secretLastPart(last []byte) bool {
+	switch string(last) {
+	case "password", "passwd", "secret", "client_secret", "api_key", "apikey", "access_token", "refresh_token",
+		"id_token", "token", "private_key", "authorization", "cookie", "credentials", "credential":
+		return true
+	}
+	return false
+}
+
+// indexed reports whether s starts with a number followed by the end or a
+// dot: the <n> of gen_ai.prompt.<n>.content. (gen_ai.prompt.name is a name
+// of the current conventions, safe.)
+func indexed(s string) bool {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i > 0 && (i == len(s) || s[i] == '.')
+}
+
+// secretHeaderNames are the header (and gRPC metadata) names that are
+// credentials themselves; secretHeaderParts those that name one in part.
+var (
+	secretHeaderNames = []string{"authorization", "proxy-authorization", "cookie", "set-cookie"}
+	secretHeaderParts = []string{"api-key", "apikey", "token", "secret", "password", "passwd", "credential", "session"}
+)
+
+// secretHeader reports whether a captured header's name is a credential.
+func secretHeader(name string) bool {
+	var buf [64]byte
+	n := lowerASCII(buf[:0], name)
+	for i, c := range n {
+		if c == '_' {
+			n[i] = '-'
+		}
+	}
+	for _, s := range secretHeaderNames {
+		if string(n) == s {
+			return true
+		}
+	}
+	for _, s := range secretHeaderParts {
+		if bytes.Contains(n, []byte(s)) {
+			return true
+		}
+	}
+	return false
+}
+
+// lowerASCII appends s in lower case to b, for lookups that do not
+// allocate.
+func lowerASCII(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
+}

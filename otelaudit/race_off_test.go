@@ -1,0 +1,5 @@
+//go:build !race
+
+package otelaudit_test
+
+const raceEnabled = false
