@@ -417,3 +417,28 @@ func TestOTLPEncoderKeysAreTheSpanFormats(t *testing.T) {
 // keepAll keeps every attribute an event is given but known secrets, so
 // that the tests see every kind of value go through.
 var keepAll = otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull})
+
+// plainSource hides every method of a Source but EventsAfter and LastSeq,
+// as a Source of a user's own does.
+type plainSource struct{ exporter.Source }
+
+// A Source that hands out only decoded Events is encoded by the direct
+// Stream itself, to the same spans.
+func TestOTLPStreamEncodesAPlainSource(t *testing.T) {
+	g := otelaudit.NewGenerator(keepAll)
+	n := variedEvents(t, g)
+	ctx := context.Background()
+	viaSDK, direct := startReceiver(t), startReceiver(t)
+	s1, err := exporter.NewStream(exporter.FollowGenerator(g), sdkOTLPExporter(t, viaSDK.addr), exporter.WithPollInterval(time.Millisecond))
+	require.NoError(t, err)
+	s2, err := exporter.NewOTLPStream(plainSource{exporter.FollowGenerator(g)}, exporter.NewOTLPGRPCClient(grpcConn(t, direct.addr)),
+		exporter.WithPollInterval(time.Millisecond))
+	require.NoError(t, err)
+	require.NoError(t, s1.Shutdown(ctx))
+	require.NoError(t, s2.Shutdown(ctx))
+	want, got := viaSDK.spans(), direct.spans()
+	require.Len(t, got, n)
+	for i := range want {
+		assert.True(t, proto.Equal(want[i].span, got[i].span), "span %d", i)
+	}
+}
