@@ -100,11 +100,12 @@ const (
 
 // Stream continuously exports a Source's new events, in Seq order, in
 // batches, retrying failures with exponential backoff and jitter: as spans
-// in the replay format (NewStream) or as log records (NewLogStream).
+// in the replay format (NewStream, or NewOTLPStream straight to OTLP) or
+// as log records (NewLogStream, NewOTLPLogStream).
 // Delivery is at least once: a batch whose export fails is sent again
 // whole; the deterministic span IDs of the replay format let a backend
 // de-duplicate spans, and audit.event.seq names the event of a log record.
-// Create one with NewStream or NewLogStream; stop it with Shutdown.
+// Create one with one of those constructors; stop it with Shutdown.
 //
 // A Stream no constructor made (a nil *Stream or the zero Stream) does
 // nothing: Stats returns the zero StreamStats, ForceFlush and Shutdown
@@ -201,7 +202,7 @@ func startStream(src Source, out output, signal string, cfg streamConfig) (*Stre
 // usable reports ErrNilExporter for a Stream no constructor made.
 func (s *Stream) usable() error {
 	if s == nil || s.src == nil || s.out == nil {
-		return fmt.Errorf("exporter: stream: not made by NewStream or NewLogStream: %w", ErrNilExporter)
+		return fmt.Errorf("exporter: stream: not made by NewStream, NewLogStream, NewOTLPStream or NewOTLPLogStream: %w", ErrNilExporter)
 	}
 	return nil
 }
