@@ -58,7 +58,10 @@ const maxHTTPResponse = 64 << 10
 // NewOTLPGRPCClient returns an OTLPClient that sends over OTLP/gRPC on
 // conn, made by grpc.NewClient with the credentials, compression and
 // interceptors the receiver needs, as otlptracegrpc.WithGRPCConn takes one.
-// The caller owns conn: Shutdown does not close it. The requests go out
+// Compression is the connection's too: grpc.WithDefaultCallOptions(
+// grpc.UseCompressor(gzip.Name)), with google.golang.org/grpc/encoding/gzip
+// imported, gzips every request. The caller owns conn: Shutdown does not
+// close it. The requests go out
 // as they are, with gRPC's "proto" content subtype, so any OTLP/gRPC
 // receiver reads them. A partial success (spans the receiver rejected)
 // is not an error, as for the SDK's OTLP exporters: it goes to

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -49,12 +51,12 @@ type traceReceiver struct {
 	down bool
 }
 
-func startReceiver(t *testing.T) *traceReceiver {
+func startReceiver(t *testing.T, opts ...grpc.ServerOption) *traceReceiver {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	r := &traceReceiver{addr: lis.Addr().String()}
-	srv := grpc.NewServer()
+	srv := grpc.NewServer(opts...)
 	coltracepb.RegisterTraceServiceServer(srv, r)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
@@ -441,4 +443,58 @@ func TestOTLPStreamEncodesAPlainSource(t *testing.T) {
 	for i := range want {
 		assert.True(t, proto.Equal(want[i].span, got[i].span), "span %d", i)
 	}
+}
+
+// countingListener counts the bytes its connections read.
+type countingListener struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	return countingConn{c, l.n}, err
+}
+
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// Compression is the connection's: a conn made with gRPC's gzip as its
+// default compressor sends the direct Stream's requests compressed (far
+// fewer bytes reach the receiver), and they arrive whole.
+func TestOTLPGRPCClientGzip(t *testing.T) {
+	received := func(opts ...grpc.DialOption) int64 {
+		var n atomic.Int64
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		r := &traceReceiver{addr: lis.Addr().String()}
+		srv := grpc.NewServer()
+		coltracepb.RegisterTraceServiceServer(srv, r)
+		go func() { _ = srv.Serve(countingListener{lis, &n}) }()
+		defer srv.Stop()
+		conn, err := grpc.NewClient(r.addr, append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+		require.NoError(t, err)
+		defer conn.Close()
+		g := otelaudit.NewGenerator(keepAll)
+		for range 10 {
+			variedEvents(t, g)
+		}
+		s, err := exporter.NewOTLPStream(exporter.FollowGenerator(g), exporter.NewOTLPGRPCClient(conn), exporter.WithPollInterval(time.Millisecond))
+		require.NoError(t, err)
+		require.NoError(t, s.Shutdown(context.Background()))
+		require.Len(t, r.spans(), 400)
+		return n.Load()
+	}
+	plain := received()
+	zipped := received(grpc.WithDefaultCallOptions(grpc.UseCompressor(gzip.Name)))
+	t.Logf("%d bytes plain, %d gzipped", plain, zipped)
+	assert.Less(t, zipped, plain/3)
 }
