@@ -113,4 +113,29 @@
 // lag; their attribute otelaudit.export.signal says "traces" or "logs".
 // ForceFlush returns once the events are exported and the exporter
 // flushed: an sdklog.Exporter may buffer what it accepted.
+//
+// # Straight to OTLP
+//
+// NewOTLPStream runs the same engine with an output of its own: it copies
+// the events' bytes as the Generator or the store holds them
+// (Generator.AppendEncodedAfter, store.Store.AppendEncodedAfter) and
+// writes each OTLP ExportTraceServiceRequest from them, with no Event,
+// SDK span snapshot or OTLP struct per event, then hands the bytes to an
+// OTLPClient: NewOTLPGRPCClient (OTLP/gRPC on a connection the caller
+// dials) or NewOTLPHTTPClient (OTLP/HTTP, binary protobuf). The spans are
+// those of the replayed span format, field for field what the SDK's OTLP
+// span exporter sends for them, grouped by resource and scope the same
+// way; the one difference is that strings which are not valid UTF-8
+// (which protobuf cannot carry, and which the SDK's exporter refuses to
+// send) go out with U+FFFD in place of each invalid sequence. A failed
+// request is an error wrapping ErrExportFailed (and the gRPC status), and
+// the Stream retries it as any other. NewStream remains the way to any
+// other sdktrace.SpanExporter.
+//
+// NewOTLPLogStream does the same for log records: the LogExporter's record
+// format, the resource merged with the environment's as the log SDK's
+// LoggerProvider merges it, one observed timestamp per batch. An event
+// whose attributes the log SDK would reduce (a key twice among its own
+// attributes or in a map value) is built through sdklog.Record, so that
+// the SDK's rules apply to it unchanged; the rest never meet the SDK.
 package exporter

@@ -2,11 +2,7 @@ package exporter
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
@@ -15,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/otelaudit/otelaudit-go/internal/otlpenc"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
@@ -28,7 +25,7 @@ const DurationKey = attribute.Key("audit.duration_ns")
 // maxBodyPart bounds each field quoted in a log record's body. The body is
 // a line for people; the attributes carry every field whole. Without a
 // bound, a megabyte resource would travel twice.
-const maxBodyPart = 256
+const maxBodyPart = otlpenc.MaxBodyPart
 
 // maxTemplates bounds the record templates a LogExporter keeps, one per
 // distinct resource and scope. Beyond it the cache starts over: a trail
@@ -65,67 +62,8 @@ func LogSeverity(o otelaudit.Outcome) log.Severity {
 // field set by a caller cannot forge a second line in a line-oriented log
 // store. The attributes carry every field unchanged.
 func LogBody(e otelaudit.Event) string {
-	var b strings.Builder
-	b.Grow(min(len(e.Type), maxBodyPart) + min(len(e.Action), maxBodyPart) + min(len(e.Resource), maxBodyPart) + min(len(e.Outcome), maxBodyPart) + 16)
-	writeBodyPart(&b, string(e.Type))
-	switch {
-	case e.Action != "" && e.Resource != "":
-		b.WriteString(": ")
-		writeBodyPart(&b, e.Action)
-		b.WriteString(" on ")
-		writeBodyPart(&b, e.Resource)
-	case e.Action != "":
-		b.WriteString(": ")
-		writeBodyPart(&b, e.Action)
-	case e.Resource != "":
-		b.WriteString(": ")
-		writeBodyPart(&b, e.Resource)
-	}
-	if e.Outcome != "" {
-		b.WriteString(" (")
-		writeBodyPart(&b, string(e.Outcome))
-		b.WriteString(")")
-	}
-	return b.String()
-}
-
-// writeBodyPart writes s escaped, and cut to maxBodyPart bytes of output.
-func writeBodyPart(b *strings.Builder, s string) {
-	if len(s) <= maxBodyPart && printableASCII(s) {
-		b.WriteString(s) // the usual case, nothing to escape or cut
-		return
-	}
-	const hex = "0123456789abcdef"
-	n := 0
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		piece := s[i : i+size]
-		switch {
-		case r == utf8.RuneError && size == 1:
-			piece = `\x` + hex[s[i]>>4:s[i]>>4+1] + hex[s[i]&0xf:s[i]&0xf+1]
-		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r):
-			// Line breaks, and the format characters (bidirectional
-			// overrides among them) that change how a line reads.
-			q := strconv.QuoteRuneToASCII(r)
-			piece = q[1 : len(q)-1]
-		}
-		if n+len(piece) > maxBodyPart {
-			b.WriteString("…")
-			return
-		}
-		b.WriteString(piece)
-		n += len(piece)
-		i += size
-	}
-}
-
-func printableASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
+	n := min(len(e.Type), maxBodyPart) + min(len(e.Action), maxBodyPart) + min(len(e.Resource), maxBodyPart) + min(len(e.Outcome), maxBodyPart) + 16
+	return string(otlpenc.AppendBody(make([]byte, 0, n), []byte(e.Type), []byte(e.Action), []byte(e.Resource), []byte(e.Outcome)))
 }
 
 // logAttributes builds the attributes of e's log record: the span

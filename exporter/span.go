@@ -1,15 +1,13 @@
 package exporter
 
 import (
-	"encoding/binary"
-	"hash/fnv"
-
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/otelaudit/otelaudit-go/internal/otlpenc"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
@@ -43,37 +41,19 @@ func reservedKey(k attribute.Key) bool {
 	return false
 }
 
-// Domain tags keep the span ID and trace ID derivations independent, and
-// name the derivation version. Changing a tag, or what is hashed after it,
-// changes every replayed ID, so a backend would no longer de-duplicate a
-// replay against an earlier one: treat both as part of the wire format.
-const (
-	spanIDDomain  = "otelaudit/replay-span-id/v1"
-	traceIDDomain = "otelaudit/replay-trace-id/v1"
-)
-
-// The fallbacks replace an all-zero hash, which would be an invalid ID. The
-// odds of hitting them are 2^-64 and 2^-128; they only need to be non-zero.
-var (
-	fallbackSpanID  = trace.SpanID{0x6f, 0x74, 0x65, 0x6c, 0x61, 0x75, 0x64, 0x74}
-	fallbackTraceID = trace.TraceID{0x6f, 0x74, 0x65, 0x6c, 0x61, 0x75, 0x64, 0x74, 0x72, 0x65, 0x70, 0x6c, 0x61, 0x79, 0x00, 0x01}
-)
-
-// identity is the byte string both derivations hash: the fields that tell
-// one recorded event from another. Outcome and attributes are left out on
-// purpose: they describe the event, they do not identify it. Variable-length
-// fields are length-prefixed so that no two field lists encode the same.
-func identity(domain string, e *otelaudit.Event) []byte {
-	b := make([]byte, 0, len(domain)+1+16+8+8+8+len(e.Type)+8)
-	b = append(b, domain...)
-	b = append(b, 0)
-	b = append(b, e.TraceID[:]...)
-	b = append(b, e.SpanID[:]...)
-	b = binary.BigEndian.AppendUint64(b, e.Seq)
-	b = binary.BigEndian.AppendUint64(b, uint64(len(e.Type)))
-	b = append(b, e.Type...)
-	b = binary.BigEndian.AppendUint64(b, uint64(e.Time.UnixNano())) //nolint:gosec // bit pattern only, sign is irrelevant
-	return b
+// identity is what both ID derivations hash (see SpanID): the fields that
+// tell one recorded event from another. Outcome and attributes are left
+// out on purpose: they describe the event, they do not identify it. The
+// derivations live in internal/otlpenc, which the direct OTLP Stream
+// shares, so that both paths give an event the same IDs.
+func identity(e *otelaudit.Event) otlpenc.Identity {
+	return otlpenc.Identity{
+		TraceID:  e.TraceID,
+		SpanID:   e.SpanID,
+		Seq:      e.Seq,
+		Type:     []byte(e.Type),
+		UnixNano: e.Time.UnixNano(),
+	}
 }
 
 // SpanID returns the span ID Replay gives the span of e. It is a pure
@@ -87,14 +67,8 @@ func identity(domain string, e *otelaudit.Event) []byte {
 // (8 bytes, two's complement); integers big-endian. Should that hash be
 // zero, the ID is 6f74656c61756474 instead.
 func SpanID(e otelaudit.Event) trace.SpanID {
-	h := fnv.New64a()
-	_, _ = h.Write(identity(spanIDDomain, &e)) // hash.Hash never returns an error
-	var id trace.SpanID
-	binary.BigEndian.PutUint64(id[:], h.Sum64())
-	if !id.IsValid() {
-		return fallbackSpanID
-	}
-	return id
+	id := identity(&e)
+	return otlpenc.SpanID(&id)
 }
 
 // TraceID returns the trace ID Replay gives the span of e: e.TraceID when it
@@ -110,14 +84,8 @@ func TraceID(e otelaudit.Event) trace.TraceID {
 	if e.TraceID.IsValid() {
 		return e.TraceID
 	}
-	h := fnv.New128a()
-	_, _ = h.Write(identity(traceIDDomain, &e))
-	var id trace.TraceID
-	copy(id[:], h.Sum(nil))
-	if !id.IsValid() {
-		return fallbackTraceID
-	}
-	return id
+	id := identity(&e)
+	return otlpenc.TraceID(&id)
 }
 
 // status maps an outcome to a span status. Outcomes outside the four defined

@@ -13,6 +13,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/otelaudit/otelaudit-go/internal/wire"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
@@ -46,6 +47,13 @@ func (s generatorSource) EventsAfter(after uint64, limit int) ([]otelaudit.Event
 		return nil, otelaudit.ErrNilGenerator
 	}
 	return s.g.EventsAfter(after, limit), nil
+}
+
+func (s generatorSource) AppendEncodedAfter(dst *otelaudit.EncodedEvents, after uint64, limit int) (int, error) {
+	if s.g == nil {
+		return 0, otelaudit.ErrNilGenerator
+	}
+	return s.g.AppendEncodedAfter(dst, after, limit), nil
 }
 
 func (s generatorSource) LastSeq() (uint64, error) {
@@ -92,11 +100,12 @@ const (
 
 // Stream continuously exports a Source's new events, in Seq order, in
 // batches, retrying failures with exponential backoff and jitter: as spans
-// in the replay format (NewStream) or as log records (NewLogStream).
+// in the replay format (NewStream, or NewOTLPStream straight to OTLP) or
+// as log records (NewLogStream, NewOTLPLogStream).
 // Delivery is at least once: a batch whose export fails is sent again
 // whole; the deterministic span IDs of the replay format let a backend
 // de-duplicate spans, and audit.event.seq names the event of a log record.
-// Create one with NewStream or NewLogStream; stop it with Shutdown.
+// Create one with one of those constructors; stop it with Shutdown.
 //
 // A Stream no constructor made (a nil *Stream or the zero Stream) does
 // nothing: Stats returns the zero StreamStats, ForceFlush and Shutdown
@@ -129,6 +138,9 @@ type Stream struct {
 	// (Generator.Checkpoint asks for one) has a Seq past it. The loop's
 	// own.
 	cpAfter uint64
+	// enc holds the batch in flight of an output that takes encodings
+	// (NewOTLPStream), reused from batch to batch. The loop's own.
+	enc otelaudit.EncodedEvents
 }
 
 // NewStream starts a Stream that exports src's events to exp as spans. It
@@ -190,7 +202,7 @@ func startStream(src Source, out output, signal string, cfg streamConfig) (*Stre
 // usable reports ErrNilExporter for a Stream no constructor made.
 func (s *Stream) usable() error {
 	if s == nil || s.src == nil || s.out == nil {
-		return fmt.Errorf("exporter: stream: not made by NewStream or NewLogStream: %w", ErrNilExporter)
+		return fmt.Errorf("exporter: stream: not made by NewStream, NewLogStream, NewOTLPStream or NewOTLPLogStream: %w", ErrNilExporter)
 	}
 	return nil
 }
@@ -292,11 +304,11 @@ func (s *Stream) step() (int, error) {
 		s.stepped(step)
 		return 0, nil
 	}
-	events, err := s.src.EventsAfter(after, s.cfg.batchSize)
+	b, err := s.read(after)
 	if err != nil {
 		return 0, s.failed(fmt.Errorf("source: %w", err))
 	}
-	if len(events) == 0 {
+	if b.n == 0 {
 		// Everything up to the head is gone: dropped before it was read.
 		s.mu.Lock()
 		s.stats.Dropped += head - after
@@ -304,17 +316,13 @@ func (s *Stream) step() (int, error) {
 		s.mu.Unlock()
 		return 0, nil
 	}
-	last := events[len(events)-1].Seq
+	last := b.last
 	cps, err := s.checkpoints(last)
 	if err != nil {
 		return 0, s.failed(err)
 	}
-	batch := events
-	if len(cps) > 0 {
-		batch = append(events[:len(events):len(events)], cps...)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.exportTimeout)
-	err = s.out.Replay(ctx, batch)
+	err = s.export(ctx, b, cps)
 	cancel()
 	if err != nil {
 		return 0, s.failed(err)
@@ -330,13 +338,85 @@ func (s *Stream) step() (int, error) {
 		}
 	}
 	s.mu.Lock()
-	s.stats.Exported += uint64(len(events))
-	s.stats.Dropped += events[0].Seq - after - 1
+	s.stats.Exported += uint64(b.n)
+	s.stats.Dropped += b.first - after - 1
 	s.stats.LastError = nil
 	s.advance(last)
 	s.mu.Unlock()
 	s.stepped(step)
-	return len(events), nil
+	return b.n, nil
+}
+
+// batch is what one step reads from the source: decoded events for an
+// output that takes them (NewStream, NewLogStream), or their encodings in
+// the Stream's buffer for one that takes those (NewOTLPStream).
+type batch struct {
+	events      []otelaudit.Event
+	enc         *otelaudit.EncodedEvents
+	n           int
+	first, last uint64 // Seqs of the first and last event, when n > 0
+}
+
+// read reads the next batch of events after after.
+func (s *Stream) read(after uint64) (batch, error) {
+	if _, ok := s.out.(encodedOutput); !ok {
+		events, err := s.src.EventsAfter(after, s.cfg.batchSize)
+		if err != nil || len(events) == 0 {
+			return batch{}, err
+		}
+		return batch{events: events, n: len(events), first: events[0].Seq, last: events[len(events)-1].Seq}, nil
+	}
+	enc := &s.enc
+	enc.Reset()
+	if es, ok := s.src.(encodedSource); ok {
+		if _, err := es.AppendEncodedAfter(enc, after, s.cfg.batchSize); err != nil {
+			return batch{}, err
+		}
+	} else {
+		events, err := s.src.EventsAfter(after, s.cfg.batchSize)
+		if err != nil {
+			return batch{}, err
+		}
+		for i := range events {
+			data, err := events[i].MarshalBinary()
+			if err != nil {
+				return batch{}, fmt.Errorf("event %d: %w", events[i].Seq, err)
+			}
+			enc.Append(data, events[i].Source)
+		}
+	}
+	b := batch{enc: enc, n: enc.Len()}
+	if b.n == 0 {
+		return b, nil
+	}
+	var ok1, ok2 bool
+	first, _ := enc.At(0)
+	last, _ := enc.At(b.n - 1)
+	b.first, ok1 = wire.Seq(first)
+	b.last, ok2 = wire.Seq(last)
+	if !ok1 || !ok2 || b.first <= after || b.last < b.first {
+		return batch{}, fmt.Errorf("events after %d: %w", after, otelaudit.ErrMalformed)
+	}
+	return b, nil
+}
+
+// export hands b and the checkpoints cps, after it, to the output.
+func (s *Stream) export(ctx context.Context, b batch, cps []otelaudit.Event) error {
+	if b.enc == nil {
+		events := b.events
+		if len(cps) > 0 {
+			events = append(events[:len(events):len(events)], cps...)
+		}
+		return s.out.Replay(ctx, events)
+	}
+	for i := range cps {
+		data, err := cps[i].MarshalBinary()
+		if err != nil {
+			return fmt.Errorf("checkpoint %d: %w", cps[i].Seq, err)
+		}
+		b.enc.Append(data, nil)
+	}
+	return s.out.(encodedOutput).ReplayEncoded(ctx, b.enc)
 }
 
 // checkpoints returns, as the items a Stream ships (see CheckpointEvent),

@@ -9,9 +9,13 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/otelaudit/otelaudit-go/exporter"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
@@ -44,6 +48,28 @@ type discard struct{}
 func (discard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
 func (discard) Shutdown(context.Context) error                             { return nil }
 
+// marshalDiscard is an otlptrace.Client that marshals what it is given, as
+// the SDK's gRPC and HTTP clients do before they send, and drops it.
+type marshalDiscard struct{}
+
+func (marshalDiscard) Start(context.Context) error { return nil }
+func (marshalDiscard) Stop(context.Context) error  { return nil }
+func (marshalDiscard) UploadTraces(_ context.Context, rs []*tracepb.ResourceSpans) error {
+	_, err := proto.Marshal(&coltracepb.ExportTraceServiceRequest{ResourceSpans: rs})
+	return err
+}
+
+// discardOTLP is an exporter.OTLPClient that drops the requests it is
+// given.
+type discardOTLP struct{}
+
+func (discardOTLP) UploadTraces(context.Context, []byte) error { return nil }
+func (discardOTLP) UploadLogs(context.Context, []byte) error   { return nil }
+func (discardOTLP) Shutdown(context.Context) error             { return nil }
+
+// benchStream is the Stream of the setup being measured, if it has one.
+var benchStream *exporter.Stream
+
 // BenchmarkSpanOverhead measures the per-span cost (start with 4
 // attributes, end) of each setup in the same process, from GOMAXPROCS
 // goroutines (2 on the reference machine). "bare" is the SDK with no
@@ -53,7 +79,7 @@ func (discard) Shutdown(context.Context) error                             { ret
 // span, and cpu-x-bare its ratio to bare's: on a shared machine they move
 // less with other processes' load than ns/op.
 func BenchmarkSpanOverhead(b *testing.B) {
-	var bare, bareCPU float64
+	var bare, bareCPU, auditCPU float64
 	setups := []struct {
 		name  string
 		attrs []attribute.KeyValue
@@ -85,6 +111,31 @@ func BenchmarkSpanOverhead(b *testing.B) {
 			if err != nil {
 				panic(err)
 			}
+			benchStream = s
+			return processor.New(g), func() { _ = s.Shutdown(context.Background()) }
+		}},
+		// The same Stream through the SDK's own OTLP exporter (otlptrace,
+		// with a client that marshals each request as otlptracegrpc does
+		// and drops it): the SpanExporter path to a Collector, decoding
+		// every event into a span snapshot, then an OTLP struct.
+		{"otelaudit+stream-sdkotlp", nodeAttrs, func() (sdktrace.SpanProcessor, func()) {
+			g := otelaudit.NewGenerator()
+			s, err := exporter.NewStream(exporter.FollowGenerator(g), otlptrace.NewUnstarted(marshalDiscard{}), exporter.WithPollInterval(10*time.Millisecond))
+			if err != nil {
+				panic(err)
+			}
+			benchStream = s
+			return processor.New(g), func() { _ = s.Shutdown(context.Background()) }
+		}},
+		// The direct OTLP Stream (NewOTLPStream): it writes each OTLP
+		// request from the held bytes, for a client that drops it.
+		{"otelaudit+otlpstream", nodeAttrs, func() (sdktrace.SpanProcessor, func()) {
+			g := otelaudit.NewGenerator()
+			s, err := exporter.NewOTLPStream(exporter.FollowGenerator(g), discardOTLP{}, exporter.WithPollInterval(10*time.Millisecond))
+			if err != nil {
+				panic(err)
+			}
+			benchStream = s
 			return processor.New(g), func() { _ = s.Shutdown(context.Background()) }
 		}},
 		// The cost our processor puts on spans it does not audit (the SDK's
@@ -118,12 +169,41 @@ func BenchmarkSpanOverhead(b *testing.B) {
 					sp.End()
 				}
 			})
+			// A Stream's work counts until it has exported what the spans
+			// recorded: the time includes its catching up.
+			stream := benchStream
+			benchStream = nil
+			if stream != nil {
+				if err := stream.ForceFlush(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
 			b.StopTimer()
 			cpu1, _ := cpuTime()
 			ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 			cpu := float64(cpu1-cpu0) / float64(b.N)
 			if cpuOK {
 				b.ReportMetric(cpu, "cpu-ns/op")
+			}
+			if s.name == "otelaudit" {
+				auditCPU = cpu
+			}
+			if stream != nil {
+				// Events evicted before the Stream read them are work it
+				// did not do: the share shows whether it kept up. Starved
+				// of CPU by the spans, it drops, and the row's cost looks
+				// lower than it is; the CPU the Stream added per event it
+				// exported (over otelaudit's in this run) does not move
+				// with the share, and kept-up-cpu-x-bare is the cost of a
+				// span with every event exported at that price.
+				st := stream.Stats()
+				events := float64(st.Dropped + st.Exported)
+				b.ReportMetric(float64(st.Dropped)/events, "stream-dropped-share")
+				if cpuOK && auditCPU > 0 && st.Exported > 0 {
+					perEvent := (cpu - auditCPU) * float64(b.N) / float64(st.Exported)
+					b.ReportMetric(perEvent, "stream-cpu-ns/event")
+					b.ReportMetric((auditCPU+perEvent*events/float64(b.N))/bareCPU, "kept-up-cpu-x-bare")
+				}
 			}
 			if s.name == "bare" {
 				bare, bareCPU = ns, cpu

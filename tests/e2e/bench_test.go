@@ -11,92 +11,110 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/otelaudit/otelaudit-go/exporter"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
 // BenchmarkStreamToCollector delivers b.N audit events to a real collector
-// on loopback through an exporter.Stream following a Generator (no store),
-// and then b.N plain spans through the SDK's BatchSpanProcessor, with the
-// same OTLP exporter configuration, to the same collector. Each phase is
-// timed from the first record to the end of its ForceFlush, from one
-// goroutine: the Stream exports while the events are being recorded, as
-// the BatchSpanProcessor does. The plain spans carry the attributes a
-// replayed audit span carries, so both put the same bytes on the wire.
+// on loopback three ways, and b.N plain spans a fourth, all over OTLP/gRPC
+// with batches of 512, to the same collector, in one process:
+//
+//   - direct: an exporter.NewOTLPStream following a Generator (no store),
+//     writing each OTLP request from the held bytes;
+//   - stream: an exporter.NewStream following a Generator, through the
+//     SDK's otlptracegrpc exporter (the SpanExporter path);
+//   - bsp: b.N plain spans through the SDK's BatchSpanProcessor with the
+//     same otlptracegrpc configuration.
+//
+// Each phase is timed from the first record to the end of its
+// ForceFlush, from one goroutine: the Streams export while the events are
+// being recorded, as the BatchSpanProcessor does. The plain spans carry
+// the attributes a replayed audit span carries, so all put the same bytes
+// on the wire. Before the timed phases, warmUp events go each way untimed
+// (as worker 1, told apart from the timed ones, worker 0): a fresh
+// collector process and connection are slower for the first thousands of
+// spans, and that would fall on whichever phase ran first.
 //
 // The BatchSpanProcessor runs WithBlocking: by default it drops spans when
 // its queue (2048) is full, which a tight loop fills at once, and a rate
-// of spans partly dropped would not compare with the Stream, which never
-// drops. Both keep their default batch of 512.
+// of spans partly dropped would not compare with the Streams, which never
+// drop.
 //
-// Reported: stream-events/s and bsp-spans/s, x-bsp (the first over the
-// second), and ns/op for the Stream's phase alone. The benchmark timer runs
-// during both phases only, so that b.N grows by their sum.
+// Reported: direct-events/s, stream-events/s and bsp-spans/s; x-bsp (the
+// direct Stream's rate over the BatchSpanProcessor's) and stream-x-bsp
+// (the SpanExporter Stream's over it); ns/op is the direct Stream's phase
+// alone. The benchmark timer runs during the timed phases only.
 func BenchmarkStreamToCollector(b *testing.B) {
+	const warmUp = 2000
 	b.StopTimer()
 	col := startCollector(b)
-	streamTook := benchStream(b, col.addr)
-	bspTook := benchBSP(b, col.addr)
+	conn, err := grpc.NewClient(col.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), quickReconnect)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	for _, worker := range []int{1, 0} {
+		n := b.N
+		if worker == 1 {
+			n = warmUp
+		}
+		directTook := benchStreamOf(b, worker, n, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+			return exporter.NewOTLPStream(src, exporter.NewOTLPGRPCClient(conn), opts...)
+		})
+		directCPU := lastPhaseCPU
+		streamTook := benchSpanStream(b, col.addr, worker, n)
+		streamCPU := lastPhaseCPU
+		bspTook := benchBSP(b, col.addr, worker, n)
+		bspCPU := lastPhaseCPU
+		if worker == 1 {
+			continue
+		}
+		if _, ok := processCPU(); ok {
+			// This process is the client alone: the Collector runs in its
+			// own. What is left of a phase's wall time on the two cores
+			// is the Collector's (and other processes').
+			b.ReportMetric(float64(directCPU)/float64(n), "direct-client-cpu-ns/event")
+			b.ReportMetric(float64(streamCPU)/float64(n), "stream-client-cpu-ns/event")
+			b.ReportMetric(float64(bspCPU)/float64(n), "bsp-client-cpu-ns/span")
+		}
+		directRate := float64(n) / directTook.Seconds()
+		streamRate := float64(n) / streamTook.Seconds()
+		bspRate := float64(n) / bspTook.Seconds()
+		b.ReportMetric(float64(directTook.Nanoseconds())/float64(n), "ns/op")
+		b.ReportMetric(directRate, "direct-events/s")
+		b.ReportMetric(streamRate, "stream-events/s")
+		b.ReportMetric(bspRate, "bsp-spans/s")
+		b.ReportMetric(directRate/bspRate, "x-bsp")
+		b.ReportMetric(streamRate/bspRate, "stream-x-bsp")
+	}
 
-	// Everything arrived, once: else the rates mean nothing.
+	// Everything timed arrived, once each way: else the rates mean nothing.
 	audit, plain := 0, 0
 	for _, s := range col.spans() {
+		if s.Attrs["e2e.worker"] != int64(0) {
+			continue
+		}
 		if _, ok := s.Attrs[string(exporter.EventSeqKey)+".plain"]; ok {
 			plain++
 		} else {
 			audit++
 		}
 	}
-	if audit != b.N || plain != b.N {
-		b.Fatalf("collector received %d audit and %d plain spans, want %d each", audit, plain, b.N)
+	if audit != 2*b.N || plain != b.N {
+		b.Fatalf("collector received %d audit and %d plain spans, want %d and %d", audit, plain, 2*b.N, b.N)
 	}
-
-	streamRate := float64(b.N) / streamTook.Seconds()
-	bspRate := float64(b.N) / bspTook.Seconds()
-	b.ReportMetric(float64(streamTook.Nanoseconds())/float64(b.N), "ns/op")
-	b.ReportMetric(streamRate, "stream-events/s")
-	b.ReportMetric(bspRate, "bsp-spans/s")
-	b.ReportMetric(streamRate/bspRate, "x-bsp")
 }
 
-// benchStream records b.N events into a Generator followed by a Stream to
-// addr, and returns how long recording and the Stream's ForceFlush took.
-func benchStream(b *testing.B, addr string) time.Duration {
-	b.Helper()
-	// Held until exported: a Generator without a store is the Stream's
-	// queue, and one smaller than b.N would evict (and the Stream drop).
-	g := otelaudit.NewGenerator(otelaudit.WithCapacity(max(b.N, otelaudit.DefaultCapacity)), otelaudit.WithPolicy(otelaudit.Policy{Keep: []string{"e2e.*"}}))
-	s, err := exporter.NewStream(exporter.FollowGenerator(g), newOTLPExporter(b, addr),
-		exporter.WithExportTimeout(exportTimeout))
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	defer func() { _ = s.Shutdown(ctx) }()
+// lastPhaseCPU is the CPU time this process spent in the timed part of
+// the last benchStreamOf or benchBSP.
+var lastPhaseCPU int64
 
-	b.StartTimer()
-	start := time.Now()
-	for i := range b.N {
-		if _, err := g.Append(ctx, testEvent(0, i)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := s.ForceFlush(ctx); err != nil {
-		b.Fatal(err)
-	}
-	took := time.Since(start)
-	b.StopTimer()
-	if st := s.Stats(); st.Exported != uint64(b.N) || st.Dropped != 0 || st.Failures != 0 {
-		b.Fatalf("stream: %+v, want %d exported, none dropped or failed", st, b.N)
-	}
-	return took
-}
-
-// benchBSP ends b.N spans through a BatchSpanProcessor to addr, and
-// returns how long that and the provider's ForceFlush took.
-func benchBSP(b *testing.B, addr string) time.Duration {
+// benchBSP ends n spans of worker through a BatchSpanProcessor to addr,
+// and returns how long that and the provider's ForceFlush took.
+func benchBSP(b *testing.B, addr string, worker, n int) time.Duration {
 	b.Helper()
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithBatcher(newOTLPExporter(b, addr), sdktrace.WithBlocking()))
@@ -105,24 +123,25 @@ func benchBSP(b *testing.B, addr string) time.Duration {
 	defer func() { _ = tp.Shutdown(ctx) }()
 	tracer := tp.Tracer("e2e-bench")
 
-	b.StartTimer()
+	if worker == 0 { // the warm-up runs untimed
+		b.StartTimer()
+	}
+	cpu0, _ := processCPU()
 	start := time.Now()
-	for i := range b.N {
+	for i := range n {
 		_, sp := tracer.Start(ctx, exporter.SpanNamePrefix+string(otelaudit.ResourceAccess),
-			trace.WithAttributes(plainAttrs(i)...))
+			trace.WithAttributes(plainAttrsOf(worker, i)...))
 		sp.End()
 	}
 	if err := tp.ForceFlush(ctx); err != nil {
 		b.Fatal(err)
 	}
 	took := time.Since(start)
+	cpu1, _ := processCPU()
+	lastPhaseCPU = cpu1 - cpu0
 	b.StopTimer()
 	return took
 }
-
-// plainAttrs are the attributes of testEvent(0, i)'s replayed span, and
-// one key to tell the plain span from it.
-func plainAttrs(i int) []attribute.KeyValue { return plainAttrsOf(0, i) }
 
 // plainAttrsOf are plainAttrs of worker's event i.
 func plainAttrsOf(w, i int) []attribute.KeyValue {
@@ -142,8 +161,10 @@ func plainAttrsOf(w, i int) []attribute.KeyValue {
 }
 
 // BenchmarkStreamLogsToCollector delivers b.N audit events as log records
-// to a real collector on loopback through a log Stream following a
-// Generator, then b.N events as spans through a span Stream, then b.N
+// to a real collector on loopback through a direct log Stream
+// (NewOTLPLogStream, writing the requests from the held bytes), then b.N
+// through a log Stream following a Generator with the SDK's otlploggrpc
+// exporter, then b.N events as spans through a span Stream, then b.N
 // plain log records through the SDK's own sdklog.BatchProcessor with the
 // same otlploggrpc exporter configuration, all to the same collector (its
 // logs go to the Collector's file exporter, its spans to jsonlines). Each
@@ -162,33 +183,46 @@ func plainAttrsOf(w, i int) []attribute.KeyValue {
 // and a fresh connection are slower for the first thousands of records,
 // and that would fall on whichever phase ran first.
 //
-// Reported: logs-events/s, spans-events/s, batchproc-records/s, x-spans
-// (the log Stream over the span Stream) and x-batchproc (the log Stream
-// over the BatchProcessor); ns/op is the log Stream's phase alone.
+// Reported: direct-logs-events/s, logs-events/s, spans-events/s,
+// batchproc-records/s, x-spans (the SDK-exporter log Stream over the span
+// Stream), x-batchproc (the SDK-exporter log Stream over the
+// BatchProcessor) and direct-x-batchproc (the direct log Stream over the
+// BatchProcessor); ns/op is the SDK-exporter log Stream's phase alone.
 func BenchmarkStreamLogsToCollector(b *testing.B) {
 	const warmUp = 2000
 	b.StopTimer()
 	col := startCollector(b)
+	conn, err := grpc.NewClient(col.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), quickReconnect)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
 	for _, worker := range []int{1, 0} {
 		n := b.N
 		if worker == 1 {
 			n = warmUp
 		}
+		directTook := benchStreamOf(b, worker, n, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+			return exporter.NewOTLPLogStream(src, exporter.NewOTLPGRPCClient(conn), opts...)
+		})
 		logsTook := benchLogStream(b, col.addr, worker, n)
 		spansTook := benchSpanStream(b, col.addr, worker, n)
 		bpTook := benchBatchProcessor(b, col.addr, worker, n)
 		if worker == 1 {
 			continue
 		}
+		directRate := float64(n) / directTook.Seconds()
 		logsRate := float64(n) / logsTook.Seconds()
 		spansRate := float64(n) / spansTook.Seconds()
 		bpRate := float64(n) / bpTook.Seconds()
 		b.ReportMetric(float64(logsTook.Nanoseconds())/float64(n), "ns/op")
+		b.ReportMetric(directRate, "direct-logs-events/s")
 		b.ReportMetric(logsRate, "logs-events/s")
 		b.ReportMetric(spansRate, "spans-events/s")
 		b.ReportMetric(bpRate, "batchproc-records/s")
 		b.ReportMetric(logsRate/spansRate, "x-spans")
 		b.ReportMetric(logsRate/bpRate, "x-batchproc")
+		b.ReportMetric(directRate/bpRate, "direct-x-batchproc")
 	}
 
 	// Everything timed arrived, once: else the rates mean nothing.
@@ -216,8 +250,8 @@ func BenchmarkStreamLogsToCollector(b *testing.B) {
 			len(audit), len(plain), torn, spans, b.N)
 	}
 	for i := range int64(b.N) {
-		if audit[i] != 1 || plain[i] != 1 {
-			b.Fatalf("event %d arrived %d times as an audit record, %d as a plain one", i, audit[i], plain[i])
+		if audit[i] != 2 || plain[i] != 1 {
+			b.Fatalf("event %d arrived %d times as an audit record (want 2: each log Stream), %d as a plain one", i, audit[i], plain[i])
 		}
 	}
 }
@@ -254,6 +288,7 @@ func benchStreamOf(b *testing.B, worker, n int,
 	if worker == 0 { // the warm-up runs untimed
 		b.StartTimer()
 	}
+	cpu0, _ := processCPU()
 	start := time.Now()
 	for i := range n {
 		if _, err := g.Append(ctx, testEvent(worker, i)); err != nil {
@@ -264,6 +299,8 @@ func benchStreamOf(b *testing.B, worker, n int,
 		b.Fatal(err)
 	}
 	took := time.Since(start)
+	cpu1, _ := processCPU()
+	lastPhaseCPU = cpu1 - cpu0
 	b.StopTimer()
 	if st := s.Stats(); st.Exported != uint64(n) || st.Dropped != 0 || st.Failures != 0 {
 		b.Fatalf("stream: %+v, want %d exported, none dropped or failed", st, n)

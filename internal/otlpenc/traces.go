@@ -1,0 +1,240 @@
+// Package otlpenc writes audit events, read in place from their binary
+// encoding (internal/wire), as OTLP protobuf: ExportTraceServiceRequest
+// bodies of spans in the exporter's replayed span format, with no Event,
+// SDK span snapshot or OTLP struct in between. The content is what the
+// exporter's SpanExporter path produces through the OTel SDK's OTLP
+// exporters, field for field; the exporter's tests check it against them.
+package otlpenc
+
+import (
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/otel/sdk/instrumentation"
+	"go.opentelemetry.io/otel/sdk/resource"
+
+	"github.com/otelaudit/otelaudit-go/internal/wire"
+	"github.com/otelaudit/otelaudit-go/otelaudit"
+)
+
+// Keys of the replayed span format, in their order (exporter.EventTypeKey
+// and the rest: the exporter's tests check they agree).
+const (
+	KeyEventType     = "audit.event.type"
+	KeyEventSeq      = "audit.event.seq"
+	KeyOutcome       = "audit.outcome"
+	KeyAgentID       = "audit.agent.id"
+	KeyHumanOriginID = "audit.human_origin.id"
+	KeyWorkflowID    = "audit.workflow.id"
+	KeyNodeID        = "audit.node.id"
+	KeyAction        = "audit.action"
+	KeyResource      = "audit.resource"
+	// SpanNamePrefix starts every span's name.
+	SpanNamePrefix = "audit."
+)
+
+// optionalKeys are the keys of the strings after the header that a span
+// carries when non-empty, in the span format's order, with the index of
+// their string.
+var optionalKeys = [...]struct {
+	key string
+	str int
+}{
+	{KeyOutcome, wire.StrOutcome},
+	{KeyAgentID, wire.StrAgent},
+	{KeyHumanOriginID, wire.StrHumanOrigin},
+	{KeyWorkflowID, wire.StrWorkflow},
+	{KeyNodeID, wire.StrNode},
+	{KeyAction, wire.StrAction},
+	{KeyResource, wire.StrResource},
+}
+
+// Reserved reports whether key is one of the span format's own keys, which
+// an event's attribute may not use.
+func Reserved(key []byte) bool {
+	switch string(key) {
+	case KeyEventType, KeyEventSeq, KeyOutcome, KeyAgentID, KeyHumanOriginID,
+		KeyWorkflowID, KeyNodeID, KeyAction, KeyResource:
+		return true
+	}
+	return false
+}
+
+// The span's flags: sampled, and "whether the parent is remote is known",
+// as the SDK's exporters set them, plus "remote" when there is a parent.
+const (
+	flagsNoParent = 0x01 | 0x100
+	flagsParent   = 0x01 | 0x100 | 0x200
+)
+
+// Traces builds one ExportTraceServiceRequest from events added one by
+// one. Spans are grouped by resource, then by scope, in the order each
+// first appears, as OTLP wants them. Make one with NewTraces.
+type Traces struct{ groups }
+
+// NewTraces returns a Traces that gives events whose Source does not name
+// a resource res (nil: none), and those whose Source names no scope, scope.
+func NewTraces(res *resource.Resource, scope instrumentation.Scope) *Traces {
+	return &Traces{groups{defRes: res, defScope: scope}}
+}
+
+// Add appends the span of the event encoded in data, whose Source is src.
+// Bytes that are not an encoded event, or an event without a type, are
+// refused with an error wrapping ErrMalformed, and nothing is added.
+func (t *Traces) Add(data []byte, src *otelaudit.Source) error {
+	h, err := wire.HeaderOf(data)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	strs, rest, err := wire.Strings(data)
+	if err != nil {
+		return fmt.Errorf("%w: event %d: %v", ErrMalformed, h.Seq, err)
+	}
+	if h.Nsec >= 1e9 {
+		return fmt.Errorf("%w: event %d: nanoseconds %d out of range", ErrMalformed, h.Seq, h.Nsec)
+	}
+	typ := strs[wire.StrType]
+	if len(typ) == 0 {
+		return fmt.Errorf("%w: event %d has an empty type", ErrMalformed, h.Seq)
+	}
+	ri, si := t.group(src)
+	g := &t.res[ri].scopes[si]
+	before := len(g.items)
+	b, err := appendSpan(g.items, &h, &strs, rest)
+	if err != nil {
+		g.items = b[:before]
+		return fmt.Errorf("event %d: %w", h.Seq, err)
+	}
+	g.items = b
+	t.n++
+	return nil
+}
+
+// appendSpan appends the Span field of the event whose header, strings
+// and attributes (count first) are given.
+func appendSpan(b []byte, h *wire.Header, strs *[wire.NumStrings][]byte, attrs []byte) ([]byte, error) {
+	when := time.Unix(h.Sec, int64(h.Nsec))
+	id := Identity{TraceID: h.TraceID, SpanID: h.SpanID, Seq: h.Seq, Type: strs[wire.StrType], UnixNano: when.UnixNano()}
+	traceID := TraceID(&id)
+	spanID := SpanID(&id)
+
+	// Spans are 128 bytes to 16 KiB long, mostly: two length bytes.
+	b, start := openLenN(append(b, tagScopeItems), 2)
+	b = appendBytesField(b, tagSpanTraceID, traceID[:])
+	b = appendBytesField(b, tagSpanSpanID, spanID[:])
+	flags := uint32(flagsNoParent)
+	if h.TraceID != ([16]byte{}) && h.SpanID != ([8]byte{}) {
+		b = appendBytesField(b, tagSpanParent, h.SpanID[:])
+		flags = flagsParent
+	}
+	b = appendName(b, tagSpanName, strs[wire.StrType])
+	b = append(b, tagSpanKind, 1) // SPAN_KIND_INTERNAL
+	// Start events have no duration; a negative one counts as none.
+	dur := time.Duration(max(h.Duration, 0))
+	b = appendFixed64Field(b, tagSpanStart, uint64(max(0, when.Add(-dur).UnixNano()))) //nolint:gosec // clamped
+	b = appendFixed64Field(b, tagSpanEnd, uint64(max(0, when.UnixNano())))             //nolint:gosec // clamped
+
+	// The audit fields, then the event's own attributes.
+	b = appendStringKV(b, KeyEventType, strs[wire.StrType])
+	b, kv := openLen(append(b, tagSpanAttrs))
+	b = appendBytesField(b, tagKVKey, KeyEventSeq)
+	b, vs := openLen(append(b, tagKVValue))
+	b = appendVarintField(b, tagAnyInt, h.Seq)
+	b = closeLen(closeLen(b, vs), kv)
+	for _, o := range optionalKeys {
+		if s := strs[o.str]; len(s) > 0 {
+			b = appendStringKV(b, o.key, s)
+		}
+	}
+	r := valueReader{b: attrs}
+	n := r.count(2, "attribute count")
+	dropped := uint64(0)
+	for range n {
+		key := r.str("attribute key")
+		if len(key) == 0 || Reserved(key) {
+			// Invalid, or posing as an audit field: dropped and counted,
+			// as the SDK path drops it.
+			var scratch [64]byte
+			r.skipValue(scratch[:0])
+			dropped++
+			continue
+		}
+		b, kv = openLen(append(b, tagSpanAttrs))
+		b = appendStrField(b, tagKVKey, key)
+		b, vs = openLen(append(b, tagKVValue))
+		b = r.value(b, 0)
+		b = closeLen(closeLen(b, vs), kv)
+	}
+	switch {
+	case r.err != nil:
+		return b, r.err
+	case len(r.b) != 0:
+		return b, fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(r.b))
+	}
+	if dropped > 0 {
+		b = appendVarintField(b, tagSpanDropped, dropped)
+	}
+	b = appendStatus(b, strs[wire.StrOutcome])
+	b = append(b, tagSpanFlags0, tagSpanFlags1)
+	b = append(b, byte(flags), byte(flags>>8), byte(flags>>16), byte(flags>>24))
+	return closeLenN(b, start, 2), nil
+}
+
+// appendName appends a string field of "audit." and the event type: the
+// span name, the log record's event name.
+func appendName(b []byte, tag byte, typ []byte) []byte {
+	if !utf8Valid(typ) {
+		return appendStrField(b, tag, SpanNamePrefix+string(typ))
+	}
+	b = append(b, tag)
+	b = append(appendUvarint(b, uint64(len(SpanNamePrefix)+len(typ))), SpanNamePrefix...)
+	return append(b, typ...)
+}
+
+// appendStatus appends the span's Status: Error with the outcome as
+// message for error, failure and denied; Ok for success; Unset otherwise.
+// The SDK's exporters always send a Status, even an unset one.
+func appendStatus(b []byte, outcome []byte) []byte {
+	b, s := openLen(append(b, tagSpanStatus))
+	switch string(outcome) {
+	case string(otelaudit.Error), string(otelaudit.Failure), string(otelaudit.Denied):
+		b = appendBytesField(b, tagStatusMsg, outcome) // one of the three above
+		b = appendVarintField(b, tagStatusCode, 2)     // STATUS_CODE_ERROR
+	case string(otelaudit.Success):
+		b = appendVarintField(b, tagStatusCode, 1) // STATUS_CODE_OK
+	}
+	return closeLen(b, s)
+}
+
+// appendStringKV appends a span attribute of a string value.
+func appendStringKV(b []byte, key string, v []byte) []byte {
+	b, kv := openLen(append(b, tagSpanAttrs))
+	b = appendBytesField(b, tagKVKey, key)
+	b, vs := openLen(append(b, tagKVValue))
+	b = appendStrField(b, tagAnyString, v)
+	return closeLen(closeLen(b, vs), kv)
+}
+
+func appendUvarint(b []byte, x uint64) []byte {
+	if x < 0x80 {
+		return append(b, byte(x))
+	}
+	return appendVarint(b, x)
+}
+
+// AppendRequest appends the ExportTraceServiceRequest of the spans added
+// since the last Reset.
+func (t *Traces) AppendRequest(b []byte) []byte {
+	// The SDK's trace exporter always sends the resource and, for a
+	// scope that is not the zero one, the scope's schema URL with it.
+	return t.appendRequest(b, false)
+}
+
+// appendStringField appends a string field unless it is empty, as proto3
+// leaves out fields at their default.
+func appendStringField(b []byte, tag byte, s string) []byte {
+	if s == "" {
+		return b
+	}
+	return appendStrField(b, tag, s)
+}
