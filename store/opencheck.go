@@ -398,20 +398,10 @@ func checkCommitsAfter(tx *bolt.Tx, seq uint64, head otelaudit.Anchor) error {
 		last = t
 	}
 	for ; k != nil; k, v = c.Next() {
-		seq, err := decodeSeq("commit key", k)
-		if err != nil {
+		var err error
+		if last, err = checkCommit(k, v, head, last); err != nil {
 			return err
 		}
-		t, err := decodeCommit(v)
-		switch {
-		case err != nil:
-			return err
-		case seq > head.Seq:
-			return fmt.Errorf("%w: a commit of seq %d, past the head (%d)", ErrCorrupt, seq, head.Seq)
-		case t.Before(last):
-			return fmt.Errorf("%w: the commit of seq %d is dated before the one before it", ErrCorrupt, seq)
-		}
-		last = t
 	}
 	return nil
 }

@@ -264,23 +264,29 @@ const maxSourcesRemembered = 1024
 // back.
 func checkCommits(tx *bolt.Tx, head otelaudit.Anchor) error {
 	var last time.Time
-	return walkBucket(tx.Bucket(bucketCommits), bucketCommits, func(k, v []byte) error {
-		seq, err := decodeSeq("commit key", k)
-		if err != nil {
-			return err
-		}
-		t, err := decodeCommit(v)
-		switch {
-		case err != nil:
-			return err
-		case seq > head.Seq:
-			return fmt.Errorf("%w: a commit of seq %d, past the head (%d)", ErrCorrupt, seq, head.Seq)
-		case t.Before(last):
-			return fmt.Errorf("%w: the commit of seq %d is dated before the one before it", ErrCorrupt, seq)
-		}
-		last = t
-		return nil
+	return walkBucket(tx.Bucket(bucketCommits), bucketCommits, func(k, v []byte) (err error) {
+		last, err = checkCommit(k, v, head, last)
+		return err
 	})
+}
+
+// checkCommit checks one commit time (key k, value v) and returns it: none
+// past the head, none before last, the one before it.
+func checkCommit(k, v []byte, head otelaudit.Anchor, last time.Time) (time.Time, error) {
+	seq, err := decodeSeq("commit key", k)
+	if err != nil {
+		return last, err
+	}
+	t, err := decodeCommit(v)
+	switch {
+	case err != nil:
+		return last, err
+	case seq > head.Seq:
+		return last, fmt.Errorf("%w: a commit of seq %d, past the head (%d)", ErrCorrupt, seq, head.Seq)
+	case t.Before(last):
+		return last, fmt.Errorf("%w: the commit of seq %d is dated before the one before it", ErrCorrupt, seq)
+	}
+	return t, nil
 }
 
 // checkCursors checks that every cursor is a name and a Seq.
