@@ -13,31 +13,62 @@ import "strings"
 // is re-encoded.
 //
 // It cuts text rather than parse: a URL that net/url refuses is cut the
-// same way. The query and fragment start at the first '?' or '#'; the user
-// info is what precedes the last '@' of the authority (between "//" and
-// the next '/', '?' or '#'). Without "//", anything up to a last '@' is
-// taken for user info too, at the risk of losing what looked like it
-// (mailto:alice@example becomes example).
+// same way. The query and fragment start at the first '?' or '#'. The
+// authority starts after a leading "//" or after "scheme://", and ends at
+// the next '/'; its user info is what precedes its last '@'. A path
+// ("/users/@alice", a URL with neither) has no user info: its '@' are
+// kept. In anything else, anything up to a last '@' is taken for user info,
+// at the risk of losing what looked like it (mailto:alice@example becomes
+// example).
 func URL(raw string) (string, bool) {
 	s := raw
 	if i := strings.IndexAny(s, "?#"); i >= 0 {
 		s = s[:i]
 	}
-	i := strings.Index(s, "//")
-	if i < 0 {
+	switch start := authority(s); {
+	case start >= 0:
+		auth := s[start:]
+		if end := strings.IndexByte(auth, '/'); end >= 0 {
+			auth = auth[:end]
+		}
+		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
+			s = s[:start] + s[start+at+1:]
+		}
+	case strings.HasPrefix(s, "/"):
+	default:
 		if at := strings.LastIndexByte(s, '@'); at >= 0 {
 			s = s[at+1:]
 		}
-		return s, len(s) != len(raw)
-	}
-	auth := s[i+2:]
-	if end := strings.IndexByte(auth, '/'); end >= 0 {
-		auth = auth[:end]
-	}
-	if at := strings.LastIndexByte(auth, '@'); at >= 0 {
-		s = s[:i+2] + s[i+2+at+1:]
 	}
 	return s, len(s) != len(raw)
+}
+
+// authority returns where the authority of URL s starts: after a leading
+// "//", or after the "//" that follows its scheme; -1 when it has none.
+func authority(s string) int {
+	if strings.HasPrefix(s, "//") {
+		return 2
+	}
+	i := strings.IndexByte(s, ':')
+	if i <= 0 || !strings.HasPrefix(s[i+1:], "//") || !scheme(s[:i]) {
+		return -1
+	}
+	return i + 3
+}
+
+// scheme reports whether s is a URL scheme: a letter, then letters,
+// digits, '+', '-' or '.' (RFC 3986, section 3.1).
+func scheme(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i] | 0x20
+		switch {
+		case c >= 'a' && c <= 'z':
+		case i > 0 && (s[i] >= '0' && s[i] <= '9' || s[i] == '+' || s[i] == '-' || s[i] == '.'):
+		default:
+			return false
+		}
+	}
+	return len(s) > 0
 }
 
 // HasURLSecret reports whether URL would remove anything from s, without

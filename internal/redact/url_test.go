@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -24,6 +25,14 @@ func TestURL(t *testing.T) {
 		{"/search?api_key=abc", "/search"},
 		{"", ""},
 		{"https://h/%zz?x", "https://h/%zz"},
+		// A path has no user info: its '@' is data (npm's scoped
+		// packages, Medium's users).
+		{"/npm/@types/node?token=x", "/npm/@types/node"},
+		{"/@alice", "/@alice"},
+		{"/a//b@c/d?e", "/a//b@c/d"},
+		{"HTTPS://u:p@h/x", "HTTPS://h/x"},
+		{"svn+ssh://u@h/r", "svn+ssh://h/r"},
+		{"1x://u@h/r", "h/r"},
 	}
 	for _, tt := range tests {
 		got, cut := URL(tt.in)
@@ -50,16 +59,21 @@ func FuzzURL(f *testing.F) {
 		if strings.ContainsAny(got, "?#") {
 			t.Fatalf("URL(%q) = %q keeps a query or fragment", s, got)
 		}
-		if i := strings.Index(got, "//"); i >= 0 {
-			auth := got[i+2:]
+		if i := authority(got); i >= 0 {
+			auth := got[i:]
 			if j := strings.IndexByte(auth, '/'); j >= 0 {
 				auth = auth[:j]
 			}
 			if strings.Contains(auth, "@") {
 				t.Fatalf("URL(%q) = %q keeps user info", s, got)
 			}
-		} else if strings.Contains(got, "@") {
+		} else if !strings.HasPrefix(got, "/") && strings.Contains(got, "@") {
 			t.Fatalf("URL(%q) = %q keeps an @", s, got)
+		}
+		if u, err := url.Parse(s); err == nil && u.User != nil && strings.HasPrefix(s, u.Scheme+"://") {
+			if p, ok := u.User.Password(); ok && len(p) > 3 && strings.Contains(got, ":"+p+"@") {
+				t.Fatalf("URL(%q) = %q keeps the password net/url finds", s, got)
+			}
 		}
 		if again, _ := URL(got); again != got {
 			t.Fatalf("not idempotent: %q -> %q -> %q", s, got, again)
