@@ -16,7 +16,9 @@ import (
 // asks for bodies). The fields of an event (who, what, where, outcome) are
 // kept at every level; the level decides its attributes. Known secrets
 // (SecretKeys, SecretPatterns, and the user info, query and fragment of
-// URLKeys) are kept at no level unless Policy.Keep names them.
+// URLKeys) are kept at no level unless Policy.Keep names them; the user
+// info, query and fragment of a Resource that is a URL or a path, and of
+// every URL or path in an Action, at none.
 type Level uint8
 
 const (
@@ -122,8 +124,8 @@ func (g *Generator) Policy() Policy {
 // callers give it (every key starting with "otelaudit." is reserved).
 const (
 	// AttrRedacted lists, as a string slice, the attributes (and
-	// "resource", for the field) from which the Policy removed or cut a
-	// known secret: at most 16 entries, the last then saying how many more
+	// "action" and "resource", for the fields) from which the Policy
+	// removed or cut a known secret: at most 16 entries, the last then saying how many more
 	// there were ("12 more"); keys longer than 128 bytes are cut.
 	AttrRedacted = "otelaudit.redacted"
 	// AttrTruncated lists, as a string slice, what was cut from an event
@@ -322,7 +324,14 @@ func (c *compiledPolicy) apply(e *Event, scratch *[]attribute.KeyValue) applied 
 		res.redacted = true
 		notes.add(what)
 	}
-	if e.Resource != "" && strings.Contains(e.Resource, "://") && redact.HasURLSecret(e.Resource) {
+	// The fields are no attributes, but a runtime may put a URL in them
+	// (audit.resource, a span named after its request): its secrets go
+	// as a URL key's do.
+	if a, cut := redact.Text(e.Action); cut {
+		e.Action = a
+		note("action")
+	}
+	if redact.HasURLSecret(e.Resource) && redact.IsURL(e.Resource) {
 		if r, cut := redact.URL(e.Resource); cut {
 			e.Resource = r
 			note("resource")

@@ -323,3 +323,35 @@ func TestPrivacyTablesInREADME(t *testing.T) {
 		assert.True(t, strings.Contains(readme, p), "the README has %q", p)
 	}
 }
+
+// TestURLsInFieldsLoseTheirSecrets: a Resource that is a URL reference
+// (with a scheme, or a path, or "//host") and every URL or path in an
+// Action lose their user info, query and fragment at every level, and the
+// event says so; fields that merely hold a '?' or an '@' are kept.
+func TestURLsInFieldsLoseTheirSecrets(t *testing.T) {
+	for _, lvl := range []otelaudit.Level{otelaudit.LevelMetadata, otelaudit.LevelFull} {
+		g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: lvl}))
+		for _, tt := range []struct {
+			action, resource         string
+			wantAction, wantResource string
+			notes                    []string
+		}{
+			{"charge", "/v1/charge?api_key=" + secret(1), "charge", "/v1/charge", []string{"resource"}},
+			{"charge", "//svc:" + secret(2) + "@payments.example/v1", "charge", "//payments.example/v1", []string{"resource"}},
+			{"GET /v1/charge?api_key=" + secret(3) + "#" + secret(4), "payments", "GET /v1/charge", "payments", []string{"action"}},
+			{"fetch https://u:" + secret(5) + "@h.example/x?t=" + secret(6) + " then https://h.example/y?s=" + secret(7),
+				"HTTPS://u:" + secret(8) + "@h.example/x", "fetch https://h.example/x then https://h.example/y", "HTTPS://h.example/x",
+				[]string{"action", "resource"}},
+			{"approve?", "alice@example.com", "approve?", "alice@example.com", nil},
+			{"SELECT", "sqlite:inventory/items", "SELECT", "sqlite:inventory/items", nil},
+		} {
+			e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Action: tt.action, Resource: tt.resource})
+			require.NoError(t, err)
+			noSecrets(t, []otelaudit.Event{e})
+			assert.Equal(t, tt.wantAction, e.Action, "%s: %s", lvl, tt.action)
+			assert.Equal(t, tt.wantResource, e.Resource, "%s: %s", lvl, tt.resource)
+			assert.Equal(t, tt.notes, attrsOf(e)[otelaudit.AttrRedacted].AsStringSlice(), "%s: %s", lvl, tt.action)
+		}
+		noSecrets(t, g.Events(0))
+	}
+}

@@ -71,6 +71,60 @@ func scheme(s string) bool {
 	return len(s) > 0
 }
 
+// IsURL reports whether s is a URL reference whose secrets URL cuts: one
+// with a scheme and an authority ("https://", "s3://"), or one that starts
+// with '/' (a path, or "//host"). Other text ("alice@example.com",
+// "approve?") is not taken for one.
+func IsURL(s string) bool {
+	return strings.HasPrefix(s, "/") || strings.Contains(s, "://")
+}
+
+// Text returns s with each of its words (separated by white space) that
+// IsURL cut by URL, and whether it removed anything: the URLs and paths
+// in a sentence ("GET /search?q=...", "fetch https://...") lose their
+// secrets, the rest of the text and its spacing stay as they are.
+func Text(s string) (string, bool) {
+	if !HasURLSecret(s) {
+		return s, false
+	}
+	var b strings.Builder
+	cut := false
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && !space(s[j]) {
+			j++
+		}
+		w := s[i:j]
+		if IsURL(w) {
+			if u, c := URL(w); c {
+				if !cut {
+					b.Grow(len(s))
+					b.WriteString(s[:i])
+					cut = true
+				}
+				w = u
+			}
+		}
+		k := j
+		for k < len(s) && space(s[k]) {
+			k++
+		}
+		if cut {
+			b.WriteString(w)
+			b.WriteString(s[j:k])
+		}
+		i = k
+	}
+	if !cut {
+		return s, false
+	}
+	return b.String(), true
+}
+
+func space(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
 // HasURLSecret reports whether URL would remove anything from s, without
 // building the result.
 func HasURLSecret(s string) bool {

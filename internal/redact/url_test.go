@@ -51,6 +51,23 @@ func TestURL(t *testing.T) {
 	}
 }
 
+func TestText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"GET /v1/charge?api_key=abc", "GET /v1/charge"},
+		{"fetch https://u:p@h/x?t=1  then\thttps://h/y#f done", "fetch https://h/x  then\thttps://h/y done"},
+		{"approve? alice@example.com", "approve? alice@example.com"},
+		{"", ""},
+		{"/only?x", "/only"},
+		{" lead /a?b trail ", " lead /a trail "},
+	}
+	for _, tt := range tests {
+		got, cut := Text(tt.in)
+		if got != tt.want || cut != (got != tt.in) {
+			t.Errorf("Text(%q) = %q, %v, want %q", tt.in, got, cut, tt.want)
+		}
+	}
+}
+
 func FuzzURL(f *testing.F) {
 	f.Add("https://u:p@h:1/p?q=1#f")
 	f.Add("x@y?z#w")

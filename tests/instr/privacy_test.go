@@ -174,6 +174,11 @@ func runWithSecrets(t *testing.T, policy otelaudit.Policy) privacyRun {
 			attribute.String("gen_ai.operation.name", "chat"), attribute.String("gen_ai.provider.name", "openai"),
 			attribute.String("gen_ai.request.model", "gpt-4o"), attribute.Int("gen_ai.usage.input_tokens", 12),
 		}, genAIContent()...)...))
+		// An audit span event whose action and resource the runtime
+		// wrote as the URL it refused to call.
+		sp.AddEvent("audit.trust_denied", trace.WithAttributes(
+			attribute.String("audit.action", "GET /v1/refund?api_key="+planted("event-action")),
+			attribute.String("audit.resource", "https://svc:"+planted("event-userinfo")+"@pay.example/refund?token="+planted("event-resource"))))
 		sp.End()
 	})
 	// And through Record: the same secrets on a trust check the runtime
@@ -293,6 +298,8 @@ func TestSecretsNeverEnterTheTrail(t *testing.T) {
 			chat := find(otelaudit.ResourceAccess, "chat", "openai/gpt-4o", "gen_ai.input.messages", false)
 			assert.Equal(t, otelaudit.Success, chat.Outcome)
 			find(otelaudit.NodeStart, "execute_tool answer", "", "gen_ai.tool.call.arguments", false)
+			find(otelaudit.TrustDenied, "GET /v1/refund", "https://pay.example/refund", "action", false)
+			find(otelaudit.TrustDenied, "GET /v1/refund", "https://pay.example/refund", "resource", false)
 			denied := find(otelaudit.TrustDenied, "pay", "https://payments.example/charge", "db.statement", false)
 			assert.Equal(t, otelaudit.Denied, denied.Outcome)
 			attrs := map[string]attribute.Value{}
