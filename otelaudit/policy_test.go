@@ -355,3 +355,42 @@ func TestURLsInFieldsLoseTheirSecrets(t *testing.T) {
 		noSecrets(t, g.Events(0))
 	}
 }
+
+// TestSecretKeysInAnyCase: OTel keys are case-sensitive, but a runtime
+// that spells a known secret's key in another case ("HTTP.Request.Header.X-Api-Key",
+// "DB.STATEMENT", "Url.Full") still sends the secret: it is removed (or
+// cut, for a URL key) at every level. Keys of this project's audit.*
+// namespace that are named as secrets are secrets too. A key that is only
+// safe in lower case is not kept by LevelMetadata in another.
+func TestSecretKeysInAnyCase(t *testing.T) {
+	for _, lvl := range []otelaudit.Level{otelaudit.LevelMetadata, otelaudit.LevelFull} {
+		g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: lvl}))
+		e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Attributes: []attribute.KeyValue{
+			attribute.StringSlice("HTTP.Request.Header.X-Api-Key", []string{secret(1)}),
+			attribute.StringSlice("Http.Response.Header.Set-Cookie", []string{secret(2)}),
+			attribute.String("DB.STATEMENT", "SELECT '"+secret(3)+"'"),
+			attribute.String("Db.Query.Text", "SELECT '"+secret(4)+"'"),
+			attribute.String("GEN_AI.PROMPT.0.CONTENT", secret(5)),
+			attribute.String("Input.Value", secret(6)),
+			attribute.String("LLM.Input_Messages.0.Message.Content", secret(7)),
+			attribute.String("Url.Full", "https://h.example/p?k="+secret(8)),
+			attribute.String("URL.QUERY", "k="+secret(9)),
+			attribute.String("audit.password", secret(10)),
+			attribute.StringSlice("audit.http.request.header.authorization", []string{secret(11)}),
+			attribute.String("audit.custom", "kept"),
+		}})
+		require.NoError(t, err)
+		noSecrets(t, []otelaudit.Event{e})
+		got := attrsOf(e)
+		assert.Equal(t, "https://h.example/p", got["Url.Full"].AsString(), "%s: a URL key in another case is cut, not dropped", lvl)
+		assert.Equal(t, "kept", got["audit.custom"].AsString())
+		assert.Len(t, got[otelaudit.AttrRedacted].AsStringSlice(), 11, "%s", lvl)
+	}
+	g := otelaudit.NewGenerator()
+	e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Attributes: []attribute.KeyValue{
+		attribute.String("HTTP.Request.Method", "GET"), attribute.String("http.request.method", "GET"),
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, []attribute.KeyValue{attribute.String("http.request.method", "GET")}, e.Attributes,
+		"the safe list is exact: another case is no key it knows")
+}

@@ -33,7 +33,7 @@ const (
 
 // SafeKeys are the attribute keys LevelMetadata keeps, besides every key
 // starting with "audit." (this project's own, set for the trail on
-// purpose). URL keys among them (URLKeys) lose their user info, query and
+// purpose) that is no known secret ("audit.password" is one). URL keys among them (URLKeys) lose their user info, query and
 // fragment.
 var SafeKeys = []string{
 	// Who and which run.
@@ -76,7 +76,9 @@ var SafeKeys = []string{
 var URLKeys = []string{"url.full", "url.original", "http.url", "http.target"}
 
 // SecretKeys are the attribute keys removed at every level unless Keep
-// names them exactly. The patterns of SecretPatterns come on top.
+// names them exactly. The patterns of SecretPatterns come on top. Both,
+// and URLKeys, are matched whatever the case of a key: "DB.STATEMENT" is
+// removed, "Url.Full" cut.
 var SecretKeys = []string{
 	// URL parts that are nothing but secrets.
 	"url.query", "url.fragment",
@@ -191,20 +193,43 @@ var secretFamilies = []string{
 	"db.query.parameter.", "db.operation.parameter.",
 }
 
-// classify returns what the lists say of key.
+// classify returns what the lists say of key. The secrets and URL keys
+// are found whatever the case of key: OTel keys are case-sensitive, but
+// "DB.STATEMENT" carries what db.statement does. The safe keys are
+// matched exactly: another case is no key the lists know to be safe.
 func classify(key string) keyClass {
 	if c, ok := builtinKeys.get(key); ok {
 		return c
 	}
 	switch {
-	case strings.HasPrefix(key, "audit."):
-		return classSafe
 	case strings.HasPrefix(key, reservedTypePrefix):
 		return classReserved
 	case secretPattern(key):
 		return classSecret
 	}
+	if hasUpperASCII(key) {
+		lower := strings.ToLower(key)
+		if c, ok := builtinKeys.get(lower); ok && c&(classSecret|classURL) != 0 {
+			return c &^ classSafe
+		}
+		if secretPattern(lower) {
+			return classSecret
+		}
+	}
+	if strings.HasPrefix(key, "audit.") {
+		// This project's own, unless named as a secret.
+		return classSafe
+	}
 	return 0
+}
+
+func hasUpperASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // secretPattern reports whether key matches one of SecretPatterns. It

@@ -187,6 +187,8 @@ func runWithSecrets(t *testing.T, policy otelaudit.Policy) privacyRun {
 		Resource: "https://k:" + planted("record-userinfo") + "@payments.example/charge?token=" + planted("record-query"),
 		Attributes: append([]attribute.KeyValue{
 			attribute.String("db.statement", "UPDATE cards SET pin = '"+planted("record-sql")+"'"),
+			attribute.String("DB.Query.Text", "UPDATE cards SET pin = '"+planted("record-sql-case")+"'"),
+			attribute.StringSlice("HTTP.Request.Header.X-Api-Key", []string{planted("record-header-case")}),
 			semconv.HTTPRequestHeader("proxy-authorization", "Basic "+planted("record-proxy")),
 			attribute.String("url.full", "https://payments.example/charge?card="+planted("record-card")),
 			attribute.String("payment.id", "pay-7"),
