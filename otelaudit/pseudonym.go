@@ -8,6 +8,7 @@ import (
 	"hash"
 	"hash/maphash"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -97,7 +98,10 @@ func IsPseudonym(s string) bool {
 
 // WithPseudonyms makes the Generator store pseudonyms (see Pseudonym)
 // instead of the values of targets: fields, named by the Field constants
-// (each with the attributes it is filled from), and attribute keys (an
+// (each with the attributes it is filled from, and with its clear value
+// where it is a word of the Action or Resource: the span name
+// "invoke_agent Procurement Agent" becomes "invoke_agent hmac-sha256:…"),
+// and attribute keys (an
 // account number, say), which are then kept at every level, as pseudonyms,
 // unless the Policy drops them or they are known secrets (a secret is
 // removed, not pseudonymized). A string slice has each element replaced; a value
@@ -195,20 +199,68 @@ func (p *pseudonyms) of(v string) string {
 	return s
 }
 
-// fields replaces the chosen fields of e.
+// fields replaces the chosen fields of e, and their clear values where
+// they are words of its Action and Resource.
 func (p *pseudonyms) fields(e *Event) {
 	if p.agent {
-		e.AgentID = p.of(e.AgentID)
+		e.AgentID = p.field(e, e.AgentID)
 	}
 	if p.human {
-		e.HumanOriginID = p.of(e.HumanOriginID)
+		e.HumanOriginID = p.field(e, e.HumanOriginID)
 	}
 	if p.workflow {
-		e.WorkflowID = p.of(e.WorkflowID)
+		e.WorkflowID = p.field(e, e.WorkflowID)
 	}
 	if p.node {
-		e.NodeID = p.of(e.NodeID)
+		e.NodeID = p.field(e, e.NodeID)
 	}
+}
+
+// field returns the pseudonym of the field value v of e, having replaced
+// v by it in e's Action and Resource: the GenAI conventions name spans
+// after these values ("invoke_agent {gen_ai.agent.name}"), and the span
+// processor takes the span name for the Action.
+func (p *pseudonyms) field(e *Event, v string) string {
+	ps := p.of(v)
+	if ps != v {
+		e.Action = replaceWord(e.Action, v, ps)
+		e.Resource = replaceWord(e.Resource, v, ps)
+	}
+	return ps
+}
+
+// replaceWord returns s with every occurrence of w that is a word of it
+// (not preceded or followed by a letter, digit, '_', '-', '.' or a byte of
+// a multi-byte character) replaced by by: "execute_tool catalog" and
+// "tools/catalog" lose "catalog", "catalogue" and "catalog.v2" keep it.
+func replaceWord(s, w, by string) string {
+	if len(w) > len(s) || w == "" {
+		return s
+	}
+	var b []byte
+	done := 0
+	for i := 0; i+len(w) <= len(s); {
+		j := strings.Index(s[i:], w)
+		if j < 0 {
+			break
+		}
+		j += i
+		end := j + len(w)
+		if (j == 0 || !wordByte(s[j-1])) && (end == len(s) || !wordByte(s[end])) {
+			b = append(append(b, s[done:j]...), by...)
+			done, i = end, end
+			continue
+		}
+		i = j + 1
+	}
+	if b == nil {
+		return s
+	}
+	return string(append(b, s[done:]...))
+}
+
+func wordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c >= 0x80
 }
 
 // hasAttr reports whether attribute k is replaced; false for a nil p.

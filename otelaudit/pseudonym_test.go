@@ -135,3 +135,33 @@ func TestPseudonymCacheUnderConcurrency(t *testing.T) {
 		<-done
 	}
 }
+
+// TestPseudonymsReachActionAndResource: the GenAI conventions name spans
+// after what the fields hold ("invoke_agent {gen_ai.agent.name}",
+// "execute_tool {gen_ai.tool.name}"), and the span processor takes the
+// span name for Action: a chosen field's clear value, wherever it is a
+// word of Action or Resource, is replaced by its pseudonym too, or the
+// trail would show it beside the pseudonym that hides it.
+func TestPseudonymsReachActionAndResource(t *testing.T) {
+	g, err := otelaudit.New(otelaudit.WithPseudonyms(pseudoKey, otelaudit.FieldAgentID, otelaudit.FieldNodeID, otelaudit.FieldHumanOriginID))
+	require.NoError(t, err)
+	ps := func(v string) string { return otelaudit.Pseudonym(pseudoKey, v) }
+	for _, tt := range []struct {
+		in, want otelaudit.Event
+	}{
+		{otelaudit.Event{AgentID: "Procurement Agent", Action: "invoke_agent Procurement Agent"},
+			otelaudit.Event{AgentID: ps("Procurement Agent"), Action: "invoke_agent " + ps("Procurement Agent")}},
+		{otelaudit.Event{NodeID: "catalog", Action: "execute_tool catalog", Resource: "tools/catalog"},
+			otelaudit.Event{NodeID: ps("catalog"), Action: "execute_tool " + ps("catalog"), Resource: "tools/" + ps("catalog")}},
+		{otelaudit.Event{HumanOriginID: "alice", Action: "alice", Resource: "refund for alice, alice.smith and malice"},
+			otelaudit.Event{HumanOriginID: ps("alice"), Action: ps("alice"), Resource: "refund for " + ps("alice") + ", alice.smith and malice"}},
+		{otelaudit.Event{NodeID: "cat", Action: "execute_tool catalog"},
+			otelaudit.Event{NodeID: ps("cat"), Action: "execute_tool catalog"}},
+	} {
+		tt.in.Type, tt.want.Type = "x", "x"
+		e, err := g.Record(context.Background(), tt.in)
+		require.NoError(t, err)
+		got := otelaudit.Event{Type: e.Type, AgentID: e.AgentID, NodeID: e.NodeID, HumanOriginID: e.HumanOriginID, Action: e.Action, Resource: e.Resource}
+		assert.Equal(t, tt.want, got)
+	}
+}
