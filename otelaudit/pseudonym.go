@@ -68,8 +68,13 @@ var fieldSources = map[string][]string{
 // Pseudonym returns the pseudonym of value under key: PseudonymPrefix and
 // the hex HMAC-SHA256 of value. It is what a Generator with
 // WithPseudonyms(key, ...) stores instead of value, so it is also how to
-// look value up in a trail written so.
+// look value up in a trail written so; like the Generator, it returns the
+// empty value, and a value that already has the form of a pseudonym, as
+// they are.
 func Pseudonym(key []byte, value string) string {
+	if value == "" || IsPseudonym(value) {
+		return value
+	}
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(value))
 	return formatPseudonym(m)

@@ -165,3 +165,19 @@ func TestPseudonymsReachActionAndResource(t *testing.T) {
 		assert.Equal(t, tt.want, got)
 	}
 }
+
+// TestPseudonymIsWhatIsStored: Pseudonym, Generator.Pseudonym and what the
+// Generator stores agree for every value, the empty one and one that
+// already is a pseudonym included, so that a lookup by either finds what
+// was stored.
+func TestPseudonymIsWhatIsStored(t *testing.T) {
+	g := otelaudit.NewGenerator(otelaudit.WithPseudonyms(pseudoKey, otelaudit.FieldHumanOriginID))
+	for _, v := range []string{"alice", "", otelaudit.Pseudonym(pseudoKey, "bob")} {
+		e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", HumanOriginID: v})
+		require.NoError(t, err)
+		p, ok := g.Pseudonym(v)
+		require.True(t, ok)
+		assert.Equal(t, e.HumanOriginID, p, "Generator.Pseudonym(%q)", v)
+		assert.Equal(t, e.HumanOriginID, otelaudit.Pseudonym(pseudoKey, v), "Pseudonym(key, %q)", v)
+	}
+}
