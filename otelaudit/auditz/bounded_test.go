@@ -183,3 +183,47 @@ func rss(t *testing.T, field string) int64 {
 	t.Fatalf("no %s in /proc/self/status", field)
 	return 0
 }
+
+// TestHostileParams: whatever the parameters, an answer is a 200 with
+// valid JSON or a 400 that says why, never a panic; the zero time
+// (0001-01-01T00:00:00Z), which every query takes for "no bound", is
+// refused rather than answered with every event as "until year 1".
+func TestHostileParams(t *testing.T) {
+	g := otelaudit.NewGenerator()
+	for i := range 5 {
+		_, err := g.Record(context.Background(), otelaudit.Event{Type: otelaudit.NodeEnd, TraceID: traceA, AgentID: "a\xff",
+			Time: time.Date(2026, 1, 2, 0, 0, i, 0, time.UTC)})
+		require.NoError(t, err)
+	}
+	h := NewHandler(g)
+	for _, tt := range []struct {
+		target string
+		code   int
+		n      int
+	}{
+		{"/api/events?agent=a%FF", 200, 5},
+		{"/api/events?agent=a%EF%BF%BD", 200, 0}, // U+FFFD is not the byte 0xff
+		{"/api/events?type=%00&limit=1", 200, 0},
+		{"/api/events?limit=99999999999999999999999", 200, 5},
+		{"/api/events?limit=-99999999999999999999999", 400, 0},
+		{"/api/events?limit=0x10", 400, 0},
+		{"/api/events?since=%FF", 400, 0},
+		{"/api/events?until=0001-01-01T00:00:00Z", 400, 0},
+		{"/api/events?since=0001-01-01T00:00:00Z", 400, 0},
+		{"/api/events?until=0001-01-01T01:00:00%2B01:00", 400, 0}, // the same instant
+		{"/api/events?until=0001-01-01T00:00:00.000000001Z", 200, 0},
+		{"/api/events?since=9999-12-31T23:59:59.999999999Z", 200, 0},
+		{"/api/events?until=2026-01-02T00:00:02Z&since=2026-01-02T00:00:02Z", 400, 0},
+		{"/api/events?until=2026-01-02T00:00:02Z&agent=a%FF", 200, 2},
+		{"/api/trace/" + traceA.String() + "?limit=99999999999999999999999", 200, 5},
+		{"/api/trace/" + strings.ToUpper(traceA.String()) + "%FF", 400, 0},
+	} {
+		w := get(t, h, http.MethodGet, tt.target)
+		require.Equal(t, tt.code, w.Code, "%s: %s", tt.target, w.Body.String())
+		var b struct {
+			Events []map[string]any `json:"events"`
+		}
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &b), tt.target)
+		assert.Len(t, b.Events, tt.n, tt.target)
+	}
+}
