@@ -394,3 +394,30 @@ func TestSecretKeysInAnyCase(t *testing.T) {
 	assert.Equal(t, []attribute.KeyValue{attribute.String("http.request.method", "GET")}, e.Attributes,
 		"the safe list is exact: another case is no key it knows")
 }
+
+// TestSecretNamesInEverySpelling: a key whose last part names a secret
+// with a prefix ("x_api_key", "github_token", "db-password") or in camel
+// case ("accessToken", "clientSecret") is a secret at the full level too;
+// the counts and names the conventions define stay.
+func TestSecretNamesInEverySpelling(t *testing.T) {
+	g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull}))
+	var attrs []attribute.KeyValue
+	for i, k := range []string{"x_api_key", "svc.x-api-key", "github_token", "slack.bot_token", "auth-token", "accessToken",
+		"oauth.clientSecret", "webhook_secret", "db-password", "smtp.user_passwd", "apiKey", "gcp.service_account_credentials",
+		"ssh.privateKey", "tls.client_private_key", "proxy_authorization", "upstream.set-cookie", "session_cookie"} {
+		attrs = append(attrs, attribute.String(k, secret(i)))
+	}
+	safe := []attribute.KeyValue{
+		attribute.Int("gen_ai.usage.input_tokens", 1), attribute.Int("gen_ai.request.max_tokens", 2),
+		attribute.String("gen_ai.token.type", "input"), attribute.Int("llm.token_count.total", 3),
+		attribute.String("payment.preauthorization", "pa-1"), attribute.String("fortune.cookies", "3"),
+		attribute.String("secrets.manager", "vault"), attribute.String("keyboard", "us"),
+	}
+	e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Attributes: append(attrs, safe...)})
+	require.NoError(t, err)
+	noSecrets(t, []otelaudit.Event{e})
+	assert.Equal(t, append(safe, attribute.StringSlice(otelaudit.AttrRedacted, []string{"x_api_key", "svc.x-api-key",
+		"github_token", "slack.bot_token", "auth-token", "accessToken", "oauth.clientSecret", "webhook_secret", "db-password",
+		"smtp.user_passwd", "apiKey", "gcp.service_account_credentials", "ssh.privateKey", "tls.client_private_key",
+		"proxy_authorization", "2 more"})), e.Attributes)
+}

@@ -107,7 +107,7 @@ var SecretPatterns = []string{
 	"http.request.header.<name>, http.response.header.<name>, rpc.request.metadata.<name>, rpc.response.metadata.<name>, rpc.grpc.request.metadata.<name>, rpc.grpc.response.metadata.<name>: where <name> is authorization, proxy-authorization, cookie or set-cookie, or contains api-key, apikey, token, secret, password, passwd, credential or session (- and _ alike, any case)",
 	"gen_ai.prompt.<n>.*, gen_ai.completion.<n>.* (OpenLLMetry; <n> a number)",
 	"every key under one of the OpenInference and OpenLLMetry families above followed by a dot (llm.input_messages.0.message.content, retrieval.documents.3.document.content, llm.prompts.0, ...), and message_content.*, db.query.parameter.*, db.operation.parameter.*",
-	"any key whose last dot-separated part is password, passwd, secret, client_secret, api_key, apikey, access_token, refresh_token, id_token, token, private_key, authorization, cookie, credentials or credential",
+	"any key whose last dot-separated part (in any case) ends with password, passwd, secret, api_key, api-key, apikey, token, private_key, private-key, privatekey, credential or credentials (client_secret, x_api_key, github_token, accessToken), or is authorization or cookie, alone or after _ or - (proxy_authorization, session_cookie)",
 }
 
 // builtinKeys classifies the exact keys of the lists above; keys not in it
@@ -282,20 +282,36 @@ func secretPattern(key string) bool {
 	if i := strings.LastIndexByte(key, '.'); i >= 0 {
 		last = key[i+1:]
 	}
-	if len(last) < len("token") || len(last) > len("refresh_token") {
+	if len(last) < len("token") {
 		return false
 	}
-	var buf [16]byte
+	var buf [64]byte
 	return secretLastPart(lowerASCII(buf[:0], last))
 }
 
+// secretEndings are the words that make a key's last part a secret when
+// it ends with them, whatever precedes them: "x_api_key", "github_token",
+// "accessToken", "clientSecret".
+var secretEndings = [...]string{"password", "passwd", "secret", "api_key", "api-key", "apikey", "token",
+	"private_key", "private-key", "privatekey", "credential", "credentials"}
+
+// secretWords are the words that make a key's last part a secret when it
+// is one of them or ends with '_' or '-' and one: "proxy_authorization",
+// "session_cookie", but not "preauthorization".
+var secretWords = [...]string{"authorization", "cookie"}
+
 // secretLastPart reports whether a key's last part, in lower case, names a
-// secret whatever comes before it. A switch: no hashing.
+// secret whatever comes before it.
 func secretLastPart(last []byte) bool {
-	switch string(last) {
-	case "password", "passwd", "secret", "client_secret", "api_key", "apikey", "access_token", "refresh_token",
-		"id_token", "token", "private_key", "authorization", "cookie", "credentials", "credential":
-		return true
+	for _, w := range secretEndings {
+		if bytes.HasSuffix(last, []byte(w)) {
+			return true
+		}
+	}
+	for _, w := range secretWords {
+		if n := len(last) - len(w); n >= 0 && string(last[n:]) == w && (n == 0 || last[n-1] == '_' || last[n-1] == '-') {
+			return true
+		}
 	}
 	return false
 }
