@@ -378,12 +378,26 @@ func (c *compiledPolicy) apply(e *Event, scratch *[]attribute.KeyValue) applied 
 			note(string(kv.Key))
 			continue
 		case cutURLAttr:
-			if kv.Value.Type() == attribute.STRING {
+			switch kv.Value.Type() {
+			case attribute.STRING:
 				if u, cut := redact.URL(kv.Value.AsString()); cut {
 					kv.Value = attribute.StringValue(u)
 					note(string(kv.Key))
 				}
-			} else {
+			case attribute.STRINGSLICE:
+				// A captured header's values, or a URL key given as
+				// several.
+				s, cut := kv.Value.AsStringSlice(), false
+				for j := range s {
+					if u, c := redact.URL(s[j]); c {
+						s[j], cut = u, true
+					}
+				}
+				if cut {
+					kv.Value = attribute.StringSliceValue(s)
+					note(string(kv.Key))
+				}
+			default:
 				// A URL key of another type is nothing the conventions
 				// define: it cannot be cut, so it goes.
 				note(string(kv.Key))

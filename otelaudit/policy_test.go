@@ -421,3 +421,33 @@ func TestSecretNamesInEverySpelling(t *testing.T) {
 		"smtp.user_passwd", "apiKey", "gcp.service_account_credentials", "ssh.privateKey", "tls.client_private_key",
 		"proxy_authorization", "2 more"})), e.Attributes)
 }
+
+// TestHeadersThatHoldURLsAreCut: a captured Referer, Location or
+// Content-Location header is a URL whose query and user info are as
+// secret as url.full's (a password-reset link, a signed redirect): each
+// of its values is cut at every level, not kept whole by LevelFull; a URL
+// key that holds a string slice is cut element by element.
+func TestHeadersThatHoldURLsAreCut(t *testing.T) {
+	for _, lvl := range []otelaudit.Level{otelaudit.LevelMetadata, otelaudit.LevelFull} {
+		g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: lvl}))
+		e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Attributes: []attribute.KeyValue{
+			attribute.StringSlice("http.request.header.referer", []string{"https://app.example/reset?token=" + secret(1)}),
+			attribute.StringSlice("http.response.header.location", []string{"https://u:" + secret(2) + "@cdn.example/f?sig=" + secret(3), "/next#" + secret(4)}),
+			attribute.StringSlice("http.response.header.Content-Location", []string{"/doc?k=" + secret(5)}),
+			attribute.StringSlice("HTTP.Request.Header.Referrer", []string{"https://a.example/?q=" + secret(6)}),
+			attribute.StringSlice("url.full", []string{"https://h.example/p?k=" + secret(7)}),
+		}})
+		require.NoError(t, err)
+		noSecrets(t, []otelaudit.Event{e})
+		got := attrsOf(e)
+		assert.Equal(t, []string{"https://h.example/p"}, got["url.full"].AsStringSlice(), "%s", lvl)
+		if lvl == otelaudit.LevelFull {
+			assert.Equal(t, []string{"https://app.example/reset"}, got["http.request.header.referer"].AsStringSlice())
+			assert.Equal(t, []string{"https://cdn.example/f", "/next"}, got["http.response.header.location"].AsStringSlice())
+			assert.Equal(t, []string{"/doc"}, got["http.response.header.Content-Location"].AsStringSlice())
+			assert.Equal(t, []string{"https://a.example/"}, got["HTTP.Request.Header.Referrer"].AsStringSlice())
+		}
+		assert.Equal(t, []string{"http.request.header.referer", "http.response.header.location", "http.response.header.Content-Location",
+			"HTTP.Request.Header.Referrer", "url.full"}, got[otelaudit.AttrRedacted].AsStringSlice(), "%s", lvl)
+	}
+}

@@ -72,7 +72,9 @@ var SafeKeys = []string{
 
 // URLKeys are the attributes that hold URLs: their user info, query string
 // and fragment are secrets, cut away at every level unless Keep names the
-// key; the rest is kept.
+// key; the rest is kept. The captured headers http.request.header.<name>
+// and http.response.header.<name> whose <name> is referer, referrer,
+// location or content-location are cut alike, each of their values.
 var URLKeys = []string{"url.full", "url.original", "http.url", "http.target"}
 
 // SecretKeys are the attribute keys removed at every level unless Keep
@@ -206,6 +208,8 @@ func classify(key string) keyClass {
 		return classReserved
 	case secretPattern(key):
 		return classSecret
+	case urlHeader(key):
+		return classURL
 	}
 	if hasUpperASCII(key) {
 		lower := strings.ToLower(key)
@@ -214,6 +218,9 @@ func classify(key string) keyClass {
 		}
 		if secretPattern(lower) {
 			return classSecret
+		}
+		if urlHeader(lower) {
+			return classURL
 		}
 	}
 	if strings.HasPrefix(key, "audit.") {
@@ -325,6 +332,28 @@ func indexed(s string) bool {
 		i++
 	}
 	return i > 0 && (i == len(s) || s[i] == '.')
+}
+
+// urlHeaders are the captured headers whose values are URLs: cut as the
+// URL keys are.
+var urlHeaders = [...]string{"referer", "referrer", "location", "content-location"}
+
+// urlHeader reports whether key is a captured header whose values are
+// URLs (see urlHeaders).
+func urlHeader(key string) bool {
+	if key == "" || key[0] != 'h' {
+		return false
+	}
+	for _, p := range [...]string{"http.request.header.", "http.response.header."} {
+		if name, ok := strings.CutPrefix(key, p); ok {
+			for _, h := range urlHeaders {
+				if strings.EqualFold(name, h) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // secretHeaderNames are the header (and gRPC metadata) names that are

@@ -45,7 +45,7 @@ type captureHeaders struct{ next http.RoundTripper }
 
 func (c captureHeaders) RoundTrip(req *http.Request) (*http.Response, error) {
 	sp := trace.SpanFromContext(req.Context())
-	for _, h := range []string{"Authorization", "Cookie", "X-Api-Key", "Accept"} {
+	for _, h := range []string{"Authorization", "Cookie", "X-Api-Key", "Accept", "Referer"} {
 		if v := req.Header.Values(h); len(v) > 0 {
 			sp.SetAttributes(semconv.HTTPRequestHeader(strings.ToLower(h), v...))
 		}
@@ -145,6 +145,7 @@ func runWithSecrets(t *testing.T, policy otelaudit.Policy) privacyRun {
 		req.Header.Set("X-Api-Key", planted("x-api-key"))
 		req.Header.Add("Cookie", "sid="+planted("cookie"))
 		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Referer", "https://app.example/reset?token="+planted("referer"))
 		resp, err := client.Do(req)
 		require.NoError(t, err)
 		_, _ = io.Copy(io.Discard, resp.Body)
@@ -312,6 +313,7 @@ func TestSecretsNeverEnterTheTrail(t *testing.T) {
 			if pol.Level == otelaudit.LevelFull {
 				assert.Equal(t, "pay-7", attrs["payment.id"].AsString(), "the full level keeps what is not secret")
 				assert.Equal(t, []string{"application/json"}, headerOf(t, events, "http.request.header.accept"))
+				assert.Equal(t, []string{"https://app.example/reset"}, headerOf(t, events, "http.request.header.referer"), "a URL header is cut")
 			} else {
 				assert.NotContains(t, attrs, "payment.id", "the default level keeps only known safe keys")
 			}
