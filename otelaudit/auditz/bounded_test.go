@@ -227,3 +227,49 @@ func TestHostileParams(t *testing.T) {
 		assert.Len(t, b.Events, tt.n, tt.target)
 	}
 }
+
+// TestCappedEventsKeepTheNewest: /api/events answers the newest events;
+// when the byte cap stops it short of the limit, what it leaves out are
+// the older of them, so the newest event is always there, and the events
+// shown are the newest that fit, in order. /api/trace, read from its
+// start, keeps the oldest.
+func TestCappedEventsKeepTheNewest(t *testing.T) {
+	g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull}))
+	big := strings.Repeat("x", 30_000)
+	for i := range 40 {
+		_, err := g.Record(context.Background(), otelaudit.Event{Type: otelaudit.NodeEnd, TraceID: traceA, AgentID: "a",
+			Attributes: []attribute.KeyValue{attribute.String("blob", big), attribute.Int("i", i)}})
+		require.NoError(t, err)
+	}
+	const maxBytes = 256 << 10
+	h := NewHandler(g, WithMaxResponseBytes(maxBytes))
+	seqs := func(target string) []uint64 {
+		w := get(t, h, http.MethodGet, target)
+		require.Equal(t, http.StatusOK, w.Code)
+		assert.LessOrEqual(t, w.Body.Len(), maxBytes+200, target)
+		var b struct {
+			Events []struct {
+				Seq uint64 `json:"seq"`
+			} `json:"events"`
+			Capped bool `json:"capped"`
+		}
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &b), target)
+		require.True(t, b.Capped, target)
+		var out []uint64
+		for _, e := range b.Events {
+			out = append(out, e.Seq)
+		}
+		return out
+	}
+	for _, target := range []string{"/api/events?limit=1000", "/api/events?type=node_end&limit=1000", "/api/events?agent=a&outcome=none&limit=1000"} {
+		got := seqs(target)
+		require.NotEmpty(t, got, target)
+		assert.Equal(t, uint64(40), got[len(got)-1], "%s: the newest event is there", target)
+		for i := range got {
+			assert.Equal(t, uint64(40-len(got)+1+i), got[i], "%s: the newest that fit, oldest first", target)
+		}
+	}
+	got := seqs("/api/trace/" + traceA.String())
+	require.NotEmpty(t, got)
+	assert.Equal(t, uint64(1), got[0], "a trace keeps its start")
+}
