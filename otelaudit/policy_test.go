@@ -451,3 +451,30 @@ func TestHeadersThatHoldURLsAreCut(t *testing.T) {
 			"HTTP.Request.Header.Referrer", "url.full"}, got[otelaudit.AttrRedacted].AsStringSlice(), "%s", lvl)
 	}
 }
+
+// TestEveryContentKey: the content keys of the conventions that carry a
+// prompt, a completion, a tool's definition or arguments, a document or
+// media, besides those of SecretKeys' first version: OpenInference's
+// tools, tool calls, media and evaluation explanations, OpenLLMetry's
+// advertised functions, and the gen_ai.event.content attribute that GenAI
+// instrumentations wrote on the deprecated content events. Each is
+// removed at the full level, and the names and counts beside them stay.
+func TestEveryContentKey(t *testing.T) {
+	g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull}))
+	var attrs []attribute.KeyValue
+	for i, k := range []string{"gen_ai.event.content", "llm.tools", "llm.tools.0.tool.json_schema", "llm.tools.1.tool.description",
+		"tool.json_schema", "tool.parameters", "message.tool_calls", "message.tool_calls.0.tool_call.function.arguments",
+		"image.url", "audio.url", "audio.transcript", "video.url", "embedding.vector", "evaluation.explanation",
+		"annotation.explanation", "llm.request.functions.0.parameters", "llm.request.functions.0.description"} {
+		attrs = append(attrs, attribute.String(k, secret(i)))
+	}
+	safe := []attribute.KeyValue{attribute.String("tool.name", "get_weather"), attribute.String("llm.model_name", "gpt-4o"),
+		attribute.Int("llm.token_count.total", 3), attribute.String("evaluation.label", "relevant"), attribute.String("audio.mime_type", "audio/mpeg")}
+	e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Attributes: append(attrs, safe...)})
+	require.NoError(t, err)
+	noSecrets(t, []otelaudit.Event{e})
+	got := attrsOf(e)
+	for _, kv := range safe {
+		assert.Equal(t, kv.Value, got[string(kv.Key)], string(kv.Key))
+	}
+}

@@ -90,8 +90,9 @@ var SecretKeys = []string{
 	"gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions",
 	"gen_ai.tool.call.arguments", "gen_ai.tool.call.result", "gen_ai.tool.definitions",
 	"gen_ai.retrieval.documents", "gen_ai.retrieval.query.text", "gen_ai.evaluation.explanation",
-	// GenAI content, deprecated conventions.
-	"gen_ai.prompt", "gen_ai.completion",
+	// GenAI content, deprecated conventions (gen_ai.event.content: the
+	// attribute instrumentations wrote on the content events).
+	"gen_ai.prompt", "gen_ai.completion", "gen_ai.event.content",
 	// OpenLLMetry.
 	"traceloop.entity.input", "traceloop.entity.output", "llm.prompts", "llm.completions",
 	// OpenInference.
@@ -101,6 +102,8 @@ var SecretKeys = []string{
 	"message.function_call_arguments_json", "tool_call.function.arguments",
 	"document.content", "retrieval.documents", "reranker.input_documents",
 	"reranker.output_documents", "reranker.query", "embedding.embeddings", "embedding.text",
+	"embedding.vector", "llm.tools", "tool.json_schema", "tool.parameters", "message.tool_calls",
+	"image.url", "audio.url", "audio.transcript", "video.url", "evaluation.explanation", "annotation.explanation",
 }
 
 // SecretPatterns describe the secret keys that are families rather than
@@ -108,7 +111,7 @@ var SecretKeys = []string{
 var SecretPatterns = []string{
 	"http.request.header.<name>, http.response.header.<name>, rpc.request.metadata.<name>, rpc.response.metadata.<name>, rpc.grpc.request.metadata.<name>, rpc.grpc.response.metadata.<name>: where <name> is authorization, proxy-authorization, cookie or set-cookie, or contains api-key, apikey, token, secret, password, passwd, credential or session (- and _ alike, any case)",
 	"gen_ai.prompt.<n>.*, gen_ai.completion.<n>.* (OpenLLMetry; <n> a number)",
-	"every key under one of the OpenInference and OpenLLMetry families above followed by a dot (llm.input_messages.0.message.content, retrieval.documents.3.document.content, llm.prompts.0, ...), and message_content.*, db.query.parameter.*, db.operation.parameter.*",
+	"every key under one of the OpenInference and OpenLLMetry families above followed by a dot (llm.input_messages.0.message.content, retrieval.documents.3.document.content, llm.prompts.0, llm.tools.0.tool.json_schema, ...), and message_content.*, llm.request.functions.* (OpenLLMetry), db.query.parameter.*, db.operation.parameter.*",
 	"any key whose last dot-separated part (in any case) ends with password, passwd, secret, api_key, api-key, apikey, token, private_key, private-key, privatekey, credential or credentials (client_secret, x_api_key, github_token, accessToken), or is authorization or cookie, alone or after _ or - (proxy_authorization, session_cookie)",
 }
 
@@ -183,15 +186,16 @@ func (t *keyTable) get(k string) (keyClass, bool) {
 // secretFamilies are the secret keys that start families of keys, flattened
 // with a dot (OpenInference writes lists as llm.input_messages.0.message.role).
 var secretFamilies = []string{
-	// l: 0-4
+	// l: 0-6
 	"llm.input_messages.", "llm.output_messages.", "llm.prompts.", "llm.completions.", "llm.choices.",
-	// r: 5-7
+	"llm.tools.", "llm.request.functions.",
+	// r: 7-9
 	"retrieval.documents.", "reranker.input_documents.", "reranker.output_documents.",
-	// m: 8-9
-	"message.contents.", "message_content.",
-	// e: 10
+	// m: 10-12
+	"message.contents.", "message_content.", "message.tool_calls.",
+	// e: 13
 	"embedding.embeddings.",
-	// d: 11-12
+	// d: 14-15
 	"db.query.parameter.", "db.operation.parameter.",
 }
 
@@ -263,7 +267,7 @@ func secretPattern(key string) bool {
 				}
 			}
 		} else {
-			families = secretFamilies[5:8]
+			families = secretFamilies[7:10]
 		}
 	case 'g':
 		for _, p := range [...]string{"gen_ai.prompt.", "gen_ai.completion."} {
@@ -272,13 +276,13 @@ func secretPattern(key string) bool {
 			}
 		}
 	case 'l':
-		families = secretFamilies[0:5]
+		families = secretFamilies[0:7]
 	case 'm':
-		families = secretFamilies[8:10]
+		families = secretFamilies[10:13]
 	case 'e':
-		families = secretFamilies[10:11]
+		families = secretFamilies[13:14]
 	case 'd':
-		families = secretFamilies[11:13]
+		families = secretFamilies[14:16]
 	}
 	for _, p := range families {
 		if strings.HasPrefix(key, p) {

@@ -74,6 +74,7 @@ func genAIContent() []attribute.KeyValue {
 		"input.value", "output.value", "llm.input_messages.0.message.content", "llm.output_messages.0.message.content",
 		"llm.prompts", "llm.prompt_template.template", "llm.prompt_template.variables", "message.content",
 		"retrieval.documents.0.document.content", "embedding.embeddings.0.embedding.text",
+		"gen_ai.event.content", "llm.tools.0.tool.json_schema", "audio.transcript", "llm.request.functions.0.parameters",
 	} {
 		out = append(out, attribute.String(k, planted(k)))
 	}
