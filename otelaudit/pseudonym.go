@@ -106,7 +106,8 @@ func IsPseudonym(s string) bool {
 // (each with the attributes it is filled from, and with its clear value
 // where it is a word of the Action or Resource: the span name
 // "invoke_agent Procurement Agent" becomes "invoke_agent hmac-sha256:…"),
-// and attribute keys (an
+// and attribute keys (one a field is filled from, such as enduser.id,
+// names the field and its other attributes too) (an
 // account number, say), which are then kept at every level, as pseudonyms,
 // unless the Policy drops them or they are known secrets (a secret is
 // removed, not pseudonymized). A string slice has each element replaced; a value
@@ -164,6 +165,13 @@ func newPseudonyms(key []byte, targets []string) (*pseudonyms, error) {
 	p := &pseudonyms{key: key, attrs: map[attribute.Key]struct{}{}, seed: maphash.MakeSeed()}
 	p.macs.New = func() any { return hmac.New(sha256.New, p.key) }
 	for _, t := range targets {
+		// An attribute a field is filled from names the field: else the
+		// clear value it hides would stay in the field.
+		for f, srcs := range fieldSources {
+			if slices.Contains(srcs, t) {
+				t = f
+			}
+		}
 		switch t {
 		case FieldAgentID:
 			p.agent = true

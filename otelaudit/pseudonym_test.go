@@ -181,3 +181,24 @@ func TestPseudonymIsWhatIsStored(t *testing.T) {
 		assert.Equal(t, e.HumanOriginID, otelaudit.Pseudonym(pseudoKey, v), "Pseudonym(key, %q)", v)
 	}
 }
+
+// TestPseudonymOfASourceAttributeCoversItsField: the span processor fills
+// HumanOriginID from enduser.id (and AgentID from gen_ai.agent.*, ...).
+// Naming the attribute, as one who thinks in OTel keys does, must hide
+// the value in the field too, or the clear user stays in every event's
+// HumanOriginID beside its pseudonymized enduser.id.
+func TestPseudonymOfASourceAttributeCoversItsField(t *testing.T) {
+	g := otelaudit.NewGenerator(otelaudit.WithPseudonyms(pseudoKey, "enduser.id", "gen_ai.agent.name"))
+	e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", HumanOriginID: "alice", AgentID: "Billing Agent",
+		Action: "invoke_agent Billing Agent", Attributes: []attribute.KeyValue{
+			attribute.String("enduser.id", "alice"), attribute.String("gen_ai.agent.name", "Billing Agent"),
+			attribute.String("audit.human_origin.id", "alice"),
+		}})
+	require.NoError(t, err)
+	for _, s := range strs(t, &e) {
+		assert.NotContains(t, s, "alice")
+		assert.NotContains(t, s, "Billing Agent")
+	}
+	assert.Equal(t, otelaudit.Pseudonym(pseudoKey, "alice"), e.HumanOriginID)
+	assert.Equal(t, otelaudit.Pseudonym(pseudoKey, "Billing Agent"), e.AgentID)
+}
