@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/baggage"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
@@ -377,4 +378,55 @@ func headerOf(t *testing.T, events []otelaudit.Event, key string) []string {
 		}
 	}
 	return nil
+}
+
+// TestPseudonymsThroughTheProcessor: an agent workflow under the real
+// span processor, with its agent and user pseudonymized (the user named
+// by the attribute the processor reads, enduser.id): the GenAI span names
+// carry the agent's name, the tool spans inherit both, and Baggage
+// carries the user to a span with no parent in the process. Neither clear
+// value is in any event, and both are found by their pseudonyms.
+func TestPseudonymsThroughTheProcessor(t *testing.T) {
+	key := []byte(strings.Repeat("k", otelaudit.MinPseudonymKeySize))
+	g, err := otelaudit.New(otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull}),
+		otelaudit.WithPseudonyms(key, otelaudit.FieldAgentID, "enduser.id"))
+	require.NoError(t, err)
+	p := processor.New(g)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(p.Sampler(nil)), sdktrace.WithSpanProcessor(p))
+	tr := tp.Tracer("example.com/agent-runtime")
+	ctx, wf := tr.Start(context.Background(), "invoke_agent Procurement Agent", trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "invoke_agent"), attribute.String("gen_ai.agent.name", "Procurement Agent"),
+		attribute.String("enduser.id", "alice@example.com")))
+	_, tool := tr.Start(ctx, "execute_tool catalog", trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "execute_tool"), attribute.String("node.id", "catalog")))
+	tool.End()
+	wf.End()
+	// A call from another service: the user comes in Baggage.
+	m, err := baggage.NewMember("enduser.id", "bob")
+	require.NoError(t, err)
+	bag, err := baggage.New(m)
+	require.NoError(t, err)
+	_, remote := tr.Start(baggage.ContextWithBaggage(context.Background(), bag), "execute_tool refund", trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "execute_tool"), attribute.String("node.id", "refund")))
+	remote.End()
+	require.NoError(t, tp.Shutdown(context.Background()))
+
+	bob, _ := g.Pseudonym("bob")
+	byBob := g.EventsByUser(bob)
+	require.NotEmpty(t, byBob, "Baggage's user, by pseudonym")
+	for _, e := range byBob {
+		assert.NotContains(t, everyString(t, e), "bob")
+	}
+	events := g.EventsByTrace(wf.SpanContext().TraceID())
+	require.GreaterOrEqual(t, len(events), 4, summary(events))
+	for _, e := range events {
+		s := everyString(t, e)
+		assert.NotContains(t, s, "Procurement Agent", "event %d", e.Seq)
+		assert.NotContains(t, s, "alice@example.com", "event %d", e.Seq)
+	}
+	alice, _ := g.Pseudonym("alice@example.com")
+	agent, _ := g.Pseudonym("Procurement Agent")
+	assert.Len(t, g.EventsByUser(alice), len(events), "every event is alice's, by her pseudonym")
+	assert.Len(t, g.Query(otelaudit.Query{AgentID: agent}).Events, len(events))
+	assert.Equal(t, "invoke_agent "+agent, events[0].Action)
 }
