@@ -3,7 +3,11 @@
 // once: what of a URL is a secret.
 package redact
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
 
 // URL returns raw without its user info, query string and fragment, which
 // carry credentials, tokens and personal data (the semantic conventions
@@ -79,7 +83,8 @@ func IsURL(s string) bool {
 	return strings.HasPrefix(s, "/") || strings.Contains(s, "://")
 }
 
-// Text returns s with each of its words (separated by white space) that
+// Text returns s with each of its words (separated by white space, as
+// unicode.IsSpace has it) that
 // IsURL cut by URL, and whether it removed anything: the URLs and paths
 // in a sentence ("GET /search?q=...", "fetch https://...") lose their
 // secrets, the rest of the text and its spacing stay as they are.
@@ -91,7 +96,10 @@ func Text(s string) (string, bool) {
 	cut := false
 	for i := 0; i < len(s); {
 		j := i
-		for j < len(s) && !space(s[j]) {
+		for j < len(s) {
+			if n := space(s[j:]); n > 0 {
+				break
+			}
 			j++
 		}
 		w := s[i:j]
@@ -106,8 +114,12 @@ func Text(s string) (string, bool) {
 			}
 		}
 		k := j
-		for k < len(s) && space(s[k]) {
-			k++
+		for k < len(s) {
+			n := space(s[k:])
+			if n == 0 {
+				break
+			}
+			k += n
 		}
 		if cut {
 			b.WriteString(w)
@@ -121,8 +133,20 @@ func Text(s string) (string, bool) {
 	return b.String(), true
 }
 
-func space(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+// space returns the length of the white space (Unicode's, U+00A0 and
+// U+3000 included) that s starts with, 0 if it starts with none.
+func space(s string) int {
+	if c := s[0]; c < utf8.RuneSelf {
+		if c == ' ' || c >= '\t' && c <= '\r' {
+			return 1
+		}
+		return 0
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	if unicode.IsSpace(r) {
+		return n
+	}
+	return 0
 }
 
 // HasURLSecret reports whether URL would remove anything from s, without

@@ -59,6 +59,7 @@ func TestText(t *testing.T) {
 		{"", ""},
 		{"/only?x", "/only"},
 		{" lead /a?b trail ", " lead /a trail "},
+		{"GET\u00a0/v1/charge?api_key=abc\u3000x", "GET\u00a0/v1/charge\u3000x"},
 	}
 	for _, tt := range tests {
 		got, cut := Text(tt.in)
@@ -93,6 +94,26 @@ func FuzzURL(f *testing.F) {
 			}
 		}
 		if again, _ := URL(got); again != got {
+			t.Fatalf("not idempotent: %q -> %q -> %q", s, got, again)
+		}
+	})
+}
+
+func FuzzText(f *testing.F) {
+	f.Add("GET /a?b=1 https://u:p@h/x#f")
+	f.Add("\t/x?y  z")
+	f.Add("x\u00a0/p?q")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, cut := Text(s)
+		if cut != (got != s) {
+			t.Fatalf("Text(%q) = %q reports cut=%v", s, got, cut)
+		}
+		for _, w := range strings.Fields(got) {
+			if IsURL(w) && strings.ContainsAny(w, "?#") {
+				t.Fatalf("Text(%q) = %q keeps a query or fragment in %q", s, got, w)
+			}
+		}
+		if again, c := Text(got); again != got || c {
 			t.Fatalf("not idempotent: %q -> %q -> %q", s, got, again)
 		}
 	})
