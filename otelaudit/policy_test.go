@@ -343,6 +343,8 @@ func TestURLsInFieldsLoseTheirSecrets(t *testing.T) {
 				"HTTPS://u:" + secret(8) + "@h.example/x", "fetch https://h.example/x then https://h.example/y", "HTTPS://h.example/x",
 				[]string{"action", "resource"}},
 			{"approve?", "alice@example.com", "approve?", "alice@example.com", nil},
+			{`call("/v1/refund?api_key=` + secret(9) + `")`, "api.example/v1?token=" + secret(10), `call("/v1/refund`, "api.example/v1",
+				[]string{"action", "resource"}},
 			{"SELECT", "sqlite:inventory/items", "SELECT", "sqlite:inventory/items", nil},
 		} {
 			e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Action: tt.action, Resource: tt.resource})

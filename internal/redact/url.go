@@ -76,11 +76,16 @@ func scheme(s string) bool {
 }
 
 // IsURL reports whether s is a URL reference whose secrets URL cuts: one
-// with a scheme and an authority ("https://", "s3://"), or one that starts
-// with '/' (a path, or "//host"). Other text ("alice@example.com",
-// "approve?") is not taken for one.
+// with a scheme and an authority ("https://", "s3://"), one that starts
+// with '/' (a path, or "//host"), or one with a query or fragment after a
+// '/' ("api.example/v1?token=...", "\"/v1?token=...\""). Other text
+// ("alice@example.com", "approve?") is not taken for one.
 func IsURL(s string) bool {
-	return strings.HasPrefix(s, "/") || strings.Contains(s, "://")
+	if strings.HasPrefix(s, "/") || strings.Contains(s, "://") {
+		return true
+	}
+	i := strings.IndexAny(s, "?#")
+	return i > 0 && strings.IndexByte(s[:i], '/') >= 0
 }
 
 // Text returns s with each of its words (separated by white space, as

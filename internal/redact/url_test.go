@@ -60,6 +60,7 @@ func TestText(t *testing.T) {
 		{"/only?x", "/only"},
 		{" lead /a?b trail ", " lead /a trail "},
 		{"GET\u00a0/v1/charge?api_key=abc\u3000x", "GET\u00a0/v1/charge\u3000x"},
+		{`call "/v1/charge?api_key=abc" api.example/v1?token=t and/or? a@b.example`, `call "/v1/charge api.example/v1 and/or a@b.example`},
 	}
 	for _, tt := range tests {
 		got, cut := Text(tt.in)
