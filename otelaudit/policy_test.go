@@ -480,3 +480,26 @@ func TestEveryContentKey(t *testing.T) {
 		assert.Equal(t, kv.Value, got[string(kv.Key)], string(kv.Key))
 	}
 }
+
+// TestPathKeysLoseAQuery: url.path, url.template, http.route and
+// http.route.template hold no query by the conventions, and are known
+// safe; a runtime that puts one there (the raw request target as url.path)
+// does not keep it at any level. Paths keep their '@'.
+func TestPathKeysLoseAQuery(t *testing.T) {
+	for _, lvl := range []otelaudit.Level{otelaudit.LevelMetadata, otelaudit.LevelFull} {
+		g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: lvl}))
+		e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Attributes: []attribute.KeyValue{
+			attribute.String("url.path", "/reset?token="+secret(1)),
+			attribute.String("http.route", "/users/@{user}#"+secret(2)),
+			attribute.String("url.template", "/v1/{id}?k="+secret(3)),
+			attribute.String("http.route.template", "/v1?k="+secret(4)),
+		}})
+		require.NoError(t, err)
+		noSecrets(t, []otelaudit.Event{e})
+		got := attrsOf(e)
+		assert.Equal(t, "/reset", got["url.path"].AsString(), "%s", lvl)
+		assert.Equal(t, "/users/@{user}", got["http.route"].AsString(), "%s", lvl)
+		assert.Equal(t, "/v1/{id}", got["url.template"].AsString(), "%s", lvl)
+		assert.Equal(t, "/v1", got["http.route.template"].AsString(), "%s", lvl)
+	}
+}

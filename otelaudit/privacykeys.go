@@ -75,7 +75,10 @@ var SafeKeys = []string{
 // key; the rest is kept. The captured headers http.request.header.<name>
 // and http.response.header.<name> whose <name> is referer, referrer,
 // location or content-location are cut alike, each of their values.
-var URLKeys = []string{"url.full", "url.original", "http.url", "http.target"}
+var URLKeys = []string{"url.full", "url.original", "http.url", "http.target",
+	// Paths and templates hold no query by the conventions; one a runtime
+	// puts there is cut all the same.
+	"url.path", "url.template", "http.route", "http.route.template"}
 
 // SecretKeys are the attribute keys removed at every level unless Keep
 // names them exactly. The patterns of SecretPatterns come on top. Both,
