@@ -121,7 +121,8 @@ func (g *Generator) Policy() Policy {
 }
 
 // Attribute keys the Generator writes itself, and removes from what
-// callers give it (every key starting with "otelaudit." is reserved).
+// callers give it (every key starting with "otelaudit.", in any case, is
+// reserved).
 const (
 	// AttrRedacted lists, as a string slice, the attributes (and
 	// "action" and "resource", for the fields) from which the Policy

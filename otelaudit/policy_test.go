@@ -503,3 +503,17 @@ func TestPathKeysLoseAQuery(t *testing.T) {
 		assert.Equal(t, "/v1", got["http.route.template"].AsString(), "%s", lvl)
 	}
 }
+
+// TestReservedKeysInAnyCase: a caller's "Otelaudit.Redacted" would sit
+// beside the Generator's own note and tell a reader that nothing was
+// removed; the reserved prefix is the Generator's in any case.
+func TestReservedKeysInAnyCase(t *testing.T) {
+	g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull}))
+	e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Attributes: []attribute.KeyValue{
+		attribute.StringSlice("Otelaudit.Redacted", []string{"nothing"}),
+		attribute.StringSlice("OTELAUDIT.TRUNCATED", []string{"nothing"}),
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, []attribute.KeyValue{attribute.StringSlice(otelaudit.AttrRedacted,
+		[]string{"Otelaudit.Redacted", "OTELAUDIT.TRUNCATED"})}, e.Attributes)
+}

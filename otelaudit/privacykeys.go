@@ -220,6 +220,9 @@ func classify(key string) keyClass {
 	}
 	if hasUpperASCII(key) {
 		lower := strings.ToLower(key)
+		if strings.HasPrefix(lower, reservedTypePrefix) {
+			return classReserved
+		}
 		if c, ok := builtinKeys.get(lower); ok && c&(classSecret|classURL) != 0 {
 			return c &^ classSafe
 		}
