@@ -16,7 +16,9 @@ import (
 // asks for bodies). The fields of an event (who, what, where, outcome) are
 // kept at every level; the level decides its attributes. Known secrets
 // (SecretKeys, SecretPatterns, and the user info, query and fragment of
-// URLKeys) are kept at no level unless Policy.Keep names them.
+// URLKeys) are kept at no level unless Policy.Keep names them; the user
+// info, query and fragment of a Resource that is a URL or a path, and of
+// every URL or path in an Action, at none.
 type Level uint8
 
 const (
@@ -119,11 +121,12 @@ func (g *Generator) Policy() Policy {
 }
 
 // Attribute keys the Generator writes itself, and removes from what
-// callers give it (every key starting with "otelaudit." is reserved).
+// callers give it (every key starting with "otelaudit.", in any case, is
+// reserved).
 const (
 	// AttrRedacted lists, as a string slice, the attributes (and
-	// "resource", for the field) from which the Policy removed or cut a
-	// known secret: at most 16 entries, the last then saying how many more
+	// "action" and "resource", for the fields) from which the Policy
+	// removed or cut a known secret: at most 16 entries, the last then saying how many more
 	// there were ("12 more"); keys longer than 128 bytes are cut.
 	AttrRedacted = "otelaudit.redacted"
 	// AttrTruncated lists, as a string slice, what was cut from an event
@@ -322,7 +325,14 @@ func (c *compiledPolicy) apply(e *Event, scratch *[]attribute.KeyValue) applied 
 		res.redacted = true
 		notes.add(what)
 	}
-	if e.Resource != "" && strings.Contains(e.Resource, "://") && redact.HasURLSecret(e.Resource) {
+	// The fields are no attributes, but a runtime may put a URL in them
+	// (audit.resource, a span named after its request): its secrets go
+	// as a URL key's do.
+	if a, cut := redact.Text(e.Action); cut {
+		e.Action = a
+		note("action")
+	}
+	if redact.HasURLSecret(e.Resource) && redact.IsURL(e.Resource) {
 		if r, cut := redact.URL(e.Resource); cut {
 			e.Resource = r
 			note("resource")
@@ -369,12 +379,26 @@ func (c *compiledPolicy) apply(e *Event, scratch *[]attribute.KeyValue) applied 
 			note(string(kv.Key))
 			continue
 		case cutURLAttr:
-			if kv.Value.Type() == attribute.STRING {
+			switch kv.Value.Type() {
+			case attribute.STRING:
 				if u, cut := redact.URL(kv.Value.AsString()); cut {
 					kv.Value = attribute.StringValue(u)
 					note(string(kv.Key))
 				}
-			} else {
+			case attribute.STRINGSLICE:
+				// A captured header's values, or a URL key given as
+				// several.
+				s, cut := kv.Value.AsStringSlice(), false
+				for j := range s {
+					if u, c := redact.URL(s[j]); c {
+						s[j], cut = u, true
+					}
+				}
+				if cut {
+					kv.Value = attribute.StringSliceValue(s)
+					note(string(kv.Key))
+				}
+			default:
 				// A URL key of another type is nothing the conventions
 				// define: it cannot be cut, so it goes.
 				note(string(kv.Key))

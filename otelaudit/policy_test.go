@@ -323,3 +323,197 @@ func TestPrivacyTablesInREADME(t *testing.T) {
 		assert.True(t, strings.Contains(readme, p), "the README has %q", p)
 	}
 }
+
+// TestURLsInFieldsLoseTheirSecrets: a Resource that is a URL reference
+// (with a scheme, or a path, or "//host") and every URL or path in an
+// Action lose their user info, query and fragment at every level, and the
+// event says so; fields that merely hold a '?' or an '@' are kept.
+func TestURLsInFieldsLoseTheirSecrets(t *testing.T) {
+	for _, lvl := range []otelaudit.Level{otelaudit.LevelMetadata, otelaudit.LevelFull} {
+		g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: lvl}))
+		for _, tt := range []struct {
+			action, resource         string
+			wantAction, wantResource string
+			notes                    []string
+		}{
+			{"charge", "/v1/charge?api_key=" + secret(1), "charge", "/v1/charge", []string{"resource"}},
+			{"charge", "//svc:" + secret(2) + "@payments.example/v1", "charge", "//payments.example/v1", []string{"resource"}},
+			{"GET /v1/charge?api_key=" + secret(3) + "#" + secret(4), "payments", "GET /v1/charge", "payments", []string{"action"}},
+			{"fetch https://u:" + secret(5) + "@h.example/x?t=" + secret(6) + " then https://h.example/y?s=" + secret(7),
+				"HTTPS://u:" + secret(8) + "@h.example/x", "fetch https://h.example/x then https://h.example/y", "HTTPS://h.example/x",
+				[]string{"action", "resource"}},
+			{"approve?", "alice@example.com", "approve?", "alice@example.com", nil},
+			{`call("/v1/refund?api_key=` + secret(9) + `")`, "api.example/v1?token=" + secret(10), `call("/v1/refund`, "api.example/v1",
+				[]string{"action", "resource"}},
+			{"SELECT", "sqlite:inventory/items", "SELECT", "sqlite:inventory/items", nil},
+		} {
+			e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Action: tt.action, Resource: tt.resource})
+			require.NoError(t, err)
+			noSecrets(t, []otelaudit.Event{e})
+			assert.Equal(t, tt.wantAction, e.Action, "%s: %s", lvl, tt.action)
+			assert.Equal(t, tt.wantResource, e.Resource, "%s: %s", lvl, tt.resource)
+			assert.Equal(t, tt.notes, attrsOf(e)[otelaudit.AttrRedacted].AsStringSlice(), "%s: %s", lvl, tt.action)
+		}
+		noSecrets(t, g.Events(0))
+	}
+}
+
+// TestSecretKeysInAnyCase: OTel keys are case-sensitive, but a runtime
+// that spells a known secret's key in another case ("HTTP.Request.Header.X-Api-Key",
+// "DB.STATEMENT", "Url.Full") still sends the secret: it is removed (or
+// cut, for a URL key) at every level. Keys of this project's audit.*
+// namespace that are named as secrets are secrets too. A key that is only
+// safe in lower case is not kept by LevelMetadata in another.
+func TestSecretKeysInAnyCase(t *testing.T) {
+	for _, lvl := range []otelaudit.Level{otelaudit.LevelMetadata, otelaudit.LevelFull} {
+		g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: lvl}))
+		e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Attributes: []attribute.KeyValue{
+			attribute.StringSlice("HTTP.Request.Header.X-Api-Key", []string{secret(1)}),
+			attribute.StringSlice("Http.Response.Header.Set-Cookie", []string{secret(2)}),
+			attribute.String("DB.STATEMENT", "SELECT '"+secret(3)+"'"),
+			attribute.String("Db.Query.Text", "SELECT '"+secret(4)+"'"),
+			attribute.String("GEN_AI.PROMPT.0.CONTENT", secret(5)),
+			attribute.String("Input.Value", secret(6)),
+			attribute.String("LLM.Input_Messages.0.Message.Content", secret(7)),
+			attribute.String("Url.Full", "https://h.example/p?k="+secret(8)),
+			attribute.String("URL.QUERY", "k="+secret(9)),
+			attribute.String("audit.password", secret(10)),
+			attribute.StringSlice("audit.http.request.header.authorization", []string{secret(11)}),
+			attribute.String("audit.custom", "kept"),
+		}})
+		require.NoError(t, err)
+		noSecrets(t, []otelaudit.Event{e})
+		got := attrsOf(e)
+		assert.Equal(t, "https://h.example/p", got["Url.Full"].AsString(), "%s: a URL key in another case is cut, not dropped", lvl)
+		assert.Equal(t, "kept", got["audit.custom"].AsString())
+		assert.Len(t, got[otelaudit.AttrRedacted].AsStringSlice(), 11, "%s", lvl)
+	}
+	g := otelaudit.NewGenerator()
+	e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Attributes: []attribute.KeyValue{
+		attribute.String("HTTP.Request.Method", "GET"), attribute.String("http.request.method", "GET"),
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, []attribute.KeyValue{attribute.String("http.request.method", "GET")}, e.Attributes,
+		"the safe list is exact: another case is no key it knows")
+}
+
+// TestSecretNamesInEverySpelling: a key whose last part names a secret
+// with a prefix ("x_api_key", "github_token", "db-password") or in camel
+// case ("accessToken", "clientSecret") is a secret at the full level too;
+// the counts and names the conventions define stay.
+func TestSecretNamesInEverySpelling(t *testing.T) {
+	g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull}))
+	var attrs []attribute.KeyValue
+	for i, k := range []string{"x_api_key", "svc.x-api-key", "github_token", "slack.bot_token", "auth-token", "accessToken",
+		"oauth.clientSecret", "webhook_secret", "db-password", "smtp.user_passwd", "apiKey", "gcp.service_account_credentials",
+		"ssh.privateKey", "tls.client_private_key", "proxy_authorization", "upstream.set-cookie", "session_cookie"} {
+		attrs = append(attrs, attribute.String(k, secret(i)))
+	}
+	safe := []attribute.KeyValue{
+		attribute.Int("gen_ai.usage.input_tokens", 1), attribute.Int("gen_ai.request.max_tokens", 2),
+		attribute.String("gen_ai.token.type", "input"), attribute.Int("llm.token_count.total", 3),
+		attribute.String("payment.preauthorization", "pa-1"), attribute.String("fortune.cookies", "3"),
+		attribute.String("secrets.manager", "vault"), attribute.String("keyboard", "us"),
+	}
+	e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Attributes: append(attrs, safe...)})
+	require.NoError(t, err)
+	noSecrets(t, []otelaudit.Event{e})
+	assert.Equal(t, append(safe, attribute.StringSlice(otelaudit.AttrRedacted, []string{"x_api_key", "svc.x-api-key",
+		"github_token", "slack.bot_token", "auth-token", "accessToken", "oauth.clientSecret", "webhook_secret", "db-password",
+		"smtp.user_passwd", "apiKey", "gcp.service_account_credentials", "ssh.privateKey", "tls.client_private_key",
+		"proxy_authorization", "2 more"})), e.Attributes)
+}
+
+// TestHeadersThatHoldURLsAreCut: a captured Referer, Location or
+// Content-Location header is a URL whose query and user info are as
+// secret as url.full's (a password-reset link, a signed redirect): each
+// of its values is cut at every level, not kept whole by LevelFull; a URL
+// key that holds a string slice is cut element by element.
+func TestHeadersThatHoldURLsAreCut(t *testing.T) {
+	for _, lvl := range []otelaudit.Level{otelaudit.LevelMetadata, otelaudit.LevelFull} {
+		g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: lvl}))
+		e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Attributes: []attribute.KeyValue{
+			attribute.StringSlice("http.request.header.referer", []string{"https://app.example/reset?token=" + secret(1)}),
+			attribute.StringSlice("http.response.header.location", []string{"https://u:" + secret(2) + "@cdn.example/f?sig=" + secret(3), "/next#" + secret(4)}),
+			attribute.StringSlice("http.response.header.Content-Location", []string{"/doc?k=" + secret(5)}),
+			attribute.StringSlice("HTTP.Request.Header.Referrer", []string{"https://a.example/?q=" + secret(6)}),
+			attribute.StringSlice("url.full", []string{"https://h.example/p?k=" + secret(7)}),
+		}})
+		require.NoError(t, err)
+		noSecrets(t, []otelaudit.Event{e})
+		got := attrsOf(e)
+		assert.Equal(t, []string{"https://h.example/p"}, got["url.full"].AsStringSlice(), "%s", lvl)
+		if lvl == otelaudit.LevelFull {
+			assert.Equal(t, []string{"https://app.example/reset"}, got["http.request.header.referer"].AsStringSlice())
+			assert.Equal(t, []string{"https://cdn.example/f", "/next"}, got["http.response.header.location"].AsStringSlice())
+			assert.Equal(t, []string{"/doc"}, got["http.response.header.Content-Location"].AsStringSlice())
+			assert.Equal(t, []string{"https://a.example/"}, got["HTTP.Request.Header.Referrer"].AsStringSlice())
+		}
+		assert.Equal(t, []string{"http.request.header.referer", "http.response.header.location", "http.response.header.Content-Location",
+			"HTTP.Request.Header.Referrer", "url.full"}, got[otelaudit.AttrRedacted].AsStringSlice(), "%s", lvl)
+	}
+}
+
+// TestEveryContentKey: the content keys of the conventions that carry a
+// prompt, a completion, a tool's definition or arguments, a document or
+// media, besides those of SecretKeys' first version: OpenInference's
+// tools, tool calls, media and evaluation explanations, OpenLLMetry's
+// advertised functions, and the gen_ai.event.content attribute that GenAI
+// instrumentations wrote on the deprecated content events. Each is
+// removed at the full level, and the names and counts beside them stay.
+func TestEveryContentKey(t *testing.T) {
+	g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull}))
+	var attrs []attribute.KeyValue
+	for i, k := range []string{"gen_ai.event.content", "llm.tools", "llm.tools.0.tool.json_schema", "llm.tools.1.tool.description",
+		"tool.json_schema", "tool.parameters", "message.tool_calls", "message.tool_calls.0.tool_call.function.arguments",
+		"image.url", "audio.url", "audio.transcript", "video.url", "embedding.vector", "evaluation.explanation",
+		"annotation.explanation", "llm.request.functions.0.parameters", "llm.request.functions.0.description"} {
+		attrs = append(attrs, attribute.String(k, secret(i)))
+	}
+	safe := []attribute.KeyValue{attribute.String("tool.name", "get_weather"), attribute.String("llm.model_name", "gpt-4o"),
+		attribute.Int("llm.token_count.total", 3), attribute.String("evaluation.label", "relevant"), attribute.String("audio.mime_type", "audio/mpeg")}
+	e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Attributes: append(attrs, safe...)})
+	require.NoError(t, err)
+	noSecrets(t, []otelaudit.Event{e})
+	got := attrsOf(e)
+	for _, kv := range safe {
+		assert.Equal(t, kv.Value, got[string(kv.Key)], string(kv.Key))
+	}
+}
+
+// TestPathKeysLoseAQuery: url.path, url.template, http.route and
+// http.route.template hold no query by the conventions, and are known
+// safe; a runtime that puts one there (the raw request target as url.path)
+// does not keep it at any level. Paths keep their '@'.
+func TestPathKeysLoseAQuery(t *testing.T) {
+	for _, lvl := range []otelaudit.Level{otelaudit.LevelMetadata, otelaudit.LevelFull} {
+		g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: lvl}))
+		e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Attributes: []attribute.KeyValue{
+			attribute.String("url.path", "/reset?token="+secret(1)),
+			attribute.String("http.route", "/users/@{user}#"+secret(2)),
+			attribute.String("url.template", "/v1/{id}?k="+secret(3)),
+			attribute.String("http.route.template", "/v1?k="+secret(4)),
+		}})
+		require.NoError(t, err)
+		noSecrets(t, []otelaudit.Event{e})
+		got := attrsOf(e)
+		assert.Equal(t, "/reset", got["url.path"].AsString(), "%s", lvl)
+		assert.Equal(t, "/users/@{user}", got["http.route"].AsString(), "%s", lvl)
+		assert.Equal(t, "/v1/{id}", got["url.template"].AsString(), "%s", lvl)
+		assert.Equal(t, "/v1", got["http.route.template"].AsString(), "%s", lvl)
+	}
+}
+
+// TestReservedKeysInAnyCase: a caller's "Otelaudit.Redacted" would sit
+// beside the Generator's own note and tell a reader that nothing was
+// removed; the reserved prefix is the Generator's in any case.
+func TestReservedKeysInAnyCase(t *testing.T) {
+	g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull}))
+	e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", Attributes: []attribute.KeyValue{
+		attribute.StringSlice("Otelaudit.Redacted", []string{"nothing"}),
+		attribute.StringSlice("OTELAUDIT.TRUNCATED", []string{"nothing"}),
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, []attribute.KeyValue{attribute.StringSlice(otelaudit.AttrRedacted,
+		[]string{"Otelaudit.Redacted", "OTELAUDIT.TRUNCATED"})}, e.Attributes)
+}

@@ -33,7 +33,7 @@ const (
 
 // SafeKeys are the attribute keys LevelMetadata keeps, besides every key
 // starting with "audit." (this project's own, set for the trail on
-// purpose). URL keys among them (URLKeys) lose their user info, query and
+// purpose) that is no known secret ("audit.password" is one). URL keys among them (URLKeys) lose their user info, query and
 // fragment.
 var SafeKeys = []string{
 	// Who and which run.
@@ -72,11 +72,18 @@ var SafeKeys = []string{
 
 // URLKeys are the attributes that hold URLs: their user info, query string
 // and fragment are secrets, cut away at every level unless Keep names the
-// key; the rest is kept.
-var URLKeys = []string{"url.full", "url.original", "http.url", "http.target"}
+// key; the rest is kept. The captured headers http.request.header.<name>
+// and http.response.header.<name> whose <name> is referer, referrer,
+// location or content-location are cut alike, each of their values.
+var URLKeys = []string{"url.full", "url.original", "http.url", "http.target",
+	// Paths and templates hold no query by the conventions; one a runtime
+	// puts there is cut all the same.
+	"url.path", "url.template", "http.route", "http.route.template"}
 
 // SecretKeys are the attribute keys removed at every level unless Keep
-// names them exactly. The patterns of SecretPatterns come on top.
+// names them exactly. The patterns of SecretPatterns come on top. Both,
+// and URLKeys, are matched whatever the case of a key: "DB.STATEMENT" is
+// removed, "Url.Full" cut.
 var SecretKeys = []string{
 	// URL parts that are nothing but secrets.
 	"url.query", "url.fragment",
@@ -86,8 +93,9 @@ var SecretKeys = []string{
 	"gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions",
 	"gen_ai.tool.call.arguments", "gen_ai.tool.call.result", "gen_ai.tool.definitions",
 	"gen_ai.retrieval.documents", "gen_ai.retrieval.query.text", "gen_ai.evaluation.explanation",
-	// GenAI content, deprecated conventions.
-	"gen_ai.prompt", "gen_ai.completion",
+	// GenAI content, deprecated conventions (gen_ai.event.content: the
+	// attribute instrumentations wrote on the content events).
+	"gen_ai.prompt", "gen_ai.completion", "gen_ai.event.content",
 	// OpenLLMetry.
 	"traceloop.entity.input", "traceloop.entity.output", "llm.prompts", "llm.completions",
 	// OpenInference.
@@ -97,6 +105,8 @@ var SecretKeys = []string{
 	"message.function_call_arguments_json", "tool_call.function.arguments",
 	"document.content", "retrieval.documents", "reranker.input_documents",
 	"reranker.output_documents", "reranker.query", "embedding.embeddings", "embedding.text",
+	"embedding.vector", "llm.tools", "tool.json_schema", "tool.parameters", "message.tool_calls",
+	"image.url", "audio.url", "audio.transcript", "video.url", "evaluation.explanation", "annotation.explanation",
 }
 
 // SecretPatterns describe the secret keys that are families rather than
@@ -104,8 +114,8 @@ var SecretKeys = []string{
 var SecretPatterns = []string{
 	"http.request.header.<name>, http.response.header.<name>, rpc.request.metadata.<name>, rpc.response.metadata.<name>, rpc.grpc.request.metadata.<name>, rpc.grpc.response.metadata.<name>: where <name> is authorization, proxy-authorization, cookie or set-cookie, or contains api-key, apikey, token, secret, password, passwd, credential or session (- and _ alike, any case)",
 	"gen_ai.prompt.<n>.*, gen_ai.completion.<n>.* (OpenLLMetry; <n> a number)",
-	"every key under one of the OpenInference and OpenLLMetry families above followed by a dot (llm.input_messages.0.message.content, retrieval.documents.3.document.content, llm.prompts.0, ...), and message_content.*, db.query.parameter.*, db.operation.parameter.*",
-	"any key whose last dot-separated part is password, passwd, secret, client_secret, api_key, apikey, access_token, refresh_token, id_token, token, private_key, authorization, cookie, credentials or credential",
+	"every key under one of the OpenInference and OpenLLMetry families above followed by a dot (llm.input_messages.0.message.content, retrieval.documents.3.document.content, llm.prompts.0, llm.tools.0.tool.json_schema, ...), and message_content.*, llm.request.functions.* (OpenLLMetry), db.query.parameter.*, db.operation.parameter.*",
+	"any key whose last dot-separated part (in any case) ends with password, passwd, secret, api_key, api-key, apikey, token, private_key, private-key, privatekey, credential or credentials (client_secret, x_api_key, github_token, accessToken), or is authorization or cookie, alone or after _ or - (proxy_authorization, session_cookie)",
 }
 
 // builtinKeys classifies the exact keys of the lists above; keys not in it
@@ -179,32 +189,64 @@ func (t *keyTable) get(k string) (keyClass, bool) {
 // secretFamilies are the secret keys that start families of keys, flattened
 // with a dot (OpenInference writes lists as llm.input_messages.0.message.role).
 var secretFamilies = []string{
-	// l: 0-4
+	// l: 0-6
 	"llm.input_messages.", "llm.output_messages.", "llm.prompts.", "llm.completions.", "llm.choices.",
-	// r: 5-7
+	"llm.tools.", "llm.request.functions.",
+	// r: 7-9
 	"retrieval.documents.", "reranker.input_documents.", "reranker.output_documents.",
-	// m: 8-9
-	"message.contents.", "message_content.",
-	// e: 10
+	// m: 10-12
+	"message.contents.", "message_content.", "message.tool_calls.",
+	// e: 13
 	"embedding.embeddings.",
-	// d: 11-12
+	// d: 14-15
 	"db.query.parameter.", "db.operation.parameter.",
 }
 
-// classify returns what the lists say of key.
+// classify returns what the lists say of key. The secrets and URL keys
+// are found whatever the case of key: OTel keys are case-sensitive, but
+// "DB.STATEMENT" carries what db.statement does. The safe keys are
+// matched exactly: another case is no key the lists know to be safe.
 func classify(key string) keyClass {
 	if c, ok := builtinKeys.get(key); ok {
 		return c
 	}
 	switch {
-	case strings.HasPrefix(key, "audit."):
-		return classSafe
 	case strings.HasPrefix(key, reservedTypePrefix):
 		return classReserved
 	case secretPattern(key):
 		return classSecret
+	case urlHeader(key):
+		return classURL
+	}
+	if hasUpperASCII(key) {
+		lower := strings.ToLower(key)
+		if strings.HasPrefix(lower, reservedTypePrefix) {
+			return classReserved
+		}
+		if c, ok := builtinKeys.get(lower); ok && c&(classSecret|classURL) != 0 {
+			return c &^ classSafe
+		}
+		if secretPattern(lower) {
+			return classSecret
+		}
+		if urlHeader(lower) {
+			return classURL
+		}
+	}
+	if strings.HasPrefix(key, "audit.") {
+		// This project's own, unless named as a secret.
+		return classSafe
 	}
 	return 0
+}
+
+func hasUpperASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // secretPattern reports whether key matches one of SecretPatterns. It
@@ -231,7 +273,7 @@ func secretPattern(key string) bool {
 				}
 			}
 		} else {
-			families = secretFamilies[5:8]
+			families = secretFamilies[7:10]
 		}
 	case 'g':
 		for _, p := range [...]string{"gen_ai.prompt.", "gen_ai.completion."} {
@@ -240,13 +282,13 @@ func secretPattern(key string) bool {
 			}
 		}
 	case 'l':
-		families = secretFamilies[0:5]
+		families = secretFamilies[0:7]
 	case 'm':
-		families = secretFamilies[8:10]
+		families = secretFamilies[10:13]
 	case 'e':
-		families = secretFamilies[10:11]
+		families = secretFamilies[13:14]
 	case 'd':
-		families = secretFamilies[11:13]
+		families = secretFamilies[14:16]
 	}
 	for _, p := range families {
 		if strings.HasPrefix(key, p) {
@@ -257,20 +299,36 @@ func secretPattern(key string) bool {
 	if i := strings.LastIndexByte(key, '.'); i >= 0 {
 		last = key[i+1:]
 	}
-	if len(last) < len("token") || len(last) > len("refresh_token") {
+	if len(last) < len("token") {
 		return false
 	}
-	var buf [16]byte
+	var buf [64]byte
 	return secretLastPart(lowerASCII(buf[:0], last))
 }
 
+// secretEndings are the words that make a key's last part a secret when
+// it ends with them, whatever precedes them: "x_api_key", "github_token",
+// "accessToken", "clientSecret".
+var secretEndings = [...]string{"password", "passwd", "secret", "api_key", "api-key", "apikey", "token",
+	"private_key", "private-key", "privatekey", "credential", "credentials"}
+
+// secretWords are the words that make a key's last part a secret when it
+// is one of them or ends with '_' or '-' and one: "proxy_authorization",
+// "session_cookie", but not "preauthorization".
+var secretWords = [...]string{"authorization", "cookie"}
+
 // secretLastPart reports whether a key's last part, in lower case, names a
-// secret whatever comes before it. A switch: no hashing.
+// secret whatever comes before it.
 func secretLastPart(last []byte) bool {
-	switch string(last) {
-	case "password", "passwd", "secret", "client_secret", "api_key", "apikey", "access_token", "refresh_token",
-		"id_token", "token", "private_key", "authorization", "cookie", "credentials", "credential":
-		return true
+	for _, w := range secretEndings {
+		if bytes.HasSuffix(last, []byte(w)) {
+			return true
+		}
+	}
+	for _, w := range secretWords {
+		if n := len(last) - len(w); n >= 0 && string(last[n:]) == w && (n == 0 || last[n-1] == '_' || last[n-1] == '-') {
+			return true
+		}
 	}
 	return false
 }
@@ -284,6 +342,28 @@ func indexed(s string) bool {
 		i++
 	}
 	return i > 0 && (i == len(s) || s[i] == '.')
+}
+
+// urlHeaders are the captured headers whose values are URLs: cut as the
+// URL keys are.
+var urlHeaders = [...]string{"referer", "referrer", "location", "content-location"}
+
+// urlHeader reports whether key is a captured header whose values are
+// URLs (see urlHeaders).
+func urlHeader(key string) bool {
+	if key == "" || key[0] != 'h' {
+		return false
+	}
+	for _, p := range [...]string{"http.request.header.", "http.response.header."} {
+		if name, ok := strings.CutPrefix(key, p); ok {
+			for _, h := range urlHeaders {
+				if strings.EqualFold(name, h) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // secretHeaderNames are the header (and gRPC metadata) names that are

@@ -8,6 +8,7 @@ import (
 	"hash"
 	"hash/maphash"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -67,8 +68,13 @@ var fieldSources = map[string][]string{
 // Pseudonym returns the pseudonym of value under key: PseudonymPrefix and
 // the hex HMAC-SHA256 of value. It is what a Generator with
 // WithPseudonyms(key, ...) stores instead of value, so it is also how to
-// look value up in a trail written so.
+// look value up in a trail written so; like the Generator, it returns the
+// empty value, and a value that already has the form of a pseudonym, as
+// they are.
 func Pseudonym(key []byte, value string) string {
+	if value == "" || IsPseudonym(value) {
+		return value
+	}
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(value))
 	return formatPseudonym(m)
@@ -97,7 +103,11 @@ func IsPseudonym(s string) bool {
 
 // WithPseudonyms makes the Generator store pseudonyms (see Pseudonym)
 // instead of the values of targets: fields, named by the Field constants
-// (each with the attributes it is filled from), and attribute keys (an
+// (each with the attributes it is filled from, and with its clear value
+// where it is a word of the Action or Resource: the span name
+// "invoke_agent Procurement Agent" becomes "invoke_agent hmac-sha256:…"),
+// and attribute keys (one a field is filled from, such as enduser.id,
+// names the field and its other attributes too) (an
 // account number, say), which are then kept at every level, as pseudonyms,
 // unless the Policy drops them or they are known secrets (a secret is
 // removed, not pseudonymized). A string slice has each element replaced; a value
@@ -155,6 +165,13 @@ func newPseudonyms(key []byte, targets []string) (*pseudonyms, error) {
 	p := &pseudonyms{key: key, attrs: map[attribute.Key]struct{}{}, seed: maphash.MakeSeed()}
 	p.macs.New = func() any { return hmac.New(sha256.New, p.key) }
 	for _, t := range targets {
+		// An attribute a field is filled from names the field: else the
+		// clear value it hides would stay in the field.
+		for f, srcs := range fieldSources {
+			if slices.Contains(srcs, t) {
+				t = f
+			}
+		}
 		switch t {
 		case FieldAgentID:
 			p.agent = true
@@ -195,20 +212,68 @@ func (p *pseudonyms) of(v string) string {
 	return s
 }
 
-// fields replaces the chosen fields of e.
+// fields replaces the chosen fields of e, and their clear values where
+// they are words of its Action and Resource.
 func (p *pseudonyms) fields(e *Event) {
 	if p.agent {
-		e.AgentID = p.of(e.AgentID)
+		e.AgentID = p.field(e, e.AgentID)
 	}
 	if p.human {
-		e.HumanOriginID = p.of(e.HumanOriginID)
+		e.HumanOriginID = p.field(e, e.HumanOriginID)
 	}
 	if p.workflow {
-		e.WorkflowID = p.of(e.WorkflowID)
+		e.WorkflowID = p.field(e, e.WorkflowID)
 	}
 	if p.node {
-		e.NodeID = p.of(e.NodeID)
+		e.NodeID = p.field(e, e.NodeID)
 	}
+}
+
+// field returns the pseudonym of the field value v of e, having replaced
+// v by it in e's Action and Resource: the GenAI conventions name spans
+// after these values ("invoke_agent {gen_ai.agent.name}"), and the span
+// processor takes the span name for the Action.
+func (p *pseudonyms) field(e *Event, v string) string {
+	ps := p.of(v)
+	if ps != v {
+		e.Action = replaceWord(e.Action, v, ps)
+		e.Resource = replaceWord(e.Resource, v, ps)
+	}
+	return ps
+}
+
+// replaceWord returns s with every occurrence of w that is a word of it
+// (not preceded or followed by a letter, digit, '_', '-', '.' or a byte of
+// a multi-byte character) replaced by by: "execute_tool catalog" and
+// "tools/catalog" lose "catalog", "catalogue" and "catalog.v2" keep it.
+func replaceWord(s, w, by string) string {
+	if len(w) > len(s) || w == "" {
+		return s
+	}
+	var b []byte
+	done := 0
+	for i := 0; i+len(w) <= len(s); {
+		j := strings.Index(s[i:], w)
+		if j < 0 {
+			break
+		}
+		j += i
+		end := j + len(w)
+		if (j == 0 || !wordByte(s[j-1])) && (end == len(s) || !wordByte(s[end])) {
+			b = append(append(b, s[done:j]...), by...)
+			done, i = end, end
+			continue
+		}
+		i = j + 1
+	}
+	if b == nil {
+		return s
+	}
+	return string(append(b, s[done:]...))
+}
+
+func wordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c >= 0x80
 }
 
 // hasAttr reports whether attribute k is replaced; false for a nil p.

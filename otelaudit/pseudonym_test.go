@@ -135,3 +135,70 @@ func TestPseudonymCacheUnderConcurrency(t *testing.T) {
 		<-done
 	}
 }
+
+// TestPseudonymsReachActionAndResource: the GenAI conventions name spans
+// after what the fields hold ("invoke_agent {gen_ai.agent.name}",
+// "execute_tool {gen_ai.tool.name}"), and the span processor takes the
+// span name for Action: a chosen field's clear value, wherever it is a
+// word of Action or Resource, is replaced by its pseudonym too, or the
+// trail would show it beside the pseudonym that hides it.
+func TestPseudonymsReachActionAndResource(t *testing.T) {
+	g, err := otelaudit.New(otelaudit.WithPseudonyms(pseudoKey, otelaudit.FieldAgentID, otelaudit.FieldNodeID, otelaudit.FieldHumanOriginID))
+	require.NoError(t, err)
+	ps := func(v string) string { return otelaudit.Pseudonym(pseudoKey, v) }
+	for _, tt := range []struct {
+		in, want otelaudit.Event
+	}{
+		{otelaudit.Event{AgentID: "Procurement Agent", Action: "invoke_agent Procurement Agent"},
+			otelaudit.Event{AgentID: ps("Procurement Agent"), Action: "invoke_agent " + ps("Procurement Agent")}},
+		{otelaudit.Event{NodeID: "catalog", Action: "execute_tool catalog", Resource: "tools/catalog"},
+			otelaudit.Event{NodeID: ps("catalog"), Action: "execute_tool " + ps("catalog"), Resource: "tools/" + ps("catalog")}},
+		{otelaudit.Event{HumanOriginID: "alice", Action: "alice", Resource: "refund for alice, alice.smith and malice"},
+			otelaudit.Event{HumanOriginID: ps("alice"), Action: ps("alice"), Resource: "refund for " + ps("alice") + ", alice.smith and malice"}},
+		{otelaudit.Event{NodeID: "cat", Action: "execute_tool catalog"},
+			otelaudit.Event{NodeID: ps("cat"), Action: "execute_tool catalog"}},
+	} {
+		tt.in.Type, tt.want.Type = "x", "x"
+		e, err := g.Record(context.Background(), tt.in)
+		require.NoError(t, err)
+		got := otelaudit.Event{Type: e.Type, AgentID: e.AgentID, NodeID: e.NodeID, HumanOriginID: e.HumanOriginID, Action: e.Action, Resource: e.Resource}
+		assert.Equal(t, tt.want, got)
+	}
+}
+
+// TestPseudonymIsWhatIsStored: Pseudonym, Generator.Pseudonym and what the
+// Generator stores agree for every value, the empty one and one that
+// already is a pseudonym included, so that a lookup by either finds what
+// was stored.
+func TestPseudonymIsWhatIsStored(t *testing.T) {
+	g := otelaudit.NewGenerator(otelaudit.WithPseudonyms(pseudoKey, otelaudit.FieldHumanOriginID))
+	for _, v := range []string{"alice", "", otelaudit.Pseudonym(pseudoKey, "bob")} {
+		e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", HumanOriginID: v})
+		require.NoError(t, err)
+		p, ok := g.Pseudonym(v)
+		require.True(t, ok)
+		assert.Equal(t, e.HumanOriginID, p, "Generator.Pseudonym(%q)", v)
+		assert.Equal(t, e.HumanOriginID, otelaudit.Pseudonym(pseudoKey, v), "Pseudonym(key, %q)", v)
+	}
+}
+
+// TestPseudonymOfASourceAttributeCoversItsField: the span processor fills
+// HumanOriginID from enduser.id (and AgentID from gen_ai.agent.*, ...).
+// Naming the attribute, as one who thinks in OTel keys does, must hide
+// the value in the field too, or the clear user stays in every event's
+// HumanOriginID beside its pseudonymized enduser.id.
+func TestPseudonymOfASourceAttributeCoversItsField(t *testing.T) {
+	g := otelaudit.NewGenerator(otelaudit.WithPseudonyms(pseudoKey, "enduser.id", "gen_ai.agent.name"))
+	e, err := g.Record(context.Background(), otelaudit.Event{Type: "x", HumanOriginID: "alice", AgentID: "Billing Agent",
+		Action: "invoke_agent Billing Agent", Attributes: []attribute.KeyValue{
+			attribute.String("enduser.id", "alice"), attribute.String("gen_ai.agent.name", "Billing Agent"),
+			attribute.String("audit.human_origin.id", "alice"),
+		}})
+	require.NoError(t, err)
+	for _, s := range strs(t, &e) {
+		assert.NotContains(t, s, "alice")
+		assert.NotContains(t, s, "Billing Agent")
+	}
+	assert.Equal(t, otelaudit.Pseudonym(pseudoKey, "alice"), e.HumanOriginID)
+	assert.Equal(t, otelaudit.Pseudonym(pseudoKey, "Billing Agent"), e.AgentID)
+}

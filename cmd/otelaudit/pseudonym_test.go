@@ -84,6 +84,15 @@ func TestPseudonymLookup(t *testing.T) {
 	assert.Equal(t, 2, strings.Count(r.stdout, "\n"), "the header and bob's one event: %s", r.stdout)
 	r = runCLI(t, nil, "events", "--db", db, "--user", "alice")
 	assert.Equal(t, exitFail, r.code)
+	// Given the pseudonym and the key, as one may paste a stored value
+	// into the same command: the pseudonym is what is stored, not hashed
+	// again; `hash` says the same.
+	r = runCLI(t, nil, "events", "--db", db, "--user", lines[1], "--hmac-key", keyPath)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, 2, strings.Count(r.stdout, "\n"), "bob's one event: %s", r.stdout)
+	r = runCLI(t, nil, "hash", "--hmac-key", keyPath, lines[1])
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, lines[1]+"\n", r.stdout)
 
 	r = runCLI(t, nil, "events", "--db", db, "--user", "alice", "--hmac-key", keyPath, "--outcome", "success")
 	require.Equal(t, exitOK, r.code, r.stderr)

@@ -20,7 +20,8 @@ func newBody(max int) *body { return &body{b: make([]byte, 0, min(max, 64<<10)),
 
 func (b *body) raw(s string) { b.b = append(b.b, s...) }
 
-// events appends es, comma-separated, as long as they fit.
+// events appends es, comma-separated, as long as they fit: the oldest
+// (first) are kept.
 func (b *body) events(es []otelaudit.Event) {
 	for i := range es {
 		n := len(b.b)
@@ -33,6 +34,30 @@ func (b *body) events(es []otelaudit.Event) {
 			b.capped = true
 			return
 		}
+	}
+}
+
+// newest appends es, comma-separated, keeping the newest (last) of them
+// that fit: an answer that promises the newest events leaves out the
+// older ones when the cap stops it. Each event is encoded once, newest
+// first, and the pieces are written oldest first; they take what the cap
+// allows and one event more.
+func (b *body) newest(es []otelaudit.Event) {
+	room := b.max - len(b.b)
+	var pieces [][]byte
+	for i := len(es) - 1; i >= 0; i-- {
+		p := jsonform.AppendEventHTML(nil, &es[i])
+		if room -= len(p) + 1; room < 0 {
+			b.capped = true
+			break
+		}
+		pieces = append(pieces, p)
+	}
+	for i := len(pieces) - 1; i >= 0; i-- {
+		if i < len(pieces)-1 {
+			b.b = append(b.b, ',')
+		}
+		b.b = append(b.b, pieces[i]...)
 	}
 }
 

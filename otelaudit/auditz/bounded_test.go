@@ -183,3 +183,93 @@ func rss(t *testing.T, field string) int64 {
 	t.Fatalf("no %s in /proc/self/status", field)
 	return 0
 }
+
+// TestHostileParams: whatever the parameters, an answer is a 200 with
+// valid JSON or a 400 that says why, never a panic; the zero time
+// (0001-01-01T00:00:00Z), which every query takes for "no bound", is
+// refused rather than answered with every event as "until year 1".
+func TestHostileParams(t *testing.T) {
+	g := otelaudit.NewGenerator()
+	for i := range 5 {
+		_, err := g.Record(context.Background(), otelaudit.Event{Type: otelaudit.NodeEnd, TraceID: traceA, AgentID: "a\xff",
+			Time: time.Date(2026, 1, 2, 0, 0, i, 0, time.UTC)})
+		require.NoError(t, err)
+	}
+	h := NewHandler(g)
+	for _, tt := range []struct {
+		target string
+		code   int
+		n      int
+	}{
+		{"/api/events?agent=a%FF", 200, 5},
+		{"/api/events?agent=a%EF%BF%BD", 200, 0}, // U+FFFD is not the byte 0xff
+		{"/api/events?type=%00&limit=1", 200, 0},
+		{"/api/events?limit=99999999999999999999999", 200, 5},
+		{"/api/events?limit=-99999999999999999999999", 400, 0},
+		{"/api/events?limit=0x10", 400, 0},
+		{"/api/events?since=%FF", 400, 0},
+		{"/api/events?until=0001-01-01T00:00:00Z", 400, 0},
+		{"/api/events?since=0001-01-01T00:00:00Z", 400, 0},
+		{"/api/events?until=0001-01-01T01:00:00%2B01:00", 400, 0}, // the same instant
+		{"/api/events?until=0001-01-01T00:00:00.000000001Z", 200, 0},
+		{"/api/events?since=9999-12-31T23:59:59.999999999Z", 200, 0},
+		{"/api/events?until=2026-01-02T00:00:02Z&since=2026-01-02T00:00:02Z", 400, 0},
+		{"/api/events?until=2026-01-02T00:00:02Z&agent=a%FF", 200, 2},
+		{"/api/trace/" + traceA.String() + "?limit=99999999999999999999999", 200, 5},
+		{"/api/trace/" + strings.ToUpper(traceA.String()) + "%FF", 400, 0},
+	} {
+		w := get(t, h, http.MethodGet, tt.target)
+		require.Equal(t, tt.code, w.Code, "%s: %s", tt.target, w.Body.String())
+		var b struct {
+			Events []map[string]any `json:"events"`
+		}
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &b), tt.target)
+		assert.Len(t, b.Events, tt.n, tt.target)
+	}
+}
+
+// TestCappedEventsKeepTheNewest: /api/events answers the newest events;
+// when the byte cap stops it short of the limit, what it leaves out are
+// the older of them, so the newest event is always there, and the events
+// shown are the newest that fit, in order. /api/trace, read from its
+// start, keeps the oldest.
+func TestCappedEventsKeepTheNewest(t *testing.T) {
+	g := otelaudit.NewGenerator(otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull}))
+	big := strings.Repeat("x", 30_000)
+	for i := range 40 {
+		_, err := g.Record(context.Background(), otelaudit.Event{Type: otelaudit.NodeEnd, TraceID: traceA, AgentID: "a",
+			Attributes: []attribute.KeyValue{attribute.String("blob", big), attribute.Int("i", i)}})
+		require.NoError(t, err)
+	}
+	const maxBytes = 256 << 10
+	h := NewHandler(g, WithMaxResponseBytes(maxBytes))
+	seqs := func(target string) []uint64 {
+		w := get(t, h, http.MethodGet, target)
+		require.Equal(t, http.StatusOK, w.Code)
+		assert.LessOrEqual(t, w.Body.Len(), maxBytes+200, target)
+		var b struct {
+			Events []struct {
+				Seq uint64 `json:"seq"`
+			} `json:"events"`
+			Capped bool `json:"capped"`
+		}
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &b), target)
+		require.True(t, b.Capped, target)
+		var out []uint64
+		for _, e := range b.Events {
+			out = append(out, e.Seq)
+		}
+		return out
+	}
+	for _, target := range []string{"/api/events?limit=1000", "/api/events?type=node_end&limit=1000", "/api/events?agent=a&outcome=none&limit=1000"} {
+		got := seqs(target)
+		require.NotEmpty(t, got, target)
+		assert.Equal(t, uint64(40), got[len(got)-1], "%s: the newest event is there", target)
+		for i := range got {
+			assert.Equal(t, uint64(40-len(got)+1+i), got[i], "%s: the newest that fit, oldest first", target)
+		}
+	}
+	got := seqs("/api/trace/" + traceA.String())
+	require.NotEmpty(t, got)
+	assert.Equal(t, uint64(1), got[0], "a trace keeps its start")
+}

@@ -24,7 +24,8 @@
 // Every response is bounded, in events and in bytes: no endpoint returns
 // more than the handler's max limit of events (WithMaxLimit), and no
 // answer with events builds more than WithMaxResponseBytes of JSON (the
-// events past it are left out, and the answer says "capped"). The work is
+// events past it are left out: a trace's newest, the event list's oldest;
+// and the answer says "capped"). The work is
 // bounded by the limit too: /api/trace and the type, agent and user
 // filters of /api/events walk the Generator's index of that key newest
 // first (oldest first for a trace) and decode only the events they return,

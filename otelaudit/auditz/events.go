@@ -16,7 +16,8 @@ import (
 //
 // "more" says that older events passed the filters too (or that the scan
 // window ended before the limit was reached), "capped" that the answer
-// stopped at the byte cap (WithMaxResponseBytes) before the limit.
+// stopped at the byte cap (WithMaxResponseBytes) before the limit: it then
+// holds the newest of the events that fit, the older left out.
 //
 // since is inclusive and until exclusive (since <= time < until), as in
 // every query of the project; both RFC 3339. outcome "" is not a filter,
@@ -69,7 +70,7 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 
 	body := newBody(h.cfg.maxBytes)
 	body.raw(`{"events":[`)
-	body.events(res.Events)
+	body.newest(res.Events)
 	body.raw(`],"limit":` + strconv.Itoa(limit) + `,"scanned":` + strconv.Itoa(res.Scanned) +
 		`,"more":` + strconv.FormatBool(res.More) + `,"capped":` + strconv.FormatBool(body.capped) + `}`)
 	body.write(w)

@@ -27,7 +27,9 @@ func limitParam(q url.Values, max int) (int, error) {
 	return min(n, max), nil
 }
 
-// timeParam reads an RFC 3339 time; the zero time when absent.
+// timeParam reads an RFC 3339 time; the zero time when absent. The zero
+// time itself (0001-01-01T00:00:00Z, in any zone) is refused: every query
+// takes it for "no bound", so "until year 1" would answer every event.
 func timeParam(q url.Values, name string) (time.Time, error) {
 	s := q.Get(name)
 	if s == "" {
@@ -36,6 +38,9 @@ func timeParam(q url.Values, name string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%w: %s %q is not an RFC 3339 time (e.g. 2026-01-02T15:04:05Z): %w", ErrBadRequest, name, s, err)
+	}
+	if t.IsZero() {
+		return time.Time{}, fmt.Errorf("%w: %s %q is the zero time, which means no bound: leave %s out", ErrBadRequest, name, s, name)
 	}
 	return t, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/baggage"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
@@ -45,7 +46,7 @@ type captureHeaders struct{ next http.RoundTripper }
 
 func (c captureHeaders) RoundTrip(req *http.Request) (*http.Response, error) {
 	sp := trace.SpanFromContext(req.Context())
-	for _, h := range []string{"Authorization", "Cookie", "X-Api-Key", "Accept"} {
+	for _, h := range []string{"Authorization", "Cookie", "X-Api-Key", "Accept", "Referer"} {
 		if v := req.Header.Values(h); len(v) > 0 {
 			sp.SetAttributes(semconv.HTTPRequestHeader(strings.ToLower(h), v...))
 		}
@@ -74,6 +75,7 @@ func genAIContent() []attribute.KeyValue {
 		"input.value", "output.value", "llm.input_messages.0.message.content", "llm.output_messages.0.message.content",
 		"llm.prompts", "llm.prompt_template.template", "llm.prompt_template.variables", "message.content",
 		"retrieval.documents.0.document.content", "embedding.embeddings.0.embedding.text",
+		"gen_ai.event.content", "llm.tools.0.tool.json_schema", "audio.transcript", "llm.request.functions.0.parameters",
 	} {
 		out = append(out, attribute.String(k, planted(k)))
 	}
@@ -145,6 +147,7 @@ func runWithSecrets(t *testing.T, policy otelaudit.Policy) privacyRun {
 		req.Header.Set("X-Api-Key", planted("x-api-key"))
 		req.Header.Add("Cookie", "sid="+planted("cookie"))
 		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Referer", "https://app.example/reset?token="+planted("referer"))
 		resp, err := client.Do(req)
 		require.NoError(t, err)
 		_, _ = io.Copy(io.Discard, resp.Body)
@@ -174,6 +177,11 @@ func runWithSecrets(t *testing.T, policy otelaudit.Policy) privacyRun {
 			attribute.String("gen_ai.operation.name", "chat"), attribute.String("gen_ai.provider.name", "openai"),
 			attribute.String("gen_ai.request.model", "gpt-4o"), attribute.Int("gen_ai.usage.input_tokens", 12),
 		}, genAIContent()...)...))
+		// An audit span event whose action and resource the runtime
+		// wrote as the URL it refused to call.
+		sp.AddEvent("audit.trust_denied", trace.WithAttributes(
+			attribute.String("audit.action", "GET /v1/refund?api_key="+planted("event-action")),
+			attribute.String("audit.resource", "https://svc:"+planted("event-userinfo")+"@pay.example/refund?token="+planted("event-resource"))))
 		sp.End()
 	})
 	// And through Record: the same secrets on a trust check the runtime
@@ -182,6 +190,8 @@ func runWithSecrets(t *testing.T, policy otelaudit.Policy) privacyRun {
 		Resource: "https://k:" + planted("record-userinfo") + "@payments.example/charge?token=" + planted("record-query"),
 		Attributes: append([]attribute.KeyValue{
 			attribute.String("db.statement", "UPDATE cards SET pin = '"+planted("record-sql")+"'"),
+			attribute.String("DB.Query.Text", "UPDATE cards SET pin = '"+planted("record-sql-case")+"'"),
+			attribute.StringSlice("HTTP.Request.Header.X-Api-Key", []string{planted("record-header-case")}),
 			semconv.HTTPRequestHeader("proxy-authorization", "Basic "+planted("record-proxy")),
 			attribute.String("url.full", "https://payments.example/charge?card="+planted("record-card")),
 			attribute.String("payment.id", "pay-7"),
@@ -293,6 +303,8 @@ func TestSecretsNeverEnterTheTrail(t *testing.T) {
 			chat := find(otelaudit.ResourceAccess, "chat", "openai/gpt-4o", "gen_ai.input.messages", false)
 			assert.Equal(t, otelaudit.Success, chat.Outcome)
 			find(otelaudit.NodeStart, "execute_tool answer", "", "gen_ai.tool.call.arguments", false)
+			find(otelaudit.TrustDenied, "GET /v1/refund", "https://pay.example/refund", "action", false)
+			find(otelaudit.TrustDenied, "GET /v1/refund", "https://pay.example/refund", "resource", false)
 			denied := find(otelaudit.TrustDenied, "pay", "https://payments.example/charge", "db.statement", false)
 			assert.Equal(t, otelaudit.Denied, denied.Outcome)
 			attrs := map[string]attribute.Value{}
@@ -303,6 +315,7 @@ func TestSecretsNeverEnterTheTrail(t *testing.T) {
 			if pol.Level == otelaudit.LevelFull {
 				assert.Equal(t, "pay-7", attrs["payment.id"].AsString(), "the full level keeps what is not secret")
 				assert.Equal(t, []string{"application/json"}, headerOf(t, events, "http.request.header.accept"))
+				assert.Equal(t, []string{"https://app.example/reset"}, headerOf(t, events, "http.request.header.referer"), "a URL header is cut")
 			} else {
 				assert.NotContains(t, attrs, "payment.id", "the default level keeps only known safe keys")
 			}
@@ -365,4 +378,55 @@ func headerOf(t *testing.T, events []otelaudit.Event, key string) []string {
 		}
 	}
 	return nil
+}
+
+// TestPseudonymsThroughTheProcessor: an agent workflow under the real
+// span processor, with its agent and user pseudonymized (the user named
+// by the attribute the processor reads, enduser.id): the GenAI span names
+// carry the agent's name, the tool spans inherit both, and Baggage
+// carries the user to a span with no parent in the process. Neither clear
+// value is in any event, and both are found by their pseudonyms.
+func TestPseudonymsThroughTheProcessor(t *testing.T) {
+	key := []byte(strings.Repeat("k", otelaudit.MinPseudonymKeySize))
+	g, err := otelaudit.New(otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull}),
+		otelaudit.WithPseudonyms(key, otelaudit.FieldAgentID, "enduser.id"))
+	require.NoError(t, err)
+	p := processor.New(g)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(p.Sampler(nil)), sdktrace.WithSpanProcessor(p))
+	tr := tp.Tracer("example.com/agent-runtime")
+	ctx, wf := tr.Start(context.Background(), "invoke_agent Procurement Agent", trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "invoke_agent"), attribute.String("gen_ai.agent.name", "Procurement Agent"),
+		attribute.String("enduser.id", "alice@example.com")))
+	_, tool := tr.Start(ctx, "execute_tool catalog", trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "execute_tool"), attribute.String("node.id", "catalog")))
+	tool.End()
+	wf.End()
+	// A call from another service: the user comes in Baggage.
+	m, err := baggage.NewMember("enduser.id", "bob")
+	require.NoError(t, err)
+	bag, err := baggage.New(m)
+	require.NoError(t, err)
+	_, remote := tr.Start(baggage.ContextWithBaggage(context.Background(), bag), "execute_tool refund", trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "execute_tool"), attribute.String("node.id", "refund")))
+	remote.End()
+	require.NoError(t, tp.Shutdown(context.Background()))
+
+	bob, _ := g.Pseudonym("bob")
+	byBob := g.EventsByUser(bob)
+	require.NotEmpty(t, byBob, "Baggage's user, by pseudonym")
+	for _, e := range byBob {
+		assert.NotContains(t, everyString(t, e), "bob")
+	}
+	events := g.EventsByTrace(wf.SpanContext().TraceID())
+	require.GreaterOrEqual(t, len(events), 4, summary(events))
+	for _, e := range events {
+		s := everyString(t, e)
+		assert.NotContains(t, s, "Procurement Agent", "event %d", e.Seq)
+		assert.NotContains(t, s, "alice@example.com", "event %d", e.Seq)
+	}
+	alice, _ := g.Pseudonym("alice@example.com")
+	agent, _ := g.Pseudonym("Procurement Agent")
+	assert.Len(t, g.EventsByUser(alice), len(events), "every event is alice's, by her pseudonym")
+	assert.Len(t, g.Query(otelaudit.Query{AgentID: agent}).Events, len(events))
+	assert.Equal(t, "invoke_agent "+agent, events[0].Action)
 }
