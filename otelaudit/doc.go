@@ -35,7 +35,9 @@
 // that a trail was cut or rewritten after them. Sealing (computing the
 // chain) stays off the lock: each writer hashes its own event outside it,
 // and only SHA-256's last block, holding PrevHash, is hashed in Seq order,
-// by the first query, eviction or store commit that needs it.
+// by a background worker that follows the writers (see
+// WithCatchUpInterval), or by the first query, eviction or store commit
+// that needs it first.
 //
 // The trail is durable with a store attached (WithStore; package store
 // provides one on bbolt): a background writer hands sealed events to it in

@@ -494,13 +494,14 @@ func (g *Generator) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	g.closed = true
+	following := g.fol.done
 	if g.startErr != nil {
 		// The store was never the Generator's: its caller closes it.
 		g.mu.Unlock()
 		if g.metrics != nil {
 			_ = g.metrics.Unregister()
 		}
-		return nil
+		return g.stopFollower(ctx, following)
 	}
 	reg := g.metrics
 	if g.w != nil {
@@ -512,6 +513,9 @@ func (g *Generator) Shutdown(ctx context.Context) error {
 		// Stats stay readable; the metrics stop with the Generator.
 		_ = reg.Unregister()
 	}
+	// The follower ends within a chunk; queries still catch up on their
+	// own (held events stay queryable).
+	ferr := g.stopFollower(ctx, following)
 	if g.cfg.signer != nil && g.w == nil {
 		// With a store every commit signs its last event, the last one
 		// included: a checkpoint here would say the same thing twice.
@@ -522,9 +526,9 @@ func (g *Generator) Shutdown(ctx context.Context) error {
 		g.mu.Unlock()
 	}
 	if g.w == nil {
-		return nil
+		return ferr
 	}
-	err := g.ForceFlush(ctx)
+	err := errors.Join(ferr, g.ForceFlush(ctx))
 	close(g.w.quit)
 	// An idle writer exits at once: let it, even if ForceFlush used up
 	// ctx, so that the store is closed when Shutdown returns.

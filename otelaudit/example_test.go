@@ -88,3 +88,20 @@ func ExampleWithFullPolicy() {
 	// Output:
 	// true 1
 }
+
+// A process that records much, queries rarely and has no core to spare
+// turns the catch-up worker off: the first query after new events then
+// indexes and seals them itself. Answers are the same either way.
+func ExampleWithCatchUpInterval() {
+	g := otelaudit.NewGenerator(otelaudit.WithCatchUpInterval(0))
+	defer func() { _ = g.Shutdown(context.Background()) }()
+	for _, agent := range []string{"planner", "booker", "planner"} {
+		_, _ = g.Append(context.Background(), otelaudit.Event{Type: otelaudit.NodeEnd, AgentID: agent})
+	}
+	for _, e := range g.EventsByAgent("planner") {
+		fmt.Println(e.Seq, e.AgentID)
+	}
+	// Output:
+	// 1 planner
+	// 3 planner
+}

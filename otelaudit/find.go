@@ -251,6 +251,9 @@ func (w *walker) presize() {
 // Lock only.
 func (w *walker) resume() bool {
 	g := w.g
+	// Evictions meanwhile queued their events for unlinking: take them
+	// out of the chains before walking on (see unlink.go).
+	g.unlinkPending(g.unlinks.n)
 	if w.cursor == 0 {
 		// The last chunk ended at the end of the list.
 		return false

@@ -26,11 +26,13 @@ import (
 // take an exclusive lock briefly: an event is validated and encoded before
 // the lock is taken and copied in after it, so the critical section only
 // numbers it and hands out its slot and room (plus, when the oldest event
-// must make room and was indexed, unlinking it). Queries never scan the store: each walks the index list of its key.
-// The indexes are brought up to date by the first query that follows new
-// events, each event once, in chunks (see index.go): a process that records
-// much and queries rarely, as an audit trail does, pays for indexing only
-// when it asks.
+// must make room, dropping it). Queries never scan the store: each walks
+// the index list of its key. A background worker keeps the indexes and the
+// seals current behind the writers, a chunk per short hold of the lock
+// (see follow.go), so that a query pays only for the events of the last
+// catch-up interval; with the worker off (WithCatchUpInterval(0)) the
+// first query after new events indexes them all, each event once, in
+// chunks (see index.go).
 //
 // Held events are kept encoded (see MarshalBinary) in memory the garbage
 // collector does not scan; a query decodes what it returns, so every event a
@@ -123,6 +125,12 @@ type Generator struct {
 
 	// req is the state of Require and Ready (see require.go).
 	req requireState
+
+	// fol keeps the indexes and seals current (see follow.go); unlinks
+	// are the evicted events it or a query is still to take out of the
+	// indexes (see unlink.go), under mu.
+	fol     follower
+	unlinks unlinkQueue
 }
 
 // MaxSeq is the largest Seq a Generator hands out: 2^63-1, so that every
@@ -170,6 +178,7 @@ func newGenerator(opts []Option) (*Generator, error) {
 		agents:  make(map[string]*chain),
 		humans:  make(map[string]*chain),
 		sources: newSourceTable(),
+		fol:     follower{stop: make(chan struct{})},
 	}
 	var ps *pseudonyms
 	if cfg.pseudoKey != nil {
@@ -482,11 +491,15 @@ func (g *Generator) store(in []byte, e *Event, h *chainHasher, w *receiptWait) e
 	copy(dst, rec)
 	ck.written.Add(int64(len(rec)))
 	s.pub.Store(seq)
-	// Indexing and sealing wait for the next query or the store writer
-	// (see index.go, seal.go): the hot path only appends, and wakes the
-	// writer only if it is waiting for work.
+	// Indexing and sealing wait for the follower, the next query or the
+	// store writer (see follow.go, index.go, seal.go): the hot path only
+	// appends, and wakes the writer or the follower only if it is not
+	// running.
 	if g.w != nil && g.w.idle.Load() {
 		g.kick()
+	}
+	if !g.fol.running.Load() {
+		g.wakeFollower()
 	}
 	return nil
 }
@@ -532,14 +545,19 @@ func (g *Generator) dropOldest() {
 	}
 	g.anchor = Anchor{Seq: g.first, Hash: *g.ring.hashAt(g.first)}
 	if g.first < g.indexed {
-		s := g.slotOf(g.first)
-		g.unlinkOldest(s, g.arena.read(s.at))
+		// Queued for the follower or the next query to unlink (see
+		// unlink.go); a full queue is worked off here, one per eviction.
+		if g.unlinks.full() {
+			p := g.unlinks.pop()
+			g.unlinkOldest(g.ring.at(p.seq), g.arena.read(p.at))
+		}
+		g.unlinks.push(g.first, g.slotOf(g.first).at)
 	}
 	m := g.ring.metaAt(g.first)
 	g.bytes -= int64(m.charge) + g.sources.release(m.src)
-	g.arena.release(g.first)
 	g.first++
 	g.indexed = max(g.indexed, g.first)
+	g.releaseArena()
 }
 
 // evictSealAhead is how many events an eviction seals when it finds the
@@ -594,6 +612,7 @@ func (g *Generator) Clear() {
 	g.sealed = g.next
 	g.ring.reset()
 	g.arena.reset()
+	g.unlinks.reset()
 	g.traces.reset()
 	g.types = make(map[EventType]*chain)
 	g.agents = make(map[string]*chain)

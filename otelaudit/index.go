@@ -9,18 +9,19 @@ import (
 	"github.com/otelaudit/otelaudit-go/internal/wire"
 )
 
-// The secondary indexes (by trace ID, type and agent) are linked lists
-// through the ring, one per key (see chain). They are maintained lazily:
-// Append only stores an event, and the first query after new events links
-// them, oldest first, before it reads. Each event is linked once, whichever
-// query gets there first, so indexing costs the same per event as doing it
-// on the hot path would, but it is off the hot path, and spent only by
-// processes that query.
+// The secondary indexes (by trace ID, type, agent and user) are linked
+// lists through the ring, one per key (see chain). They are maintained off
+// the hot path: Append only stores an event, and the follower (see
+// follow.go) or the first query after new events links them, oldest
+// first, before it reads. Each event is linked once, whoever gets there
+// first.
 //
 // Invariant: the held events in [first, indexed) are linked, those in
-// [indexed, next) are not. Eviction keeps it (it unlinks the oldest event
-// only if it was linked, and moves indexed up with first) and so does Clear
-// (indexed = next).
+// [indexed, next) are not; evicted events that were linked stay in their
+// chains until they are unlinked, in Seq order, before anything is linked
+// or read (see unlink.go). Eviction keeps it (it queues the oldest event
+// only if it was linked, and moves indexed up with first) and so does
+// Clear (indexed = next, and the queue emptied).
 
 // indexChunk is how many events a catch-up links per hold of the lock
 // (some 200 microseconds on the reference machine). Between chunks it lets
@@ -77,9 +78,9 @@ func linkString(g *Generator, m map[string]*chain, key string, seq uint64, s *sl
 	g.ring.push(c, seq, s, f)
 }
 
-// unlinkOldest removes the oldest held event, whose slot is s and encoding
-// rec, from its chains. Being the oldest, it is the head of each: O(1).
-// Write lock only.
+// unlinkOldest removes the oldest linked event, whose slot is s and
+// encoding rec, from its chains. Being the oldest, it is the head of each:
+// O(1). Write lock only.
 func (g *Generator) unlinkOldest(s *slot, rec []byte) {
 	id, t, agent, human := keys(rec)
 	if id.IsValid() {

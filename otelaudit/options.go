@@ -67,6 +67,7 @@ type config struct {
 	cpInterval time.Duration
 	store      Store
 	storeWait  time.Duration
+	catchUp    time.Duration // see WithCatchUpInterval; 0: off
 	meter      metric.MeterProvider
 	// Privacy and size (see policy.go, pseudonym.go, truncate.go,
 	// budget.go).
@@ -92,6 +93,7 @@ func newConfig(opts []Option) config {
 		cpEvents:   DefaultCheckpointEvents,
 		cpInterval: DefaultCheckpointInterval,
 		storeWait:  DefaultStoreWait,
+		catchUp:    DefaultCatchUpInterval,
 		maxEvent:   DefaultMaxEventSize,
 		maxBytes:   DefaultMaxBytes,
 	}

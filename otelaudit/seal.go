@@ -8,9 +8,9 @@ import (
 // Sealing chains held events: it gives each its Hash (see ChainHash), in
 // Seq order. Like indexing (index.go) it is off the hot path: Append only
 // stores an event, and the event is sealed, once, by whatever needs its
-// Hash first: a query, Verify, Head, the store writer, or at the latest its
-// own eviction, since the anchor left behind is the Hash of the last event
-// dropped.
+// Hash first: the follower (follow.go), a query, Verify, Head, the store
+// writer, or at the latest its own eviction, since the anchor left behind
+// is the Hash of the last event dropped.
 //
 // Invariants, kept under g.mu:
 //   - first <= sealed <= next: the held events in [first, sealed) are
@@ -63,14 +63,9 @@ func (g *Generator) sealTo(target uint64) {
 func (g *Generator) lockCurrent() {
 	g.mu.Lock()
 	target := g.next
-	for g.indexed < target || g.sealed < target {
-		g.sealTo(min(target, g.sealed+sealChunk))
-		end := min(target, g.indexed+indexChunk)
-		for seq := g.indexed; seq < end; seq++ {
-			g.link(seq)
-		}
-		g.indexed = max(g.indexed, end)
-		if g.indexed < target || g.sealed < target {
+	for !g.current(target) {
+		g.catchUpChunk(target, indexChunk)
+		if !g.current(target) {
 			g.mu.Unlock()
 			runtime.Gosched()
 			g.mu.Lock()
@@ -78,6 +73,31 @@ func (g *Generator) lockCurrent() {
 			// what this loop did; the condition takes it from there.
 		}
 	}
+}
+
+// current reports whether every event before target is sealed and
+// indexed, and the indexes hold no evicted event. Lock only.
+func (g *Generator) current(target uint64) bool {
+	return g.indexed >= target && g.sealed >= target && g.unlinks.n == 0
+}
+
+// catchUpChunk seals and indexes up to n events of those before target
+// not yet sealed or indexed. Lock only.
+func (g *Generator) catchUpChunk(target, n uint64) {
+	g.sealTo(min(target, g.sealed+n))
+	if g.unlinks.n > 0 {
+		// Nothing is linked while evicted events are still in the chains
+		// (see unlink.go).
+		g.unlinkPending(min(g.unlinks.n, int(n)))
+		if g.unlinks.n > 0 {
+			return
+		}
+	}
+	end := min(target, g.indexed+n)
+	for seq := g.indexed; seq < end; seq++ {
+		g.link(seq)
+	}
+	g.indexed = max(g.indexed, end)
 }
 
 // lockSealed takes g.mu with every event recorded before the call sealed.

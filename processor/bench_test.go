@@ -89,6 +89,12 @@ func BenchmarkSpanOverhead(b *testing.B) {
 		{"otelaudit", nodeAttrs, func() (sdktrace.SpanProcessor, func()) {
 			return processor.New(otelaudit.NewGenerator()), func() {}
 		}},
+		// The Generator without its catch-up worker (see
+		// otelaudit.WithCatchUpInterval): indexing and sealing wait for a
+		// query, or for eviction, which seals the event it drops.
+		{"otelaudit-lazy", nodeAttrs, func() (sdktrace.SpanProcessor, func()) {
+			return processor.New(otelaudit.NewGenerator(otelaudit.WithCatchUpInterval(0))), func() {}
+		}},
 		// The full level (every attribute but known secrets) instead of
 		// the default's known safe keys: the int attribute is kept.
 		{"otelaudit-full", nodeAttrs, func() (sdktrace.SpanProcessor, func()) {

@@ -19,7 +19,10 @@ for i in $(seq "$count"); do
 	# Completing the trail under a 10% sampler: none, AlwaysRecord, Sampler.
 	go test -run '^$' -bench 'Sampler$' -benchtime 40000x -count 1 ./processor | tee -a bench.out
 done
-go test -run '^$' -bench 'EventsByTrace|HeapPerEvent|Append' -count "$count" ./otelaudit | tee -a bench.out
+go test -run '^$' -bench 'EventsByTrace$|HeapPerEvent|Append' -count "$count" ./otelaudit | tee -a bench.out
+# The first query right after a burst of 1,000,000 events, with the
+# catch-up worker, without it, and a slice scan (each op records the burst).
+go test -run '^$' -bench 'EventsByTraceFirst' -benchtime 1x -count "$(( (count + 1) / 2 ))" ./otelaudit | tee -a bench.out
 # The store: durable throughput beside bbolt's Batch, and Verify over a
 # store of 1,000,000 events (built once per run, outside the timer).
 go test -run '^$' -bench 'Durable' -benchtime 3s -count "$(( (count + 1) / 2 ))" ./store | tee -a bench.out
