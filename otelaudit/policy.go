@@ -229,6 +229,7 @@ type compiledPolicy struct {
 	def    attrRule
 	rules  []rule
 	pseudo *pseudonyms // nil without WithPseudonyms
+	src    sourceFilter
 }
 
 func compilePolicy(p *Policy, ps *pseudonyms) *compiledPolicy {
@@ -315,10 +316,22 @@ type applied struct {
 	redacted bool // a secret was removed or cut: Stats.Redacted
 }
 
-// apply makes e what the policy keeps of it. A new attribute slice, when
-// one is needed, is built in *scratch (reused across calls by its owner);
-// e's own slice is never written to.
+// apply makes e what the policy keeps of it: its Source (see source), its
+// fields and its attributes. A new attribute slice, when one is needed, is
+// built in *scratch (reused across calls by its owner); e's own slice is
+// never written to.
 func (c *compiledPolicy) apply(e *Event, scratch *[]attribute.KeyValue) applied {
+	srcCut := false
+	if s := c.source(e.Source); s != e.Source {
+		e.Source, srcCut = s, true
+	}
+	res := c.applyEvent(e, scratch)
+	res.redacted = res.redacted || srcCut
+	return res
+}
+
+// applyEvent is apply but for the Source.
+func (c *compiledPolicy) applyEvent(e *Event, scratch *[]attribute.KeyValue) applied {
 	var res applied
 	var notes noteList
 	note := func(what string) {

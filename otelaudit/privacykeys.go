@@ -89,6 +89,9 @@ var SecretKeys = []string{
 	"url.query", "url.fragment",
 	// Query text with its literals (db.query.summary is kept).
 	"db.query.text", "db.statement",
+	// Command lines, which carry the credentials given as flags
+	// (process.executable.name and .path are kept).
+	"process.command_args", "process.command_line",
 	// GenAI content, current conventions.
 	"gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions",
 	"gen_ai.tool.call.arguments", "gen_ai.tool.call.result", "gen_ai.tool.definitions",

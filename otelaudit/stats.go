@@ -53,7 +53,8 @@ type Stats struct {
 	// WithMaxEventSize); each says what was cut (AttrTruncated).
 	Cut uint64
 	// Redacted counts the events accepted from which the Policy removed
-	// or cut a known secret; each says which (AttrRedacted).
+	// or cut a known secret; each says which (AttrRedacted, among its
+	// attributes or its Source's).
 	Redacted uint64
 }
 
