@@ -244,53 +244,19 @@ func checkFirstEvent(events *bolt.Bucket, anchor, head otelaudit.Anchor) error {
 // checkTail verifies the events after from as Verify does, growing tree
 // (the tree up to from) by their leaves: up to head, with no event missing.
 func checkTail(tx *bolt.Tx, from, head otelaudit.Anchor, tree *tlog.Tree) error {
-	tiles := &tileChecker{b: tx.Bucket(bucketTiles), rows: map[[2]uint64][]byte{}}
 	idx := indexLookup{tx: tx, memo: map[string][]uint64{}}
-	srcs := tx.Bucket(bucketSources)
-	found := map[otelaudit.Hash]struct{}{}
-	v := otelaudit.NewVerifier(from)
+	w := newEventWalk(tx, from, tree)
 	c := tx.Bucket(bucketEvents).Cursor()
 	for k, val := c.Seek(seqKey(from.Seq + 1)); k != nil; k, val = c.Next() {
-		if len(k) != 8 {
-			return fmt.Errorf("%w: event key of %d bytes", ErrCorrupt, len(k))
-		}
-		seq := binary.BigEndian.Uint64(k)
-		se, err := splitValue(seq, val)
+		seq, se, err := w.next(k, val)
 		if err != nil {
 			return err
-		}
-		if n, ok := wire.Seq(se.data); ok && n != seq {
-			return &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("stored under key %d but numbered %d", seq, n)}
-		}
-		if err := v.Record(se.prev, se.hash, se.src, se.data); err != nil {
-			return err
-		}
-		if se.leaf != tree.Size() {
-			return &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("stored as leaf %d of the Merkle tree, and it is leaf %d", se.leaf, tree.Size())}
-		}
-		tree.Append(se.hash, tiles.visit)
-		if tiles.err != nil {
-			return &otelaudit.ChainError{Seq: seq, Reason: tiles.err.Error()}
-		}
-		if _, ok := found[se.src]; !ok && se.src != (otelaudit.Hash{}) {
-			if srcs.Get(se.src[:]) == nil {
-				return &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("its Source (digest %s) is not stored", se.src)}
-			}
-			if len(found) < maxSourcesRemembered {
-				found[se.src] = struct{}{}
-			}
 		}
 		if err := idx.check(seq, se.data); err != nil {
 			return &otelaudit.ChainError{Seq: seq, Reason: err.Error()}
 		}
 	}
-	if got := v.Head(); got != head {
-		if got.Seq < head.Seq {
-			return &otelaudit.ChainError{Seq: got.Seq + 1, Reason: fmt.Sprintf("missing: the trail ends at seq %d, but the store's head is seq %d", got.Seq, head.Seq)}
-		}
-		return &otelaudit.ChainError{Seq: head.Seq, Reason: "the store's recorded head does not match its newest event"}
-	}
-	return nil
+	return w.end(head)
 }
 
 // indexLookup checks that an event is listed under each of its keys, by

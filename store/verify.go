@@ -146,60 +146,25 @@ func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint,
 		if err := roots.at(tree); err != nil {
 			return err
 		}
-		tiles := &tileChecker{b: tx.Bucket(bucketTiles), rows: map[[2]uint64][]byte{}}
 		var idx indexSums
-		v := otelaudit.NewVerifier(anchor)
-		// An event's Source is part of it: its Hash covers the digest,
-		// checkSources the stored bytes, and here, that they are stored.
-		// A trail has few Sources: those found are remembered, up to a
-		// bound.
-		srcs := tx.Bucket(bucketSources)
-		found := map[otelaudit.Hash]struct{}{}
+		w := newEventWalk(tx, anchor, tree)
 		c := tx.Bucket(bucketEvents).Cursor()
 		for k, val := c.First(); k != nil; k, val = c.Next() {
-			if len(k) != 8 {
-				return fmt.Errorf("%w: event key of %d bytes", ErrCorrupt, len(k))
-			}
-			seq := binary.BigEndian.Uint64(k)
-			se, err := splitValue(seq, val)
+			seq, se, err := w.next(k, val)
 			if err != nil {
 				return err
-			}
-			if n, ok := wire.Seq(se.data); ok && n != seq {
-				return &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("stored under key %d but numbered %d", seq, n)}
-			}
-			if err := v.Record(se.prev, se.hash, se.src, se.data); err != nil {
-				return err
-			}
-			if se.leaf != tree.Size() {
-				return &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("stored as leaf %d of the Merkle tree, and it is leaf %d", se.leaf, tree.Size())}
-			}
-			tree.Append(se.hash, tiles.visit)
-			if tiles.err != nil {
-				return &otelaudit.ChainError{Seq: seq, Reason: tiles.err.Error()}
 			}
 			if err := roots.at(tree); err != nil {
 				return err
 			}
-			if _, ok := found[se.src]; !ok && se.src != (otelaudit.Hash{}) {
-				if srcs.Get(se.src[:]) == nil {
-					return &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("its Source (digest %s) is not stored", se.src)}
-				}
-				if len(found) < maxSourcesRemembered {
-					found[se.src] = struct{}{}
-				}
-			}
-			rep.Head, rep.Events = v.Head(), v.Count()
+			rep.Head, rep.Events = w.v.Head(), w.v.Count()
 			if err := idx.addEvent(seq, se.data); err != nil {
 				return &otelaudit.ChainError{Seq: seq, Reason: err.Error()}
 			}
 		}
-		rep.Gaps, rep.Adoptions = v.Gaps(), v.Adoptions()
-		if rep.Head != head {
-			if rep.Head.Seq < head.Seq {
-				return &otelaudit.ChainError{Seq: rep.Head.Seq + 1, Reason: fmt.Sprintf("missing: the trail ends at seq %d, but the store's head is seq %d", rep.Head.Seq, head.Seq)}
-			}
-			return &otelaudit.ChainError{Seq: head.Seq, Reason: "the store's recorded head does not match its newest event"}
+		rep.Gaps, rep.Adoptions = w.v.Gaps(), w.v.Adoptions()
+		if err := w.end(head); err != nil {
+			return err
 		}
 		rep.Tree = tree.Size()
 		rep.Checkpoints = len(cps)
@@ -232,7 +197,7 @@ func (s *Store) verifyTrail(pub ed25519.PublicKey, extra []otelaudit.Checkpoint,
 		if err := idx.check(tx); err != nil {
 			return err
 		}
-		if err := checkTiles(tx, tiles, tree); err != nil {
+		if err := checkTiles(tx, w.tiles, tree); err != nil {
 			return err
 		}
 		if err := checkCommits(tx, head); err != nil {
