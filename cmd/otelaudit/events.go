@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"math"
-	"time"
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
@@ -37,17 +36,6 @@ var eventsCommand = &command{
 			}
 			if *limit < 0 {
 				return usageErrorf("events: --limit %d: want 0 (all) or more", *limit)
-			}
-			// Every query takes the zero time for "no bound": given, it
-			// would mean "before year 1" and print everything.
-			var zero error
-			fs.Visit(func(f *flag.Flag) {
-				if tf, ok := f.Value.(*timeFlag); ok && zero == nil && tf.t.IsZero() {
-					zero = usageErrorf("events: --%s %s is the zero time, which means no bound: leave --%s out", f.Name, tf.t.Format(time.RFC3339), f.Name)
-				}
-			})
-			if zero != nil {
-				return zero
 			}
 			if !since.t.IsZero() && !until.t.IsZero() && !since.t.Before(until.t) {
 				return usageErrorf("events: --since %s is not before --until %s", since, until)

@@ -112,6 +112,11 @@ func (f *timeFlag) String() string {
 
 func (f *timeFlag) Set(s string) error {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		if t.IsZero() {
+			// Every query takes the zero time for "no bound": given, it
+			// would mean "before year 1" and select everything.
+			return errors.New("the zero time means no bound: leave the flag out")
+		}
 		f.t = t
 		return nil
 	}
