@@ -266,27 +266,8 @@ func verifyEvents(b *testing.B) int {
 // and that the head is signed).
 func BenchmarkVerify(b *testing.B) {
 	n := verifyEvents(b)
-	path := filepath.Join(b.TempDir(), "audit.db")
-	pub, priv, _ := ed25519.GenerateKey(nil)
-	st, err := store.Open(path, store.WithPublicKey(pub))
-	if err != nil {
-		b.Fatal(err)
-	}
-	g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithStoreWait(time.Minute), otelaudit.WithSigningKey(priv))
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	events := benchEvents["runs"]
-	for i := range n {
-		if _, err := g.Append(ctx, events[i%len(events)]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := g.Shutdown(ctx); err != nil {
-		b.Fatal(err)
-	}
-	st, err = store.Open(path, store.WithReadOnly())
+	path, pub, _ := signedBenchStore(b, n)
+	st, err := store.Open(path, store.WithReadOnly())
 	if err != nil {
 		b.Fatal(err)
 	}
