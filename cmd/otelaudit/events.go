@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
-	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
+	"github.com/otelaudit/otelaudit-go/keyfile"
 	"github.com/otelaudit/otelaudit-go/store"
 )
 

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
-	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
+	"github.com/otelaudit/otelaudit-go/keyfile"
 )
 
 var hashCommand = &command{

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
+	"github.com/otelaudit/otelaudit-go/keyfile"
 )
 
 var keygenCommand = &command{

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
+	"github.com/otelaudit/otelaudit-go/keyfile"
 )
 
 func TestKeygen(t *testing.T) {

@@ -22,7 +22,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
-	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
+	"github.com/otelaudit/otelaudit-go/keyfile"
 	"github.com/otelaudit/otelaudit-go/store"
 )
 

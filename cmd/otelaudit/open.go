@@ -39,7 +39,7 @@ func openStore(path string) (*store.Store, error) {
 	case errors.Is(err, store.ErrInUse):
 		// The usual case at 3 a.m.: the runtime is still up and holds the
 		// file. Say where the trail can be read meanwhile.
-		return nil, &exitError{code: exitUsage, err: fmt.Errorf("%w; while a process writes to it, read the trail through that process (otelaudit/auditz) or stop it first", err)}
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("%w; while a process writes to it, read the trail through that process (auditz) or stop it first", err)}
 	case err != nil:
 		return nil, &exitError{code: exitUsage, err: err}
 	}

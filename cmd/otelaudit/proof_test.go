@@ -13,7 +13,7 @@ import (
 
 	"github.com/otelaudit/otelaudit-go/evidence"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
-	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
+	"github.com/otelaudit/otelaudit-go/keyfile"
 )
 
 // proof writes a bundle that verify-proof accepts with the key alone; a

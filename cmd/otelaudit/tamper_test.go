@@ -18,7 +18,7 @@ import (
 
 	"github.com/otelaudit/otelaudit-go/internal/tlog"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
-	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
+	"github.com/otelaudit/otelaudit-go/keyfile"
 	"github.com/otelaudit/otelaudit-go/store"
 )
 

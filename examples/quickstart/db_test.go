@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
-	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
+	"github.com/otelaudit/otelaudit-go/keyfile"
 	"github.com/otelaudit/otelaudit-go/store"
 )
 

@@ -56,7 +56,7 @@ import (
 
 	"github.com/otelaudit/otelaudit-go/exporter"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
-	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
+	"github.com/otelaudit/otelaudit-go/keyfile"
 	"github.com/otelaudit/otelaudit-go/processor"
 	"github.com/otelaudit/otelaudit-go/store"
 )

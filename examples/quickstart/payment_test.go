@@ -13,7 +13,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
-	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
+	"github.com/otelaudit/otelaudit-go/keyfile"
 	"github.com/otelaudit/otelaudit-go/processor"
 	"github.com/otelaudit/otelaudit-go/store"
 )

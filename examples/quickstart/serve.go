@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
-	"github.com/otelaudit/otelaudit-go/otelaudit/auditz"
+	"github.com/otelaudit/otelaudit-go/auditz"
 	"github.com/otelaudit/otelaudit-go/store"
 )
 

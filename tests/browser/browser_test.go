@@ -34,8 +34,8 @@ import (
 
 	"github.com/otelaudit/otelaudit-go/evidence"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
-	"github.com/otelaudit/otelaudit-go/otelaudit/auditz"
-	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
+	"github.com/otelaudit/otelaudit-go/auditz"
+	"github.com/otelaudit/otelaudit-go/keyfile"
 )
 
 // chromiumPath is where Debian's chromium package puts the browser; .ci/run

@@ -26,7 +26,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
-	"github.com/otelaudit/otelaudit-go/otelaudit/auditz"
+	"github.com/otelaudit/otelaudit-go/auditz"
 	"github.com/otelaudit/otelaudit-go/processor"
 	"github.com/otelaudit/otelaudit-go/store"
 )

@@ -10,7 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
-	"github.com/otelaudit/otelaudit-go/otelaudit/auditz"
+	"github.com/otelaudit/otelaudit-go/auditz"
 )
 
 // Mount the handler on an admin mux under a prefix, let only requests with

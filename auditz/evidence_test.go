@@ -17,7 +17,7 @@ import (
 
 	"github.com/otelaudit/otelaudit-go/evidence"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
-	"github.com/otelaudit/otelaudit-go/otelaudit/auditz"
+	"github.com/otelaudit/otelaudit-go/auditz"
 	"github.com/otelaudit/otelaudit-go/store"
 )
 

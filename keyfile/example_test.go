@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
-	"github.com/otelaudit/otelaudit-go/otelaudit/keyfile"
+	"github.com/otelaudit/otelaudit-go/keyfile"
 )
 
 // The private key signs checkpoints where events are recorded; the public
