@@ -104,8 +104,8 @@ func TestEventsByUser(t *testing.T) {
 // the newest 100 of an agent that is half of them, the newest 1,000 of a
 // user, the first 1,000 of a trace of some 10,000)
 // grows the process's peak resident set by less than 64 MiB; decoding
-// every event under the key, as these requests did before queries took a
-// limit, takes more than that. Measured in a child process, whose peak
+// every event under the key, as a query without a limit would, takes more
+// than that. Measured in a child process, whose peak
 // (VmHWM) is reset before each request; without the race detector only
 // (.ci/run runs it so).
 func TestFullTrailRequestsStayLight(t *testing.T) {

@@ -78,8 +78,9 @@ func TestChainLinksEveryEvent(t *testing.T) {
 	assert.Equal(t, g.EventsByType("custom")[0].Hash, e.Hash)
 }
 
-// TestTamperDetected alters a verified trail in every way the issue names
-// and checks that verification fails naming the event.
+// TestTamperDetected alters every field of an event of a verified trail, at
+// its first, a middle and its last event, and checks that verification
+// fails naming the event.
 func TestTamperDetected(t *testing.T) {
 	pub, priv, err := ed25519.GenerateKey(nil)
 	require.NoError(t, err)

@@ -28,7 +28,7 @@ go test -run '^$' -bench 'EventsByTraceFirst' -benchtime 1x -count "$(( (count +
 go test -run '^$' -bench 'Durable' -benchtime 3s -count "$(( (count + 1) / 2 ))" ./store | tee -a bench.out
 go test -run '^$' -bench 'Verify' -count 3 ./store | tee -a bench.out
 # store.Open over the same store: its check of the tail beside Open
-# WithFullVerify (what Open did before), in the same run.
+# WithFullVerify (every event, index entry and page checked), in the same run.
 go test -run '^$' -bench 'Open$' -benchtime 5x -count 3 ./store | tee -a bench.out
 # What checking reads against the verified tree costs: a scan of every
 # event and a first trace query, beside the same reads unchecked.

@@ -53,7 +53,7 @@ const (
 // own, and a commit of many events dirties many pages: at 16 KiB a commit
 // of 50,000 events makes a quarter of the calls, and its index entries fill
 // a quarter of the branch nodes, while a commit of one event (Require's)
-// writes at most a few pages and costs about what it did at 4 KiB (see
+// writes at most a few pages and costs about what it costs at 4 KiB (see
 // BENCHMARKS.md). A file created with another page size keeps it.
 const pageSize = 16 << 10
 

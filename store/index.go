@@ -20,8 +20,8 @@ import (
 // is the trace ID (16 bytes), or a uvarint length and the type or agent.
 // Keys of one prefix therefore sort oldest first, and a lookup is a prefix
 // scan. A Write of thousands of events of a few types and agents puts a
-// few entries instead of thousands: index upkeep was most of a commit's
-// cost when it was an entry per event (see BENCHMARKS.md).
+// few entries instead of thousands: with an entry per event, index upkeep
+// would be most of a commit's cost (see BENCHMARKS.md).
 //
 // Retention drops events oldest first, so it only ever cuts the oldest
 // entries of a prefix: whole entries, and the front of one.

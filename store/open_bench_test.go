@@ -17,8 +17,8 @@ import (
 // written with a signing key, every commit signed (built once, outside
 // the timer). "tail" is Open's own check (the tail after the signed head:
 // here none, as a store written with the key leaves it); "full" is Open
-// WithFullVerify, every event, index entry, checkpoint and bbolt page, what
-// Open did before, in the same run; "tail+first-trace" adds the first
+// WithFullVerify, every event, index entry, checkpoint and bbolt page, in
+// the same run; "tail+first-trace" adds the first
 // EventsByTrace after Open, which checks the tile of the trace's events
 // against the verified tree; "tail+generator" a runtime's start and stop
 // on it (a Generator with the signing key resumes the store and shuts

@@ -11,7 +11,7 @@ import (
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
-// Scenario 15: indexing is lazy and catches up a chunk of 1,024 events per
+// Indexing is lazy and catches up a chunk of 1,024 events per
 // hold of the lock, letting writers in between. With more events waiting
 // than a chunk, writers evicting the oldest (some indexed, some not) and
 // readers clearing now and then, every query must still see only its key's

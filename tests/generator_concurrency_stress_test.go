@@ -22,7 +22,7 @@ import (
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
-// Scenario 8: 100 goroutines × 10 events = exactly 1,000 events, each
+// 100 goroutines × 10 events = exactly 1,000 events, each
 // (goroutine, i) present exactly once.
 func TestGeneratorConcNoLoss(t *testing.T) {
 	const goroutines, perG = 100, 10
@@ -50,7 +50,7 @@ func TestGeneratorConcNoLoss(t *testing.T) {
 	assert.Zero(t, st.Evicted+st.Rejected+st.Cleared)
 }
 
-// Scenario 9: each goroutine's events keep its issue order in every view:
+// Each goroutine's events keep its issue order in every view:
 // Events(0), its own trace, its own agent, and every type.
 func TestGeneratorConcPerGoroutineOrder(t *testing.T) {
 	const goroutines, perG = 20, 40
@@ -98,7 +98,7 @@ func TestGeneratorConcPerGoroutineOrder(t *testing.T) {
 	}
 }
 
-// Scenario 10: neither side starves the other. Writers finish a fixed amount
+// Neither side starves the other. Writers finish a fixed amount
 // of work while readers copy the whole store without pause, and readers
 // finish theirs while writers record without pause, each within a deadline.
 func TestGeneratorConcNoStarvation(t *testing.T) {
@@ -246,7 +246,7 @@ func waitProgress(t *testing.T, wg *sync.WaitGroup, d time.Duration, progress fu
 	concWaitOr(t, wg, d, func() string { return fmt.Sprintf("starved: after %s %s", d, progress()) })
 }
 
-// Scenario 11: 100 goroutines cycling through every operation, including
+// 100 goroutines cycling through every operation, including
 // nil-generator calls and Clear, finish within concTimeout; if not, the
 // failure carries every goroutine's stack.
 func TestGeneratorConcNoDeadlock(t *testing.T) {
@@ -334,7 +334,7 @@ func TestGeneratorConcNoDeadlock(t *testing.T) {
 	concCheckHeld(t, gen, nil, concTraces(goroutines), concAgents(goroutines))
 }
 
-// Scenario 12: 60 goroutines, each on its own trace and on one of 3 shared
+// 60 goroutines, each on its own trace and on one of 3 shared
 // traces. While they record, readers check that no trace query ever returns
 // another trace's event; afterwards each trace holds exactly its events, in
 // order.
@@ -436,7 +436,7 @@ func concCheckSharedTrace(t *testing.T, evs []otelaudit.Event, s, shared int) in
 	return len(evs)
 }
 
-// Scenario 13: the capacity bound under concurrent writers. EvictOldest
+// The capacity bound under concurrent writers. EvictOldest
 // keeps exactly the newest capacity Seqs and no index remembers an evicted
 // event; RejectNew accepts exactly capacity events and refuses the rest with
 // ErrFull, each counted.
@@ -571,7 +571,7 @@ func TestGeneratorConcCapacity(t *testing.T) {
 	}
 }
 
-// Scenario 14: whatever callers do to the events and attribute slices they
+// Whatever callers do to the events and attribute slices they
 // get back — from queries, from Record, or the slice they passed in — other
 // readers keep seeing exactly what was recorded. Under -race, any memory the
 // store shared with a caller would also be reported as a race.

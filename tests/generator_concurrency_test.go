@@ -21,7 +21,7 @@ import (
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
-// Scenario 1: every Seq in 1..50N handed out exactly once, every event held,
+// Every Seq in 1..50N handed out exactly once, every event held,
 // counted once, whichever of the four ways it was recorded.
 func TestGeneratorConcRecordExactlyOnce(t *testing.T) {
 	const goroutines, perG = 50, 30
@@ -88,7 +88,7 @@ func TestGeneratorConcRecordExactlyOnce(t *testing.T) {
 	}
 }
 
-// Scenario 2: readers running beside writers only ever see a store that some
+// Readers running beside writers only ever see a store that some
 // instant really had: Seqs 1..n with no gap, each writer's first k events in
 // order, results that only grow. Halfway through, the writers wait until
 // every reader has read the half-written store, which must then hold exactly
@@ -254,7 +254,7 @@ func TestGeneratorConcReadersSeeConsistentSnapshots(t *testing.T) {
 	concCheckHeld(t, gen, owner, concTraces(writers), concAgents(writers))
 }
 
-// Scenario 3: Clear racing with writers loses no count and reuses no Seq,
+// Clear racing with writers loses no count and reuses no Seq,
 // and leaves every index agreeing with Events(0), with and without eviction
 // at the same time.
 func TestGeneratorConcClearRacesWriters(t *testing.T) {
@@ -326,7 +326,7 @@ func TestGeneratorConcClearRacesWriters(t *testing.T) {
 	}
 }
 
-// Scenario 4: 75 goroutines doing everything at once — recording valid and
+// 75 goroutines doing everything at once — recording valid and
 // invalid events, every query, Stats and Clear — end with exact accounting.
 func TestGeneratorConcMixedOperations(t *testing.T) {
 	const goroutines, iters, capacity = 75, 60, 600
@@ -428,7 +428,7 @@ func TestGeneratorConcMixedOperations(t *testing.T) {
 	concCheckHeld(t, gen, owner, concTraces(goroutines), concAgents(agents))
 }
 
-// Scenario 5: read-your-writes. A goroutine that has just recorded finds its
+// Read-your-writes. A goroutine that has just recorded finds its
 // event as the newest of its own trace and agent, unless a Clear or an
 // eviction provably dropped it: then the oldest held Seq is already past it
 // (the held Seqs are always one consecutive run ending at LastSeq).
@@ -515,7 +515,7 @@ func TestGeneratorConcReadYourWrites(t *testing.T) {
 	}
 }
 
-// Scenario 6: Stats is read under one lock, so the accounting identity and
+// Stats is read under one lock, so the accounting identity and
 // the monotonicity of every counter hold in every observation, even while
 // writers evict, clearers clear and bad input is rejected.
 func TestGeneratorConcStatsAlwaysBalanced(t *testing.T) {
@@ -594,7 +594,7 @@ func TestGeneratorConcStatsAlwaysBalanced(t *testing.T) {
 	concCheckHeld(t, gen, nil, concTraces(writers), concAgents(writers))
 }
 
-// Scenario 7: with 100 goroutines, Stats counts exactly the calls that
+// With 100 goroutines, Stats counts exactly the calls that
 // succeeded (Recorded, Len) and those that failed (Rejected), for bad input
 // and, under RejectNew, for a full store.
 func TestGeneratorConcCountsMatchCalls(t *testing.T) {
