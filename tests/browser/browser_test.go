@@ -32,10 +32,10 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/otelaudit/otelaudit-go/evidence"
-	"github.com/otelaudit/otelaudit-go/otelaudit"
 	"github.com/otelaudit/otelaudit-go/auditz"
+	"github.com/otelaudit/otelaudit-go/evidence"
 	"github.com/otelaudit/otelaudit-go/keyfile"
+	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
 // chromiumPath is where Debian's chromium package puts the browser; .ci/run
