@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -252,8 +251,7 @@ func TestCraftedNestedBucket(t *testing.T) {
 // childMemory; it returns the child's peak resident memory.
 func refusedInChild(t *testing.T, path string, pub ed25519.PublicKey) int64 {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCraftedFileChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), craftedChildEnv+"="+path, "OTELAUDIT_CRAFTED_PUB="+hex.EncodeToString(pub))
+	cmd := childCommand("TestCraftedFileChild", craftedChildEnv+"="+path, "OTELAUDIT_CRAFTED_PUB="+hex.EncodeToString(pub))
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "the process died on the crafted file:\n%s", firstLines(string(out), 12))
 	assert.Regexp(t, `crafted: read-only refused, keyed (refused|opened, Verify refused), full refused`, string(out))

@@ -3,11 +3,11 @@ package tests
 import (
 	"bufio"
 	"context"
+	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,8 +15,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"crypto/ed25519"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -51,24 +49,8 @@ func TestCrashChild(t *testing.T) {
 	if path == "" {
 		t.Skip("run by TestCrashRecovery in a child process")
 	}
-	key, err := hex.DecodeString(os.Getenv(crashKeyEnv))
-	if err != nil || len(key) != ed25519.PrivateKeySize {
-		fmt.Println("bad key")
-		os.Exit(3)
-	}
-	priv := ed25519.PrivateKey(key)
-	st, err := store.Open(path, store.WithPublicKey(priv.Public().(ed25519.PublicKey)))
-	if err != nil {
-		fmt.Println("open:", err)
-		os.Exit(3)
-	}
-	g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithCapacity(crashCapacity),
-		otelaudit.WithSigningKey(priv), otelaudit.WithCheckpointInterval(500, 20*time.Millisecond),
-		otelaudit.WithStoreWait(time.Minute))
-	if err != nil {
-		fmt.Println("resume:", err)
-		os.Exit(3)
-	}
+	g := signedChildGenerator(path, childKey(crashKeyEnv), otelaudit.WithCapacity(crashCapacity),
+		otelaudit.WithCheckpointInterval(500, 20*time.Millisecond), otelaudit.WithStoreWait(time.Minute))
 	fmt.Printf("start %d\n", g.Anchor().Seq)
 	ctx := context.Background()
 	// Two writers record as fast as they can, events of varying size, until
@@ -85,8 +67,7 @@ func TestCrashChild(t *testing.T) {
 					Attributes: []attribute.KeyValue{attribute.Int("i", i)},
 				}
 				if _, err := g.Append(ctx, e); err != nil {
-					fmt.Println("append:", err)
-					os.Exit(3)
+					childFail("append", err)
 				}
 			}
 		}()
@@ -100,8 +81,7 @@ func TestCrashChild(t *testing.T) {
 		}
 		last := g.Stats().LastSeq
 		if err := g.ForceFlush(ctx); err != nil {
-			fmt.Println("flush:", err)
-			os.Exit(3)
+			childFail("flush", err)
 		}
 		// Written straight to the pipe: once the parent reads it, it is the
 		// child's claim, whatever happens next.
@@ -229,12 +209,8 @@ func TestCrashRecovery(t *testing.T) {
 // records), and the events it saw handed out.
 func crashRun(t *testing.T, path string, key ed25519.PrivateKey, run int) crashOutcome {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+path, crashKeyEnv+"="+hex.EncodeToString(key))
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
+	cmd := childCommand("TestCrashChild", crashChildEnv+"="+path, crashKeyEnv+"="+hex.EncodeToString(key))
+	out := startChild(t, cmd)
 
 	var (
 		mu      sync.Mutex

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -186,8 +185,7 @@ func TestStoreFileFuzz(t *testing.T) {
 // through them all.
 func runFuzzChild(t *testing.T, pristine string, priv ed25519.PrivateKey, p fileFuzzParams, from int) (map[int]string, int, bool) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestStoreFileFuzzChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(),
+	cmd := childCommand("TestStoreFileFuzzChild",
 		fileFuzzChildEnv+"="+pristine,
 		"OTELAUDIT_FILEFUZZ_KEY="+hex.EncodeToString(priv),
 		fmt.Sprintf("OTELAUDIT_FILEFUZZ_PARAMS=%d %d %d %d %d %d", p.seed, p.flips, p.bits, p.pageSize, p.size, from))
@@ -225,37 +223,27 @@ func TestStoreFileFuzzChild(t *testing.T) {
 	var p fileFuzzParams
 	var from int
 	if _, err := fmt.Sscan(os.Getenv("OTELAUDIT_FILEFUZZ_PARAMS"), &p.seed, &p.flips, &p.bits, &p.pageSize, &p.size, &from); err != nil {
-		fmt.Println("params:", err)
-		os.Exit(3)
+		childFail("params", err)
 	}
-	key, err := hex.DecodeString(os.Getenv("OTELAUDIT_FILEFUZZ_KEY"))
-	if err != nil || len(key) != ed25519.PrivateKeySize {
-		fmt.Println("bad key")
-		os.Exit(3)
-	}
-	priv := ed25519.PrivateKey(key)
+	priv := childKey("OTELAUDIT_FILEFUZZ_KEY")
 	data, err := os.ReadFile(pristine)
 	if err != nil {
-		fmt.Println(err)
-		os.Exit(3)
+		childFail("pristine store", err)
 	}
 	want, err := fuzzReference(pristine, priv.Public().(ed25519.PublicKey))
 	if err != nil {
-		fmt.Println("reference:", err)
-		os.Exit(3)
+		childFail("reference", err)
 	}
 	dir, err := os.MkdirTemp("", "filefuzz")
 	if err != nil {
-		fmt.Println(err)
-		os.Exit(3)
+		childFail("temporary directory", err)
 	}
 	defer os.RemoveAll(dir)
 	for i := from; i < p.cases(); i++ {
 		damaged, what := p.mutate(data, i)
 		path := filepath.Join(dir, fmt.Sprintf("case-%d.db", i))
 		if err := os.WriteFile(path, damaged, 0o600); err != nil {
-			fmt.Println(err)
-			os.Exit(3)
+			childFail("damaged copy", err)
 		}
 		// Said before the case runs: if the process dies in it, the
 		// parent knows which.

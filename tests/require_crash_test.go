@@ -52,28 +52,12 @@ func TestReceiptCrashChild(t *testing.T) {
 	if path == "" {
 		t.Skip("run by TestReceiptsSurviveKill in a child process")
 	}
-	key, err := hex.DecodeString(os.Getenv(receiptKeyEnv))
-	if err != nil || len(key) != ed25519.PrivateKeySize {
-		fmt.Println("bad key")
-		os.Exit(3)
-	}
-	priv := ed25519.PrivateKey(key)
-	st, err := store.Open(path, store.WithPublicKey(priv.Public().(ed25519.PublicKey)))
-	if err != nil {
-		fmt.Println("open:", err)
-		os.Exit(3)
-	}
-	g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithSigningKey(priv))
-	if err != nil {
-		fmt.Println("resume:", err)
-		os.Exit(3)
-	}
+	g := signedChildGenerator(path, childKey(receiptKeyEnv))
 	ctx := context.Background()
 	go func() {
 		for i := 0; ; i++ {
 			if _, err := g.Append(ctx, otelaudit.Event{Type: otelaudit.NodeEnd, Action: "background", Attributes: []attribute.KeyValue{attribute.Int("i", i)}}); err != nil {
-				fmt.Println("append:", err)
-				os.Exit(3)
+				childFail("append", err)
 			}
 			if i%64 == 0 {
 				time.Sleep(100 * time.Microsecond)
@@ -89,8 +73,7 @@ func TestReceiptCrashChild(t *testing.T) {
 			for i := range receiptEach {
 				r, err := g.Require(ctx, receiptEvent(c, i))
 				if err != nil {
-					fmt.Println("require:", err)
-					os.Exit(3)
+					childFail("require", err)
 				}
 				b, _ := json.Marshal(r)
 				// One write per line, whole, before the next receipt:
@@ -199,12 +182,8 @@ func TestReceiptsSurviveKill(t *testing.T) {
 // receipts. It returns the receipts read.
 func receiptRun(t *testing.T, path string, key ed25519.PrivateKey, killAt int) []receiptLine {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestReceiptCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), receiptChildEnv+"="+path, receiptKeyEnv+"="+hex.EncodeToString(key))
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
+	cmd := childCommand("TestReceiptCrashChild", receiptChildEnv+"="+path, receiptKeyEnv+"="+hex.EncodeToString(key))
+	out := startChild(t, cmd)
 	timer := time.AfterFunc(2*time.Minute, func() { _ = cmd.Process.Kill() })
 	defer timer.Stop()
 
@@ -238,7 +217,7 @@ func receiptRun(t *testing.T, path string, key ed25519.PrivateKey, killAt int) [
 			other = append(other, text)
 		}
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	require.Empty(t, other, "the child reported a failure")
 	var exit *exec.ExitError
 	require.ErrorAs(t, err, &exit)
