@@ -152,127 +152,134 @@ func recordVaried(t *testing.T, g *otelaudit.Generator, n int) {
 	}
 }
 
-// The direct Stream (NewOTLPStream: OTLP written from the stored bytes)
-// and the Stream through the SDK's otlptracegrpc exporter deliver the same
-// spans to a real Collector: the same events of a signed store, with its
-// checkpoints, sent both ways (and once more over OTLP/HTTP), arrive equal
-// field for field, resource and scope included, as the Collector kept them.
-func TestDirectStreamMatchesSDKPathInCollector(t *testing.T) {
-	col := startCollector(t)
+// TestDirectStreamsMatchSDKPathInCollector: for spans and for log records,
+// the direct Stream (OTLP written from the stored bytes), over gRPC and
+// over HTTP, delivers to a real Collector exactly what the Stream through
+// the SDK's OTLP exporter delivers. The same events of a store (for spans a
+// signed one, whose checkpoints go too) are sent each way and compared as
+// the Collector kept them: spans field for field, resource and scope
+// included; log records (through its file exporter) in every field but the
+// observed timestamp, which is the time of each batch.
+func TestDirectStreamsMatchSDKPathInCollector(t *testing.T) {
 	_, priv, _ := ed25519.GenerateKey(nil)
-	st, err := store.Open(filepath.Join(t.TempDir(), "audit.db"))
-	require.NoError(t, err)
-	g, err := otelaudit.New(otelaudit.WithStore(st), otelaudit.WithSigningKey(priv), otelaudit.WithCheckpointInterval(16, time.Hour), keepAll)
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	const n = 100
-	recordVaried(t, g, n)
-	require.NoError(t, g.ForceFlush(ctx))
-	t.Cleanup(func() { _ = g.Shutdown(context.Background()) })
-
-	conn, err := grpc.NewClient(col.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), quickReconnect)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	runs := []struct {
+	poll := exporter.WithPollInterval(time.Millisecond)
+	signals := []struct {
 		name string
-		run  func() (*exporter.Stream, error)
+		n    int
+		opts []otelaudit.Option // the Generator's, besides its store
+		// sdk is the Stream through the SDK's exporter to addr; direct
+		// the direct Stream through client.
+		sdk    func(t *testing.T, st *store.Store, addr string) (*exporter.Stream, error)
+		direct func(st *store.Store, client exporter.OTLPClient) (*exporter.Stream, error)
+		// compare has the n events delivered each way, reading what
+		// arrived after each, and checks that every way delivered the
+		// same.
+		compare func(t *testing.T, col *collector, n int, deliver func(arrived func(way string)))
 	}{
-		{"sdk", func() (*exporter.Stream, error) {
-			return exporter.NewStream(st, newOTLPExporter(t, col.addr), exporter.WithPollInterval(time.Millisecond))
-		}},
-		{"direct grpc", func() (*exporter.Stream, error) {
-			return exporter.NewOTLPStream(st, exporter.NewOTLPGRPCClient(conn), exporter.WithPollInterval(time.Millisecond))
-		}},
-		{"direct http", func() (*exporter.Stream, error) {
-			return exporter.NewOTLPStream(st, exporter.NewOTLPHTTPClient(col.http, nil), exporter.WithPollInterval(time.Millisecond))
-		}},
+		{
+			name: "spans",
+			n:    100,
+			opts: []otelaudit.Option{otelaudit.WithSigningKey(priv), otelaudit.WithCheckpointInterval(16, time.Hour)},
+			sdk: func(t *testing.T, st *store.Store, addr string) (*exporter.Stream, error) {
+				return exporter.NewStream(st, newOTLPExporter(t, addr), poll)
+			},
+			direct: func(st *store.Store, client exporter.OTLPClient) (*exporter.Stream, error) {
+				return exporter.NewOTLPStream(st, client, poll)
+			},
+			compare: func(t *testing.T, col *collector, n int, deliver func(arrived func(way string))) {
+				var got [][]receivedSpan
+				var ways []string
+				seen := 0
+				deliver(func(way string) {
+					all := col.receivedSpans()
+					spans := all[seen:]
+					seen = len(all)
+					slices.SortFunc(spans, func(a, b receivedSpan) int { return bytes.Compare([]byte(a.SpanID), []byte(b.SpanID)) })
+					got, ways = append(got, spans), append(ways, way)
+				})
+				require.Greater(t, len(got[0]), n, "the events and the store's checkpoints")
+				for i := 1; i < len(got); i++ {
+					require.Len(t, got[i], len(got[0]), ways[i])
+					for j := range got[0] {
+						require.JSONEq(t, got[0][j].All, got[i][j].All, "%s: span %d", ways[i], j)
+					}
+				}
+				t.Logf("%d spans (%d events, %d checkpoints) arrived equal all three ways", len(got[0]), n, len(got[0])-n)
+			},
+		},
+		{
+			name: "logs",
+			n:    60,
+			sdk: func(t *testing.T, st *store.Store, addr string) (*exporter.Stream, error) {
+				return exporter.NewLogStream(st, newOTLPLogExporter(t, addr), poll)
+			},
+			direct: func(st *store.Store, client exporter.OTLPClient) (*exporter.Stream, error) {
+				return exporter.NewOTLPLogStream(st, client, poll)
+			},
+			compare: func(t *testing.T, col *collector, n int, deliver func(arrived func(way string))) {
+				var got [][]logRecord
+				var ways []string
+				seen := 0
+				deliver(func(way string) {
+					// The file exporter writes each batch as it gets it:
+					// what the Stream was told is delivered is in the file.
+					all, torn := col.logRecords()
+					require.Zero(t, torn)
+					recs := slices.Clone(all[seen:])
+					seen = len(all)
+					for i := range recs {
+						assert.False(t, recs[i].Observed.IsZero(), way)
+						recs[i].Observed = time.Time{}
+					}
+					slices.SortFunc(recs, func(a, b logRecord) int {
+						return int(a.Attrs[string(exporter.EventSeqKey)].(int64) - b.Attrs[string(exporter.EventSeqKey)].(int64))
+					})
+					got, ways = append(got, recs), append(ways, way)
+				})
+				require.Len(t, got[0], n)
+				for i := 1; i < len(got); i++ {
+					require.Equal(t, got[0], got[i], ways[i])
+				}
+				t.Logf("%d log records arrived equal all three ways", n)
+			},
+		},
 	}
-	var got [][]receivedSpan
-	seen := 0
-	for _, r := range runs {
-		s, err := r.run()
-		require.NoError(t, err, r.name)
-		require.NoError(t, s.ForceFlush(ctx), r.name)
-		require.NoError(t, s.Shutdown(ctx), r.name)
-		require.Equal(t, uint64(n), s.Stats().Exported, r.name)
-		all := col.receivedSpans()
-		spans := all[seen:]
-		seen = len(all)
-		slices.SortFunc(spans, func(a, b receivedSpan) int { return bytes.Compare([]byte(a.SpanID), []byte(b.SpanID)) })
-		got = append(got, spans)
-	}
-	require.Greater(t, len(got[0]), n, "the events and the store's checkpoints")
-	for i := 1; i < len(runs); i++ {
-		require.Len(t, got[i], len(got[0]), runs[i].name)
-		for j := range got[0] {
-			require.JSONEq(t, got[0][j].All, got[i][j].All, "%s: span %d", runs[i].name, j)
-		}
-	}
-	t.Logf("%d spans (%d events, %d checkpoints) arrived equal all three ways", len(got[0]), n, len(got[0])-n)
-}
+	for _, sig := range signals {
+		t.Run(sig.name, func(t *testing.T) {
+			col := startCollector(t)
+			st, err := store.Open(filepath.Join(t.TempDir(), "audit.db"))
+			require.NoError(t, err)
+			g, err := otelaudit.New(append([]otelaudit.Option{otelaudit.WithStore(st), keepAll}, sig.opts...)...)
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			recordVaried(t, g, sig.n)
+			require.NoError(t, g.ForceFlush(ctx))
+			t.Cleanup(func() { _ = g.Shutdown(context.Background()) })
 
-// The direct log Stream (NewOTLPLogStream) and the log Stream through the
-// SDK's otlploggrpc exporter deliver the same log records to a real
-// Collector (its file exporter), over gRPC and over HTTP: every field but
-// the observed timestamp, which is the time of each batch.
-func TestDirectLogStreamMatchesSDKPathInCollector(t *testing.T) {
-	col := startCollector(t)
-	st, err := store.Open(filepath.Join(t.TempDir(), "audit.db"))
-	require.NoError(t, err)
-	g, err := otelaudit.New(otelaudit.WithStore(st), keepAll)
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	const n = 60
-	recordVaried(t, g, n)
-	require.NoError(t, g.ForceFlush(ctx))
-	t.Cleanup(func() { _ = g.Shutdown(context.Background()) })
-
-	conn, err := grpc.NewClient(col.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), quickReconnect)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	runs := []struct {
-		name string
-		run  func() (*exporter.Stream, error)
-	}{
-		{"sdk", func() (*exporter.Stream, error) {
-			return exporter.NewLogStream(st, newOTLPLogExporter(t, col.addr), exporter.WithPollInterval(time.Millisecond))
-		}},
-		{"direct grpc", func() (*exporter.Stream, error) {
-			return exporter.NewOTLPLogStream(st, exporter.NewOTLPGRPCClient(conn), exporter.WithPollInterval(time.Millisecond))
-		}},
-		{"direct http", func() (*exporter.Stream, error) {
-			return exporter.NewOTLPLogStream(st, exporter.NewOTLPHTTPClient(col.http, nil), exporter.WithPollInterval(time.Millisecond))
-		}},
-	}
-	var got [][]logRecord
-	seen := 0
-	for _, r := range runs {
-		s, err := r.run()
-		require.NoError(t, err, r.name)
-		require.NoError(t, s.Shutdown(ctx), r.name)
-		require.Equal(t, uint64(n), s.Stats().Exported, r.name)
-		// The file exporter writes each batch as it gets it: what the
-		// Stream was told is delivered is in the file.
-		all, torn := col.logRecords()
-		require.Zero(t, torn)
-		recs := slices.Clone(all[seen:])
-		seen = len(all)
-		for i := range recs {
-			assert.False(t, recs[i].Observed.IsZero(), r.name)
-			recs[i].Observed = time.Time{}
-		}
-		slices.SortFunc(recs, func(a, b logRecord) int {
-			return int(a.Attrs[string(exporter.EventSeqKey)].(int64) - b.Attrs[string(exporter.EventSeqKey)].(int64))
+			conn := directConn(t, col.addr)
+			ways := []struct {
+				name  string
+				start func() (*exporter.Stream, error)
+			}{
+				{"sdk", func() (*exporter.Stream, error) { return sig.sdk(t, st, col.addr) }},
+				{"direct grpc", func() (*exporter.Stream, error) { return sig.direct(st, exporter.NewOTLPGRPCClient(conn)) }},
+				{"direct http", func() (*exporter.Stream, error) {
+					return sig.direct(st, exporter.NewOTLPHTTPClient(col.http, nil))
+				}},
+			}
+			sig.compare(t, col, sig.n, func(arrived func(way string)) {
+				for _, w := range ways {
+					s, err := w.start()
+					require.NoError(t, err, w.name)
+					require.NoError(t, s.ForceFlush(ctx), w.name)
+					require.NoError(t, s.Shutdown(ctx), w.name)
+					require.Equal(t, uint64(sig.n), s.Stats().Exported, w.name)
+					arrived(w.name)
+				}
+			})
 		})
-		got = append(got, recs)
 	}
-	require.Len(t, got[0], n)
-	for i := 1; i < len(runs); i++ {
-		require.Equal(t, got[0], got[i], runs[i].name)
-	}
-	t.Logf("%d log records arrived equal all three ways", n)
 }
 
 // directConn dials addr as the tests' exporters do; Cleanup closes it.
