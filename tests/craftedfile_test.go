@@ -444,10 +444,7 @@ func firstLines(s string, n int) string {
 // then opens it with the key; it does nothing unless started by a crafted
 // file test.
 func TestCraftedFileChild(t *testing.T) {
-	path := os.Getenv(craftedChildEnv)
-	if path == "" {
-		t.Skip("run by the crafted file tests in a child process")
-	}
+	path := childEnv(t, craftedChildEnv, "the crafted file tests")
 	pub, err := hex.DecodeString(os.Getenv("OTELAUDIT_CRAFTED_PUB"))
 	require.NoError(t, err)
 	read := "accepted"

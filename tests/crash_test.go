@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -45,10 +44,7 @@ const (
 // TestCrashChild is the child's body; it does nothing unless started by
 // TestCrashRecovery.
 func TestCrashChild(t *testing.T) {
-	path := os.Getenv(crashChildEnv)
-	if path == "" {
-		t.Skip("run by TestCrashRecovery in a child process")
-	}
+	path := childEnv(t, crashChildEnv, "TestCrashRecovery")
 	g := signedChildGenerator(path, childKey(crashKeyEnv), otelaudit.WithCapacity(crashCapacity),
 		otelaudit.WithCheckpointInterval(500, 20*time.Millisecond), otelaudit.WithStoreWait(time.Minute))
 	fmt.Printf("start %d\n", g.Anchor().Seq)

@@ -31,6 +31,18 @@ func childCommand(test string, env ...string) *exec.Cmd {
 	return cmd
 }
 
+// childEnv is the value of the environment variable env, which the parent
+// test (named by parent) sets for its child; where it is not set, as in an
+// ordinary `go test`, it skips t.
+func childEnv(t *testing.T, env, parent string) string {
+	t.Helper()
+	v := os.Getenv(env)
+	if v == "" {
+		t.Skip("run by " + parent + " in a child process")
+	}
+	return v
+}
+
 // startChild starts cmd with its stderr on this process's and returns its
 // stdout, which the caller reads to the end.
 func startChild(t *testing.T, cmd *exec.Cmd) io.Reader {

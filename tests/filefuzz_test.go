@@ -216,10 +216,7 @@ func runFuzzChild(t *testing.T, pristine string, priv ed25519.PrivateKey, p file
 // TestStoreFileFuzzChild is the child's body; it does nothing unless
 // started by TestStoreFileFuzz.
 func TestStoreFileFuzzChild(t *testing.T) {
-	pristine := os.Getenv(fileFuzzChildEnv)
-	if pristine == "" {
-		t.Skip("run by TestStoreFileFuzz in a child process")
-	}
+	pristine := childEnv(t, fileFuzzChildEnv, "TestStoreFileFuzz")
 	var p fileFuzzParams
 	var from int
 	if _, err := fmt.Sscan(os.Getenv("OTELAUDIT_FILEFUZZ_PARAMS"), &p.seed, &p.flips, &p.bits, &p.pageSize, &p.size, &from); err != nil {

@@ -48,10 +48,7 @@ const (
 // TestReceiptCrashChild is the child's body; it does nothing unless
 // started by TestReceiptsSurviveKill.
 func TestReceiptCrashChild(t *testing.T) {
-	path := os.Getenv(receiptChildEnv)
-	if path == "" {
-		t.Skip("run by TestReceiptsSurviveKill in a child process")
-	}
+	path := childEnv(t, receiptChildEnv, "TestReceiptsSurviveKill")
 	g := signedChildGenerator(path, childKey(receiptKeyEnv))
 	ctx := context.Background()
 	go func() {

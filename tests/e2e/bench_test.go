@@ -11,8 +11,6 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/otelaudit/otelaudit-go/exporter"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
@@ -51,11 +49,7 @@ func BenchmarkStreamToCollector(b *testing.B) {
 	const warmUp = 2000
 	b.StopTimer()
 	col := startCollector(b)
-	conn, err := grpc.NewClient(col.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), quickReconnect)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
+	conn := directConn(b, col.addr)
 	for _, worker := range []int{1, 0} {
 		n := b.N
 		if worker == 1 {
@@ -192,11 +186,7 @@ func BenchmarkStreamLogsToCollector(b *testing.B) {
 	const warmUp = 2000
 	b.StopTimer()
 	col := startCollector(b)
-	conn, err := grpc.NewClient(col.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), quickReconnect)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
+	conn := directConn(b, col.addr)
 	for _, worker := range []int{1, 0} {
 		n := b.N
 		if worker == 1 {

@@ -33,33 +33,7 @@ const flushTimeout = 30 * time.Second
 // derives them, and the audit attributes intact.
 func TestQuickstartStreamsToCollector(t *testing.T) {
 	col := startCollector(t)
-	dir := t.TempDir()
-	bin := quickstartBin(t)
-
-	db := filepath.Join(dir, "audit.db")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-db", db, "-otlp", col.addr)
-	cmd.Dir = dir
-	cmd.WaitDelay = 5 * time.Second
-	dieWithTests(cmd)
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "quickstart output:\n%s", out)
-	m := regexp.MustCompile(`(?m)^Streamed (\d+) audit events to (\S+) \(up to seq (\d+)\)\.$`).FindSubmatch(out)
-	require.NotNil(t, m, "no Streamed line in the quickstart output:\n%s", out)
-	streamed, _ := strconv.Atoi(string(m[1]))
-	upTo, _ := strconv.ParseUint(string(m[3]), 10, 64)
-	assert.Equal(t, col.addr, string(m[2]))
-
-	st, err := store.Open(db, store.WithReadOnly())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
-	require.NoError(t, st.VerifyError())
-	events, err := st.Events(store.Query{})
-	require.NoError(t, err)
-	require.NotEmpty(t, events)
-	assert.Equal(t, len(events), streamed, "events exported vs stored")
-	assert.Equal(t, events[len(events)-1].Seq, upTo, "delivered up to")
+	events, _, _ := runQuickstartToCollector(t, col, "audit events")
 
 	spans := col.spans()
 	// Nothing was killed: exactly once.
@@ -102,6 +76,45 @@ func TestQuickstartStreamsToCollector(t *testing.T) {
 	assert.Positive(t, withTrace)
 	assert.Positive(t, withAgent)
 	assert.Positive(t, withOutcome)
+}
+
+// runQuickstartToCollector runs the quickstart as a user would, with -db
+// (in a directory of its own) and -otlp pointing at col, and args besides.
+// It checks that the quickstart said it streamed what, as many as the store
+// it left holds, up to its last, to col, and that the store verifies; and
+// returns the store's events and when the quickstart started and ended.
+func runQuickstartToCollector(t *testing.T, col *collector, what string, args ...string) (events []otelaudit.Event, started, finished time.Time) {
+	t.Helper()
+	dir := t.TempDir()
+	bin := quickstartBin(t)
+
+	db := filepath.Join(dir, "audit.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	started = time.Now()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"-db", db, "-otlp", col.addr}, args...)...)
+	cmd.Dir = dir
+	cmd.WaitDelay = 5 * time.Second
+	dieWithTests(cmd)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "quickstart output:\n%s", out)
+	finished = time.Now()
+	m := regexp.MustCompile(`(?m)^Streamed (\d+) ` + regexp.QuoteMeta(what) + ` to (\S+) \(up to seq (\d+)\)\.$`).FindSubmatch(out)
+	require.NotNil(t, m, "no Streamed line in the quickstart output:\n%s", out)
+	streamed, _ := strconv.Atoi(string(m[1]))
+	upTo, _ := strconv.ParseUint(string(m[3]), 10, 64)
+	assert.Equal(t, col.addr, string(m[2]))
+
+	st, err := store.Open(db, store.WithReadOnly())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	require.NoError(t, st.VerifyError())
+	events, err = st.Events(store.Query{})
+	require.NoError(t, err)
+	require.NotEmpty(t, events)
+	assert.Equal(t, len(events), streamed, "events exported vs stored")
+	assert.Equal(t, events[len(events)-1].Seq, upTo, "delivered up to")
+	return events, started, finished
 }
 
 var quickstart struct {

@@ -1,13 +1,7 @@
 package e2e
 
 import (
-	"context"
-	"os/exec"
-	"path/filepath"
-	"regexp"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,7 +10,6 @@ import (
 
 	"github.com/otelaudit/otelaudit-go/exporter"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
-	"github.com/otelaudit/otelaudit-go/store"
 )
 
 // TestQuickstartStreamsLogsToCollector runs the quickstart with -db, -otlp
@@ -27,32 +20,7 @@ import (
 // attributes, resource and scope.
 func TestQuickstartStreamsLogsToCollector(t *testing.T) {
 	col := startCollector(t)
-	dir := t.TempDir()
-	bin := quickstartBin(t)
-
-	db := filepath.Join(dir, "audit.db")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	started := time.Now()
-	cmd := exec.CommandContext(ctx, bin, "-db", db, "-otlp", col.addr, "-logs")
-	cmd.Dir = dir
-	cmd.WaitDelay = 5 * time.Second
-	dieWithTests(cmd)
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "quickstart output:\n%s", out)
-	finished := time.Now()
-	m := regexp.MustCompile(`(?m)^Streamed (\d+) audit events as log records to (\S+) \(up to seq (\d+)\)\.$`).FindSubmatch(out)
-	require.NotNil(t, m, "no Streamed line in the quickstart output:\n%s", out)
-	streamed, _ := strconv.Atoi(string(m[1]))
-	assert.Equal(t, col.addr, string(m[2]))
-
-	st, err := store.Open(db, store.WithReadOnly())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
-	events, err := st.Events(store.Query{})
-	require.NoError(t, err)
-	require.NotEmpty(t, events)
-	assert.Equal(t, len(events), streamed, "events exported vs stored")
+	events, started, finished := runQuickstartToCollector(t, col, "audit events as log records", "-logs")
 
 	records, torn := col.logRecords()
 	assert.Zero(t, torn, "nothing was killed: no torn batch")
