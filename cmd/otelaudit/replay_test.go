@@ -69,10 +69,7 @@ func TestReplayStdout(t *testing.T) {
 // one clear line well within its timeout, not hang.
 func TestReplayDeadEndpoint(t *testing.T) {
 	f := newFixture(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close()) // the port is now (almost surely) dead
+	addr := deadAddr(t)
 
 	for _, endpoint := range []string{addr, "http://" + addr} {
 		start := time.Now()
@@ -108,20 +105,15 @@ func (c *collector) Export(_ context.Context, req *coltracepb.ExportTraceService
 
 func TestReplayOTLP(t *testing.T) {
 	f := newFixture(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	srv := grpc.NewServer()
 	c := &collector{}
-	coltracepb.RegisterTraceServiceServer(srv, c)
-	go func() { _ = srv.Serve(l) }()
-	defer srv.Stop()
+	addr := serveGRPC(t, func(srv *grpc.Server) { coltracepb.RegisterTraceServiceServer(srv, c) })
 
 	id := fixtureTraces[1]
 	// The endpoint from the environment, as every OTel SDK reads it.
-	r := runCLI(t, map[string]string{envEndpoint: "http://" + l.Addr().String()}, "replay", "--db", f.db, "--trace", id.String(), "--to", "otlp")
+	r := runCLI(t, map[string]string{envEndpoint: "http://" + addr}, "replay", "--db", f.db, "--trace", id.String(), "--to", "otlp")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Empty(t, r.stderr)
-	assert.Contains(t, r.stdout, "replayed 10 events of trace "+id.String()+" to "+l.Addr().String())
+	assert.Contains(t, r.stdout, "replayed 10 events of trace "+id.String()+" to "+addr)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	require.Len(t, c.traceIDs, 10)
@@ -247,19 +239,14 @@ func (c *logCollector) Export(_ context.Context, req *collogspb.ExportLogsServic
 
 func TestReplayLogsOTLP(t *testing.T) {
 	f := newFixture(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	srv := grpc.NewServer()
 	c := &logCollector{}
-	collogspb.RegisterLogsServiceServer(srv, c)
-	go func() { _ = srv.Serve(l) }()
-	defer srv.Stop()
+	addr := serveGRPC(t, func(srv *grpc.Server) { collogspb.RegisterLogsServiceServer(srv, c) })
 
 	id := fixtureTraces[1]
-	r := runCLI(t, nil, "replay", "--db", f.db, "--trace", id.String(), "--to", "otlp", "--as", "logs", "--endpoint", l.Addr().String())
+	r := runCLI(t, nil, "replay", "--db", f.db, "--trace", id.String(), "--to", "otlp", "--as", "logs", "--endpoint", addr)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Empty(t, r.stderr)
-	assert.Contains(t, r.stdout, "replayed 10 events of trace "+id.String()+" to "+l.Addr().String()+" as log records")
+	assert.Contains(t, r.stdout, "replayed 10 events of trace "+id.String()+" to "+addr+" as log records")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	require.Len(t, c.records, 10)
@@ -271,10 +258,7 @@ func TestReplayLogsOTLP(t *testing.T) {
 
 func TestReplayLogsDeadEndpoint(t *testing.T) {
 	f := newFixture(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
+	addr := deadAddr(t)
 	start := time.Now()
 	r := runCLI(t, nil, "replay", "--db", f.db, "--trace", fixtureTraces[0].String(), "--to", "otlp", "--as", "logs", "--endpoint", addr, "--timeout", "3s")
 	assert.Less(t, time.Since(start), 4*time.Second+shutdownGrace)
@@ -289,4 +273,28 @@ func TestReplayBadAs(t *testing.T) {
 	assert.Equal(t, exitUsage, r.code)
 	assertOneErrorLine(t, r)
 	assert.Contains(t, r.stderr, `--as "metrics": want spans or logs`)
+}
+
+// serveGRPC serves, on a loopback port until the test ends, a gRPC server
+// with the services register puts on it, and returns its address.
+func serveGRPC(t *testing.T, register func(*grpc.Server)) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := grpc.NewServer()
+	register(srv)
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(srv.Stop)
+	return l.Addr().String()
+}
+
+// deadAddr is a loopback address nothing listens on: a port just let go
+// of, which (almost surely) nothing has taken since.
+func deadAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
 }

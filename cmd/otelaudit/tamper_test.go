@@ -318,25 +318,7 @@ func TestTamperTable(t *testing.T) {
 		}, 0, fmt.Sprintf("head seq %d is past the largest Seq", far), store.ErrCorrupt},
 		{"an emptied store anchored near 2^64", func(t *testing.T, path string) {
 			editStore(t, path, func(tx *bolt.Tx) error {
-				for _, name := range []string{"events", "by_trace", "by_type", "by_agent", "checkpoints", "commits"} {
-					if err := tx.DeleteBucket([]byte(name)); err != nil {
-						return err
-					}
-					if _, err := tx.CreateBucket([]byte(name)); err != nil {
-						return err
-					}
-				}
-				meta := tx.Bucket([]byte("otelaudit"))
-				a := append(seqBytes(far), otelaudit.GenesisHash[:]...)
-				for _, k := range []string{"anchor", "head"} {
-					if err := meta.Put([]byte(k), a); err != nil {
-						return err
-					}
-				}
-				if err := meta.Delete([]byte("signed")); err != nil {
-					return err
-				}
-				return meta.Put([]byte("reserved"), seqBytes(far))
+				return emptyStore(t, tx, otelaudit.Anchor{Seq: far, Hash: otelaudit.GenesisHash})
 			})
 		}, 0, "past the largest Seq", store.ErrCorrupt},
 		{"delete events and explain the hole with a forged crash-gap record", func(t *testing.T, path string) {
