@@ -4,8 +4,8 @@ import (
 	"flag"
 	"math"
 
-	"github.com/otelaudit/otelaudit-go/otelaudit"
 	"github.com/otelaudit/otelaudit-go/keyfile"
+	"github.com/otelaudit/otelaudit-go/otelaudit"
 	"github.com/otelaudit/otelaudit-go/store"
 )
 

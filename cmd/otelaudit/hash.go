@@ -4,8 +4,8 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/otelaudit/otelaudit-go/otelaudit"
 	"github.com/otelaudit/otelaudit-go/keyfile"
+	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
 var hashCommand = &command{

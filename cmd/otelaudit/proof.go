@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/otelaudit/otelaudit-go/evidence"
-	"github.com/otelaudit/otelaudit-go/otelaudit"
 	"github.com/otelaudit/otelaudit-go/keyfile"
+	"github.com/otelaudit/otelaudit-go/otelaudit"
 	"github.com/otelaudit/otelaudit-go/store"
 )
 

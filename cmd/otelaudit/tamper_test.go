@@ -17,8 +17,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/otelaudit/otelaudit-go/internal/tlog"
-	"github.com/otelaudit/otelaudit-go/otelaudit"
 	"github.com/otelaudit/otelaudit-go/keyfile"
+	"github.com/otelaudit/otelaudit-go/otelaudit"
 	"github.com/otelaudit/otelaudit-go/store"
 )
 

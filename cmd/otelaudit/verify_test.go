@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/otelaudit/otelaudit-go/otelaudit"
 	"github.com/otelaudit/otelaudit-go/keyfile"
+	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
 func TestVerifyOK(t *testing.T) {
