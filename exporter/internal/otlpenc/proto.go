@@ -145,7 +145,10 @@ func appendKeyValue(b []byte, tag byte, key string, v *attribute.Value) []byte {
 	return closeLen(closeLen(b, vs), start)
 }
 
-// appendAttrValue appends the AnyValue content of v.
+// appendAttrValue appends the AnyValue content of v. valueReader.value
+// writes the same content from an event's encoded bytes: the two read
+// different sources (an attribute.Value the SDK built, the wire encoding
+// in place), so each walks its own kinds.
 func appendAttrValue(b []byte, v *attribute.Value) []byte {
 	var s, e int
 	switch v.Type() {
