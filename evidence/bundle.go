@@ -12,7 +12,6 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/otelaudit/otelaudit-go/internal/jsonform"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
@@ -55,7 +54,7 @@ type Event struct {
 	Canonical []byte `json:"canonical"`
 	Source    []byte `json:"source,omitempty"`
 	// Decoded is the event as people read it (the CLI's --json form,
-	// internal/jsonform), which must say what Canonical says.
+	// Event.AppendJSON), which must say what Canonical says.
 	Decoded json.RawMessage `json:"decoded"`
 }
 
@@ -273,7 +272,7 @@ func VerifyConsistency(from, to otelaudit.Checkpoint, proof []otelaudit.Hash) er
 // DecodedForm returns the decoded form of e a bundle carries: the CLI's
 // --json form.
 func DecodedForm(e *otelaudit.Event) json.RawMessage {
-	return jsonform.AppendEvent(nil, e)
+	return e.AppendJSON(nil)
 }
 
 // sameJSON reports whether a and b are the same JSON value, numbers
