@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"reflect"
@@ -56,33 +55,6 @@ type Event struct {
 	// Decoded is the event as people read it (the CLI's --json form,
 	// Event.AppendJSON), which must say what Canonical says.
 	Decoded json.RawMessage `json:"decoded"`
-}
-
-// ErrTooLarge is wrapped by a builder's refusal to make the bundle of a
-// trace with more events than it was allowed to prove in one bundle (see
-// store.Store.EvidenceUpTo): a server answering untrusted requests bounds
-// what one request costs.
-var ErrTooLarge = errors.New("evidence: the trace has more events than one bundle may hold here")
-
-// ErrInvalid is wrapped by every failure of Verify: the bundle does not
-// prove what it says. errors.As gives the *Error naming what.
-var ErrInvalid = errors.New("evidence: does not verify")
-
-// Error is a failure of Verify, naming the part of the bundle that does
-// not hold: "checkpoint", "event seq 42", "bundle".
-type Error struct {
-	What string
-	Err  error
-}
-
-func (e *Error) Error() string { return fmt.Sprintf("evidence: %s: %v", e.What, e.Err) }
-
-// Unwrap makes errors.Is(err, ErrInvalid) hold, and errors.Is for the
-// cause (otelaudit.ErrBadSignature, otelaudit.ErrBadProof, ...).
-func (e *Error) Unwrap() []error { return []error{ErrInvalid, e.Err} }
-
-func fail(what string, format string, a ...any) error {
-	return &Error{What: what, Err: fmt.Errorf(format, a...)}
 }
 
 // Result is what a bundle that verified proves.
