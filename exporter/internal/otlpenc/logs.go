@@ -87,15 +87,8 @@ func (l *Logs) Add(data []byte, src *otelaudit.Source, observed time.Time) error
 	}
 	ri, si := l.group(src)
 	g := &l.res[ri].scopes[si]
-	before := len(g.items)
 	b, err := appendLogRecord(g.items, &h, &strs, rest, observed)
-	if err != nil {
-		g.items = b[:before]
-		return fmt.Errorf("event %d: %w", h.Seq, err)
-	}
-	g.items = b
-	l.n++
-	return nil
+	return l.add(g, b, h.Seq, err)
 }
 
 // logReserved reports whether key is one the log exporter owns.

@@ -7,7 +7,6 @@
 package otlpenc
 
 import (
-	"fmt"
 	"time"
 
 	"go.opentelemetry.io/otel/sdk/instrumentation"
@@ -88,15 +87,8 @@ func (t *Traces) Add(data []byte, src *otelaudit.Source) error {
 	}
 	ri, si := t.group(src)
 	g := &t.res[ri].scopes[si]
-	before := len(g.items)
 	b, err := appendSpan(g.items, &h, &strs, rest)
-	if err != nil {
-		g.items = b[:before]
-		return fmt.Errorf("event %d: %w", h.Seq, err)
-	}
-	g.items = b
-	t.n++
-	return nil
+	return t.add(g, b, h.Seq, err)
 }
 
 // appendSpan appends the Span field of the event whose header, strings
