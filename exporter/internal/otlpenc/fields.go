@@ -11,26 +11,27 @@ import (
 // order, the event's own attributes after them. What is written here is
 // written once for both, with the field tag of the message it goes in.
 
-// readEvent reads in place the event encoded in data: its header, its
-// strings and its attributes (count first). Bytes that are not an encoded
-// event, or an event without a type, are refused with an error wrapping
-// ErrMalformed.
-func readEvent(data []byte) (wire.Header, [wire.NumStrings][]byte, []byte, error) {
-	h, err := wire.HeaderOf(data)
-	if err != nil {
-		return h, [wire.NumStrings][]byte{}, nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+// readEvent reads in place the event encoded in data: its header into h,
+// its strings into strs, and returns its attributes (count first). Bytes
+// that are not an encoded event, or an event without a type, are refused
+// with an error wrapping ErrMalformed. h and strs are the caller's, so
+// that the strings are not copied once more on the way.
+func readEvent(data []byte, h *wire.Header, strs *[wire.NumStrings][]byte) ([]byte, error) {
+	var err error
+	if *h, err = wire.HeaderOf(data); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	strs, rest, err := wire.Strings(data)
-	if err != nil {
-		return h, strs, nil, fmt.Errorf("%w: event %d: %v", ErrMalformed, h.Seq, err)
+	var rest []byte
+	if *strs, rest, err = wire.Strings(data); err != nil {
+		return nil, fmt.Errorf("%w: event %d: %v", ErrMalformed, h.Seq, err)
 	}
 	if h.Nsec >= 1e9 {
-		return h, strs, nil, fmt.Errorf("%w: event %d: nanoseconds %d out of range", ErrMalformed, h.Seq, h.Nsec)
+		return nil, fmt.Errorf("%w: event %d: nanoseconds %d out of range", ErrMalformed, h.Seq, h.Nsec)
 	}
 	if len(strs[wire.StrType]) == 0 {
-		return h, strs, nil, fmt.Errorf("%w: event %d has an empty type", ErrMalformed, h.Seq)
+		return nil, fmt.Errorf("%w: event %d has an empty type", ErrMalformed, h.Seq)
 	}
-	return h, strs, rest, nil
+	return rest, nil
 }
 
 // appendAuditFields appends, as attribute fields tag, the audit fields of

@@ -78,7 +78,9 @@ func (l *Logs) merge(res *resource.Resource) *resource.Resource {
 // refused with ErrMalformed; an event the SDK would rewrite with
 // ErrNeedsRecord. Either way nothing is added.
 func (l *Logs) Add(data []byte, src *otelaudit.Source, observed time.Time) error {
-	h, strs, rest, err := readEvent(data)
+	var h wire.Header
+	var strs [wire.NumStrings][]byte
+	rest, err := readEvent(data, &h, &strs)
 	if err != nil {
 		return err
 	}

@@ -81,7 +81,9 @@ func NewTraces(res *resource.Resource, scope instrumentation.Scope) *Traces {
 // Bytes that are not an encoded event, or an event without a type, are
 // refused with an error wrapping ErrMalformed, and nothing is added.
 func (t *Traces) Add(data []byte, src *otelaudit.Source) error {
-	h, strs, rest, err := readEvent(data)
+	var h wire.Header
+	var strs [wire.NumStrings][]byte
+	rest, err := readEvent(data, &h, &strs)
 	if err != nil {
 		return err
 	}
