@@ -3,7 +3,6 @@ package auditz
 import (
 	"net/http"
 
-	"github.com/otelaudit/otelaudit-go/internal/jsonform"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
@@ -28,7 +27,7 @@ func (b *body) events(es []otelaudit.Event) {
 		if i > 0 {
 			b.b = append(b.b, ',')
 		}
-		b.b = jsonform.AppendEventHTML(b.b, &es[i])
+		b.b = es[i].AppendJSONHTML(b.b)
 		if len(b.b) > b.max {
 			b.b = b.b[:n]
 			b.capped = true
@@ -46,7 +45,7 @@ func (b *body) newest(es []otelaudit.Event) {
 	room := b.max - len(b.b)
 	var pieces [][]byte
 	for i := len(es) - 1; i >= 0; i-- {
-		p := jsonform.AppendEventHTML(nil, &es[i])
+		p := es[i].AppendJSONHTML(nil)
 		if room -= len(p) + 1; room < 0 {
 			b.capped = true
 			break

@@ -35,8 +35,8 @@
 // every query of the project. Errors are JSON objects {"error": "..."}
 // with a 4xx or 5xx status.
 //
-// Events are in the JSON form the otelaudit CLI writes too (package
-// internal/jsonform): attributes as a list of {"key", "type", "value"},
+// Events are in the JSON form the otelaudit CLI writes too
+// (otelaudit.Event.AppendJSON): attributes as a list of {"key", "type", "value"},
 // every one kept in order, duplicates too, and bytes that are not valid
 // UTF-8 marked as the escapes \udc80-\udcff so that distinct values stay
 // distinct.

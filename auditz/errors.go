@@ -18,4 +18,7 @@ var (
 	// ErrNoGenerator answers every data request of a handler made with a nil
 	// Generator, rather than panicking or pretending the trail is empty.
 	ErrNoGenerator = errors.New("auditz: no generator")
+	// ErrNoEvidence answers the evidence endpoints of a handler without
+	// WithEvidence.
+	ErrNoEvidence = errors.New("auditz: no store to prove traces from (see WithEvidence)")
 )

@@ -35,10 +35,6 @@ func WithEvidence(src EvidenceSource) Option {
 	})
 }
 
-// ErrNoEvidence is the answer of the evidence endpoints of a handler
-// without WithEvidence.
-var ErrNoEvidence = errors.New("auditz: no store to prove traces from (see WithEvidence)")
-
 // coverageResponse is the answer of /api/coverage/{traceID}: how many of
 // the trace's events the Generator holds, how many of them the store's
 // newest signed checkpoint covers, and that checkpoint. Covered is false

@@ -9,7 +9,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/otelaudit/otelaudit-go/internal/jsonform"
+	"github.com/otelaudit/otelaudit-go/internal/jsonstr"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
@@ -114,10 +114,10 @@ func (h *handler) serveProblems(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// jsonString is a string from the trail, written as package jsonform
-// writes strings: bytes that are not valid UTF-8 stay distinct.
+// jsonString is a string from the trail, written as the JSON form of
+// events writes strings: bytes that are not valid UTF-8 stay distinct.
 type jsonString string
 
 func (s jsonString) MarshalJSON() ([]byte, error) {
-	return jsonform.AppendStringHTML(nil, string(s)), nil
+	return jsonstr.AppendHTML(nil, string(s)), nil
 }

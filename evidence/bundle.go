@@ -5,14 +5,12 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"reflect"
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/otelaudit/otelaudit-go/internal/jsonform"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
@@ -55,35 +53,8 @@ type Event struct {
 	Canonical []byte `json:"canonical"`
 	Source    []byte `json:"source,omitempty"`
 	// Decoded is the event as people read it (the CLI's --json form,
-	// internal/jsonform), which must say what Canonical says.
+	// Event.AppendJSON), which must say what Canonical says.
 	Decoded json.RawMessage `json:"decoded"`
-}
-
-// ErrTooLarge is wrapped by a builder's refusal to make the bundle of a
-// trace with more events than it was allowed to prove in one bundle (see
-// store.Store.EvidenceUpTo): a server answering untrusted requests bounds
-// what one request costs.
-var ErrTooLarge = errors.New("evidence: the trace has more events than one bundle may hold here")
-
-// ErrInvalid is wrapped by every failure of Verify: the bundle does not
-// prove what it says. errors.As gives the *Error naming what.
-var ErrInvalid = errors.New("evidence: does not verify")
-
-// Error is a failure of Verify, naming the part of the bundle that does
-// not hold: "checkpoint", "event seq 42", "bundle".
-type Error struct {
-	What string
-	Err  error
-}
-
-func (e *Error) Error() string { return fmt.Sprintf("evidence: %s: %v", e.What, e.Err) }
-
-// Unwrap makes errors.Is(err, ErrInvalid) hold, and errors.Is for the
-// cause (otelaudit.ErrBadSignature, otelaudit.ErrBadProof, ...).
-func (e *Error) Unwrap() []error { return []error{ErrInvalid, e.Err} }
-
-func fail(what string, format string, a ...any) error {
-	return &Error{What: what, Err: fmt.Errorf(format, a...)}
 }
 
 // Result is what a bundle that verified proves.
@@ -273,7 +244,7 @@ func VerifyConsistency(from, to otelaudit.Checkpoint, proof []otelaudit.Hash) er
 // DecodedForm returns the decoded form of e a bundle carries: the CLI's
 // --json form.
 func DecodedForm(e *otelaudit.Event) json.RawMessage {
-	return jsonform.AppendEvent(nil, e)
+	return e.AppendJSON(nil)
 }
 
 // sameJSON reports whether a and b are the same JSON value, numbers

@@ -2,33 +2,11 @@ package exporter
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/otelaudit/otelaudit-go/otelaudit"
-)
-
-// Errors returned by the Exporter, wrapped; test for them with errors.Is.
-var (
-	// ErrNilExporter is returned by every method of a nil *Exporter or
-	// *LogExporter, of the zero value of either, and of one created with a
-	// nil SDK exporter; by NewStream and NewLogStream given a nil exporter;
-	// and by the methods of a nil or zero Stream, which no constructor made.
-	ErrNilExporter = errors.New("nil exporter")
-
-	// ErrNilSource is returned by NewStream and NewLogStream given a nil
-	// Source.
-	ErrNilSource = errors.New("nil source")
-
-	// ErrShutdown is returned by Replay once Shutdown has been called.
-	ErrShutdown = errors.New("exporter is shut down")
-
-	// ErrInvalidEvent is returned by Replay for an event that cannot become
-	// a span or log record (today: one with an empty Type, which no
-	// Generator accepts).
-	ErrInvalidEvent = errors.New("invalid event")
 )
 
 // Exporter replays audit events as spans to an sdktrace.SpanExporter. It is

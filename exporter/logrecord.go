@@ -11,7 +11,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/otelaudit/otelaudit-go/internal/otlpenc"
+	"github.com/otelaudit/otelaudit-go/exporter/internal/otlpenc"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 

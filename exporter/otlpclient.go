@@ -3,7 +3,6 @@ package exporter
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,12 +16,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 )
-
-// ErrExportFailed wraps every failure of an OTLPClient made here to
-// deliver a request: a gRPC status other than OK (the gRPC error is
-// wrapped too: status.Code reads it), an HTTP status other than 2xx, or a
-// transport error. A Stream retries it.
-var ErrExportFailed = errors.New("otlp export failed")
 
 // OTLPClient sends OTLP export requests that a direct Stream (NewOTLPStream)
 // has encoded itself, to a Collector or any OTLP receiver.

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/otelaudit/otelaudit-go/internal/otlpenc"
+	"github.com/otelaudit/otelaudit-go/exporter/internal/otlpenc"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 

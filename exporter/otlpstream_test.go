@@ -35,7 +35,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/otelaudit/otelaudit-go/exporter"
-	"github.com/otelaudit/otelaudit-go/internal/otlpenc"
+	"github.com/otelaudit/otelaudit-go/exporter/internal/otlpenc"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 	"github.com/otelaudit/otelaudit-go/store"
 )

@@ -7,7 +7,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/otelaudit/otelaudit-go/internal/otlpenc"
+	"github.com/otelaudit/otelaudit-go/exporter/internal/otlpenc"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
@@ -44,7 +44,7 @@ func reservedKey(k attribute.Key) bool {
 // identity is what both ID derivations hash (see SpanID): the fields that
 // tell one recorded event from another. Outcome and attributes are left
 // out on purpose: they describe the event, they do not identify it. The
-// derivations live in internal/otlpenc, which the direct OTLP Stream
+// derivations live in exporter/internal/otlpenc, which the direct OTLP Stream
 // shares, so that both paths give an event the same IDs.
 func identity(e *otelaudit.Event) otlpenc.Identity {
 	return otlpenc.Identity{

@@ -19,7 +19,7 @@ import (
 )
 
 // ErrBadKey is wrapped when a file holds no key of the kind asked.
-var ErrBadKey = errors.New("not an ed25519 key file")
+var ErrBadKey = errors.New("keyfile: not an ed25519 key file")
 
 // Generate creates a new key pair and writes the private key to priv (mode
 // 0600) and the public key to pub (0644). It refuses to overwrite either,

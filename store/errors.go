@@ -41,4 +41,11 @@ var (
 	// ErrOutOfOrder refuses a Write that does not continue the stored
 	// chain.
 	ErrOutOfOrder = errors.New("store: records do not follow the head")
+	// ErrNotFound is returned by Evidence for a trace the store holds no event of.
+	ErrNotFound = errors.New("store: not found")
+	// ErrNoCheckpoint is returned when no signed checkpoint covers what a
+	// proof needs: a store written without a signing key, events past
+	// the newest signed checkpoint, or a kept checkpoint older than the
+	// tree nodes retention left.
+	ErrNoCheckpoint = errors.New("store: no signed checkpoint covers it")
 )

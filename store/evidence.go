@@ -12,17 +12,6 @@ import (
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
-// Errors of Evidence and Consistency.
-var (
-	// ErrNotFound is returned for a trace the store holds no event of.
-	ErrNotFound = errors.New("store: not found")
-	// ErrNoCheckpoint is returned when no signed checkpoint covers what a
-	// proof needs: a store written without a signing key, events past
-	// the newest signed checkpoint, or a kept checkpoint older than the
-	// tree nodes retention left.
-	ErrNoCheckpoint = errors.New("store: no signed checkpoint covers it")
-)
-
 // Evidence returns the evidence bundle of trace id (see package evidence):
 // its stored events, each with its inclusion proof against the store's
 // newest signed checkpoint (the newest commit's), and that checkpoint. It

@@ -10,7 +10,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/otelaudit/otelaudit-go/internal/jsonform"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
@@ -94,11 +93,11 @@ func duration(d time.Duration) string {
 
 // writeEventJSON writes events as JSON Lines, one object per event, for jq
 // and other line-oriented tools, in the JSON form the auditz handler
-// serves (package internal/jsonform).
+// serves (Event.AppendJSON).
 func writeEventJSON(w io.Writer, events []otelaudit.Event) error {
 	var b []byte
 	for i := range events {
-		b = append(jsonform.AppendEvent(b[:0], &events[i]), '\n')
+		b = append(events[i].AppendJSON(b[:0]), '\n')
 		if _, err := w.Write(b); err != nil {
 			return fmt.Errorf("event %d: %w", events[i].Seq, err)
 		}

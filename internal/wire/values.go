@@ -8,7 +8,7 @@ import "encoding/binary"
 // bits; a string for string and bytes; a uvarint count then the elements
 // for every slice kind; a uvarint count then key and value pairs for maps.
 // Package otelaudit encodes and decodes whole events; these let a reader
-// that translates the bytes into another form (internal/otlpenc) walk the
+// that translates the bytes into another form (exporter/internal/otlpenc) walk the
 // attributes in place. A test of otelaudit's encoder checks them against
 // its own.
 const (

@@ -103,38 +103,20 @@ func (r *valueReader) value(b []byte, depth int) []byte {
 	}
 	switch k[0] {
 	case wire.KindEmpty:
-	case wire.KindBool:
-		b = appendVarintField(b, tagAnyBool, r.boolean())
-	case wire.KindInt64:
-		b = appendVarintField(b, tagAnyInt, r.u64("int64"))
-	case wire.KindFloat64:
-		b = appendFixed64Field(b, tagAnyDouble, r.u64("float64"))
-	case wire.KindString:
-		b = appendStrField(b, tagAnyString, r.str("string"))
-	case wire.KindByteSlice:
-		b = appendBytesField(b, tagAnyBytes, r.str("bytes"))
+	case wire.KindBool, wire.KindInt64, wire.KindFloat64, wire.KindString, wire.KindByteSlice:
+		b = r.scalar(b, k[0])
 	case wire.KindBoolSlice, wire.KindInt64Slice, wire.KindFloat64Slice, wire.KindStringSlice, wire.KindSlice:
-		elem := 1
-		if k[0] == wire.KindInt64Slice || k[0] == wire.KindFloat64Slice {
-			elem = 8
-		}
-		n := r.count(elem, "slice")
+		elem, size := sliceElem(k[0])
+		n := r.count(size, "slice")
 		var s int
 		b, s = openLen(append(b, tagAnyArray))
 		for range n {
 			var e int
 			b, e = openLen(append(b, tagValuesRepeat))
-			switch k[0] {
-			case wire.KindBoolSlice:
-				b = appendVarintField(b, tagAnyBool, r.boolean())
-			case wire.KindInt64Slice:
-				b = appendVarintField(b, tagAnyInt, r.u64("int64"))
-			case wire.KindFloat64Slice:
-				b = appendFixed64Field(b, tagAnyDouble, r.u64("float64"))
-			case wire.KindStringSlice:
-				b = appendStrField(b, tagAnyString, r.str("string"))
-			default:
+			if elem == wire.KindSlice {
 				b = r.value(b, depth+1)
+			} else {
+				b = r.scalar(b, elem)
 			}
 			b = closeLen(b, e)
 		}
@@ -151,6 +133,43 @@ func (r *valueReader) value(b []byte, depth int) []byte {
 		r.fail(fmt.Sprintf("unknown value kind %d", k[0]))
 	}
 	return b
+}
+
+// scalar reads one value of kind k, which is neither a slice nor a map,
+// and appends its AnyValue content to b. The elements of a typed slice
+// are read by it too, so a kind is written the same in either place.
+func (r *valueReader) scalar(b []byte, k byte) []byte {
+	switch k {
+	case wire.KindBool:
+		return appendVarintField(b, tagAnyBool, r.boolean())
+	case wire.KindInt64:
+		return appendVarintField(b, tagAnyInt, r.u64("int64"))
+	case wire.KindFloat64:
+		return appendFixed64Field(b, tagAnyDouble, r.u64("float64"))
+	case wire.KindString:
+		return appendStrField(b, tagAnyString, r.str("string"))
+	case wire.KindByteSlice:
+		return appendBytesField(b, tagAnyBytes, r.str("bytes"))
+	}
+	r.fail(fmt.Sprintf("unknown value kind %d", k))
+	return b
+}
+
+// sliceElem returns the kind of the elements of a slice of kind k
+// (KindSlice for a slice of values, each with its own kind), and the
+// fewest bytes one takes in the encoding.
+func sliceElem(k byte) (elem byte, size int) {
+	switch k {
+	case wire.KindBoolSlice:
+		return wire.KindBool, 1
+	case wire.KindInt64Slice:
+		return wire.KindInt64, 8
+	case wire.KindFloat64Slice:
+		return wire.KindFloat64, 8
+	case wire.KindStringSlice:
+		return wire.KindString, 1
+	}
+	return wire.KindSlice, 1
 }
 
 // keyValue reads a key and a value and appends them as a KeyValue field.

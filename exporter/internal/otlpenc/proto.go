@@ -145,9 +145,11 @@ func appendKeyValue(b []byte, tag byte, key string, v *attribute.Value) []byte {
 	return closeLen(closeLen(b, vs), start)
 }
 
-// appendAttrValue appends the AnyValue content of v.
+// appendAttrValue appends the AnyValue content of v. valueReader.value
+// writes the same content from an event's encoded bytes: the two read
+// different sources (an attribute.Value the SDK built, the wire encoding
+// in place), so each walks its own kinds.
 func appendAttrValue(b []byte, v *attribute.Value) []byte {
-	var s, e int
 	switch v.Type() {
 	case attribute.BOOL:
 		b = appendVarintField(b, tagAnyBool, boolVarint(v.AsBool()))
@@ -160,40 +162,27 @@ func appendAttrValue(b []byte, v *attribute.Value) []byte {
 	case attribute.BYTESLICE:
 		b = appendBytesField(b, tagAnyBytes, v.AsByteSlice())
 	case attribute.BOOLSLICE:
-		b, s = openLen(append(b, tagAnyArray))
-		for _, x := range v.AsBoolSlice() {
-			b = appendBytesField(b, tagValuesRepeat, []byte{tagAnyBool, byte(boolVarint(x))})
-		}
-		b = closeLen(b, s)
+		b = appendArray(b, v.AsBoolSlice(), func(b []byte, x bool) []byte {
+			return appendVarintField(b, tagAnyBool, boolVarint(x))
+		})
 	case attribute.INT64SLICE:
-		b, s = openLen(append(b, tagAnyArray))
-		for _, x := range v.AsInt64Slice() {
-			b, e = openLen(append(b, tagValuesRepeat))
-			b = closeLen(appendVarintField(b, tagAnyInt, uint64(x)), e) //nolint:gosec // two's complement
-		}
-		b = closeLen(b, s)
+		b = appendArray(b, v.AsInt64Slice(), func(b []byte, x int64) []byte {
+			return appendVarintField(b, tagAnyInt, uint64(x)) //nolint:gosec // two's complement
+		})
 	case attribute.FLOAT64SLICE:
-		b, s = openLen(append(b, tagAnyArray))
-		for _, x := range v.AsFloat64Slice() {
-			b, e = openLen(append(b, tagValuesRepeat))
-			b = closeLen(appendFixed64Field(b, tagAnyDouble, math.Float64bits(x)), e)
-		}
-		b = closeLen(b, s)
+		b = appendArray(b, v.AsFloat64Slice(), func(b []byte, x float64) []byte {
+			return appendFixed64Field(b, tagAnyDouble, math.Float64bits(x))
+		})
 	case attribute.STRINGSLICE:
-		b, s = openLen(append(b, tagAnyArray))
-		for _, x := range v.AsStringSlice() {
-			b, e = openLen(append(b, tagValuesRepeat))
-			b = closeLen(appendStrField(b, tagAnyString, x), e)
-		}
-		b = closeLen(b, s)
+		b = appendArray(b, v.AsStringSlice(), func(b []byte, x string) []byte {
+			return appendStrField(b, tagAnyString, x)
+		})
 	case attribute.SLICE:
-		b, s = openLen(append(b, tagAnyArray))
-		for _, x := range v.AsSlice() {
-			b, e = openLen(append(b, tagValuesRepeat))
-			b = closeLen(appendAttrValue(b, &x), e)
-		}
-		b = closeLen(b, s)
+		b = appendArray(b, v.AsSlice(), func(b []byte, x attribute.Value) []byte {
+			return appendAttrValue(b, &x)
+		})
 	case attribute.MAP:
+		var s int
 		b, s = openLen(append(b, tagAnyKVList))
 		for _, kv := range v.AsMap() {
 			b = appendKeyValue(b, tagValuesRepeat, string(kv.Key), &kv.Value)
@@ -204,6 +193,18 @@ func appendAttrValue(b []byte, v *attribute.Value) []byte {
 		b = appendBytesField(b, tagAnyString, "INVALID")
 	}
 	return b
+}
+
+// appendArray appends an ArrayValue of xs, each element's AnyValue
+// content written by elem.
+func appendArray[T any](b []byte, xs []T, elem func([]byte, T) []byte) []byte {
+	b, s := openLen(append(b, tagAnyArray))
+	for _, x := range xs {
+		var e int
+		b, e = openLen(append(b, tagValuesRepeat))
+		b = closeLen(elem(b, x), e)
+	}
+	return closeLen(b, s)
 }
 
 func boolVarint(x bool) uint64 {

@@ -7,7 +7,6 @@
 package otlpenc
 
 import (
-	"fmt"
 	"time"
 
 	"go.opentelemetry.io/otel/sdk/instrumentation"
@@ -82,32 +81,16 @@ func NewTraces(res *resource.Resource, scope instrumentation.Scope) *Traces {
 // Bytes that are not an encoded event, or an event without a type, are
 // refused with an error wrapping ErrMalformed, and nothing is added.
 func (t *Traces) Add(data []byte, src *otelaudit.Source) error {
-	h, err := wire.HeaderOf(data)
+	var h wire.Header
+	var strs [wire.NumStrings][]byte
+	rest, err := readEvent(data, &h, &strs)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	strs, rest, err := wire.Strings(data)
-	if err != nil {
-		return fmt.Errorf("%w: event %d: %v", ErrMalformed, h.Seq, err)
-	}
-	if h.Nsec >= 1e9 {
-		return fmt.Errorf("%w: event %d: nanoseconds %d out of range", ErrMalformed, h.Seq, h.Nsec)
-	}
-	typ := strs[wire.StrType]
-	if len(typ) == 0 {
-		return fmt.Errorf("%w: event %d has an empty type", ErrMalformed, h.Seq)
+		return err
 	}
 	ri, si := t.group(src)
 	g := &t.res[ri].scopes[si]
-	before := len(g.items)
 	b, err := appendSpan(g.items, &h, &strs, rest)
-	if err != nil {
-		g.items = b[:before]
-		return fmt.Errorf("event %d: %w", h.Seq, err)
-	}
-	g.items = b
-	t.n++
-	return nil
+	return t.add(g, b, h.Seq, err)
 }
 
 // appendSpan appends the Span field of the event whose header, strings
@@ -134,42 +117,13 @@ func appendSpan(b []byte, h *wire.Header, strs *[wire.NumStrings][]byte, attrs [
 	b = appendFixed64Field(b, tagSpanStart, uint64(max(0, when.Add(-dur).UnixNano()))) //nolint:gosec // clamped
 	b = appendFixed64Field(b, tagSpanEnd, uint64(max(0, when.UnixNano())))             //nolint:gosec // clamped
 
-	// The audit fields, then the event's own attributes.
-	b = appendStringKV(b, KeyEventType, strs[wire.StrType])
-	b, kv := openLen(append(b, tagSpanAttrs))
-	b = appendBytesField(b, tagKVKey, KeyEventSeq)
-	b, vs := openLen(append(b, tagKVValue))
-	b = appendVarintField(b, tagAnyInt, h.Seq)
-	b = closeLen(closeLen(b, vs), kv)
-	for _, o := range optionalKeys {
-		if s := strs[o.str]; len(s) > 0 {
-			b = appendStringKV(b, o.key, s)
-		}
-	}
-	r := valueReader{b: attrs}
-	n := r.count(2, "attribute count")
-	dropped := uint64(0)
-	for range n {
-		key := r.str("attribute key")
-		if len(key) == 0 || Reserved(key) {
-			// Invalid, or posing as an audit field: dropped and counted,
-			// as the SDK path drops it.
-			var scratch [64]byte
-			r.skipValue(scratch[:0])
-			dropped++
-			continue
-		}
-		b, kv = openLen(append(b, tagSpanAttrs))
-		b = appendStrField(b, tagKVKey, key)
-		b, vs = openLen(append(b, tagKVValue))
-		b = r.value(b, 0)
-		b = closeLen(closeLen(b, vs), kv)
-	}
-	switch {
-	case r.err != nil:
-		return b, r.err
-	case len(r.b) != 0:
-		return b, fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(r.b))
+	// The audit fields, then the event's own attributes. An attribute
+	// without a key, or posing as an audit field, is dropped and counted,
+	// as the SDK path drops it.
+	b = appendAuditFields(b, tagSpanAttrs, h, strs)
+	b, dropped, err := appendAttrs(b, tagSpanAttrs, attrs, Reserved)
+	if err != nil {
+		return b, err
 	}
 	if dropped > 0 {
 		b = appendVarintField(b, tagSpanDropped, dropped)
@@ -204,15 +158,6 @@ func appendStatus(b []byte, outcome []byte) []byte {
 		b = appendVarintField(b, tagStatusCode, 1) // STATUS_CODE_OK
 	}
 	return closeLen(b, s)
-}
-
-// appendStringKV appends a span attribute of a string value.
-func appendStringKV(b []byte, key string, v []byte) []byte {
-	b, kv := openLen(append(b, tagSpanAttrs))
-	b = appendBytesField(b, tagKVKey, key)
-	b, vs := openLen(append(b, tagKVValue))
-	b = appendStrField(b, tagAnyString, v)
-	return closeLen(closeLen(b, vs), kv)
 }
 
 func appendUvarint(b []byte, x uint64) []byte {

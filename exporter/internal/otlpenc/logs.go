@@ -78,34 +78,19 @@ func (l *Logs) merge(res *resource.Resource) *resource.Resource {
 // refused with ErrMalformed; an event the SDK would rewrite with
 // ErrNeedsRecord. Either way nothing is added.
 func (l *Logs) Add(data []byte, src *otelaudit.Source, observed time.Time) error {
-	h, err := wire.HeaderOf(data)
+	var h wire.Header
+	var strs [wire.NumStrings][]byte
+	rest, err := readEvent(data, &h, &strs)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	strs, rest, err := wire.Strings(data)
-	if err != nil {
-		return fmt.Errorf("%w: event %d: %v", ErrMalformed, h.Seq, err)
-	}
-	if h.Nsec >= 1e9 {
-		return fmt.Errorf("%w: event %d: nanoseconds %d out of range", ErrMalformed, h.Seq, h.Nsec)
-	}
-	if len(strs[wire.StrType]) == 0 {
-		return fmt.Errorf("%w: event %d has an empty type", ErrMalformed, h.Seq)
+		return err
 	}
 	if err := checkLogAttrs(rest); err != nil {
 		return fmt.Errorf("event %d: %w", h.Seq, err)
 	}
 	ri, si := l.group(src)
 	g := &l.res[ri].scopes[si]
-	before := len(g.items)
 	b, err := appendLogRecord(g.items, &h, &strs, rest, observed)
-	if err != nil {
-		g.items = b[:before]
-		return fmt.Errorf("event %d: %w", h.Seq, err)
-	}
-	g.items = b
-	l.n++
-	return nil
+	return l.add(g, b, h.Seq, err)
 }
 
 // logReserved reports whether key is one the log exporter owns.
@@ -146,7 +131,10 @@ func checkLogAttrs(attrs []byte) error {
 }
 
 // scan reads one encoded value and reports whether a map in it has a key
-// twice.
+// twice. It walks the kinds as value does, but writes nothing: it runs
+// before anything is written, to choose between this writer and the
+// SDK's record, so folding it into value would make every value pay for
+// a check only the log records need.
 func (r *valueReader) scan(depth int) (dup bool) {
 	if depth > wire.MaxDepth {
 		r.fail("values nested too deep")
@@ -223,37 +211,15 @@ func appendLogRecord(b []byte, h *wire.Header, strs *[wire.NumStrings][]byte, at
 	b = closeLen(closeLen(b, s), body)
 
 	// The audit fields, the duration, then the event's own attributes.
-	b = appendKV(b, tagLogAttrs, KeyEventType, strs[wire.StrType])
-	b = appendIntKV(b, tagLogAttrs, KeyEventSeq, h.Seq)
-	for _, o := range optionalKeys {
-		if v := strs[o.str]; len(v) > 0 {
-			b = appendKV(b, tagLogAttrs, o.key, v)
-		}
-	}
+	// An attribute without a key, or with one the format owns, is left
+	// out, as the log exporter leaves it out of the record.
+	b = appendAuditFields(b, tagLogAttrs, h, strs)
 	if h.Duration > 0 {
 		b = appendIntKV(b, tagLogAttrs, KeyDuration, uint64(h.Duration))
 	}
-	r := valueReader{b: attrs}
-	n := r.count(2, "attribute count")
-	for range n {
-		key := r.str("attribute key")
-		if len(key) == 0 || logReserved(key) {
-			var scratch [64]byte
-			r.skipValue(scratch[:0])
-			continue
-		}
-		var kv, vs int
-		b, kv = openLen(append(b, tagLogAttrs))
-		b = appendStrField(b, tagKVKey, key)
-		b, vs = openLen(append(b, tagKVValue))
-		b = r.value(b, 0)
-		b = closeLen(closeLen(b, vs), kv)
-	}
-	switch {
-	case r.err != nil:
-		return b, r.err
-	case len(r.b) != 0:
-		return b, fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(r.b))
+	b, _, err := appendAttrs(b, tagLogAttrs, attrs, logReserved)
+	if err != nil {
+		return b, err
 	}
 	// A record outside any trace has no trace context.
 	if h.TraceID != ([16]byte{}) {
@@ -268,22 +234,6 @@ func appendLogRecord(b []byte, h *wire.Header, strs *[wire.NumStrings][]byte, at
 	}
 	b = appendName(b, tagLogEvent, strs[wire.StrType])
 	return closeLenN(b, start, 2), nil
-}
-
-func appendKV(b []byte, tag byte, key string, v []byte) []byte {
-	b, kv := openLen(append(b, tag))
-	b = appendBytesField(b, tagKVKey, key)
-	b, vs := openLen(append(b, tagKVValue))
-	b = appendStrField(b, tagAnyString, v)
-	return closeLen(closeLen(b, vs), kv)
-}
-
-func appendIntKV(b []byte, tag byte, key string, v uint64) []byte {
-	b, kv := openLen(append(b, tag))
-	b = appendBytesField(b, tagKVKey, key)
-	b, vs := openLen(append(b, tagKVValue))
-	b = appendVarintField(b, tagAnyInt, v)
-	return closeLen(closeLen(b, vs), kv)
 }
 
 // AddRecord appends r, a record the log SDK built (see ErrNeedsRecord),

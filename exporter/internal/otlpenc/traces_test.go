@@ -14,7 +14,7 @@ import (
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/otelaudit/otelaudit-go/internal/otlpenc"
+	"github.com/otelaudit/otelaudit-go/exporter/internal/otlpenc"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 

@@ -1,6 +1,8 @@
 package otlpenc
 
 import (
+	"fmt"
+
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -55,6 +57,20 @@ func (t *groups) Reset() {
 	t.res = t.res[:0]
 	clear(t.byRes)
 	t.lastSrc, t.haveLast, t.n = nil, false, 0
+}
+
+// add ends the append of one event's item to g: b is g's items with the
+// item appended, kept; or, when err says the item failed, g keeps its
+// items as they were, so that a refused event leaves nothing behind, and
+// err is returned with the event's seq.
+func (t *groups) add(g *scopeGroup, b []byte, seq uint64, err error) error {
+	if err != nil {
+		g.items = b[:len(g.items)]
+		return fmt.Errorf("event %d: %w", seq, err)
+	}
+	g.items = b
+	t.n++
+	return nil
 }
 
 // group returns the group of src's resource and scope, or the defaults.
