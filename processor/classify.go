@@ -13,27 +13,19 @@ import (
 
 // Span attributes the processor reads. The gen_ai.* keys follow the GenAI
 // semantic conventions; workflow.* and node.* are what workflow runtimes tag
-// their spans with; audit.* are this project's own. The HTTP, database, RPC
-// and messaging keys of the semantic conventions are listed in semconv.go.
+// their spans with. The audit.* keys are this project's own, defined in
+// otelaudit (otelaudit.KeyEventType, ...). The HTTP, database, RPC and
+// messaging keys of the semantic conventions are listed in semconv.go.
 const (
-	KeyAuditEventType   attribute.Key = "audit.event.type"
-	KeyAuditAction      attribute.Key = "audit.action"
-	KeyAuditResource    attribute.Key = "audit.resource"
-	KeyAuditOutcome     attribute.Key = "audit.outcome"
-	KeyAuditHumanOrigin attribute.Key = "audit.human_origin.id"
-	KeyEndUserID        attribute.Key = "enduser.id"
-	KeyGenAIOperation   attribute.Key = "gen_ai.operation.name"
-	KeyGenAIAgentID     attribute.Key = "gen_ai.agent.id"
-	KeyGenAIAgentName   attribute.Key = "gen_ai.agent.name"
-	KeyAgentID          attribute.Key = "agent.id"
-	KeyWorkflowID       attribute.Key = "workflow.id"
-	KeyWorkflowName     attribute.Key = "workflow.name"
-	KeyNodeID           attribute.Key = "node.id"
+	KeyEndUserID      attribute.Key = "enduser.id"
+	KeyGenAIOperation attribute.Key = "gen_ai.operation.name"
+	KeyGenAIAgentID   attribute.Key = "gen_ai.agent.id"
+	KeyGenAIAgentName attribute.Key = "gen_ai.agent.name"
+	KeyAgentID        attribute.Key = "agent.id"
+	KeyWorkflowID     attribute.Key = "workflow.id"
+	KeyWorkflowName   attribute.Key = "workflow.name"
+	KeyNodeID         attribute.Key = "node.id"
 )
-
-// SpanEventPrefix marks span events that are audit events: a span event
-// named "audit.trust_denied" becomes an event of type trust_denied.
-const SpanEventPrefix = "audit."
 
 // Phase says which end of a span a Classifier is asked about.
 type Phase uint8
@@ -142,7 +134,7 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 		}
 		consumed := false
 		switch kv.Key {
-		case KeyAuditEventType:
+		case otelaudit.KeyEventType:
 			f.explicit = otelaudit.EventType(str(kv))
 			consumed = true
 		case KeyGenAIOperation:
@@ -186,22 +178,22 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 			if !dropped {
 				f.endUser = str(kv)
 			}
-		case KeyAuditHumanOrigin:
+		case otelaudit.KeyHumanOriginID:
 			if !dropped {
 				f.humanOrigin = str(kv)
 			}
 			consumed = true
-		case KeyAuditAction:
+		case otelaudit.KeyAction:
 			if !dropped {
 				f.action = str(kv)
 			}
 			consumed = true
-		case KeyAuditResource:
+		case otelaudit.KeyResource:
 			if !dropped {
 				f.resource = str(kv)
 			}
 			consumed = true
-		case KeyAuditOutcome:
+		case otelaudit.KeyOutcome:
 			if o, ok := validOutcome(kv); ok {
 				if !dropped {
 					f.outcome = o
@@ -432,9 +424,9 @@ func keep(attrs []attribute.KeyValue, n int) []attribute.KeyValue {
 	for i := range attrs {
 		kv := &attrs[i]
 		switch kv.Key {
-		case KeyAuditEventType, KeyAuditHumanOrigin, KeyAuditAction, KeyAuditResource:
+		case otelaudit.KeyEventType, otelaudit.KeyHumanOriginID, otelaudit.KeyAction, otelaudit.KeyResource:
 			continue
-		case KeyAuditOutcome:
+		case otelaudit.KeyOutcome:
 			if _, ok := validOutcome(kv); ok {
 				continue
 			}

@@ -97,7 +97,7 @@ func BenchmarkStreamToCollector(b *testing.B) {
 		if s.Attrs["e2e.worker"] != int64(0) {
 			continue
 		}
-		if _, ok := s.Attrs[string(exporter.EventSeqKey)+".plain"]; ok {
+		if _, ok := s.Attrs[string(otelaudit.KeyEventSeq)+".plain"]; ok {
 			plain++
 		} else {
 			audit++
@@ -129,7 +129,7 @@ func benchBSP(b *testing.B, addr string, worker, n int) time.Duration {
 	cpu0, _ := processCPU()
 	start := time.Now()
 	for i := range n {
-		_, sp := tracer.Start(ctx, exporter.SpanNamePrefix+string(otelaudit.ResourceAccess),
+		_, sp := tracer.Start(ctx, otelaudit.NamePrefix+string(otelaudit.ResourceAccess),
 			trace.WithAttributes(plainAttrsOf(worker, i)...))
 		sp.End()
 	}
@@ -146,15 +146,15 @@ func benchBSP(b *testing.B, addr string, worker, n int) time.Duration {
 // plainAttrsOf are plainAttrs of worker's event i.
 func plainAttrsOf(w, i int) []attribute.KeyValue {
 	return []attribute.KeyValue{
-		exporter.EventTypeKey.String(string(otelaudit.ResourceAccess)),
-		attribute.Int64(string(exporter.EventSeqKey)+".plain", int64(i)+1),
-		exporter.OutcomeKey.String(string(otelaudit.Success)),
-		exporter.AgentIDKey.String(fmt.Sprintf("agent-%d", w)),
-		exporter.HumanOriginIDKey.String("alice"),
-		exporter.WorkflowIDKey.String("e2e"),
-		exporter.NodeIDKey.String(fmt.Sprintf("node-%d", i%8)),
-		exporter.ActionKey.String("read"),
-		exporter.ResourceKey.String("s3://bucket/object"),
+		otelaudit.KeyEventType.String(string(otelaudit.ResourceAccess)),
+		attribute.Int64(string(otelaudit.KeyEventSeq)+".plain", int64(i)+1),
+		otelaudit.KeyOutcome.String(string(otelaudit.Success)),
+		otelaudit.KeyAgentID.String(fmt.Sprintf("agent-%d", w)),
+		otelaudit.KeyHumanOriginID.String("alice"),
+		otelaudit.KeyWorkflowID.String("e2e"),
+		otelaudit.KeyNodeID.String(fmt.Sprintf("node-%d", i%8)),
+		otelaudit.KeyAction.String("read"),
+		otelaudit.KeyResource.String("s3://bucket/object"),
 		attribute.Int("e2e.worker", w),
 		attribute.Int("e2e.i", i),
 	}
@@ -233,7 +233,7 @@ func BenchmarkStreamLogsToCollector(b *testing.B) {
 			continue
 		}
 		i := r.Attrs["e2e.i"].(int64)
-		if _, ok := r.Attrs[string(exporter.EventSeqKey)+".plain"]; ok {
+		if _, ok := r.Attrs[string(otelaudit.KeyEventSeq)+".plain"]; ok {
 			plain[i]++
 		} else {
 			audit[i]++
@@ -327,13 +327,13 @@ func benchBatchProcessor(b *testing.B, addr string, worker, n int) time.Duration
 	for i := range n {
 		e := testEvent(worker, i)
 		var r log.Record
-		r.SetEventName(exporter.SpanNamePrefix + string(e.Type))
+		r.SetEventName(otelaudit.NamePrefix + string(e.Type))
 		r.SetTimestamp(time.Now()) // as Append stamps an event without a time
 		r.SetSeverity(log.SeverityInfo)
 		r.SetSeverityText("INFO")
 		r.SetBody(attribute.StringValue(exporter.LogBody(e)))
 		r.AddAttributes(plainAttrsOf(worker, i)...)
-		r.AddAttributes(exporter.DurationKey.Int64(int64(e.Duration)))
+		r.AddAttributes(otelaudit.KeyDuration.Int64(int64(e.Duration)))
 		sctx := trace.ContextWithSpanContext(ctx, trace.NewSpanContext(trace.SpanContextConfig{
 			TraceID: e.TraceID, SpanID: e.SpanID, TraceFlags: trace.FlagsSampled,
 		}))

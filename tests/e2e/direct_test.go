@@ -131,7 +131,7 @@ func recordVaried(t *testing.T, g *otelaudit.Generator, n int) {
 		{Key: "bytes", Value: attribute.ByteSliceValue([]byte{0, 1, 255})},
 		{Key: "nested", Value: attribute.SliceValue(attribute.IntValue(1), attribute.SliceValue(attribute.StringValue("deep")))},
 		{Key: "map", Value: attribute.MapValue(attribute.String("z", "1"), attribute.Int("a", 2))},
-		exporter.OutcomeKey.String("forged"),
+		otelaudit.KeyOutcome.String("forged"),
 	}
 	base := time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
 	for i := range n {
@@ -264,7 +264,7 @@ func TestDirectLogStreamMatchesSDKPathInCollector(t *testing.T) {
 			recs[i].Observed = time.Time{}
 		}
 		slices.SortFunc(recs, func(a, b logRecord) int {
-			return int(a.Attrs[string(exporter.EventSeqKey)].(int64) - b.Attrs[string(exporter.EventSeqKey)].(int64))
+			return int(a.Attrs[string(otelaudit.KeyEventSeq)].(int64) - b.Attrs[string(otelaudit.KeyEventSeq)].(int64))
 		})
 		got = append(got, recs)
 	}
