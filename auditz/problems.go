@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -51,7 +50,7 @@ func isProblem(e *otelaudit.Event) bool {
 	case otelaudit.Error, otelaudit.Failure, otelaudit.Denied:
 		return true
 	}
-	return e.Type == otelaudit.TrustDenied || strings.HasSuffix(string(e.Type), "_error")
+	return e.Type.ImpliedOutcome() != ""
 }
 
 // serveProblems answers GET /api/problems?limit=n. There is no index of
@@ -80,10 +79,14 @@ func (h *handler) serveProblems(w http.ResponseWriter, r *http.Request) {
 			byTrace[e.TraceID] = p
 		}
 		p.Problems++
-		switch {
-		case e.Outcome == otelaudit.Denied || (e.Outcome == "" && e.Type == otelaudit.TrustDenied):
+		o := e.Outcome
+		if o == "" {
+			o = e.Type.ImpliedOutcome()
+		}
+		switch o {
+		case otelaudit.Denied:
 			p.Denials++
-		case e.Outcome == otelaudit.Failure:
+		case otelaudit.Failure:
 			p.Failures++
 		default:
 			p.Errors++

@@ -1,6 +1,7 @@
 package otelaudit
 
 import (
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -25,6 +26,20 @@ const (
 	ResourceAccess    EventType = "resource_access"
 	DelegationUsed    EventType = "delegation_used"
 )
+
+// ImpliedOutcome is the outcome t says by itself, whatever the action
+// reports: Denied for TrustDenied, Error for a type ending in "_error"
+// (WorkflowError, NodeError and custom types named the same way), and the
+// empty Outcome for every other type, whose outcome the action tells.
+func (t EventType) ImpliedOutcome() Outcome {
+	switch {
+	case t == TrustDenied:
+		return Denied
+	case strings.HasSuffix(string(t), "_error"):
+		return Error
+	}
+	return ""
+}
 
 // Outcome is how an action ended. The empty Outcome means "not known yet", as
 // on a start event.

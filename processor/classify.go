@@ -1,8 +1,6 @@
 package processor
 
 import (
-	"strings"
-
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -382,19 +380,19 @@ func (f *fields) overlay(o *fields) {
 }
 
 // outcome is the event's outcome. At Start: only what the type says
-// (trust_denied is denied, *_error is error); a start has not ended, so an
+// (EventType.ImpliedOutcome); a start has not ended, so an
 // audit.outcome on the span speaks of its end. Otherwise: an explicit
 // audit.outcome, else what the type says, else what the call's own status
 // says (callOutcome, see semconv.go; empty when not a call), else the span
 // status (failed is error, anything else success).
 func outcome(explicit otelaudit.Outcome, t otelaudit.EventType, p Phase, failed bool, callOutcome otelaudit.Outcome) otelaudit.Outcome {
-	switch {
-	case p != Start && explicit != "":
+	if p != Start && explicit != "" {
 		return explicit
-	case t == otelaudit.TrustDenied:
-		return otelaudit.Denied
-	case strings.HasSuffix(string(t), "_error"):
-		return otelaudit.Error
+	}
+	if o := t.ImpliedOutcome(); o != "" {
+		return o
+	}
+	switch {
 	case p == Start:
 		return ""
 	case callOutcome != "":
