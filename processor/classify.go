@@ -117,11 +117,10 @@ type fields struct {
 //
 // A key in drop still classifies the span (a dropped node.id still makes it
 // a node) but fills no field; the Generator leaves it out of Attributes, as
-// every attribute its Policy does not keep. The audit.* keys that become
-// fields (type, action, resource, valid outcome, human origin) are taken
-// out of Attributes here: the exporter writes them back from the fields
-// under the same names, so nothing is lost and nothing is stored twice.
-// f.drop counts exactly what keep then leaves out.
+// every attribute its Policy does not keep. The audit.* attributes that
+// become fields (see consumed) are taken out of Attributes: the exporter
+// writes them back from the fields under the same names, so nothing is
+// lost and nothing is stored twice. f.drop counts them, for keep.
 func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{}) {
 	var nodeOp, modelOp, hasNode, hasWorkflow bool
 	for i := range attrs {
@@ -130,11 +129,11 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 		if drop != nil {
 			_, dropped = drop[kv.Key]
 		}
-		consumed := false
+		auditKey := false
 		switch kv.Key {
 		case otelaudit.KeyEventType:
 			f.explicit = otelaudit.EventType(str(kv))
-			consumed = true
+			auditKey = true
 		case KeyGenAIOperation:
 			switch kv.Value.AsString() {
 			case "invoke_workflow", "invoke_agent", "create_agent", "plan":
@@ -180,24 +179,22 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 			if !dropped {
 				f.humanOrigin = str(kv)
 			}
-			consumed = true
+			auditKey = true
 		case otelaudit.KeyAction:
 			if !dropped {
 				f.action = str(kv)
 			}
-			consumed = true
+			auditKey = true
 		case otelaudit.KeyResource:
 			if !dropped {
 				f.resource = str(kv)
 			}
-			consumed = true
+			auditKey = true
 		case otelaudit.KeyOutcome:
-			if o, ok := validOutcome(kv); ok {
-				if !dropped {
-					f.outcome = o
-				}
-				consumed = true
+			if o, ok := validOutcome(kv); ok && !dropped {
+				f.outcome = o
 			}
+			auditKey = true
 		default:
 			// The first letters of the keys call.note knows.
 			if kv.Key != "" {
@@ -207,7 +204,9 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 				}
 			}
 		}
-		if consumed {
+		// Only the audit.* keys above can be consumed: the others skip
+		// the second look.
+		if auditKey && consumed(kv) {
 			f.drop++
 		}
 	}
@@ -411,25 +410,34 @@ func str(kv *attribute.KeyValue) string {
 	return kv.Value.Emit()
 }
 
-// keep returns attrs without the audit.* keys scan counted in n (see
-// scan); attrs itself when nothing is left out, since the Generator copies
-// what it stores anyway.
+// consumed reports whether kv becomes a field of the event, and so is left
+// out of its Attributes (see scan): audit.event.type, audit.human_origin.id,
+// audit.action, audit.resource, and audit.outcome when it holds one of the
+// four outcomes. Dropped by the Policy or not: a dropped one fills no field
+// and is not kept either.
+func consumed(kv *attribute.KeyValue) bool {
+	switch kv.Key {
+	case otelaudit.KeyEventType, otelaudit.KeyHumanOriginID, otelaudit.KeyAction, otelaudit.KeyResource:
+		return true
+	case otelaudit.KeyOutcome:
+		_, ok := validOutcome(kv)
+		return ok
+	}
+	return false
+}
+
+// keep returns attrs without the n attributes scan found consumed; attrs
+// itself when nothing is left out, since the Generator copies what it
+// stores anyway.
 func keep(attrs []attribute.KeyValue, n int) []attribute.KeyValue {
 	if n == 0 {
 		return attrs
 	}
 	out := make([]attribute.KeyValue, 0, len(attrs)-n)
 	for i := range attrs {
-		kv := &attrs[i]
-		switch kv.Key {
-		case otelaudit.KeyEventType, otelaudit.KeyHumanOriginID, otelaudit.KeyAction, otelaudit.KeyResource:
-			continue
-		case otelaudit.KeyOutcome:
-			if _, ok := validOutcome(kv); ok {
-				continue
-			}
+		if !consumed(&attrs[i]) {
+			out = append(out, attrs[i])
 		}
-		out = append(out, *kv)
 	}
 	return out
 }
