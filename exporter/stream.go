@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/otelaudit/otelaudit-go/internal/retry"
 	"github.com/otelaudit/otelaudit-go/internal/wire"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
@@ -233,12 +233,13 @@ func (s *Stream) run() {
 	}()
 	tick := time.NewTicker(s.cfg.pollInterval)
 	defer tick.Stop()
+	policy := retry.Backoff{Min: s.cfg.minBackoff, Max: s.cfg.maxBackoff, Jitter: true}
 	backoff := time.Duration(0)
 	for {
 		n, err := s.step()
 		switch {
 		case err != nil:
-			backoff = nextBackoff(backoff, s.cfg.minBackoff, s.cfg.maxBackoff)
+			backoff = policy.Next(backoff)
 			select {
 			case <-time.After(backoff):
 			case <-s.quit:
@@ -262,14 +263,6 @@ func (s *Stream) run() {
 			return
 		}
 	}
-}
-
-// nextBackoff doubles the wait, from min up to max, with jitter: between
-// half and all of it, so that many processes cut off by one outage do not
-// retry in step.
-func nextBackoff(prev, lo, hi time.Duration) time.Duration {
-	d := min(max(2*prev, lo), hi)
-	return d/2 + rand.N(d/2+1)
 }
 
 // step exports the next batch, if any, and returns how many events it
