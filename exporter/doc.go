@@ -101,7 +101,7 @@
 // # Streaming
 //
 // A Stream (NewStream for spans, NewLogStream for log records) follows a
-// Source, a store.Store or a Generator (FollowGenerator), and replays every
+// Trail, a store.Store or a Generator (FollowGenerator), and replays every
 // new event as it arrives, in Seq order and in bounded batches, retrying
 // failed exports with exponential backoff and jitter. Both kinds run the
 // same engine; only the output differs. Following a store with

@@ -18,9 +18,9 @@ var (
 	// and by the methods of a nil or zero Stream, which no constructor made.
 	ErrNilExporter = errors.New("nil exporter")
 
-	// ErrNilSource is returned by NewStream and NewLogStream given a nil
-	// Source.
-	ErrNilSource = errors.New("nil source")
+	// ErrNilTrail is returned by NewStream and NewLogStream given a nil
+	// Trail.
+	ErrNilTrail = errors.New("nil trail")
 
 	// ErrShutdown is returned by Replay once Shutdown has been called.
 	ErrShutdown = errors.New("exporter is shut down")

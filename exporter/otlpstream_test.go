@@ -373,7 +373,7 @@ func TestOTLPStreamShutdownHonoursContext(t *testing.T) {
 
 func TestNewOTLPStreamRefusesNils(t *testing.T) {
 	_, err := exporter.NewOTLPStream(nil, exporter.NewOTLPGRPCClient(nil))
-	assert.ErrorIs(t, err, exporter.ErrNilSource)
+	assert.ErrorIs(t, err, exporter.ErrNilTrail)
 	_, err = exporter.NewOTLPStream(exporter.FollowGenerator(otelaudit.NewGenerator()), nil)
 	assert.ErrorIs(t, err, exporter.ErrNilExporter)
 }
@@ -421,9 +421,9 @@ func TestOTLPEncoderKeysAreTheSpanFormats(t *testing.T) {
 // that the tests see every kind of value go through.
 var keepAll = otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull})
 
-// plainSource hides every method of a Source but EventsAfter and LastSeq,
-// as a Source of a user's own does.
-type plainSource struct{ exporter.Source }
+// plainTrail hides every method of a Trail but EventsAfter and LastSeq,
+// as a Trail of a user's own does.
+type plainTrail struct{ exporter.Trail }
 
 // A Source that hands out only decoded Events is encoded by the direct
 // Stream itself, to the same spans.
@@ -434,7 +434,7 @@ func TestOTLPStreamEncodesAPlainSource(t *testing.T) {
 	viaSDK, direct := startReceiver(t), startReceiver(t)
 	s1, err := exporter.NewStream(exporter.FollowGenerator(g), sdkOTLPExporter(t, viaSDK.addr), exporter.WithPollInterval(time.Millisecond))
 	require.NoError(t, err)
-	s2, err := exporter.NewOTLPStream(plainSource{exporter.FollowGenerator(g)}, exporter.NewOTLPGRPCClient(grpcConn(t, direct.addr)),
+	s2, err := exporter.NewOTLPStream(plainTrail{exporter.FollowGenerator(g)}, exporter.NewOTLPGRPCClient(grpcConn(t, direct.addr)),
 		exporter.WithPollInterval(time.Millisecond))
 	require.NoError(t, err)
 	require.NoError(t, s1.Shutdown(ctx))

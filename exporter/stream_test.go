@@ -377,9 +377,9 @@ func TestStreamNotMadeByConstructor(t *testing.T) {
 	}
 	g := otelaudit.NewGenerator()
 	_, err := exporter.NewStream(nil, &flaky{})
-	assert.ErrorIs(t, err, exporter.ErrNilSource)
+	assert.ErrorIs(t, err, exporter.ErrNilTrail)
 	_, err = exporter.NewLogStream(nil, &flakyLogs{})
-	assert.ErrorIs(t, err, exporter.ErrNilSource)
+	assert.ErrorIs(t, err, exporter.ErrNilTrail)
 	_, err = exporter.NewStream(exporter.FollowGenerator(g), nil)
 	assert.ErrorIs(t, err, exporter.ErrNilExporter)
 	_, err = exporter.NewLogStream(exporter.FollowGenerator(g), nil)

@@ -61,7 +61,7 @@ func BenchmarkStreamToCollector(b *testing.B) {
 		if worker == 1 {
 			n = warmUp
 		}
-		directTook := benchStreamOf(b, worker, n, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+		directTook := benchStreamOf(b, worker, n, func(src exporter.Trail, opts ...exporter.StreamOption) (*exporter.Stream, error) {
 			return exporter.NewOTLPStream(src, exporter.NewOTLPGRPCClient(conn), opts...)
 		})
 		directCPU := lastPhaseCPU
@@ -202,7 +202,7 @@ func BenchmarkStreamLogsToCollector(b *testing.B) {
 		if worker == 1 {
 			n = warmUp
 		}
-		directTook := benchStreamOf(b, worker, n, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+		directTook := benchStreamOf(b, worker, n, func(src exporter.Trail, opts ...exporter.StreamOption) (*exporter.Stream, error) {
 			return exporter.NewOTLPLogStream(src, exporter.NewOTLPGRPCClient(conn), opts...)
 		})
 		logsTook := benchLogStream(b, col.addr, worker, n)
@@ -259,7 +259,7 @@ func BenchmarkStreamLogsToCollector(b *testing.B) {
 // benchLogStream is benchStream with a log Stream, n events of worker.
 func benchLogStream(b *testing.B, addr string, worker, n int) time.Duration {
 	b.Helper()
-	return benchStreamOf(b, worker, n, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+	return benchStreamOf(b, worker, n, func(src exporter.Trail, opts ...exporter.StreamOption) (*exporter.Stream, error) {
 		return exporter.NewLogStream(src, newOTLPLogExporter(b, addr), opts...)
 	})
 }
@@ -267,13 +267,13 @@ func benchLogStream(b *testing.B, addr string, worker, n int) time.Duration {
 // benchSpanStream is benchStream, n events of worker.
 func benchSpanStream(b *testing.B, addr string, worker, n int) time.Duration {
 	b.Helper()
-	return benchStreamOf(b, worker, n, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+	return benchStreamOf(b, worker, n, func(src exporter.Trail, opts ...exporter.StreamOption) (*exporter.Stream, error) {
 		return exporter.NewStream(src, newOTLPExporter(b, addr), opts...)
 	})
 }
 
 func benchStreamOf(b *testing.B, worker, n int,
-	newStream func(exporter.Source, ...exporter.StreamOption) (*exporter.Stream, error),
+	newStream func(exporter.Trail, ...exporter.StreamOption) (*exporter.Stream, error),
 ) time.Duration {
 	b.Helper()
 	g := otelaudit.NewGenerator(otelaudit.WithCapacity(max(n, otelaudit.DefaultCapacity)), otelaudit.WithPolicy(otelaudit.Policy{Keep: []string{"e2e.*"}}))

@@ -292,7 +292,7 @@ func directConn(tb testing.TB, addr string) *grpc.ClientConn {
 func TestCollectorKilledAndRestartedTwiceDirect(t *testing.T) {
 	col := startCollector(t)
 	conn := directConn(t, col.addr)
-	rt := startAuditRuntime(t, nil, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+	rt := startAuditRuntime(t, nil, func(src exporter.Trail, opts ...exporter.StreamOption) (*exporter.Stream, error) {
 		return exporter.NewOTLPStream(src, exporter.NewOTLPGRPCClient(conn), opts...)
 	})
 	killAndRestartTwice(t, col, rt, func() map[uint64]int { return seqCounts(t, col.spans()) })
@@ -303,7 +303,7 @@ func TestCollectorKilledAndRestartedTwiceDirect(t *testing.T) {
 func TestCollectorKilledAndRestartedLogsDirect(t *testing.T) {
 	col := startCollector(t)
 	conn := directConn(t, col.addr)
-	rt := startAuditRuntime(t, nil, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+	rt := startAuditRuntime(t, nil, func(src exporter.Trail, opts ...exporter.StreamOption) (*exporter.Stream, error) {
 		return exporter.NewOTLPLogStream(src, exporter.NewOTLPGRPCClient(conn), opts...)
 	})
 	killAndRestartTwice(t, col, rt, func() map[uint64]int {
