@@ -2,9 +2,10 @@ package otelaudit
 
 import "go.opentelemetry.io/otel/attribute"
 
-// NamePrefix followed by an event type names that event outside the trail:
-// a span event named "audit.trust_denied" is read by the processor as an
-// event of type trust_denied, and the exporter names the span and the log
+// NamePrefix starts this project's names: every audit.* attribute key,
+// and, followed by an event type, the name of that event outside the
+// trail. The processor reads a span event named "audit.trust_denied" as an
+// event of type trust_denied; the exporter names the span and the log
 // event it replays an event as the same way, as in "audit.node_end".
 const NamePrefix = "audit."
 

@@ -32,9 +32,9 @@ const (
 )
 
 // SafeKeys are the attribute keys LevelMetadata keeps, besides every key
-// starting with "audit." (this project's own, set for the trail on
-// purpose) that is no known secret ("audit.password" is one). URL keys among them (URLKeys) lose their user info, query and
-// fragment.
+// starting with NamePrefix, "audit." (this project's own, set for the
+// trail on purpose), that is no known secret ("audit.password" is one).
+// URL keys among them (URLKeys) lose their user info, query and fragment.
 var SafeKeys = []string{
 	// Who and which run.
 	"gen_ai.agent.id", "gen_ai.agent.name", "gen_ai.agent.version", "agent.id",
@@ -243,7 +243,7 @@ func classify(key string) keyClass {
 			return classURL
 		}
 	}
-	if strings.HasPrefix(key, "audit.") {
+	if strings.HasPrefix(key, NamePrefix) {
 		// This project's own, unless named as a secret.
 		return classSafe
 	}
