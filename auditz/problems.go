@@ -46,11 +46,7 @@ type problemsResponse struct {
 // isProblem says whether e is something an operator debugging the runtime
 // wants to see first: a refused or failed action.
 func isProblem(e *otelaudit.Event) bool {
-	switch e.Outcome {
-	case otelaudit.Error, otelaudit.Failure, otelaudit.Denied:
-		return true
-	}
-	return e.Type.ImpliedOutcome() != ""
+	return e.Outcome.Failed() || e.Type.ImpliedOutcome() != ""
 }
 
 // serveProblems answers GET /api/problems?limit=n. There is no index of

@@ -58,14 +58,15 @@ func TraceID(e otelaudit.Event) trace.TraceID {
 	return otlpenc.TraceID(&id)
 }
 
-// status maps an outcome to a span status. Outcomes outside the four defined
-// ones leave the status unset: the outcome itself is still in otelaudit.KeyOutcome, and
-// guessing Ok or Error for it would misreport the audit trail.
+// status maps an outcome to a span status. Outcomes outside the four
+// defined ones leave the status unset: the outcome itself is still in
+// otelaudit.KeyOutcome, and guessing Ok or Error for it would misreport the
+// audit trail.
 func status(o otelaudit.Outcome) sdktrace.Status {
-	switch o {
-	case otelaudit.Error, otelaudit.Failure, otelaudit.Denied:
+	switch {
+	case o.Failed():
 		return sdktrace.Status{Code: codes.Error, Description: string(o)}
-	case otelaudit.Success:
+	case o == otelaudit.Success:
 		// OTel drops descriptions on non-error statuses; keep it empty.
 		return sdktrace.Status{Code: codes.Ok}
 	}

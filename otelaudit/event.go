@@ -62,6 +62,17 @@ func (o Outcome) Valid() bool {
 	return false
 }
 
+// Failed reports whether o says the action did not succeed: Failure,
+// Denied or Error. The exporter gives such an event an error status, and
+// auditz counts it among a trace's problems.
+func (o Outcome) Failed() bool {
+	switch o {
+	case Failure, Denied, Error:
+		return true
+	}
+	return false
+}
+
 // Event is one entry of the audit trail: who did what, in which trace, with
 // what outcome.
 //

@@ -29,6 +29,19 @@ func TestImpliedOutcome(t *testing.T) {
 	}
 }
 
+func TestOutcomeFailed(t *testing.T) {
+	for o, want := range map[otelaudit.Outcome]bool{
+		otelaudit.Failure: true, otelaudit.Denied: true, otelaudit.Error: true,
+		otelaudit.Success: false, "": false, "timeout": false, "ERROR": false,
+	} {
+		assert.Equal(t, want, o.Failed(), "%q", o)
+	}
+	// What a type implies is always a failed outcome.
+	for _, typ := range []otelaudit.EventType{otelaudit.TrustDenied, otelaudit.NodeError, otelaudit.WorkflowError, "x_error"} {
+		assert.True(t, typ.ImpliedOutcome().Failed(), "%q", typ)
+	}
+}
+
 func ExampleEventType_ImpliedOutcome() {
 	for _, t := range []otelaudit.EventType{otelaudit.TrustDenied, otelaudit.NodeError, "payment_error", otelaudit.NodeEnd} {
 		fmt.Printf("%s: %q\n", t, t.ImpliedOutcome())
