@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/otelaudit/otelaudit-go/auditz"
 	"github.com/otelaudit/otelaudit-go/evidence"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
-	"github.com/otelaudit/otelaudit-go/auditz"
 	"github.com/otelaudit/otelaudit-go/store"
 )
 

@@ -9,8 +9,8 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/otelaudit/otelaudit-go/otelaudit"
 	"github.com/otelaudit/otelaudit-go/auditz"
+	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
 // Mount the handler on an admin mux under a prefix, let only requests with

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -47,11 +46,7 @@ type problemsResponse struct {
 // isProblem says whether e is something an operator debugging the runtime
 // wants to see first: a refused or failed action.
 func isProblem(e *otelaudit.Event) bool {
-	switch e.Outcome {
-	case otelaudit.Error, otelaudit.Failure, otelaudit.Denied:
-		return true
-	}
-	return e.Type == otelaudit.TrustDenied || strings.HasSuffix(string(e.Type), "_error")
+	return e.Outcome.Failed() || e.Type.ImpliedOutcome() != ""
 }
 
 // serveProblems answers GET /api/problems?limit=n. There is no index of
@@ -80,10 +75,14 @@ func (h *handler) serveProblems(w http.ResponseWriter, r *http.Request) {
 			byTrace[e.TraceID] = p
 		}
 		p.Problems++
-		switch {
-		case e.Outcome == otelaudit.Denied || (e.Outcome == "" && e.Type == otelaudit.TrustDenied):
+		o := e.Outcome
+		if o == "" {
+			o = e.Type.ImpliedOutcome()
+		}
+		switch o {
+		case otelaudit.Denied:
 			p.Denials++
-		case e.Outcome == otelaudit.Failure:
+		case otelaudit.Failure:
 			p.Failures++
 		default:
 			p.Errors++

@@ -27,8 +27,8 @@ const (
 	checkpointResourceFmt                     = "otelaudit://"
 )
 
-// checkpointSource is a Source that keeps checkpoints: a *store.Store.
-type checkpointSource interface {
+// checkpointTrail is a Trail that keeps checkpoints: a *store.Store.
+type checkpointTrail interface {
 	CheckpointsAfter(after, upTo uint64) ([]otelaudit.Checkpoint, error)
 }
 

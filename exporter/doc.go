@@ -18,7 +18,8 @@
 //
 // Each event becomes one span:
 //
-//   - Name: "audit." followed by the event type, as in "audit.node_end".
+//   - Name: otelaudit.NamePrefix ("audit.") followed by the event type, as
+//     in "audit.node_end".
 //   - Trace ID: the event's TraceID, so the span lands in the trace of the
 //     action it audits. An event without a trace ID gets one derived from
 //     the event (see TraceID) and becomes a root span.
@@ -44,8 +45,8 @@
 //     Source does not know them, the defaults: WithResource (default
 //     resource.Default()) and the scope named ScopeName.
 //
-// The span keys are exported as attribute.Key constants (EventTypeKey, ...)
-// for code that reads replayed spans back.
+// The keys are the otelaudit package's attribute.Key constants
+// (otelaudit.KeyEventType, ...), for code that reads replayed spans back.
 //
 // # Ownership
 //
@@ -79,11 +80,11 @@
 //     action, with the sampled flag. An event outside any trace has none:
 //     a log record needs no trace, and a derived one would name a trace
 //     that does not exist.
-//   - Attributes: those of the span format, in its order, then DurationKey
-//     (audit.duration_ns) when the event has a duration (a span carries it
-//     as start and end), then the event's own attributes; the exporter owns
-//     these keys, and an event attribute that uses one, or is invalid, is
-//     left out. Duplicate keys among the event's own attributes are reduced
+//   - Attributes: those of the span format, in its order, then
+//     otelaudit.KeyDuration (audit.duration_ns) when the event has a
+//     duration (a span carries it as start and end), then the event's own
+//     attributes; the exporter owns these keys, and an event attribute
+//     that uses one, or is invalid, is left out. Duplicate keys among the event's own attributes are reduced
 //     to the last, as the logs SDK does for every record. No limit of the
 //     SDK applies: an audit record is never cut.
 //   - Resource and scope: the event's Source, else WithResource and
@@ -100,7 +101,7 @@
 // # Streaming
 //
 // A Stream (NewStream for spans, NewLogStream for log records) follows a
-// Source, a store.Store or a Generator (FollowGenerator), and replays every
+// Trail, a store.Store or a Generator (FollowGenerator), and replays every
 // new event as it arrives, in Seq order and in bounded batches, retrying
 // failed exports with exponential backoff and jitter. Both kinds run the
 // same engine; only the output differs. Following a store with

@@ -11,16 +11,16 @@ var (
 	// and by the methods of a nil or zero Stream, which no constructor made.
 	ErrNilExporter = errors.New("exporter: nil exporter")
 
-	// ErrNilSource is returned by NewStream and NewLogStream given a nil
-	// Source.
-	ErrNilSource = errors.New("exporter: nil source")
+	// ErrNilTrail is returned by NewStream and NewLogStream given a nil
+	// Trail.
+	ErrNilTrail = errors.New("exporter: nil trail")
 
 	// ErrShutdown is returned by Replay once Shutdown has been called.
 	ErrShutdown = errors.New("exporter: shut down")
 
 	// ErrInvalidEvent is returned by Replay for an event that cannot become
-	// a span or log record (today: one with an empty Type, which no
-	// Generator accepts).
+	// a span or log record: one with an empty Type, which no Generator
+	// accepts.
 	ErrInvalidEvent = errors.New("exporter: invalid event")
 
 	// ErrExportFailed wraps every failure of an OTLPClient made here to

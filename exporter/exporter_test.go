@@ -137,7 +137,7 @@ func TestReplaySpanFormat(t *testing.T) {
 		TraceID: traceA, SpanID: spanA, TraceFlags: trace.FlagsSampled, Remote: true,
 	})
 	typeSeq := func(typ otelaudit.EventType, seq int64) []attribute.KeyValue {
-		return []attribute.KeyValue{exporter.EventTypeKey.String(string(typ)), exporter.EventSeqKey.Int64(seq)}
+		return []attribute.KeyValue{otelaudit.KeyEventType.String(string(typ)), otelaudit.KeyEventSeq.Int64(seq)}
 	}
 
 	tests := []struct {
@@ -168,15 +168,15 @@ func TestReplaySpanFormat(t *testing.T) {
 			wantStart:  t0.Add(-1500 * time.Millisecond),
 			wantStatus: sdktrace.Status{Code: codes.Ok},
 			wantAttrs: []attribute.KeyValue{
-				exporter.EventTypeKey.String("node_end"),
-				exporter.EventSeqKey.Int64(42),
-				exporter.OutcomeKey.String("success"),
-				exporter.AgentIDKey.String("agent-7"),
-				exporter.HumanOriginIDKey.String("alice"),
-				exporter.WorkflowIDKey.String("wf-1"),
-				exporter.NodeIDKey.String("fetch"),
-				exporter.ActionKey.String("http.get"),
-				exporter.ResourceKey.String("https://example.com/a"),
+				otelaudit.KeyEventType.String("node_end"),
+				otelaudit.KeyEventSeq.Int64(42),
+				otelaudit.KeyOutcome.String("success"),
+				otelaudit.KeyAgentID.String("agent-7"),
+				otelaudit.KeyHumanOriginID.String("alice"),
+				otelaudit.KeyWorkflowID.String("wf-1"),
+				otelaudit.KeyNodeID.String("fetch"),
+				otelaudit.KeyAction.String("http.get"),
+				otelaudit.KeyResource.String("https://example.com/a"),
 				attribute.String("http.method", "GET"),
 				attribute.Int("retries", 2),
 			},
@@ -200,7 +200,7 @@ func TestReplaySpanFormat(t *testing.T) {
 			wantParent: childOfA,
 			wantStart:  t0,
 			wantStatus: sdktrace.Status{Code: codes.Error, Description: "denied"},
-			wantAttrs:  append(typeSeq(otelaudit.TrustDenied, 7), exporter.OutcomeKey.String("denied")),
+			wantAttrs:  append(typeSeq(otelaudit.TrustDenied, 7), otelaudit.KeyOutcome.String("denied")),
 			wantRes:    defRes,
 			wantScope:  defScope,
 		},
@@ -211,7 +211,7 @@ func TestReplaySpanFormat(t *testing.T) {
 			wantParent: childOfA,
 			wantStart:  t0,
 			wantStatus: sdktrace.Status{Code: codes.Error, Description: "failure"},
-			wantAttrs:  append(typeSeq(otelaudit.NodeStart, 7), exporter.OutcomeKey.String("failure")),
+			wantAttrs:  append(typeSeq(otelaudit.NodeStart, 7), otelaudit.KeyOutcome.String("failure")),
 			wantRes:    defRes,
 			wantScope:  defScope,
 		},
@@ -222,7 +222,7 @@ func TestReplaySpanFormat(t *testing.T) {
 			wantParent: childOfA,
 			wantStart:  t0,
 			wantStatus: sdktrace.Status{Code: codes.Error, Description: "error"},
-			wantAttrs:  append(typeSeq(otelaudit.NodeError, 7), exporter.OutcomeKey.String("error")),
+			wantAttrs:  append(typeSeq(otelaudit.NodeError, 7), otelaudit.KeyOutcome.String("error")),
 			wantRes:    defRes,
 			wantScope:  defScope,
 		},
@@ -232,7 +232,7 @@ func TestReplaySpanFormat(t *testing.T) {
 			wantName:   "audit.node_start",
 			wantParent: childOfA,
 			wantStart:  t0,
-			wantAttrs:  append(typeSeq(otelaudit.NodeStart, 7), exporter.OutcomeKey.String("timeout")),
+			wantAttrs:  append(typeSeq(otelaudit.NodeStart, 7), otelaudit.KeyOutcome.String("timeout")),
 			wantRes:    defRes,
 			wantScope:  defScope,
 		},
@@ -261,7 +261,7 @@ func TestReplaySpanFormat(t *testing.T) {
 			wantParent: childOfA,
 			wantStart:  t0,
 			wantAttrs: append(typeSeq(otelaudit.NodeStart, 7),
-				exporter.AgentIDKey.String("agent-7"), attribute.String("keep", "yes")),
+				otelaudit.KeyAgentID.String("agent-7"), attribute.String("keep", "yes")),
 			wantDropped: 3,
 			wantRes:     defRes,
 			wantScope:   defScope,

@@ -109,8 +109,8 @@ func TestLogRecordFormat(t *testing.T) {
 		Attributes: []attribute.KeyValue{
 			attribute.String("gen_ai.tool.name", "http_get"),
 			attribute.Int64Slice("ports", []int64{80, 443}),
-			exporter.OutcomeKey.String("success"), // forged audit field: dropped
-			exporter.DurationKey.Int64(1),         // forged duration: dropped
+			otelaudit.KeyOutcome.String("success"), // forged audit field: dropped
+			otelaudit.KeyDuration.Int64(1),         // forged duration: dropped
 			{Key: "", Value: attribute.StringValue("invalid")},
 		},
 		Source: src,
@@ -134,16 +134,16 @@ func TestLogRecordFormat(t *testing.T) {
 			sev: log.SeverityWarn, sevText: "WARN",
 			body: "node_end: execute_tool http_get on https://api.example/v1 (denied)",
 			attrs: []attribute.KeyValue{
-				exporter.EventTypeKey.String("node_end"),
-				exporter.EventSeqKey.Int64(42),
-				exporter.OutcomeKey.String("denied"),
-				exporter.AgentIDKey.String("planner"),
-				exporter.HumanOriginIDKey.String("alice"),
-				exporter.WorkflowIDKey.String("wf-1"),
-				exporter.NodeIDKey.String("fetch"),
-				exporter.ActionKey.String("execute_tool http_get"),
-				exporter.ResourceKey.String("https://api.example/v1"),
-				exporter.DurationKey.Int64(1_500_000),
+				otelaudit.KeyEventType.String("node_end"),
+				otelaudit.KeyEventSeq.Int64(42),
+				otelaudit.KeyOutcome.String("denied"),
+				otelaudit.KeyAgentID.String("planner"),
+				otelaudit.KeyHumanOriginID.String("alice"),
+				otelaudit.KeyWorkflowID.String("wf-1"),
+				otelaudit.KeyNodeID.String("fetch"),
+				otelaudit.KeyAction.String("execute_tool http_get"),
+				otelaudit.KeyResource.String("https://api.example/v1"),
+				otelaudit.KeyDuration.Int64(1_500_000),
 				attribute.String("gen_ai.tool.name", "http_get"),
 				attribute.Int64Slice("ports", []int64{80, 443}),
 			},
@@ -153,8 +153,8 @@ func TestLogRecordFormat(t *testing.T) {
 			name: "nothing optional, outside any trace", e: minimal,
 			sev: log.SeverityInfo, sevText: "INFO", body: "custom_type",
 			attrs: []attribute.KeyValue{
-				exporter.EventTypeKey.String("custom_type"),
-				exporter.EventSeqKey.Int64(7),
+				otelaudit.KeyEventType.String("custom_type"),
+				otelaudit.KeyEventSeq.Int64(7),
 			},
 			res: defRes, scope: defScope, eventNam: "audit.custom_type",
 		},
@@ -187,9 +187,9 @@ func TestLogRecordFormat(t *testing.T) {
 			name: "outcome " + string(o.outcome), e: e, sev: o.sev, sevText: o.text,
 			body: "custom_type (" + string(o.outcome) + ")",
 			attrs: []attribute.KeyValue{
-				exporter.EventTypeKey.String("custom_type"),
-				exporter.EventSeqKey.Int64(7),
-				exporter.OutcomeKey.String(string(o.outcome)),
+				otelaudit.KeyEventType.String("custom_type"),
+				otelaudit.KeyEventSeq.Int64(7),
+				otelaudit.KeyOutcome.String(string(o.outcome)),
 			},
 			res: defRes, scope: defScope, eventNam: "audit.custom_type",
 		})
@@ -416,7 +416,7 @@ func TestLogReplayBatchesAndFailure(t *testing.T) {
 	var seqs []int64
 	for _, r := range rec.got() {
 		v := recordAttrs(r)[1]
-		require.Equal(t, exporter.EventSeqKey, v.Key)
+		require.Equal(t, otelaudit.KeyEventSeq, v.Key)
 		seqs = append(seqs, v.Value.AsInt64())
 	}
 	assert.Equal(t, seqRange(1, 7), seqs, "in order")
@@ -564,7 +564,7 @@ func TestLogRecordNeverCut(t *testing.T) {
 	// duration, the 200, list and dup. The values are a megabyte: compare
 	// lengths and equality, never print them.
 	assert.Equal(t, 5+1+200+2, len(attrs))
-	assert.True(t, attrs[exporter.ResourceKey].AsString() == big, "the megabyte resource whole: %d bytes", len(attrs[exporter.ResourceKey].AsString()))
+	assert.True(t, attrs[otelaudit.KeyResource].AsString() == big, "the megabyte resource whole: %d bytes", len(attrs[otelaudit.KeyResource].AsString()))
 	list := attrs["list"].AsStringSlice()
 	assert.True(t, len(list) == 2 && list[0] == big && list[1] == "b", "a megabyte in a slice, whole")
 	assert.Equal(t, int64(199), attrs["n199"].AsInt64())

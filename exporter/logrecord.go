@@ -15,13 +15,6 @@ import (
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
-// DurationKey is the log record attribute holding the event's Duration in
-// nanoseconds, set when it is positive. A span carries the duration as its
-// start and end times; a log record has one timestamp, so the duration
-// travels as an attribute. The log exporter owns this key as it owns the
-// audit.* keys of the span format.
-const DurationKey = attribute.Key("audit.duration_ns")
-
 // maxBodyPart bounds each field quoted in a log record's body. The body is
 // a line for people; the attributes carry every field whole. Without a
 // bound, a megabyte resource would travel twice.
@@ -33,8 +26,10 @@ const maxBodyPart = otlpenc.MaxBodyPart
 const maxTemplates = 1024
 
 // logReservedKey reports whether k is owned by the log exporter: the span
-// format's keys and DurationKey.
-func logReservedKey(k attribute.Key) bool { return k == DurationKey || reservedKey(k) }
+// format's keys and otelaudit.KeyDuration.
+func logReservedKey(k attribute.Key) bool {
+	return k == otelaudit.KeyDuration || otelaudit.ReservedKey(k)
+}
 
 // LogSeverity returns the severity of the log record of an event with
 // outcome o: INFO for success and for no outcome, WARN for denied and
@@ -67,11 +62,11 @@ func LogBody(e otelaudit.Event) string {
 }
 
 // logAttributes builds the attributes of e's log record: the span
-// format's, in its order, with DurationKey after the audit fields.
+// format's, in its order, with otelaudit.KeyDuration after the audit fields.
 func logAttributes(e *otelaudit.Event) []attribute.KeyValue {
 	kvs := appendAuditFields(make([]attribute.KeyValue, 0, 10+len(e.Attributes)), e)
 	if e.Duration > 0 {
-		kvs = append(kvs, DurationKey.Int64(int64(e.Duration)))
+		kvs = append(kvs, otelaudit.KeyDuration.Int64(int64(e.Duration)))
 	}
 	kvs, _ = appendOwnAttributes(kvs, e, logReservedKey)
 	return kvs
@@ -171,7 +166,7 @@ func (x *LogExporter) sourceTemplate(src *otelaudit.Source) sdklog.Record {
 func (x *LogExporter) record(e *otelaudit.Event, observed time.Time) sdklog.Record {
 	tmpl := x.sourceTemplate(e.Source)
 	r := tmpl.Clone()
-	r.SetEventName(SpanNamePrefix + string(e.Type))
+	r.SetEventName(otelaudit.NamePrefix + string(e.Type))
 	r.SetTimestamp(e.Time)
 	r.SetObservedTimestamp(observed)
 	sev := LogSeverity(e.Outcome)

@@ -76,7 +76,7 @@ func (r *logsReceiver) records(t *testing.T) []flatRecord {
 					lr.ObservedTimeUnixNano = 0
 					var seq int64
 					for _, kv := range lr.GetAttributes() {
-						if kv.GetKey() == string(exporter.EventSeqKey) {
+						if kv.GetKey() == string(otelaudit.KeyEventSeq) {
 							seq = kv.GetValue().GetIntValue()
 						}
 					}

@@ -10,7 +10,7 @@ import (
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
-// NewOTLPStream starts a Stream that sends src's events as spans straight
+// NewOTLPStream starts a Stream that sends trail's events as spans straight
 // to an OTLP receiver through client (NewOTLPGRPCClient,
 // NewOTLPHTTPClient): it reads the events' bytes as the Generator or the
 // store holds them and writes the OTLP protobuf request itself, without
@@ -19,22 +19,22 @@ import (
 // sends: the replayed span format, the same IDs, resource, scope and
 // checkpoints. Everything else is as NewStream: the options (the replay
 // options WithResource and WithBatchSize among them), cursor, retries,
-// stats and metrics. A source that is neither a Generator
+// stats and metrics. A trail that is neither a Generator
 // (FollowGenerator) nor a store is read as Events and encoded.
 //
 // Use NewStream to send to any other sdktrace.SpanExporter.
-func NewOTLPStream(src Source, client OTLPClient, opts ...StreamOption) (*Stream, error) {
-	if src == nil {
-		return nil, fmt.Errorf("exporter: otlp stream: %w", ErrNilSource)
+func NewOTLPStream(trail Trail, client OTLPClient, opts ...StreamOption) (*Stream, error) {
+	if trail == nil {
+		return nil, fmt.Errorf("exporter: otlp stream: %w", ErrNilTrail)
 	}
 	if client == nil {
 		return nil, fmt.Errorf("exporter: otlp stream: nil client: %w", ErrNilExporter)
 	}
 	cfg := newStreamConfig(opts)
-	return startStream(src, newOTLPOutput(client, cfg.exporter), signalTraces, cfg)
+	return startStream(trail, newOTLPOutput(client, cfg.exporter), signalTraces, cfg)
 }
 
-// NewOTLPLogStream starts a Stream that sends src's events as log records
+// NewOTLPLogStream starts a Stream that sends trail's events as log records
 // straight to an OTLP receiver through client, as NewOTLPStream sends
 // spans: the requests are written from the held or stored bytes, and what
 // arrives is what NewLogStream with the SDK's OTLP log exporter sends (the
@@ -43,20 +43,20 @@ func NewOTLPStream(src Source, client OTLPClient, opts ...StreamOption) (*Stream
 // (duplicate keys among its own attributes, or in a map value) is built
 // through the SDK's own sdklog.Record, so that the SDK's rules apply to it
 // unchanged. Everything else is as NewLogStream.
-func NewOTLPLogStream(src Source, client OTLPClient, opts ...StreamOption) (*Stream, error) {
-	if src == nil {
-		return nil, fmt.Errorf("exporter: otlp log stream: %w", ErrNilSource)
+func NewOTLPLogStream(trail Trail, client OTLPClient, opts ...StreamOption) (*Stream, error) {
+	if trail == nil {
+		return nil, fmt.Errorf("exporter: otlp log stream: %w", ErrNilTrail)
 	}
 	if client == nil {
 		return nil, fmt.Errorf("exporter: otlp log stream: nil client: %w", ErrNilExporter)
 	}
 	cfg := newStreamConfig(opts)
-	return startStream(src, newOTLPLogOutput(client, cfg.exporter), signalLogs, cfg)
+	return startStream(trail, newOTLPLogOutput(client, cfg.exporter), signalLogs, cfg)
 }
 
-// encodedSource is a Source that hands out its events' encodings: a
+// encodedTrail is a Trail that hands out its events' encodings: a
 // Generator through FollowGenerator, and a *store.Store.
-type encodedSource interface {
+type encodedTrail interface {
 	AppendEncodedAfter(dst *otelaudit.EncodedEvents, after uint64, limit int) (int, error)
 }
 
@@ -134,7 +134,7 @@ func (o *otlpOutput) upload(ctx context.Context, req []byte) error {
 	return o.client.UploadLogs(ctx, req)
 }
 
-// Replay encodes events, checkpoints or those of a Source that keeps no
+// Replay encodes events, checkpoints or those of a Trail that keeps no
 // encodings, and sends them.
 func (o *otlpOutput) Replay(ctx context.Context, events []otelaudit.Event) error {
 	if len(events) == 0 {

@@ -167,7 +167,7 @@ func variedEvents(t *testing.T, g *otelaudit.Generator) int {
 		{Key: "map", Value: attribute.MapValue(attribute.String("z", "1"), attribute.Int("a", 2),
 			attribute.KeyValue{Key: "m", Value: attribute.MapValue(attribute.Bool("x", true))})},
 		{Key: "nothing", Value: attribute.Value{}},
-		exporter.OutcomeKey.String("forged"), exporter.EventSeqKey.Int64(1),
+		otelaudit.KeyOutcome.String("forged"), otelaudit.KeyEventSeq.Int64(1),
 	}
 	ctx := context.Background()
 	n := 0
@@ -373,7 +373,7 @@ func TestOTLPStreamShutdownHonoursContext(t *testing.T) {
 
 func TestNewOTLPStreamRefusesNils(t *testing.T) {
 	_, err := exporter.NewOTLPStream(nil, exporter.NewOTLPGRPCClient(nil))
-	assert.ErrorIs(t, err, exporter.ErrNilSource)
+	assert.ErrorIs(t, err, exporter.ErrNilTrail)
 	_, err = exporter.NewOTLPStream(exporter.FollowGenerator(otelaudit.NewGenerator()), nil)
 	assert.ErrorIs(t, err, exporter.ErrNilExporter)
 }
@@ -401,28 +401,29 @@ func TestOTLPStreamSendsInvalidUTF8AsReplacement(t *testing.T) {
 			got[kv.GetKey()] = a.GetValues()[0].GetStringValue()
 		}
 	}
-	assert.Equal(t, "a\uFFFDb", got[string(exporter.ActionKey)])
+	assert.Equal(t, "a\uFFFDb", got[string(otelaudit.KeyAction)])
 	assert.Equal(t, "v\uFFFD", got["k\uFFFD"])
 	assert.Equal(t, "\uFFFD", got["ss"])
 }
 
 // The direct encoder owns the same keys as the span format.
 func TestOTLPEncoderKeysAreTheSpanFormats(t *testing.T) {
-	for _, k := range []attribute.Key{exporter.EventTypeKey, exporter.EventSeqKey, exporter.OutcomeKey, exporter.AgentIDKey,
-		exporter.HumanOriginIDKey, exporter.WorkflowIDKey, exporter.NodeIDKey, exporter.ActionKey, exporter.ResourceKey} {
+	for _, k := range []attribute.Key{otelaudit.KeyEventType, otelaudit.KeyEventSeq, otelaudit.KeyOutcome, otelaudit.KeyAgentID,
+		otelaudit.KeyHumanOriginID, otelaudit.KeyWorkflowID, otelaudit.KeyNodeID, otelaudit.KeyAction, otelaudit.KeyResource} {
 		assert.True(t, otlpenc.Reserved([]byte(k)), "%s", k)
+		assert.True(t, otelaudit.ReservedKey(k), "%s", k)
 	}
-	assert.False(t, otlpenc.Reserved([]byte(exporter.DurationKey)))
-	assert.Equal(t, exporter.SpanNamePrefix, otlpenc.SpanNamePrefix)
+	assert.False(t, otlpenc.Reserved([]byte(otelaudit.KeyDuration)))
+	assert.False(t, otelaudit.ReservedKey(otelaudit.KeyDuration))
 }
 
 // keepAll keeps every attribute an event is given but known secrets, so
 // that the tests see every kind of value go through.
 var keepAll = otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull})
 
-// plainSource hides every method of a Source but EventsAfter and LastSeq,
-// as a Source of a user's own does.
-type plainSource struct{ exporter.Source }
+// plainTrail hides every method of a Trail but EventsAfter and LastSeq,
+// as a Trail of a user's own does.
+type plainTrail struct{ exporter.Trail }
 
 // A Source that hands out only decoded Events is encoded by the direct
 // Stream itself, to the same spans.
@@ -433,7 +434,7 @@ func TestOTLPStreamEncodesAPlainSource(t *testing.T) {
 	viaSDK, direct := startReceiver(t), startReceiver(t)
 	s1, err := exporter.NewStream(exporter.FollowGenerator(g), sdkOTLPExporter(t, viaSDK.addr), exporter.WithPollInterval(time.Millisecond))
 	require.NoError(t, err)
-	s2, err := exporter.NewOTLPStream(plainSource{exporter.FollowGenerator(g)}, exporter.NewOTLPGRPCClient(grpcConn(t, direct.addr)),
+	s2, err := exporter.NewOTLPStream(plainTrail{exporter.FollowGenerator(g)}, exporter.NewOTLPGRPCClient(grpcConn(t, direct.addr)),
 		exporter.WithPollInterval(time.Millisecond))
 	require.NoError(t, err)
 	require.NoError(t, s1.Shutdown(ctx))

@@ -11,36 +11,6 @@ import (
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
-// SpanNamePrefix starts the name of every replayed span; the event type
-// follows it, as in "audit.node_end".
-const SpanNamePrefix = "audit."
-
-// Attribute keys of the replayed span format. The exporter owns these keys:
-// an event attribute with one of them is dropped (and counted in the span's
-// dropped attributes) so that a copied span attribute can never pass itself
-// off as an audit field.
-const (
-	EventTypeKey     = attribute.Key("audit.event.type")
-	EventSeqKey      = attribute.Key("audit.event.seq")
-	OutcomeKey       = attribute.Key("audit.outcome")
-	AgentIDKey       = attribute.Key("audit.agent.id")
-	HumanOriginIDKey = attribute.Key("audit.human_origin.id")
-	WorkflowIDKey    = attribute.Key("audit.workflow.id")
-	NodeIDKey        = attribute.Key("audit.node.id")
-	ActionKey        = attribute.Key("audit.action")
-	ResourceKey      = attribute.Key("audit.resource")
-)
-
-// reservedKey reports whether k is one of the exporter-owned keys above.
-func reservedKey(k attribute.Key) bool {
-	switch k {
-	case EventTypeKey, EventSeqKey, OutcomeKey, AgentIDKey, HumanOriginIDKey,
-		WorkflowIDKey, NodeIDKey, ActionKey, ResourceKey:
-		return true
-	}
-	return false
-}
-
 // identity is what both ID derivations hash (see SpanID): the fields that
 // tell one recorded event from another. Outcome and attributes are left
 // out on purpose: they describe the event, they do not identify it. The
@@ -88,14 +58,15 @@ func TraceID(e otelaudit.Event) trace.TraceID {
 	return otlpenc.TraceID(&id)
 }
 
-// status maps an outcome to a span status. Outcomes outside the four defined
-// ones leave the status unset: the outcome itself is still in OutcomeKey, and
-// guessing Ok or Error for it would misreport the audit trail.
+// status maps an outcome to a span status. Outcomes outside the four
+// defined ones leave the status unset: the outcome itself is still in
+// otelaudit.KeyOutcome, and guessing Ok or Error for it would misreport the
+// audit trail.
 func status(o otelaudit.Outcome) sdktrace.Status {
-	switch o {
-	case otelaudit.Error, otelaudit.Failure, otelaudit.Denied:
+	switch {
+	case o.Failed():
 		return sdktrace.Status{Code: codes.Error, Description: string(o)}
-	case otelaudit.Success:
+	case o == otelaudit.Success:
 		// OTel drops descriptions on non-error statuses; keep it empty.
 		return sdktrace.Status{Code: codes.Ok}
 	}
@@ -109,29 +80,29 @@ func status(o otelaudit.Outcome) sdktrace.Status {
 // invalid (as the SDK drops them) or for using an exporter-owned key.
 func attributes(e *otelaudit.Event) ([]attribute.KeyValue, int) {
 	kvs := appendAuditFields(make([]attribute.KeyValue, 0, 9+len(e.Attributes)), e)
-	return appendOwnAttributes(kvs, e, reservedKey)
+	return appendOwnAttributes(kvs, e, otelaudit.ReservedKey)
 }
 
 // appendAuditFields appends the audit.* attributes of e, shared by spans and
 // log records, in their fixed order.
 func appendAuditFields(kvs []attribute.KeyValue, e *otelaudit.Event) []attribute.KeyValue {
 	kvs = append(kvs,
-		EventTypeKey.String(string(e.Type)),
+		otelaudit.KeyEventType.String(string(e.Type)),
 		// Seq is a Generator counter and stays far below 2^63; the
 		// conversion only matters for hand-made events.
-		EventSeqKey.Int64(int64(e.Seq)), //nolint:gosec // see above
+		otelaudit.KeyEventSeq.Int64(int64(e.Seq)), //nolint:gosec // see above
 	)
 	optional := [...]struct {
 		key attribute.Key
 		val string
 	}{
-		{OutcomeKey, string(e.Outcome)},
-		{AgentIDKey, e.AgentID},
-		{HumanOriginIDKey, e.HumanOriginID},
-		{WorkflowIDKey, e.WorkflowID},
-		{NodeIDKey, e.NodeID},
-		{ActionKey, e.Action},
-		{ResourceKey, e.Resource},
+		{otelaudit.KeyOutcome, string(e.Outcome)},
+		{otelaudit.KeyAgentID, e.AgentID},
+		{otelaudit.KeyHumanOriginID, e.HumanOriginID},
+		{otelaudit.KeyWorkflowID, e.WorkflowID},
+		{otelaudit.KeyNodeID, e.NodeID},
+		{otelaudit.KeyAction, e.Action},
+		{otelaudit.KeyResource, e.Resource},
 	}
 	for _, o := range optional {
 		if o.val != "" {
@@ -192,7 +163,7 @@ func (x *Exporter) span(e *otelaudit.Event) sdktrace.ReadOnlySpan {
 
 	attrs, dropped := attributes(e)
 	return tracetest.SpanStub{
-		Name:                 SpanNamePrefix + string(e.Type),
+		Name:                 otelaudit.NamePrefix + string(e.Type),
 		SpanContext:          sc,
 		Parent:               parent,
 		SpanKind:             trace.SpanKindInternal,

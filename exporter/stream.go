@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -13,13 +12,14 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/otelaudit/otelaudit-go/internal/retry"
 	"github.com/otelaudit/otelaudit-go/internal/wire"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
-// Source is what a Stream follows: a trail that grows at its end. A
+// Trail is what a Stream follows: an audit trail that grows at its end. A
 // *store.Store is one; FollowGenerator makes one of a Generator.
-type Source interface {
+type Trail interface {
 	// EventsAfter returns events with Seq greater than after, oldest
 	// first, at most limit of them. Events no longer there are skipped.
 	EventsAfter(after uint64, limit int) ([]otelaudit.Event, error)
@@ -34,29 +34,29 @@ type CursorStore interface {
 	SetCursor(name string, seq uint64) error
 }
 
-// FollowGenerator returns g as a Source. A Stream that follows a Generator
+// FollowGenerator returns g as a Trail. A Stream that follows a Generator
 // without a store counts as Dropped the events evicted before it exported
 // them: its queue is the Generator's capacity. With a store attached,
 // follow the store instead, which never drops.
-func FollowGenerator(g *otelaudit.Generator) Source { return generatorSource{g} }
+func FollowGenerator(g *otelaudit.Generator) Trail { return generatorTrail{g} }
 
-type generatorSource struct{ g *otelaudit.Generator }
+type generatorTrail struct{ g *otelaudit.Generator }
 
-func (s generatorSource) EventsAfter(after uint64, limit int) ([]otelaudit.Event, error) {
+func (s generatorTrail) EventsAfter(after uint64, limit int) ([]otelaudit.Event, error) {
 	if s.g == nil {
 		return nil, otelaudit.ErrNilGenerator
 	}
 	return s.g.EventsAfter(after, limit), nil
 }
 
-func (s generatorSource) AppendEncodedAfter(dst *otelaudit.EncodedEvents, after uint64, limit int) (int, error) {
+func (s generatorTrail) AppendEncodedAfter(dst *otelaudit.EncodedEvents, after uint64, limit int) (int, error) {
 	if s.g == nil {
 		return 0, otelaudit.ErrNilGenerator
 	}
 	return s.g.AppendEncodedAfter(dst, after, limit), nil
 }
 
-func (s generatorSource) LastSeq() (uint64, error) {
+func (s generatorTrail) LastSeq() (uint64, error) {
 	if s.g == nil {
 		return 0, otelaudit.ErrNilGenerator
 	}
@@ -98,7 +98,7 @@ const (
 	signalLogs   = "logs"
 )
 
-// Stream continuously exports a Source's new events, in Seq order, in
+// Stream continuously exports a Trail's new events, in Seq order, in
 // batches, retrying failures with exponential backoff and jitter: as spans
 // in the replay format (NewStream, or NewOTLPStream straight to OTLP) or
 // as log records (NewLogStream, NewOTLPLogStream).
@@ -111,7 +111,7 @@ const (
 // nothing: Stats returns the zero StreamStats, ForceFlush and Shutdown
 // return ErrNilExporter.
 type Stream struct {
-	src    Source
+	trail  Trail
 	out    output
 	signal string // "traces" or "logs", an attribute of the metrics
 	cfg    streamConfig
@@ -143,37 +143,37 @@ type Stream struct {
 	enc otelaudit.EncodedEvents
 }
 
-// NewStream starts a Stream that exports src's events to exp as spans. It
+// NewStream starts a Stream that exports trail's events to exp as spans. It
 // starts after the cursor saved by WithCursor, else after WithStartAfter's
 // Seq, else at the source's first event.
-func NewStream(src Source, exp sdktrace.SpanExporter, opts ...StreamOption) (*Stream, error) {
-	if src == nil {
-		return nil, fmt.Errorf("exporter: stream: %w", ErrNilSource)
+func NewStream(trail Trail, exp sdktrace.SpanExporter, opts ...StreamOption) (*Stream, error) {
+	if trail == nil {
+		return nil, fmt.Errorf("exporter: stream: %w", ErrNilTrail)
 	}
 	if exp == nil {
 		return nil, fmt.Errorf("exporter: stream: %w", ErrNilExporter)
 	}
 	cfg := newStreamConfig(opts)
-	return startStream(src, New(exp, cfg.exporter...), signalTraces, cfg)
+	return startStream(trail, New(exp, cfg.exporter...), signalTraces, cfg)
 }
 
-// NewLogStream starts a Stream that exports src's events to exp as log
+// NewLogStream starts a Stream that exports trail's events to exp as log
 // records (see LogExporter). Everything else is as NewStream: the same
 // options, cursor, retries, stats and metrics.
-func NewLogStream(src Source, exp sdklog.Exporter, opts ...StreamOption) (*Stream, error) {
-	if src == nil {
-		return nil, fmt.Errorf("exporter: log stream: %w", ErrNilSource)
+func NewLogStream(trail Trail, exp sdklog.Exporter, opts ...StreamOption) (*Stream, error) {
+	if trail == nil {
+		return nil, fmt.Errorf("exporter: log stream: %w", ErrNilTrail)
 	}
 	if exp == nil {
 		return nil, fmt.Errorf("exporter: log stream: %w", ErrNilExporter)
 	}
 	cfg := newStreamConfig(opts)
-	return startStream(src, NewLogExporter(exp, cfg.exporter...), signalLogs, cfg)
+	return startStream(trail, NewLogExporter(exp, cfg.exporter...), signalLogs, cfg)
 }
 
-func startStream(src Source, out output, signal string, cfg streamConfig) (*Stream, error) {
+func startStream(trail Trail, out output, signal string, cfg streamConfig) (*Stream, error) {
 	s := &Stream{
-		src:      src,
+		trail:    trail,
 		out:      out,
 		signal:   signal,
 		cfg:      cfg,
@@ -201,7 +201,7 @@ func startStream(src Source, out output, signal string, cfg streamConfig) (*Stre
 
 // usable reports ErrNilExporter for a Stream no constructor made.
 func (s *Stream) usable() error {
-	if s == nil || s.src == nil || s.out == nil {
+	if s == nil || s.trail == nil || s.out == nil {
 		return fmt.Errorf("exporter: stream: not made by NewStream, NewLogStream, NewOTLPStream or NewOTLPLogStream: %w", ErrNilExporter)
 	}
 	return nil
@@ -213,7 +213,7 @@ func (s *Stream) Stats() StreamStats {
 	if s.usable() != nil {
 		return StreamStats{}
 	}
-	head, err := s.src.LastSeq()
+	head, err := s.trail.LastSeq()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err == nil && head > s.stats.Head {
@@ -233,12 +233,13 @@ func (s *Stream) run() {
 	}()
 	tick := time.NewTicker(s.cfg.pollInterval)
 	defer tick.Stop()
+	policy := retry.Backoff{Min: s.cfg.minBackoff, Max: s.cfg.maxBackoff, Jitter: true}
 	backoff := time.Duration(0)
 	for {
 		n, err := s.step()
 		switch {
 		case err != nil:
-			backoff = nextBackoff(backoff, s.cfg.minBackoff, s.cfg.maxBackoff)
+			backoff = policy.Next(backoff)
 			select {
 			case <-time.After(backoff):
 			case <-s.quit:
@@ -264,14 +265,6 @@ func (s *Stream) run() {
 	}
 }
 
-// nextBackoff doubles the wait, from min up to max, with jitter: between
-// half and all of it, so that many processes cut off by one outage do not
-// retry in step.
-func nextBackoff(prev, lo, hi time.Duration) time.Duration {
-	d := min(max(2*prev, lo), hi)
-	return d/2 + rand.N(d/2+1)
-}
-
 // step exports the next batch, if any, and returns how many events it
 // exported. With no new events, it ships the checkpoints kept since of
 // events already shipped.
@@ -281,9 +274,9 @@ func (s *Stream) step() (int, error) {
 	s.stepsBegun++
 	step := s.stepsBegun
 	s.mu.Unlock()
-	head, err := s.src.LastSeq()
+	head, err := s.trail.LastSeq()
 	if err != nil {
-		return 0, s.failed(fmt.Errorf("source: %w", err))
+		return 0, s.failed(fmt.Errorf("trail: %w", err))
 	}
 	s.mu.Lock()
 	s.stats.Head = max(head, s.stats.Delivered, s.stats.Head)
@@ -306,7 +299,7 @@ func (s *Stream) step() (int, error) {
 	}
 	b, err := s.read(after)
 	if err != nil {
-		return 0, s.failed(fmt.Errorf("source: %w", err))
+		return 0, s.failed(fmt.Errorf("trail: %w", err))
 	}
 	if b.n == 0 {
 		// Everything up to the head is gone: dropped before it was read.
@@ -360,7 +353,7 @@ type batch struct {
 // read reads the next batch of events after after.
 func (s *Stream) read(after uint64) (batch, error) {
 	if _, ok := s.out.(encodedOutput); !ok {
-		events, err := s.src.EventsAfter(after, s.cfg.batchSize)
+		events, err := s.trail.EventsAfter(after, s.cfg.batchSize)
 		if err != nil || len(events) == 0 {
 			return batch{}, err
 		}
@@ -368,12 +361,12 @@ func (s *Stream) read(after uint64) (batch, error) {
 	}
 	enc := &s.enc
 	enc.Reset()
-	if es, ok := s.src.(encodedSource); ok {
+	if es, ok := s.trail.(encodedTrail); ok {
 		if _, err := es.AppendEncodedAfter(enc, after, s.cfg.batchSize); err != nil {
 			return batch{}, err
 		}
 	} else {
-		events, err := s.src.EventsAfter(after, s.cfg.batchSize)
+		events, err := s.trail.EventsAfter(after, s.cfg.batchSize)
 		if err != nil {
 			return batch{}, err
 		}
@@ -423,13 +416,13 @@ func (s *Stream) export(ctx context.Context, b batch, cps []otelaudit.Event) err
 // the signed checkpoints its source kept of events up to upTo and not
 // shipped yet; none for a source that keeps none or WithoutCheckpoints.
 func (s *Stream) checkpoints(upTo uint64) ([]otelaudit.Event, error) {
-	cs, ok := s.src.(checkpointSource)
+	cs, ok := s.trail.(checkpointTrail)
 	if !ok || s.cfg.noCheckpoints || upTo <= s.cpAfter {
 		return nil, nil
 	}
 	cps, err := cs.CheckpointsAfter(s.cpAfter, upTo)
 	if err != nil {
-		return nil, fmt.Errorf("source: %w", err)
+		return nil, fmt.Errorf("trail: %w", err)
 	}
 	var out []otelaudit.Event
 	for _, c := range cps {
@@ -490,13 +483,13 @@ func (s *Stream) ForceFlush(ctx context.Context) error {
 // deliver returns once every event the source has now has been handed to
 // the exporter, or when ctx ends first; see ForceFlush.
 func (s *Stream) deliver(ctx context.Context) error {
-	target, err := s.src.LastSeq()
+	target, err := s.trail.LastSeq()
 	if err != nil {
-		return fmt.Errorf("exporter: stream: source: %w", err)
+		return fmt.Errorf("exporter: stream: trail: %w", err)
 	}
 	// A source that keeps checkpoints may have kept one of events already
 	// shipped: a step begun now ships it.
-	_, cps := s.src.(checkpointSource)
+	_, cps := s.trail.(checkpointTrail)
 	cps = cps && !s.cfg.noCheckpoints
 	s.mu.Lock()
 	from := s.stepsBegun

@@ -59,7 +59,7 @@ func exportedSeqs(f *flaky) []int64 {
 	var out []int64
 	for _, s := range f.spans {
 		for _, kv := range s.Attributes() {
-			if kv.Key == exporter.EventSeqKey {
+			if kv.Key == otelaudit.KeyEventSeq {
 				out = append(out, kv.Value.AsInt64())
 			}
 		}
@@ -230,7 +230,7 @@ func (f *flakyLogs) Export(_ context.Context, records []sdklog.Record) error {
 	}
 	for _, r := range records {
 		r.WalkAttributes(func(kv attribute.KeyValue) bool {
-			if kv.Key == exporter.EventSeqKey {
+			if kv.Key == otelaudit.KeyEventSeq {
 				f.seqs = append(f.seqs, kv.Value.AsInt64())
 			}
 			return true
@@ -377,9 +377,9 @@ func TestStreamNotMadeByConstructor(t *testing.T) {
 	}
 	g := otelaudit.NewGenerator()
 	_, err := exporter.NewStream(nil, &flaky{})
-	assert.ErrorIs(t, err, exporter.ErrNilSource)
+	assert.ErrorIs(t, err, exporter.ErrNilTrail)
 	_, err = exporter.NewLogStream(nil, &flakyLogs{})
-	assert.ErrorIs(t, err, exporter.ErrNilSource)
+	assert.ErrorIs(t, err, exporter.ErrNilTrail)
 	_, err = exporter.NewStream(exporter.FollowGenerator(g), nil)
 	assert.ErrorIs(t, err, exporter.ErrNilExporter)
 	_, err = exporter.NewLogStream(exporter.FollowGenerator(g), nil)

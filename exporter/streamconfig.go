@@ -117,7 +117,7 @@ func WithExportTimeout(d time.Duration) StreamOption {
 // WithCursor saves, under name in cs, the Seq of the newest event exported
 // after every successful export, and starts the Stream after the Seq saved
 // there: a restarted process resumes where the last one stopped. With a
-// *store.Store as both Source and CursorStore, nothing accepted is lost
+// *store.Store as both Trail and CursorStore, nothing accepted is lost
 // across restarts and outages (unless the store's retention removes events
 // before they are exported: those are counted in StreamStats.Dropped).
 func WithCursor(cs CursorStore, name string) StreamOption {

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+
+	"github.com/otelaudit/otelaudit-go/internal/retry"
 )
 
 // Store makes a Generator's events durable; see WithStore. Package store
@@ -267,7 +269,7 @@ func (g *Generator) runWriter() {
 			g.signalDurable()
 			g.mu.Unlock()
 			failRequires(failed, fmt.Errorf("%w: %w", ErrStoreFailed, err))
-			backoff = min(max(2*backoff, 10*time.Millisecond), time.Second)
+			backoff = retry.Backoff{Min: 10 * time.Millisecond, Max: time.Second}.Next(backoff)
 			select {
 			case <-time.After(backoff):
 			case <-w.quit:

@@ -1,6 +1,7 @@
 package otelaudit
 
 import (
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -26,6 +27,20 @@ const (
 	DelegationUsed    EventType = "delegation_used"
 )
 
+// ImpliedOutcome is the outcome t says by itself, whatever the action
+// reports: Denied for TrustDenied, Error for a type ending in "_error"
+// (WorkflowError, NodeError and custom types named the same way), and the
+// empty Outcome for every other type, whose outcome the action tells.
+func (t EventType) ImpliedOutcome() Outcome {
+	switch {
+	case t == TrustDenied:
+		return Denied
+	case strings.HasSuffix(string(t), "_error"):
+		return Error
+	}
+	return ""
+}
+
 // Outcome is how an action ended. The empty Outcome means "not known yet", as
 // on a start event.
 type Outcome string
@@ -42,6 +57,17 @@ const (
 func (o Outcome) Valid() bool {
 	switch o {
 	case "", Success, Failure, Denied, Error:
+		return true
+	}
+	return false
+}
+
+// Failed reports whether o says the action did not succeed: Failure,
+// Denied or Error. The exporter gives such an event an error status, and
+// auditz counts it among a trace's problems.
+func (o Outcome) Failed() bool {
+	switch o {
+	case Failure, Denied, Error:
 		return true
 	}
 	return false

@@ -32,9 +32,9 @@ const (
 )
 
 // SafeKeys are the attribute keys LevelMetadata keeps, besides every key
-// starting with "audit." (this project's own, set for the trail on
-// purpose) that is no known secret ("audit.password" is one). URL keys among them (URLKeys) lose their user info, query and
-// fragment.
+// starting with NamePrefix, "audit." (this project's own, set for the
+// trail on purpose), that is no known secret ("audit.password" is one).
+// URL keys among them (URLKeys) lose their user info, query and fragment.
 var SafeKeys = []string{
 	// Who and which run.
 	"gen_ai.agent.id", "gen_ai.agent.name", "gen_ai.agent.version", "agent.id",
@@ -113,11 +113,13 @@ var SecretKeys = []string{
 }
 
 // SecretPatterns describe the secret keys that are families rather than
-// names, as the README's table lists them. secretPattern implements them.
+// names, as the README's table lists them. secretPattern implements them;
+// the families of secretFamilies are listed from it.
 var SecretPatterns = []string{
 	"http.request.header.<name>, http.response.header.<name>, rpc.request.metadata.<name>, rpc.response.metadata.<name>, rpc.grpc.request.metadata.<name>, rpc.grpc.response.metadata.<name>: where <name> is authorization, proxy-authorization, cookie or set-cookie, or contains api-key, apikey, token, secret, password, passwd, credential or session (- and _ alike, any case)",
 	"gen_ai.prompt.<n>.*, gen_ai.completion.<n>.* (OpenLLMetry; <n> a number)",
-	"every key under one of the OpenInference and OpenLLMetry families above followed by a dot (llm.input_messages.0.message.content, retrieval.documents.3.document.content, llm.prompts.0, llm.tools.0.tool.json_schema, ...), and message_content.*, llm.request.functions.* (OpenLLMetry), db.query.parameter.*, db.operation.parameter.*",
+	"every key under one of the OpenInference and OpenLLMetry families followed by a dot (llm.input_messages.0.message.content, retrieval.documents.3.document.content, llm.prompts.0, llm.tools.0.tool.json_schema, ...): " +
+		strings.Join(secretFamilies, "*, ") + "*",
 	"any key whose last dot-separated part (in any case) ends with password, passwd, secret, api_key, api-key, apikey, token, private_key, private-key, privatekey, credential or credentials (client_secret, x_api_key, github_token, accessToken), or is authorization or cookie, alone or after _ or - (proxy_authorization, session_cookie)",
 }
 
@@ -192,18 +194,23 @@ func (t *keyTable) get(k string) (keyClass, bool) {
 // secretFamilies are the secret keys that start families of keys, flattened
 // with a dot (OpenInference writes lists as llm.input_messages.0.message.role).
 var secretFamilies = []string{
-	// l: 0-6
 	"llm.input_messages.", "llm.output_messages.", "llm.prompts.", "llm.completions.", "llm.choices.",
 	"llm.tools.", "llm.request.functions.",
-	// r: 7-9
 	"retrieval.documents.", "reranker.input_documents.", "reranker.output_documents.",
-	// m: 10-12
 	"message.contents.", "message_content.", "message.tool_calls.",
-	// e: 13
 	"embedding.embeddings.",
-	// d: 14-15
 	"db.query.parameter.", "db.operation.parameter.",
 }
+
+// secretFamiliesByLetter holds secretFamilies by their first letter, so
+// that secretPattern, which runs for every key no list names, compares a
+// key with the few families it can be in.
+var secretFamiliesByLetter = func() (m [256][]string) {
+	for _, f := range secretFamilies {
+		m[f[0]] = append(m[f[0]], f)
+	}
+	return m
+}()
 
 // classify returns what the lists say of key. The secrets and URL keys
 // are found whatever the case of key: OTel keys are case-sensitive, but
@@ -236,7 +243,7 @@ func classify(key string) keyClass {
 			return classURL
 		}
 	}
-	if strings.HasPrefix(key, "audit.") {
+	if strings.HasPrefix(key, NamePrefix) {
 		// This project's own, unless named as a secret.
 		return classSafe
 	}
@@ -259,7 +266,6 @@ func secretPattern(key string) bool {
 	if key == "" {
 		return false
 	}
-	var families []string
 	switch key[0] {
 	case 'h':
 		for _, p := range [...]string{"http.request.header.", "http.response.header."} {
@@ -275,8 +281,6 @@ func secretPattern(key string) bool {
 					return secretHeader(name)
 				}
 			}
-		} else {
-			families = secretFamilies[7:10]
 		}
 	case 'g':
 		for _, p := range [...]string{"gen_ai.prompt.", "gen_ai.completion."} {
@@ -284,16 +288,8 @@ func secretPattern(key string) bool {
 				return true
 			}
 		}
-	case 'l':
-		families = secretFamilies[0:7]
-	case 'm':
-		families = secretFamilies[10:13]
-	case 'e':
-		families = secretFamilies[13:14]
-	case 'd':
-		families = secretFamilies[14:16]
 	}
-	for _, p := range families {
+	for _, p := range secretFamiliesByLetter[key[0]] {
 		if strings.HasPrefix(key, p) {
 			return true
 		}

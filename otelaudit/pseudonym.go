@@ -60,7 +60,7 @@ const (
 // fieldSources are the attributes each field is filled from.
 var fieldSources = map[string][]string{
 	FieldAgentID:       {"gen_ai.agent.id", "gen_ai.agent.name", "agent.id"},
-	FieldHumanOriginID: {"enduser.id", "audit.human_origin.id"},
+	FieldHumanOriginID: {"enduser.id", string(KeyHumanOriginID)},
 	FieldWorkflowID:    {"workflow.id", "workflow.name"},
 	FieldNodeID:        {"node.id"},
 }

@@ -1,8 +1,6 @@
 package processor
 
 import (
-	"strings"
-
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -13,27 +11,19 @@ import (
 
 // Span attributes the processor reads. The gen_ai.* keys follow the GenAI
 // semantic conventions; workflow.* and node.* are what workflow runtimes tag
-// their spans with; audit.* are this project's own. The HTTP, database, RPC
-// and messaging keys of the semantic conventions are listed in semconv.go.
+// their spans with. The audit.* keys are this project's own, defined in
+// otelaudit (otelaudit.KeyEventType, ...). The HTTP, database, RPC and
+// messaging keys of the semantic conventions are listed in semconv.go.
 const (
-	KeyAuditEventType   attribute.Key = "audit.event.type"
-	KeyAuditAction      attribute.Key = "audit.action"
-	KeyAuditResource    attribute.Key = "audit.resource"
-	KeyAuditOutcome     attribute.Key = "audit.outcome"
-	KeyAuditHumanOrigin attribute.Key = "audit.human_origin.id"
-	KeyEndUserID        attribute.Key = "enduser.id"
-	KeyGenAIOperation   attribute.Key = "gen_ai.operation.name"
-	KeyGenAIAgentID     attribute.Key = "gen_ai.agent.id"
-	KeyGenAIAgentName   attribute.Key = "gen_ai.agent.name"
-	KeyAgentID          attribute.Key = "agent.id"
-	KeyWorkflowID       attribute.Key = "workflow.id"
-	KeyWorkflowName     attribute.Key = "workflow.name"
-	KeyNodeID           attribute.Key = "node.id"
+	KeyEndUserID      attribute.Key = "enduser.id"
+	KeyGenAIOperation attribute.Key = "gen_ai.operation.name"
+	KeyGenAIAgentID   attribute.Key = "gen_ai.agent.id"
+	KeyGenAIAgentName attribute.Key = "gen_ai.agent.name"
+	KeyAgentID        attribute.Key = "agent.id"
+	KeyWorkflowID     attribute.Key = "workflow.id"
+	KeyWorkflowName   attribute.Key = "workflow.name"
+	KeyNodeID         attribute.Key = "node.id"
 )
-
-// SpanEventPrefix marks span events that are audit events: a span event
-// named "audit.trust_denied" becomes an event of type trust_denied.
-const SpanEventPrefix = "audit."
 
 // Phase says which end of a span a Classifier is asked about.
 type Phase uint8
@@ -127,11 +117,10 @@ type fields struct {
 //
 // A key in drop still classifies the span (a dropped node.id still makes it
 // a node) but fills no field; the Generator leaves it out of Attributes, as
-// every attribute its Policy does not keep. The audit.* keys that become
-// fields (type, action, resource, valid outcome, human origin) are taken
-// out of Attributes here: the exporter writes them back from the fields
-// under the same names, so nothing is lost and nothing is stored twice.
-// f.drop counts exactly what keep then leaves out.
+// every attribute its Policy does not keep. The audit.* attributes that
+// become fields (see consumed) are taken out of Attributes: the exporter
+// writes them back from the fields under the same names, so nothing is
+// lost and nothing is stored twice. f.drop counts them, for keep.
 func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{}) {
 	var nodeOp, modelOp, hasNode, hasWorkflow bool
 	for i := range attrs {
@@ -140,11 +129,11 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 		if drop != nil {
 			_, dropped = drop[kv.Key]
 		}
-		consumed := false
+		auditKey := false
 		switch kv.Key {
-		case KeyAuditEventType:
+		case otelaudit.KeyEventType:
 			f.explicit = otelaudit.EventType(str(kv))
-			consumed = true
+			auditKey = true
 		case KeyGenAIOperation:
 			switch kv.Value.AsString() {
 			case "invoke_workflow", "invoke_agent", "create_agent", "plan":
@@ -186,28 +175,26 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 			if !dropped {
 				f.endUser = str(kv)
 			}
-		case KeyAuditHumanOrigin:
+		case otelaudit.KeyHumanOriginID:
 			if !dropped {
 				f.humanOrigin = str(kv)
 			}
-			consumed = true
-		case KeyAuditAction:
+			auditKey = true
+		case otelaudit.KeyAction:
 			if !dropped {
 				f.action = str(kv)
 			}
-			consumed = true
-		case KeyAuditResource:
+			auditKey = true
+		case otelaudit.KeyResource:
 			if !dropped {
 				f.resource = str(kv)
 			}
-			consumed = true
-		case KeyAuditOutcome:
-			if o, ok := validOutcome(kv); ok {
-				if !dropped {
-					f.outcome = o
-				}
-				consumed = true
+			auditKey = true
+		case otelaudit.KeyOutcome:
+			if o, ok := validOutcome(kv); ok && !dropped {
+				f.outcome = o
 			}
+			auditKey = true
 		default:
 			// The first letters of the keys call.note knows.
 			if kv.Key != "" {
@@ -217,7 +204,9 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 				}
 			}
 		}
-		if consumed {
+		// Only the audit.* keys above can be consumed: the others skip
+		// the second look.
+		if auditKey && consumed(kv) {
 			f.drop++
 		}
 	}
@@ -390,19 +379,19 @@ func (f *fields) overlay(o *fields) {
 }
 
 // outcome is the event's outcome. At Start: only what the type says
-// (trust_denied is denied, *_error is error); a start has not ended, so an
+// (EventType.ImpliedOutcome); a start has not ended, so an
 // audit.outcome on the span speaks of its end. Otherwise: an explicit
 // audit.outcome, else what the type says, else what the call's own status
 // says (callOutcome, see semconv.go; empty when not a call), else the span
 // status (failed is error, anything else success).
 func outcome(explicit otelaudit.Outcome, t otelaudit.EventType, p Phase, failed bool, callOutcome otelaudit.Outcome) otelaudit.Outcome {
-	switch {
-	case p != Start && explicit != "":
+	if p != Start && explicit != "" {
 		return explicit
-	case t == otelaudit.TrustDenied:
-		return otelaudit.Denied
-	case strings.HasSuffix(string(t), "_error"):
-		return otelaudit.Error
+	}
+	if o := t.ImpliedOutcome(); o != "" {
+		return o
+	}
+	switch {
 	case p == Start:
 		return ""
 	case callOutcome != "":
@@ -421,25 +410,34 @@ func str(kv *attribute.KeyValue) string {
 	return kv.Value.Emit()
 }
 
-// keep returns attrs without the audit.* keys scan counted in n (see
-// scan); attrs itself when nothing is left out, since the Generator copies
-// what it stores anyway.
+// consumed reports whether kv becomes a field of the event, and so is left
+// out of its Attributes (see scan): audit.event.type, audit.human_origin.id,
+// audit.action, audit.resource, and audit.outcome when it holds one of the
+// four outcomes. Dropped by the Policy or not: a dropped one fills no field
+// and is not kept either.
+func consumed(kv *attribute.KeyValue) bool {
+	switch kv.Key {
+	case otelaudit.KeyEventType, otelaudit.KeyHumanOriginID, otelaudit.KeyAction, otelaudit.KeyResource:
+		return true
+	case otelaudit.KeyOutcome:
+		_, ok := validOutcome(kv)
+		return ok
+	}
+	return false
+}
+
+// keep returns attrs without the n attributes scan found consumed; attrs
+// itself when nothing is left out, since the Generator copies what it
+// stores anyway.
 func keep(attrs []attribute.KeyValue, n int) []attribute.KeyValue {
 	if n == 0 {
 		return attrs
 	}
 	out := make([]attribute.KeyValue, 0, len(attrs)-n)
 	for i := range attrs {
-		kv := &attrs[i]
-		switch kv.Key {
-		case KeyAuditEventType, KeyAuditHumanOrigin, KeyAuditAction, KeyAuditResource:
-			continue
-		case KeyAuditOutcome:
-			if _, ok := validOutcome(kv); ok {
-				continue
-			}
+		if !consumed(&attrs[i]) {
+			out = append(out, attrs[i])
 		}
-		out = append(out, *kv)
 	}
 	return out
 }

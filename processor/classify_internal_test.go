@@ -8,9 +8,9 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 )
 
-// TestScanCountsWhatKeepLeavesOut: scan's count and keep's filter are two
-// codings of one rule; random attribute sets and dropped keys must never
-// find them apart (keep sizes its result by the count).
+// TestScanCountsWhatKeepLeavesOut: scan counts and keep leaves out what
+// consumed says; random attribute sets and dropped keys must never find
+// the count and the filter apart (keep sizes its result by the count).
 func TestScanCountsWhatKeepLeavesOut(t *testing.T) {
 	pool := []attribute.KeyValue{
 		attribute.String("audit.event.type", "x"), attribute.String("audit.action", "a"),

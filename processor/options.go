@@ -107,7 +107,7 @@ func WithoutBaggage() Option {
 // readKeys are the attribute keys the processor reads into fields or from
 // Baggage: those a Policy's Drop can keep from it.
 var readKeys = []attribute.Key{
-	KeyAuditEventType, KeyAuditAction, KeyAuditResource, KeyAuditOutcome, KeyAuditHumanOrigin,
+	otelaudit.KeyEventType, otelaudit.KeyAction, otelaudit.KeyResource, otelaudit.KeyOutcome, otelaudit.KeyHumanOriginID,
 	KeyEndUserID, KeyGenAIOperation, KeyGenAIAgentID, KeyGenAIAgentName, KeyAgentID,
 	KeyWorkflowID, KeyWorkflowName, KeyNodeID,
 	keyHTTPMethod, keyHTTPMethodOriginal, keyHTTPMethodLegacy, keyURLFull, keyHTTPURLLegacy,

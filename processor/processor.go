@@ -170,7 +170,7 @@ func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
 
 // auditEventType is the type of a span event named audit.<type>.
 func auditEventType(name string) (otelaudit.EventType, bool) {
-	t, ok := strings.CutPrefix(name, SpanEventPrefix)
+	t, ok := strings.CutPrefix(name, otelaudit.NamePrefix)
 	return otelaudit.EventType(t), ok && t != ""
 }
 

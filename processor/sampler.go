@@ -3,6 +3,8 @@ package processor
 import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
 // Sampler returns a sampler for the TracerProvider that keeps base's
@@ -113,7 +115,7 @@ func startsAudited(params sdktrace.SamplingParameters) bool {
 	for i := range params.Attributes {
 		kv := &params.Attributes[i]
 		switch kv.Key {
-		case KeyAuditEventType, KeyNodeID, KeyWorkflowID, KeyWorkflowName:
+		case otelaudit.KeyEventType, KeyNodeID, KeyWorkflowID, KeyWorkflowName:
 			return true
 		case KeyGenAIOperation:
 			switch kv.Value.AsString() {

@@ -12,7 +12,7 @@ import (
 )
 
 // Semantic-convention keys of calls, as the ecosystem's instrumentations
-// emit them today (otelhttp and otelgrpc v0.72.0, otelsql v0.44.0, checked
+// emit them (otelhttp and otelgrpc v0.72.0, otelsql v0.44.0, checked
 // by running them), plus the older names still emitted by instrumentations
 // that have not moved on (marked Legacy).
 const (

@@ -332,7 +332,7 @@ func startStream(ctx context.Context, o options, audit *otelaudit.Generator, st 
 	if o.otlp == "" {
 		return nil, nil
 	}
-	var src exporter.Source = exporter.FollowGenerator(audit)
+	var src exporter.Trail = exporter.FollowGenerator(audit)
 	var opts []exporter.StreamOption
 	if st != nil {
 		src = st

@@ -55,7 +55,7 @@ func BenchmarkStreamToCollector(b *testing.B) {
 		if worker == 1 {
 			n = warmUp
 		}
-		directTook := benchStreamOf(b, worker, n, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+		directTook := benchStreamOf(b, worker, n, func(src exporter.Trail, opts ...exporter.StreamOption) (*exporter.Stream, error) {
 			return exporter.NewOTLPStream(src, exporter.NewOTLPGRPCClient(conn), opts...)
 		})
 		directCPU := lastPhaseCPU
@@ -91,7 +91,7 @@ func BenchmarkStreamToCollector(b *testing.B) {
 		if s.Attrs["e2e.worker"] != int64(0) {
 			continue
 		}
-		if _, ok := s.Attrs[string(exporter.EventSeqKey)+".plain"]; ok {
+		if _, ok := s.Attrs[string(otelaudit.KeyEventSeq)+".plain"]; ok {
 			plain++
 		} else {
 			audit++
@@ -123,7 +123,7 @@ func benchBSP(b *testing.B, addr string, worker, n int) time.Duration {
 	cpu0, _ := processCPU()
 	start := time.Now()
 	for i := range n {
-		_, sp := tracer.Start(ctx, exporter.SpanNamePrefix+string(otelaudit.ResourceAccess),
+		_, sp := tracer.Start(ctx, otelaudit.NamePrefix+string(otelaudit.ResourceAccess),
 			trace.WithAttributes(plainAttrsOf(worker, i)...))
 		sp.End()
 	}
@@ -140,15 +140,15 @@ func benchBSP(b *testing.B, addr string, worker, n int) time.Duration {
 // plainAttrsOf are plainAttrs of worker's event i.
 func plainAttrsOf(w, i int) []attribute.KeyValue {
 	return []attribute.KeyValue{
-		exporter.EventTypeKey.String(string(otelaudit.ResourceAccess)),
-		attribute.Int64(string(exporter.EventSeqKey)+".plain", int64(i)+1),
-		exporter.OutcomeKey.String(string(otelaudit.Success)),
-		exporter.AgentIDKey.String(fmt.Sprintf("agent-%d", w)),
-		exporter.HumanOriginIDKey.String("alice"),
-		exporter.WorkflowIDKey.String("e2e"),
-		exporter.NodeIDKey.String(fmt.Sprintf("node-%d", i%8)),
-		exporter.ActionKey.String("read"),
-		exporter.ResourceKey.String("s3://bucket/object"),
+		otelaudit.KeyEventType.String(string(otelaudit.ResourceAccess)),
+		attribute.Int64(string(otelaudit.KeyEventSeq)+".plain", int64(i)+1),
+		otelaudit.KeyOutcome.String(string(otelaudit.Success)),
+		otelaudit.KeyAgentID.String(fmt.Sprintf("agent-%d", w)),
+		otelaudit.KeyHumanOriginID.String("alice"),
+		otelaudit.KeyWorkflowID.String("e2e"),
+		otelaudit.KeyNodeID.String(fmt.Sprintf("node-%d", i%8)),
+		otelaudit.KeyAction.String("read"),
+		otelaudit.KeyResource.String("s3://bucket/object"),
 		attribute.Int("e2e.worker", w),
 		attribute.Int("e2e.i", i),
 	}
@@ -192,7 +192,7 @@ func BenchmarkStreamLogsToCollector(b *testing.B) {
 		if worker == 1 {
 			n = warmUp
 		}
-		directTook := benchStreamOf(b, worker, n, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+		directTook := benchStreamOf(b, worker, n, func(src exporter.Trail, opts ...exporter.StreamOption) (*exporter.Stream, error) {
 			return exporter.NewOTLPLogStream(src, exporter.NewOTLPGRPCClient(conn), opts...)
 		})
 		logsTook := benchLogStream(b, col.addr, worker, n)
@@ -223,7 +223,7 @@ func BenchmarkStreamLogsToCollector(b *testing.B) {
 			continue
 		}
 		i := r.Attrs["e2e.i"].(int64)
-		if _, ok := r.Attrs[string(exporter.EventSeqKey)+".plain"]; ok {
+		if _, ok := r.Attrs[string(otelaudit.KeyEventSeq)+".plain"]; ok {
 			plain[i]++
 		} else {
 			audit[i]++
@@ -249,7 +249,7 @@ func BenchmarkStreamLogsToCollector(b *testing.B) {
 // benchLogStream is benchStream with a log Stream, n events of worker.
 func benchLogStream(b *testing.B, addr string, worker, n int) time.Duration {
 	b.Helper()
-	return benchStreamOf(b, worker, n, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+	return benchStreamOf(b, worker, n, func(src exporter.Trail, opts ...exporter.StreamOption) (*exporter.Stream, error) {
 		return exporter.NewLogStream(src, newOTLPLogExporter(b, addr), opts...)
 	})
 }
@@ -257,13 +257,13 @@ func benchLogStream(b *testing.B, addr string, worker, n int) time.Duration {
 // benchSpanStream is benchStream, n events of worker.
 func benchSpanStream(b *testing.B, addr string, worker, n int) time.Duration {
 	b.Helper()
-	return benchStreamOf(b, worker, n, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+	return benchStreamOf(b, worker, n, func(src exporter.Trail, opts ...exporter.StreamOption) (*exporter.Stream, error) {
 		return exporter.NewStream(src, newOTLPExporter(b, addr), opts...)
 	})
 }
 
 func benchStreamOf(b *testing.B, worker, n int,
-	newStream func(exporter.Source, ...exporter.StreamOption) (*exporter.Stream, error),
+	newStream func(exporter.Trail, ...exporter.StreamOption) (*exporter.Stream, error),
 ) time.Duration {
 	b.Helper()
 	g := otelaudit.NewGenerator(otelaudit.WithCapacity(max(n, otelaudit.DefaultCapacity)), otelaudit.WithPolicy(otelaudit.Policy{Keep: []string{"e2e.*"}}))
@@ -317,13 +317,13 @@ func benchBatchProcessor(b *testing.B, addr string, worker, n int) time.Duration
 	for i := range n {
 		e := testEvent(worker, i)
 		var r log.Record
-		r.SetEventName(exporter.SpanNamePrefix + string(e.Type))
+		r.SetEventName(otelaudit.NamePrefix + string(e.Type))
 		r.SetTimestamp(time.Now()) // as Append stamps an event without a time
 		r.SetSeverity(log.SeverityInfo)
 		r.SetSeverityText("INFO")
 		r.SetBody(attribute.StringValue(exporter.LogBody(e)))
 		r.AddAttributes(plainAttrsOf(worker, i)...)
-		r.AddAttributes(exporter.DurationKey.Int64(int64(e.Duration)))
+		r.AddAttributes(otelaudit.KeyDuration.Int64(int64(e.Duration)))
 		sctx := trace.ContextWithSpanContext(ctx, trace.NewSpanContext(trace.SpanContextConfig{
 			TraceID: e.TraceID, SpanID: e.SpanID, TraceFlags: trace.FlagsSampled,
 		}))

@@ -131,7 +131,7 @@ func recordVaried(t *testing.T, g *otelaudit.Generator, n int) {
 		{Key: "bytes", Value: attribute.ByteSliceValue([]byte{0, 1, 255})},
 		{Key: "nested", Value: attribute.SliceValue(attribute.IntValue(1), attribute.SliceValue(attribute.StringValue("deep")))},
 		{Key: "map", Value: attribute.MapValue(attribute.String("z", "1"), attribute.Int("a", 2))},
-		exporter.OutcomeKey.String("forged"),
+		otelaudit.KeyOutcome.String("forged"),
 	}
 	base := time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
 	for i := range n {
@@ -232,7 +232,7 @@ func TestDirectStreamsMatchSDKPathInCollector(t *testing.T) {
 						recs[i].Observed = time.Time{}
 					}
 					slices.SortFunc(recs, func(a, b logRecord) int {
-						return int(a.Attrs[string(exporter.EventSeqKey)].(int64) - b.Attrs[string(exporter.EventSeqKey)].(int64))
+						return int(a.Attrs[string(otelaudit.KeyEventSeq)].(int64) - b.Attrs[string(otelaudit.KeyEventSeq)].(int64))
 					})
 					got, ways = append(got, recs), append(ways, way)
 				})
@@ -299,7 +299,7 @@ func directConn(tb testing.TB, addr string) *grpc.ClientConn {
 func TestCollectorKilledAndRestartedTwiceDirect(t *testing.T) {
 	col := startCollector(t)
 	conn := directConn(t, col.addr)
-	rt := startAuditRuntime(t, nil, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+	rt := startAuditRuntime(t, nil, func(src exporter.Trail, opts ...exporter.StreamOption) (*exporter.Stream, error) {
 		return exporter.NewOTLPStream(src, exporter.NewOTLPGRPCClient(conn), opts...)
 	})
 	killAndRestartTwice(t, col, rt, func() map[uint64]int { return seqCounts(t, col.spans()) })
@@ -310,7 +310,7 @@ func TestCollectorKilledAndRestartedTwiceDirect(t *testing.T) {
 func TestCollectorKilledAndRestartedLogsDirect(t *testing.T) {
 	col := startCollector(t)
 	conn := directConn(t, col.addr)
-	rt := startAuditRuntime(t, nil, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+	rt := startAuditRuntime(t, nil, func(src exporter.Trail, opts ...exporter.StreamOption) (*exporter.Stream, error) {
 		return exporter.NewOTLPLogStream(src, exporter.NewOTLPGRPCClient(conn), opts...)
 	})
 	killAndRestartTwice(t, col, rt, func() map[uint64]int {

@@ -43,7 +43,7 @@ func TestQuickstartStreamsToCollector(t *testing.T) {
 		require.Equal(t, 1, n, "seq %d arrived %d times", seq, n)
 	}
 	for _, s := range spans {
-		bySeq[uint64(s.Attrs[string(exporter.EventSeqKey)].(int64))] = s
+		bySeq[uint64(s.Attrs[string(otelaudit.KeyEventSeq)].(int64))] = s
 	}
 	var withTrace, withAgent, withOutcome int
 	for _, e := range events {
@@ -51,7 +51,7 @@ func TestQuickstartStreamsToCollector(t *testing.T) {
 		if !assert.True(t, ok, "seq %d (%s) never arrived", e.Seq, e.Type) {
 			continue
 		}
-		assert.Equal(t, exporter.SpanNamePrefix+string(e.Type), s.Name, "seq %d", e.Seq)
+		assert.Equal(t, otelaudit.NamePrefix+string(e.Type), s.Name, "seq %d", e.Seq)
 		assert.Equal(t, exporter.TraceID(e), s.TraceID, "seq %d", e.Seq)
 		assert.Equal(t, exporter.SpanID(e), s.SpanID, "seq %d", e.Seq)
 		if e.TraceID.IsValid() {
@@ -147,17 +147,17 @@ func quickstartBin(t *testing.T) string {
 // pcommon's AsRaw reads it back.
 func replayAttrs(e otelaudit.Event) map[string]any {
 	m := map[string]any{
-		string(exporter.EventTypeKey): string(e.Type),
-		string(exporter.EventSeqKey):  int64(e.Seq),
+		string(otelaudit.KeyEventType): string(e.Type),
+		string(otelaudit.KeyEventSeq):  int64(e.Seq),
 	}
 	for k, v := range map[attribute.Key]string{
-		exporter.OutcomeKey:       string(e.Outcome),
-		exporter.AgentIDKey:       e.AgentID,
-		exporter.HumanOriginIDKey: e.HumanOriginID,
-		exporter.WorkflowIDKey:    e.WorkflowID,
-		exporter.NodeIDKey:        e.NodeID,
-		exporter.ActionKey:        e.Action,
-		exporter.ResourceKey:      e.Resource,
+		otelaudit.KeyOutcome:       string(e.Outcome),
+		otelaudit.KeyAgentID:       e.AgentID,
+		otelaudit.KeyHumanOriginID: e.HumanOriginID,
+		otelaudit.KeyWorkflowID:    e.WorkflowID,
+		otelaudit.KeyNodeID:        e.NodeID,
+		otelaudit.KeyAction:        e.Action,
+		otelaudit.KeyResource:      e.Resource,
 	} {
 		if v != "" {
 			m[string(k)] = v

@@ -27,7 +27,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 
-	"github.com/otelaudit/otelaudit-go/exporter"
+	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
 // Bounds of every wait in the harness: none of them may hang a test run.
@@ -458,9 +458,9 @@ func logSeqCounts(tb testing.TB, records []logRecord) map[uint64]int {
 	tb.Helper()
 	counts := make(map[uint64]int, len(records))
 	for _, r := range records {
-		v, ok := r.Attrs[string(exporter.EventSeqKey)].(int64)
+		v, ok := r.Attrs[string(otelaudit.KeyEventSeq)].(int64)
 		if !ok || v <= 0 {
-			tb.Fatalf("log record %q has no valid %s: %v", r.EventName, exporter.EventSeqKey, r.Attrs[string(exporter.EventSeqKey)])
+			tb.Fatalf("log record %q has no valid %s: %v", r.EventName, otelaudit.KeyEventSeq, r.Attrs[string(otelaudit.KeyEventSeq)])
 		}
 		counts[uint64(v)]++
 	}
@@ -473,9 +473,9 @@ func seqCounts(tb testing.TB, spans []span) map[uint64]int {
 	tb.Helper()
 	counts := make(map[uint64]int, len(spans))
 	for _, s := range spans {
-		v, ok := s.Attrs[string(exporter.EventSeqKey)].(int64)
+		v, ok := s.Attrs[string(otelaudit.KeyEventSeq)].(int64)
 		if !ok || v <= 0 {
-			tb.Fatalf("span %q has no valid %s: %v", s.Name, exporter.EventSeqKey, s.Attrs[string(exporter.EventSeqKey)])
+			tb.Fatalf("span %q has no valid %s: %v", s.Name, otelaudit.KeyEventSeq, s.Attrs[string(otelaudit.KeyEventSeq)])
 		}
 		counts[uint64(v)]++
 	}

@@ -30,7 +30,7 @@ func TestQuickstartStreamsLogsToCollector(t *testing.T) {
 	}
 	bySeq := make(map[uint64]logRecord, len(records))
 	for _, r := range records {
-		bySeq[uint64(r.Attrs[string(exporter.EventSeqKey)].(int64))] = r
+		bySeq[uint64(r.Attrs[string(otelaudit.KeyEventSeq)].(int64))] = r
 	}
 	severities := map[string]int{}
 	for _, e := range events {
@@ -38,7 +38,7 @@ func TestQuickstartStreamsLogsToCollector(t *testing.T) {
 		if !assert.True(t, ok, "seq %d (%s) never arrived", e.Seq, e.Type) {
 			continue
 		}
-		assert.Equal(t, exporter.SpanNamePrefix+string(e.Type), r.EventName, "seq %d", e.Seq)
+		assert.Equal(t, otelaudit.NamePrefix+string(e.Type), r.EventName, "seq %d", e.Seq)
 		assert.Equal(t, e.TraceID, r.TraceID, "seq %d: trace of the action", e.Seq)
 		assert.Equal(t, e.SpanID, r.SpanID, "seq %d: span of the action", e.Seq)
 		assert.Equal(t, uint32(trace.FlagsSampled), r.Flags, "seq %d", e.Seq)
@@ -66,9 +66,9 @@ func TestQuickstartStreamsLogsToCollector(t *testing.T) {
 func replayLogAttrs(e otelaudit.Event) map[string]any {
 	m := replayAttrs(e)
 	if e.Duration > 0 {
-		m[string(exporter.DurationKey)] = int64(e.Duration)
+		m[string(otelaudit.KeyDuration)] = int64(e.Duration)
 	} else {
-		delete(m, string(exporter.DurationKey))
+		delete(m, string(otelaudit.KeyDuration))
 	}
 	return m
 }

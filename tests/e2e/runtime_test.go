@@ -35,7 +35,7 @@ type auditRuntime struct {
 // Stream, then the Generator, which closes the store.
 func newAuditRuntime(tb testing.TB, addr string, mp metric.MeterProvider) *auditRuntime {
 	tb.Helper()
-	return startAuditRuntime(tb, mp, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+	return startAuditRuntime(tb, mp, func(src exporter.Trail, opts ...exporter.StreamOption) (*exporter.Stream, error) {
 		return exporter.NewStream(src, newOTLPExporter(tb, addr), opts...)
 	})
 }
@@ -43,13 +43,13 @@ func newAuditRuntime(tb testing.TB, addr string, mp metric.MeterProvider) *audit
 // newLogAuditRuntime is newAuditRuntime streaming log records.
 func newLogAuditRuntime(tb testing.TB, addr string, mp metric.MeterProvider) *auditRuntime {
 	tb.Helper()
-	return startAuditRuntime(tb, mp, func(src exporter.Source, opts ...exporter.StreamOption) (*exporter.Stream, error) {
+	return startAuditRuntime(tb, mp, func(src exporter.Trail, opts ...exporter.StreamOption) (*exporter.Stream, error) {
 		return exporter.NewLogStream(src, newOTLPLogExporter(tb, addr), opts...)
 	})
 }
 
 func startAuditRuntime(tb testing.TB, mp metric.MeterProvider,
-	newStream func(exporter.Source, ...exporter.StreamOption) (*exporter.Stream, error),
+	newStream func(exporter.Trail, ...exporter.StreamOption) (*exporter.Stream, error),
 ) *auditRuntime {
 	tb.Helper()
 	st, err := store.Open(filepath.Join(tb.TempDir(), "audit.db"))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/otelaudit/otelaudit-go/internal/wire"
+	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
 // A span and a log record carry an event alike but for the message around
@@ -38,8 +39,8 @@ func readEvent(data []byte, h *wire.Header, strs *[wire.NumStrings][]byte) ([]by
 // the replayed span format: the type, the sequence number, then each
 // optional string that is not empty.
 func appendAuditFields(b []byte, tag byte, h *wire.Header, strs *[wire.NumStrings][]byte) []byte {
-	b = appendKV(b, tag, KeyEventType, strs[wire.StrType])
-	b = appendIntKV(b, tag, KeyEventSeq, h.Seq)
+	b = appendKV(b, tag, string(otelaudit.KeyEventType), strs[wire.StrType])
+	b = appendIntKV(b, tag, string(otelaudit.KeyEventSeq), h.Seq)
 	for _, o := range optionalKeys {
 		if v := strs[o.str]; len(v) > 0 {
 			b = appendKV(b, tag, o.key, v)

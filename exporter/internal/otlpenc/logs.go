@@ -15,10 +15,6 @@ import (
 	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
 
-// KeyDuration is the log record attribute of an event's duration
-// (exporter.DurationKey).
-const KeyDuration = "audit.duration_ns"
-
 // ErrNeedsRecord is returned by Logs.Add for an event whose attributes
 // the log SDK would rewrite: duplicate keys, among the event's own
 // attributes or inside a map value, which it reduces to one. The caller
@@ -94,7 +90,9 @@ func (l *Logs) Add(data []byte, src *otelaudit.Source, observed time.Time) error
 }
 
 // logReserved reports whether key is one the log exporter owns.
-func logReserved(key []byte) bool { return string(key) == KeyDuration || Reserved(key) }
+func logReserved(key []byte) bool {
+	return string(key) == string(otelaudit.KeyDuration) || Reserved(key)
+}
 
 // checkLogAttrs walks the encoded attributes (count first) and reports
 // ErrNeedsRecord if the log SDK would drop any as a duplicate: two of the
@@ -215,7 +213,7 @@ func appendLogRecord(b []byte, h *wire.Header, strs *[wire.NumStrings][]byte, at
 	// out, as the log exporter leaves it out of the record.
 	b = appendAuditFields(b, tagLogAttrs, h, strs)
 	if h.Duration > 0 {
-		b = appendIntKV(b, tagLogAttrs, KeyDuration, uint64(h.Duration))
+		b = appendIntKV(b, tagLogAttrs, string(otelaudit.KeyDuration), uint64(h.Duration))
 	}
 	b, _, err := appendAttrs(b, tagLogAttrs, attrs, logReserved)
 	if err != nil {

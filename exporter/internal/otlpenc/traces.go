@@ -9,27 +9,12 @@ package otlpenc
 import (
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
 	"go.opentelemetry.io/otel/sdk/resource"
 
 	"github.com/otelaudit/otelaudit-go/internal/wire"
 	"github.com/otelaudit/otelaudit-go/otelaudit"
-)
-
-// Keys of the replayed span format, in their order (exporter.EventTypeKey
-// and the rest: the exporter's tests check they agree).
-const (
-	KeyEventType     = "audit.event.type"
-	KeyEventSeq      = "audit.event.seq"
-	KeyOutcome       = "audit.outcome"
-	KeyAgentID       = "audit.agent.id"
-	KeyHumanOriginID = "audit.human_origin.id"
-	KeyWorkflowID    = "audit.workflow.id"
-	KeyNodeID        = "audit.node.id"
-	KeyAction        = "audit.action"
-	KeyResource      = "audit.resource"
-	// SpanNamePrefix starts every span's name.
-	SpanNamePrefix = "audit."
 )
 
 // optionalKeys are the keys of the strings after the header that a span
@@ -39,24 +24,24 @@ var optionalKeys = [...]struct {
 	key string
 	str int
 }{
-	{KeyOutcome, wire.StrOutcome},
-	{KeyAgentID, wire.StrAgent},
-	{KeyHumanOriginID, wire.StrHumanOrigin},
-	{KeyWorkflowID, wire.StrWorkflow},
-	{KeyNodeID, wire.StrNode},
-	{KeyAction, wire.StrAction},
-	{KeyResource, wire.StrResource},
+	{string(otelaudit.KeyOutcome), wire.StrOutcome},
+	{string(otelaudit.KeyAgentID), wire.StrAgent},
+	{string(otelaudit.KeyHumanOriginID), wire.StrHumanOrigin},
+	{string(otelaudit.KeyWorkflowID), wire.StrWorkflow},
+	{string(otelaudit.KeyNodeID), wire.StrNode},
+	{string(otelaudit.KeyAction), wire.StrAction},
+	{string(otelaudit.KeyResource), wire.StrResource},
 }
 
-// Reserved reports whether key is one of the span format's own keys, which
-// an event's attribute may not use.
+// maxReservedKey bounds the length of the keys otelaudit.ReservedKey
+// accepts; a key no longer than 32 bytes that does not escape is converted
+// to a string on the stack, so Reserved never allocates.
+const maxReservedKey = 32
+
+// Reserved reports whether key is one of the span format's own keys
+// (otelaudit.ReservedKey), which an event's attribute may not use.
 func Reserved(key []byte) bool {
-	switch string(key) {
-	case KeyEventType, KeyEventSeq, KeyOutcome, KeyAgentID, KeyHumanOriginID,
-		KeyWorkflowID, KeyNodeID, KeyAction, KeyResource:
-		return true
-	}
-	return false
+	return len(key) <= maxReservedKey && otelaudit.ReservedKey(attribute.Key(key))
 }
 
 // The span's flags: sampled, and "whether the parent is remote is known",
@@ -138,10 +123,10 @@ func appendSpan(b []byte, h *wire.Header, strs *[wire.NumStrings][]byte, attrs [
 // span name, the log record's event name.
 func appendName(b []byte, tag byte, typ []byte) []byte {
 	if !utf8Valid(typ) {
-		return appendStrField(b, tag, SpanNamePrefix+string(typ))
+		return appendStrField(b, tag, otelaudit.NamePrefix+string(typ))
 	}
 	b = append(b, tag)
-	b = append(appendUvarint(b, uint64(len(SpanNamePrefix)+len(typ))), SpanNamePrefix...)
+	b = append(appendUvarint(b, uint64(len(otelaudit.NamePrefix)+len(typ))), otelaudit.NamePrefix...)
 	return append(b, typ...)
 }
 

@@ -85,3 +85,20 @@ func TestDeepNesting(t *testing.T) {
 	assert.ErrorIs(t, err, otlpenc.ErrMalformed)
 	assert.NoError(t, tr.Add(good, nil))
 }
+
+// Reserved matches otelaudit.ReservedKey on keys read in place, and never
+// allocates, whatever the key's length.
+func TestReservedKeys(t *testing.T) {
+	keys := [][]byte{
+		[]byte(otelaudit.KeyEventType), []byte(otelaudit.KeyHumanOriginID), []byte(otelaudit.KeyResource),
+		[]byte(otelaudit.KeyDuration), []byte("audit.resource.extra"), []byte("http.request.header.content-type.with.a.long.tail"), nil,
+	}
+	for _, k := range keys {
+		assert.Equal(t, otelaudit.ReservedKey(attribute.Key(k)), otlpenc.Reserved(k), "%s", k)
+	}
+	assert.Zero(t, testing.AllocsPerRun(100, func() {
+		for _, k := range keys {
+			otlpenc.Reserved(k)
+		}
+	}))
+}
