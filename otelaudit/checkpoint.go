@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -75,11 +74,6 @@ func DefaultOrigin(pub ed25519.PublicKey) string {
 	sum := sha256.Sum256(pub)
 	return "otelaudit/" + hex.EncodeToString(sum[:8])
 }
-
-// ErrBadOrigin is returned for an origin a checkpoint cannot carry:
-// empty, longer than MaxOrigin bytes, or holding spaces, a plus sign or
-// anything but printable UTF-8.
-var ErrBadOrigin = errors.New("otelaudit: origin must be non-empty UTF-8 of at most 255 bytes, without spaces, control characters or '+'")
 
 // MaxOrigin is the longest origin, in bytes: a store keeps a checkpoint's
 // origin after a length byte.
@@ -204,10 +198,6 @@ func (c Checkpoint) VerifySignature(pub ed25519.PublicKey) error {
 	}
 	return nil
 }
-
-// ErrBadNote is wrapped by ParseNote's errors: the bytes are not a
-// checkpoint as this package writes one.
-var ErrBadNote = errors.New("otelaudit: not a checkpoint note")
 
 // ParseNote reads a signed note as Note writes it: three lines of text
 // (origin, tree size, root hash), a blank line, and the signature line

@@ -316,7 +316,7 @@ func (g *Generator) append(ctx context.Context, e *Event, keep bool, w *receiptW
 	}
 	// Encoded before the lock is taken, after room for the rest of its hash
 	// input (see hash.go), into the buffer of a pooled hasher, which also
-	// hashes it (in store); store copies it into the arena.
+	// hashes it (in hold); hold copies it into the arena.
 	b := append(h.buf[:0], hashPrefixRoom[:]...)
 	b = appendEvent(b, e)
 	if n := len(b) - wire.PrefixLen; n > g.cfg.maxEvent {
@@ -325,7 +325,7 @@ func (g *Generator) append(ctx context.Context, e *Event, keep bool, w *receiptW
 		h.cut = true
 		b = appendEvent(b[:wire.PrefixLen], e)
 	}
-	err := g.store(b, e, h, w)
+	err := g.hold(b, e, h, w)
 	if cap(b) <= maxPooledBuf {
 		h.buf = b
 	}
@@ -393,179 +393,6 @@ func (g *Generator) fill(ctx context.Context, e *Event) error {
 	}
 	return nil
 }
-
-// store numbers the encoded event (whose decoded form is e, and whose Seq
-// it sets), takes a slot and room in the arena for it under the lock, then
-// fills them and publishes the slot after releasing it. in is the event's
-// hash input: wire.PrefixLen bytes of room, then the encoding. With w (a
-// Require), it refuses the event when the store cannot take it now, and
-// queues w for the event's commit.
-func (g *Generator) store(in []byte, e *Event, h *chainHasher, w *receiptWait) error {
-	rec := in[wire.PrefixLen:]
-	need := charge(rec, e)
-	g.mu.Lock()
-	if g.closed {
-		g.mu.Unlock()
-		g.rejected.Add(1)
-		return ErrShutdown
-	}
-	if w != nil {
-		if err := g.refuseRequire(); err != nil {
-			g.mu.Unlock()
-			g.rejected.Add(1)
-			return err
-		}
-	}
-	for g.full(need + g.sources.cost(e.Source)) {
-		if g.cfg.policy == RejectNew {
-			held, bytes := g.next-g.first, g.bytes
-			g.mu.Unlock()
-			g.rejected.Add(1)
-			return fmt.Errorf("%w: holding %d events, %d bytes (capacity %d, budget %d)", ErrFull, held, bytes, g.ring.capacity, g.cfg.maxBytes)
-		}
-		// With a store, only durable events may go: the held ones are the
-		// writer's queue.
-		if g.w != nil && g.first > g.durable {
-			if err := g.waitForRoom(need+g.sources.cost(e.Source), w); err != nil {
-				g.mu.Unlock()
-				g.rejected.Add(1)
-				return err
-			}
-		}
-		if g.closed {
-			// Shutdown came while this waited for room.
-			g.mu.Unlock()
-			g.rejected.Add(1)
-			return ErrShutdown
-		}
-		if g.full(need + g.sources.cost(e.Source)) {
-			byBytes := g.next-g.first < g.ring.capacity
-			g.evictOldest()
-			if byBytes {
-				g.evictedForBytes++
-			}
-		}
-	}
-	if g.next > MaxSeq {
-		g.mu.Unlock()
-		g.rejected.Add(1)
-		return fmt.Errorf("%w: every Seq up to MaxSeq is used", ErrFull)
-	}
-	seq := g.next
-	g.next++
-	g.recorded++
-	if w != nil {
-		w.seq = seq
-		g.req.waiting = append(g.req.waiting, w)
-		g.req.queued.Add(1)
-	}
-	s := g.ring.alloc(seq)
-	dst, at, ck := g.arena.reserve(seq, len(rec))
-	src, srcDigest, srcCost := g.sources.index(e.Source)
-	g.bytes += need + srcCost
-	*g.ring.metaAt(seq) = slotMeta{src: src, charge: uint32(need)}
-	if h.cut {
-		g.cut++
-	}
-	if h.redacted {
-		g.redac++
-	}
-	content := g.ring.hashAt(seq)
-	// The slot's previous occupant, if any, is done with: it left the ring
-	// through dropOldest, which seals what it drops, and sealing waited for
-	// its writer to publish (slotOf). A full Clear starts a new ring.
-	g.mu.Unlock()
-
-	// The lock only handed out the number, the slot and the room in the
-	// arena; the slot and the bytes are written now, outside it, so that
-	// the cache misses of writing them never hold up other writers. Readers
-	// wait for pub (see slotOf), and the room is not reused before its
-	// chunk is fully written (see arena.release).
-	e.Seq = seq
-	wire.SetSeq(rec, seq)
-	// The costly part of the event's Hash, here, in parallel with other
-	// writers; sealing links it into the chain later (see seal.go).
-	wire.PutPrefix(in, srcDigest, len(rec))
-	*content = h.Mid(in)
-	s.at, s.src = at, src
-	copy(dst, rec)
-	ck.written.Add(int64(len(rec)))
-	s.pub.Store(seq)
-	// Indexing and sealing wait for the follower, the next query or the
-	// store writer (see follow.go, index.go, seal.go): the hot path only
-	// appends, and wakes the writer or the follower only if it is not
-	// running.
-	if g.w != nil && g.w.idle.Load() {
-		g.kick()
-	}
-	if !g.fol.running.Load() {
-		g.wakeFollower()
-	}
-	return nil
-}
-
-// sealOne seals the events up to seq, if they are not yet, and returns the
-// PrevHash and Hash of seq; zero if seq is no longer held.
-func (g *Generator) sealOne(seq uint64) (prev, h Hash) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	// An event no longer held has sealed >= first > seq: nothing to do.
-	g.sealUpTo(seq + 1)
-	prev, _ = g.hashOf(seq - 1)
-	h, _ = g.hashOf(seq)
-	return prev, h
-}
-
-// slotOf returns the slot of held event seq once its writer has finished
-// (a few hundred nanoseconds at most: the writer needs no lock to finish).
-// Called with g.mu held.
-func (g *Generator) slotOf(seq uint64) *slot {
-	s := g.ring.at(seq)
-	for s.pub.Load() != seq {
-		runtime.Gosched()
-	}
-	return s
-}
-
-// evictOldest drops the oldest held event, sealing it first if it is not,
-// and
-// unlinking it from the indexes if it was indexed; the anchor becomes its
-// Seq and Hash. Called with g.mu held.
-func (g *Generator) evictOldest() {
-	g.dropOldest()
-	g.evicted++
-}
-
-// dropOldest drops the oldest held event, sealing it first if it is not,
-// and unlinking it from the indexes if it was indexed; the anchor becomes
-// its Seq and Hash. Called with g.mu held.
-func (g *Generator) dropOldest() {
-	if g.first >= g.sealed {
-		g.sealTo(min(g.next, g.first+evictSealAhead))
-	}
-	g.anchor = Anchor{Seq: g.first, Hash: *g.ring.hashAt(g.first)}
-	if g.first < g.indexed {
-		// Queued for the follower or the next query to unlink (see
-		// unlink.go); a full queue is worked off here, one per eviction.
-		if g.unlinks.full() {
-			p := g.unlinks.pop()
-			g.unlinkOldest(g.ring.at(p.seq), g.arena.read(p.at))
-		}
-		g.unlinks.push(g.first, g.slotOf(g.first).at)
-	}
-	m := g.ring.metaAt(g.first)
-	g.bytes -= int64(m.charge) + g.sources.release(m.src)
-	g.first++
-	g.indexed = max(g.indexed, g.first)
-	g.releaseArena()
-}
-
-// evictSealAhead is how many events an eviction seals when it finds the
-// oldest unsealed: one. Sealing is one SHA-256 block per event (the costly
-// part was done by each writer, see hash.go), and one at a time keeps the lock
-// hold short enough that the other writers spin for it instead of parking:
-// sealing 64 at once made the processor ~1.5x slower on two cores.
-const evictSealAhead = 1
 
 // Clear drops every held event, counting them in Stats.Cleared, and releases
 // their memory. Sequence numbers continue where they were: a Seq is never

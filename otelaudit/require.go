@@ -2,30 +2,12 @@ package otelaudit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
-)
-
-// Errors of Require and Ready.
-var (
-	// ErrNoReceipt is wrapped by every error of Require and Ready: no
-	// receipt was given, and the action the event announces must not go
-	// ahead. Beside it the error wraps the reason, and Require's says
-	// what became of the event (see ReceiptError).
-	ErrNoReceipt = errors.New("otelaudit: no receipt")
-	// ErrNoStore is the reason when the Generator has no store (see
-	// WithStore): without one nothing is ever durable.
-	ErrNoStore = errors.New("otelaudit: no store")
-	// ErrStoreFailed is the reason when a commit to the store failed,
-	// beside the store's own error: a closed store, a read-only or full
-	// file system, an I/O error. The writer keeps retrying the commit,
-	// with backoff; Require refuses new events at once while it fails.
-	ErrStoreFailed = errors.New("otelaudit: store commit failed")
 )
 
 // ReceiptError is the error of a Require that gave no receipt. It wraps

@@ -34,7 +34,7 @@ func (g *Generator) sealTo(target uint64) {
 	signing := g.memTree != nil
 	for seq := g.sealed; seq < target; seq++ {
 		// The writer left SHA-256's state before PrevHash where the Hash
-		// goes (see Generator.store): sealing is one 64-byte block per
+		// goes (see Generator.hold): sealing is one 64-byte block per
 		// event, and never reads the event itself.
 		s := g.slotOf(seq)
 		hp := g.ring.hashAt(seq)
@@ -153,50 +153,4 @@ func (g *Generator) Anchor() Anchor {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.anchor
-}
-
-// Verify seals every event recorded so far and checks the held trail: each
-// event's encoding and Source must give its Hash, chained from the anchor
-// with no gap, and every kept checkpoint must agree with the trail and carry
-// a valid signature by the Generator's key. A failure is a *ChainError
-// wrapping ErrChainBroken, naming the first failing Seq.
-//
-// Held events live in the Generator's own memory, so a failure here means
-// memory corruption; Verify over a store (see package store) is where
-// tampering shows.
-func (g *Generator) Verify() error {
-	if g.invalid() {
-		return ErrNilGenerator
-	}
-	// Verification reads the bytes as held, under the lock, a chunk at a
-	// time: writers get in between chunks, and the Verifier carries on
-	// from where it was (eviction in between moves the anchor past events
-	// already verified, never past unverified ones, since those are held).
-	var v *Verifier
-	target := g.Head().Seq + 1
-	for {
-		g.lockSealed()
-		if v == nil || v.Head().Seq < g.anchor.Seq {
-			v = NewVerifier(g.anchor)
-		}
-		end := min(target, v.Head().Seq+1+sealChunk)
-		for seq := v.Head().Seq + 1; seq < end; seq++ {
-			s := g.slotOf(seq)
-			prev, _ := g.hashOf(seq - 1)
-			if err := v.Record(prev, *g.ring.hashAt(seq), g.sources.digest(s.src), g.arena.read(s.at)); err != nil {
-				g.mu.Unlock()
-				return err
-			}
-		}
-		if end >= target {
-			break
-		}
-		g.mu.Unlock()
-		runtime.Gosched()
-	}
-	defer g.mu.Unlock()
-	pub := g.cfg.public()
-	// Checkpoints may be newer than target, made while this ran: they are
-	// checked against the sealed head, which holds their Seq.
-	return VerifyCheckpoints(g.checkpoints, pub, g.anchor, Anchor{Seq: g.sealed - 1, Hash: g.head}, g.hashOf)
 }

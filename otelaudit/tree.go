@@ -1,7 +1,6 @@
 package otelaudit
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -28,10 +27,6 @@ import (
 // LeafHash returns the RFC 6962 leaf hash of the event whose Hash is h:
 // SHA-256(0x00 | h). Inclusion proofs prove leaf hashes.
 func LeafHash(h Hash) Hash { return Hash(tlog.LeafHash(h)) }
-
-// ErrBadProof is wrapped when an inclusion or consistency proof does not
-// prove what it is said to.
-var ErrBadProof = errors.New("otelaudit: proof does not verify")
 
 // VerifyInclusion checks that the event whose Hash is hash is leaf index
 // of the tree of size leaves whose root is root, proof being the RFC 6962

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"runtime"
 	"unsafe"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -11,25 +12,6 @@ import (
 	"github.com/otelaudit/otelaudit-go/internal/tlog"
 	"github.com/otelaudit/otelaudit-go/internal/wire"
 )
-
-// ErrChainBroken is wrapped by every verification failure: an event whose
-// contents do not match its Hash, a missing, inserted or reordered event, or
-// a checkpoint the trail does not honour. Test with errors.Is; errors.As
-// with a *ChainError gives the first failing Seq.
-var ErrChainBroken = errors.New("otelaudit: hash chain does not verify")
-
-// ErrBadSignature is wrapped, beside ErrChainBroken, when a checkpoint is
-// unsigned or its signature does not verify with the public key given: the
-// wrong key, or a forged checkpoint, rather than a changed event.
-var ErrBadSignature = errors.New("otelaudit: checkpoint signature does not verify")
-
-// ErrUnsigned is wrapped when events lie past the newest checkpoint that a
-// given key signed: anyone who can write the trail, without the key, could
-// have written them. Verification with a key wraps it beside ErrChainBroken
-// (the *ChainError names the first such event); a store opened with a key
-// (store.WithPublicKey), and a Generator with a signing key attached to a
-// store, refuse such a head with it unless told to adopt it.
-var ErrUnsigned = errors.New("otelaudit: events not covered by a checkpoint signed by the key")
 
 // ChainError is a verification failure at one event.
 type ChainError struct {
@@ -230,4 +212,50 @@ func VerifyChain(anchor Anchor, events []Event, cps []Checkpoint, pub ed25519.Pu
 		}
 	}
 	return nil
+}
+
+// Verify seals every event recorded so far and checks the held trail: each
+// event's encoding and Source must give its Hash, chained from the anchor
+// with no gap, and every kept checkpoint must agree with the trail and carry
+// a valid signature by the Generator's key. A failure is a *ChainError
+// wrapping ErrChainBroken, naming the first failing Seq.
+//
+// Held events live in the Generator's own memory, so a failure here means
+// memory corruption; Verify over a store (see package store) is where
+// tampering shows.
+func (g *Generator) Verify() error {
+	if g.invalid() {
+		return ErrNilGenerator
+	}
+	// Verification reads the bytes as held, under the lock, a chunk at a
+	// time: writers get in between chunks, and the Verifier carries on
+	// from where it was (eviction in between moves the anchor past events
+	// already verified, never past unverified ones, since those are held).
+	var v *Verifier
+	target := g.Head().Seq + 1
+	for {
+		g.lockSealed()
+		if v == nil || v.Head().Seq < g.anchor.Seq {
+			v = NewVerifier(g.anchor)
+		}
+		end := min(target, v.Head().Seq+1+sealChunk)
+		for seq := v.Head().Seq + 1; seq < end; seq++ {
+			s := g.slotOf(seq)
+			prev, _ := g.hashOf(seq - 1)
+			if err := v.Record(prev, *g.ring.hashAt(seq), g.sources.digest(s.src), g.arena.read(s.at)); err != nil {
+				g.mu.Unlock()
+				return err
+			}
+		}
+		if end >= target {
+			break
+		}
+		g.mu.Unlock()
+		runtime.Gosched()
+	}
+	defer g.mu.Unlock()
+	pub := g.cfg.public()
+	// Checkpoints may be newer than target, made while this ran: they are
+	// checked against the sealed head, which holds their Seq.
+	return VerifyCheckpoints(g.checkpoints, pub, g.anchor, Anchor{Seq: g.sealed - 1, Hash: g.head}, g.hashOf)
 }
