@@ -62,7 +62,7 @@ func (g *Generator) startWriter() {
 func (g *Generator) runWriter() {
 	w := g.w
 	var (
-		recs     []Record
+		recs     []SealedEvent
 		buf      []byte
 		reserved uint64
 		backoff  time.Duration
@@ -213,7 +213,7 @@ func (g *Generator) milestoneToKeep(asked uint64, records bool) bool {
 // It holds the lock a chunk at a time (sealing and copying 1,024 events),
 // letting writers in between. The range stays held meanwhile: events not
 // durable are never evicted, and Clear waits for them.
-func (g *Generator) nextBatch(recs []Record, buf []byte) ([]Record, []byte, uint64) {
+func (g *Generator) nextBatch(recs []SealedEvent, buf []byte) ([]SealedEvent, []byte, uint64) {
 	g.mu.Lock()
 	from := g.durable + 1
 	target := min(g.next, from+maxWriteBatch)
@@ -225,7 +225,7 @@ func (g *Generator) nextBatch(recs []Record, buf []byte) ([]Record, []byte, uint
 			prev, _ := g.hashOf(seq - 1)
 			start := len(buf)
 			buf = append(buf, g.arena.read(s.at)...)
-			recs = append(recs, Record{
+			recs = append(recs, SealedEvent{
 				Seq:          seq,
 				PrevHash:     prev,
 				Hash:         *g.ring.hashAt(seq),

@@ -68,7 +68,7 @@ type Resumption struct {
 // in one Write.
 type Batch struct {
 	// Records are the sealed events, in Seq order.
-	Records []Record
+	Records []SealedEvent
 	// Checkpoints are checkpoints to keep as milestones (see
 	// WithCheckpointInterval), each of the tree up to one of the records
 	// or before them: the store checks each against its tree.
@@ -89,9 +89,9 @@ type Batch struct {
 	Reserved uint64
 }
 
-// Record is a sealed event as the Generator hands it to its Store: its
+// SealedEvent is a sealed event as the Generator hands it to its Store: its
 // canonical encoding, its Source and its place in the chain.
-type Record struct {
+type SealedEvent struct {
 	Seq      uint64
 	PrevHash Hash
 	Hash     Hash

@@ -238,7 +238,7 @@ func failRequires(ws []*receiptWait, err error) {
 // without a key) and tc what signing it kept for their proofs, and
 // releases them. It runs on the writer, outside the lock, before recs are
 // reused.
-func (g *Generator) issueReceipts(ws []*receiptWait, recs []Record, head Checkpoint, tc treeCommit) {
+func (g *Generator) issueReceipts(ws []*receiptWait, recs []SealedEvent, head Checkpoint, tc treeCommit) {
 	first := recs[0].Seq
 	for _, w := range ws {
 		i := w.seq - first

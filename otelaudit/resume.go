@@ -41,13 +41,13 @@ func (g *Generator) resume() (Anchor, error) {
 	}
 	head := r.Head
 	var (
-		recs []Record
+		recs []SealedEvent
 		h    wire.Hasher
 	)
 	add := func(e Event) {
 		data := appendEvent(nil, &e)
 		hash := Hash(h.Full(head.Hash, Hash{}, data))
-		recs = append(recs, Record{Seq: e.Seq, PrevHash: head.Hash, Hash: hash, Data: data})
+		recs = append(recs, SealedEvent{Seq: e.Seq, PrevHash: head.Hash, Hash: hash, Data: data})
 		head = Anchor{Seq: e.Seq, Hash: hash}
 	}
 	if r.Reserved > head.Seq {

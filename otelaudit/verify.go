@@ -73,14 +73,14 @@ func (v *Verifier) Gaps() []Gap { return v.gaps }
 // Adoptions returns the HeadAdopted records verified so far.
 func (v *Verifier) Adoptions() []Adoption { return v.adopt }
 
-// Record checks the next event, given as its encoding (MarshalBinary form)
+// Next checks the next event, given as its encoding (MarshalBinary form)
 // data, the digest src of its Source, and the PrevHash and Hash it carries.
 // The encoding must be the canonical one of an event (it is decoded, and
 // the decoder accepts one encoding per event); its Seq must follow the one
 // before, or jump exactly over the Seqs a SeqGap record says were lost; its
 // Hash must follow from its contents and PrevHash. After a failure the
 // Verifier is unchanged.
-func (v *Verifier) Record(prev, hash, src Hash, data []byte) error {
+func (v *Verifier) Next(prev, hash, src Hash, data []byte) error {
 	want := v.head.Seq + 1
 	var e Event
 	// The decoded event only lives for this call: its strings may point
@@ -149,7 +149,7 @@ func (v *Verifier) Event(e *Event) error {
 			v.srcs[e.Source] = src
 		}
 	}
-	return v.Record(e.PrevHash, e.Hash, src, data)
+	return v.Next(e.PrevHash, e.Hash, src, data)
 }
 
 func short(h Hash) string { return h.String()[:12] }
@@ -242,7 +242,7 @@ func (g *Generator) Verify() error {
 		for seq := v.Head().Seq + 1; seq < end; seq++ {
 			s := g.slotOf(seq)
 			prev, _ := g.hashOf(seq - 1)
-			if err := v.Record(prev, *g.ring.hashAt(seq), g.sources.digest(s.src), g.arena.read(s.at)); err != nil {
+			if err := v.Next(prev, *g.ring.hashAt(seq), g.sources.digest(s.src), g.arena.read(s.at)); err != nil {
 				g.mu.Unlock()
 				return err
 			}
