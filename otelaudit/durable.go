@@ -16,6 +16,31 @@ import (
 // 300 bytes an event).
 const maxWriteBatch = 65536
 
+// durability is how far the store writer got. Invariants, under the
+// Generator's lock but w, set once before the Generator is shared:
+//   - with a store (w != nil), seq is the newest durable Seq, and
+//     first <= seq+1: only durable events are ever dropped, the held ones
+//     past seq are the writer's queue;
+//   - next-1 <= seq+capacity <= reserved while the writer runs: reserved is
+//     the highest Seq the store holds reserved (see Batch.Reserved);
+//   - changed is closed, and replaced, whenever seq moves, a commit fails
+//     or the writer stops (writerDone): what waits for the writer waits
+//     on it (see signal);
+//   - err is the last commit's failure, nil once one succeeds; failures
+//     counts them all;
+//   - signedHead is the newest signed checkpoint the store holds as its
+//     head: every durable event up to its Seq is covered by the key.
+type durability struct {
+	w          *writer
+	seq        uint64
+	changed    chan struct{}
+	writerDone bool
+	err        error
+	failures   uint64
+	reserved   uint64
+	signedHead Checkpoint
+}
+
 // writer is the background goroutine of a Generator with a store.
 type writer struct {
 	wake chan struct{}
@@ -30,7 +55,7 @@ type writer struct {
 
 // kick wakes the writer if it is waiting.
 func (g *Generator) kick() {
-	if w := g.w; w != nil && w.idle.CompareAndSwap(true, false) {
+	if w := g.dur.w; w != nil && w.idle.CompareAndSwap(true, false) {
 		select {
 		case w.wake <- struct{}{}:
 		default:
@@ -38,20 +63,20 @@ func (g *Generator) kick() {
 	}
 }
 
-// signalDurable wakes everything waiting for the writer: flushes and
-// writers waiting for room. Lock only.
-func (g *Generator) signalDurable() {
-	close(g.durableCh)
-	g.durableCh = make(chan struct{})
+// signal wakes everything waiting for the writer: flushes and writers
+// waiting for room. Under the Generator's lock.
+func (d *durability) signal() {
+	close(d.changed)
+	d.changed = make(chan struct{})
 }
 
 func (g *Generator) startWriter() {
-	g.w = &writer{
+	g.dur.w = &writer{
 		wake: make(chan struct{}, 1),
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
 	}
-	g.durableCh = make(chan struct{})
+	g.dur.changed = make(chan struct{})
 	go g.runWriter()
 }
 
@@ -60,7 +85,7 @@ func (g *Generator) startWriter() {
 // succeeds or Shutdown gives up: events are never skipped, since the store
 // takes them only in order.
 func (g *Generator) runWriter() {
-	w := g.w
+	w := g.dur.w
 	var (
 		recs     []SealedEvent
 		buf      []byte
@@ -77,8 +102,8 @@ func (g *Generator) runWriter() {
 	defer func() {
 		w.closeErr = g.cfg.store.Close()
 		g.mu.Lock()
-		g.writerDone = true
-		g.signalDurable()
+		g.dur.writerDone = true
+		g.dur.signal()
 		left := g.takeWaiting()
 		g.mu.Unlock()
 		failRequires(left, fmt.Errorf("%w: Shutdown ended before the event was durable; it is not written, and the next run's %s record names its Seq", ErrShutdown, SeqGap))
@@ -93,14 +118,14 @@ func (g *Generator) runWriter() {
 		g.gather()
 		recs, buf, reserved = g.nextBatch(recs[:0], buf[:0])
 		g.mu.Lock()
-		release := reserved != g.reserved
+		release := reserved != g.dur.reserved
 		// Checkpoint's requests up to asked: with records, their commit's
 		// checkpoint is the milestone; without, the newest commit's is,
 		// which a commit of its own keeps (unless it is kept already).
-		asked := g.msAsked
-		milestone := asked > g.msDone
+		asked := g.cps.msAsked
+		milestone := asked > g.cps.msDone
 		keep := g.milestoneToKeep(asked, len(recs) > 0)
-		kept := g.signedHead
+		kept := g.dur.signedHead
 		// A probe (see Ready) is an attempt even with nothing to write.
 		work := len(recs) > 0 || release || g.req.probe || keep
 		if work {
@@ -112,7 +137,7 @@ func (g *Generator) runWriter() {
 		if !work {
 			w.idle.Store(true)
 			g.mu.Lock()
-			pending := g.next > g.durable+1 || g.closed && g.reserved != g.next-1 || g.req.probe || g.msAsked > g.msDone
+			pending := g.held.next > g.dur.seq+1 || g.closed && g.dur.reserved != g.held.next-1 || g.req.probe || g.cps.msAsked > g.cps.msDone
 			g.mu.Unlock()
 			if pending {
 				w.idle.Store(false)
@@ -122,8 +147,8 @@ func (g *Generator) runWriter() {
 			case <-w.wake:
 			case <-tick:
 				// The next commit's checkpoint is kept as a milestone.
-				if time.Since(g.ctree.milestoneTime) >= g.cfg.cpInterval {
-					g.ctree.due = true
+				if time.Since(g.cps.ctree.milestoneTime) >= g.cfg.cpInterval {
+					g.cps.ctree.due = true
 				}
 			case <-w.quit:
 				return
@@ -145,13 +170,13 @@ func (g *Generator) runWriter() {
 		}
 		g.mu.Lock()
 		if err != nil {
-			g.storeErrors++
-			g.storeErr = err
+			g.dur.failures++
+			g.dur.err = err
 			g.req.failedAt = attempt
 			// Requires waiting fail now: their events wait behind this
 			// commit, and the store said no.
 			failed := g.takeWaiting()
-			g.signalDurable()
+			g.dur.signal()
 			g.mu.Unlock()
 			failRequires(failed, fmt.Errorf("%w: %w", ErrStoreFailed, err))
 			backoff = min(max(2*backoff, 10*time.Millisecond), time.Second)
@@ -163,23 +188,23 @@ func (g *Generator) runWriter() {
 			continue
 		}
 		backoff = 0
-		g.storeErr = nil
+		g.dur.err = nil
 		if n := len(recs); n > 0 {
-			g.durable = recs[n-1].Seq
+			g.dur.seq = recs[n-1].Seq
 		}
-		g.reserved = reserved
+		g.dur.reserved = reserved
 		if b.Head.Signature != nil {
-			g.signedHead = b.Head
+			g.dur.signedHead = b.Head
 		}
 		for _, c := range b.Checkpoints {
 			g.keepCheckpoint(c)
 		}
 		if milestone && (len(recs) > 0 || keep) {
-			g.msDone = max(g.msDone, asked)
+			g.cps.msDone = max(g.cps.msDone, asked)
 		}
 		g.req.okAt = attempt
 		ready = g.takeDurable(ready[:0])
-		g.signalDurable()
+		g.dur.signal()
 		g.mu.Unlock()
 		if len(ready) > 0 {
 			g.issueReceipts(ready, recs, b.Head, tc)
@@ -195,13 +220,13 @@ func (g *Generator) runWriter() {
 // with no signed checkpoint to keep, or whose checkpoint is kept already,
 // is done at once. Lock only; on the writer.
 func (g *Generator) milestoneToKeep(asked uint64, records bool) bool {
-	if asked <= g.msDone || records {
+	if asked <= g.cps.msDone || records {
 		return false
 	}
-	n := len(g.checkpoints)
-	if g.signedHead.Signature == nil || n > 0 && g.checkpoints[n-1].Size == g.signedHead.Size {
-		g.msDone = asked
-		g.signalDurable() // for ForceFlush
+	n := len(g.cps.kept)
+	if g.dur.signedHead.Signature == nil || n > 0 && g.cps.kept[n-1].Size == g.dur.signedHead.Size {
+		g.cps.msDone = asked
+		g.dur.signal() // for ForceFlush
 		return false
 	}
 	return true
@@ -215,23 +240,23 @@ func (g *Generator) milestoneToKeep(asked uint64, records bool) bool {
 // durable are never evicted, and Clear waits for them.
 func (g *Generator) nextBatch(recs []SealedEvent, buf []byte) ([]SealedEvent, []byte, uint64) {
 	g.mu.Lock()
-	from := g.durable + 1
-	target := min(g.next, from+maxWriteBatch)
+	from := g.dur.seq + 1
+	target := min(g.held.next, from+maxWriteBatch)
 	for seq := from; seq < target; {
 		end := min(target, seq+sealChunk)
-		g.sealTo(max(g.sealed, end))
+		g.sealTo(max(g.seal.sealed, end))
 		for ; seq < end; seq++ {
 			s := g.slotOf(seq)
 			prev, _ := g.hashOf(seq - 1)
 			start := len(buf)
-			buf = append(buf, g.arena.read(s.at)...)
+			buf = append(buf, g.held.arena.read(s.at)...)
 			recs = append(recs, SealedEvent{
 				Seq:          seq,
 				PrevHash:     prev,
-				Hash:         *g.ring.hashAt(seq),
+				Hash:         *g.held.ring.hashAt(seq),
 				Data:         buf[start:len(buf):len(buf)],
-				Source:       g.sources.get(s.src),
-				SourceDigest: g.sources.digest(s.src),
+				Source:       g.held.sources.get(s.src),
+				SourceDigest: g.held.sources.digest(s.src),
 			})
 		}
 		if seq < target {
@@ -244,8 +269,8 @@ func (g *Generator) nextBatch(recs []SealedEvent, buf []byte) ([]SealedEvent, []
 	// evicted, no Seq past the batch's last plus the capacity can be
 	// handed out before the next commit. Once shut down, no Seq is handed
 	// out again: a batch that takes every event releases what is left.
-	reserved := target - 1 + g.ring.capacity
-	if g.closed && target == g.next {
+	reserved := target - 1 + g.held.ring.capacity
+	if g.closed && target == g.held.next {
 		reserved = target - 1
 	}
 	g.mu.Unlock()
@@ -271,19 +296,19 @@ func (g *Generator) waitForRoom(need int64, w *receiptWait) error {
 	if w != nil {
 		stop = w.ctx.Done()
 	}
-	for g.full(need) && g.first > g.durable {
-		if g.closed || g.writerDone {
+	for g.full(need) && g.held.first > g.dur.seq {
+		if g.closed || g.dur.writerDone {
 			// No writer will make room: the held events must stay.
 			return ErrShutdown
 		}
 		if g.cfg.storeWait == 0 {
-			return fmt.Errorf("%w: %d events wait to be durable", ErrStoreBehind, g.next-1-g.durable)
+			return fmt.Errorf("%w: %d events wait to be durable", ErrStoreBehind, g.held.next-1-g.dur.seq)
 		}
 		if timer == nil {
 			timer = time.NewTimer(g.cfg.storeWait)
 			defer timer.Stop()
 		}
-		ch := g.durableCh
+		ch := g.dur.changed
 		g.mu.Unlock()
 		g.kick()
 		select {
@@ -291,10 +316,10 @@ func (g *Generator) waitForRoom(need int64, w *receiptWait) error {
 			g.mu.Lock()
 		case <-timer.C:
 			g.mu.Lock()
-			return fmt.Errorf("%w: %d events still wait to be durable after %s", ErrStoreBehind, g.next-1-g.durable, g.cfg.storeWait)
+			return fmt.Errorf("%w: %d events still wait to be durable after %s", ErrStoreBehind, g.held.next-1-g.dur.seq, g.cfg.storeWait)
 		case <-stop:
 			g.mu.Lock()
-			return fmt.Errorf("%w: %d events still wait to be durable: %w", ErrStoreBehind, g.next-1-g.durable, w.ctx.Err())
+			return fmt.Errorf("%w: %d events still wait to be durable: %w", ErrStoreBehind, g.held.next-1-g.dur.seq, w.ctx.Err())
 		}
 	}
 	return nil

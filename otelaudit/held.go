@@ -15,6 +15,26 @@ import (
 // event needs (indexing, sealing, the store) happens later, off the hot
 // path (see follow.go, index.go, seal.go, durable.go).
 
+// held is what the Generator holds: the events numbered [first, next),
+// each in its slot of the ring (ring.go), its encoding in the arena
+// (arena.go), its Source in the source table (sourcetable.go).
+// Invariants, under the Generator's lock:
+//   - 0 < first <= next and next-first <= ring.capacity: Seq 0 is never
+//     assigned, so 0 can mean "no event" in index links;
+//   - the slot of every held Seq s is ring.at(s), its meta ring.metaAt(s);
+//     its at, src and encoding are its writer's until pub says s (see
+//     slotOf), and never change after;
+//   - bytes is what the held events and the Sources they refer to count
+//     against the byte budget (see budget.go): the sum of their
+//     slotMeta.charge and of the sources' costs.
+type held struct {
+	first, next uint64
+	bytes       int64
+	ring        ring
+	arena       arena
+	sources     sourceTable
+}
+
 // hold numbers the encoded event (whose decoded form is e, and whose Seq
 // it sets), takes a slot and room in the arena for it under the lock, then
 // fills them and publishes the slot after releasing it. in is the event's
@@ -27,71 +47,71 @@ func (g *Generator) hold(in []byte, e *Event, h *chainHasher, w *receiptWait) er
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
-		g.rejected.Add(1)
+		g.counts.rejected.Add(1)
 		return ErrShutdown
 	}
 	if w != nil {
 		if err := g.refuseRequire(); err != nil {
 			g.mu.Unlock()
-			g.rejected.Add(1)
+			g.counts.rejected.Add(1)
 			return err
 		}
 	}
-	for g.full(need + g.sources.cost(e.Source)) {
+	for g.full(need + g.held.sources.cost(e.Source)) {
 		if g.cfg.policy == RejectNew {
-			held, bytes := g.next-g.first, g.bytes
+			held, bytes := g.held.next-g.held.first, g.held.bytes
 			g.mu.Unlock()
-			g.rejected.Add(1)
-			return fmt.Errorf("%w: holding %d events, %d bytes (capacity %d, budget %d)", ErrFull, held, bytes, g.ring.capacity, g.cfg.maxBytes)
+			g.counts.rejected.Add(1)
+			return fmt.Errorf("%w: holding %d events, %d bytes (capacity %d, budget %d)", ErrFull, held, bytes, g.held.ring.capacity, g.cfg.maxBytes)
 		}
 		// With a store, only durable events may go: the held ones are the
 		// writer's queue.
-		if g.w != nil && g.first > g.durable {
-			if err := g.waitForRoom(need+g.sources.cost(e.Source), w); err != nil {
+		if g.dur.w != nil && g.held.first > g.dur.seq {
+			if err := g.waitForRoom(need+g.held.sources.cost(e.Source), w); err != nil {
 				g.mu.Unlock()
-				g.rejected.Add(1)
+				g.counts.rejected.Add(1)
 				return err
 			}
 		}
 		if g.closed {
 			// Shutdown came while this waited for room.
 			g.mu.Unlock()
-			g.rejected.Add(1)
+			g.counts.rejected.Add(1)
 			return ErrShutdown
 		}
-		if g.full(need + g.sources.cost(e.Source)) {
-			byBytes := g.next-g.first < g.ring.capacity
+		if g.full(need + g.held.sources.cost(e.Source)) {
+			byBytes := g.held.next-g.held.first < g.held.ring.capacity
 			g.evictOldest()
 			if byBytes {
-				g.evictedForBytes++
+				g.counts.evictedForBytes++
 			}
 		}
 	}
-	if g.next > MaxSeq {
+	if g.held.next > MaxSeq {
 		g.mu.Unlock()
-		g.rejected.Add(1)
+		g.counts.rejected.Add(1)
 		return fmt.Errorf("%w: every Seq up to MaxSeq is used", ErrFull)
 	}
-	seq := g.next
-	g.next++
-	g.recorded++
+	seq := g.held.next
+	g.held.next++
+	g.counts.recorded++
 	if w != nil {
 		w.seq = seq
 		g.req.waiting = append(g.req.waiting, w)
 		g.req.queued.Add(1)
 	}
-	s := g.ring.alloc(seq)
-	dst, at, ck := g.arena.reserve(seq, len(rec))
-	src, srcDigest, srcCost := g.sources.index(e.Source)
-	g.bytes += need + srcCost
-	*g.ring.metaAt(seq) = slotMeta{src: src, charge: uint32(need)}
+	s := g.held.ring.alloc(seq)
+	dst, at, ck := g.held.arena.reserve(seq, len(rec))
+	src, srcDigest, srcCost := g.held.sources.index(e.Source)
+	g.held.bytes += need + srcCost
+	*g.held.ring.metaAt(seq) = slotMeta{src: src, charge: uint32(need)}
 	if h.cut {
-		g.cut++
+		g.counts.cut++
 	}
 	if h.redacted {
-		g.redac++
+		g.counts.redacted++
 	}
-	content := g.ring.hashAt(seq)
+	content := g.held.ring.hashAt(seq)
 	// The slot's previous occupant, if any, is done with: it left the ring
 	// through dropOldest, which seals what it drops, and sealing waited for
 	// its writer to publish (slotOf). A full Clear starts a new ring.
@@ -116,7 +136,7 @@ func (g *Generator) hold(in []byte, e *Event, h *chainHasher, w *receiptWait) er
 	// store writer (see follow.go, index.go, seal.go): the hot path only
 	// appends, and wakes the writer or the follower only if it is not
 	// running.
-	if g.w != nil && g.w.idle.Load() {
+	if g.dur.w != nil && g.dur.w.idle.Load() {
 		g.kick()
 	}
 	if !g.fol.running.Load() {
@@ -141,7 +161,7 @@ func (g *Generator) sealOne(seq uint64) (prev, h Hash) {
 // (a few hundred nanoseconds at most: the writer needs no lock to finish).
 // Called with g.mu held.
 func (g *Generator) slotOf(seq uint64) *slot {
-	s := g.ring.at(seq)
+	s := g.held.ring.at(seq)
 	for s.pub.Load() != seq {
 		runtime.Gosched()
 	}
@@ -154,30 +174,30 @@ func (g *Generator) slotOf(seq uint64) *slot {
 // Seq and Hash. Called with g.mu held.
 func (g *Generator) evictOldest() {
 	g.dropOldest()
-	g.evicted++
+	g.counts.evicted++
 }
 
 // dropOldest drops the oldest held event, sealing it first if it is not,
 // and unlinking it from the indexes if it was indexed; the anchor becomes
 // its Seq and Hash. Called with g.mu held.
 func (g *Generator) dropOldest() {
-	if g.first >= g.sealed {
-		g.sealTo(min(g.next, g.first+evictSealAhead))
+	if g.held.first >= g.seal.sealed {
+		g.sealTo(min(g.held.next, g.held.first+evictSealAhead))
 	}
-	g.anchor = Anchor{Seq: g.first, Hash: *g.ring.hashAt(g.first)}
-	if g.first < g.indexed {
+	g.seal.anchor = Anchor{Seq: g.held.first, Hash: *g.held.ring.hashAt(g.held.first)}
+	if g.held.first < g.idx.indexed {
 		// Queued for the follower or the next query to unlink (see
 		// unlink.go); a full queue is worked off here, one per eviction.
-		if g.unlinks.full() {
-			p := g.unlinks.pop()
-			g.unlinkOldest(g.ring.at(p.seq), g.arena.read(p.at))
+		if g.idx.unlinks.full() {
+			p := g.idx.unlinks.pop()
+			g.unlinkOldest(g.held.ring.at(p.seq), g.held.arena.read(p.at))
 		}
-		g.unlinks.push(g.first, g.slotOf(g.first).at)
+		g.idx.unlinks.push(g.held.first, g.slotOf(g.held.first).at)
 	}
-	m := g.ring.metaAt(g.first)
-	g.bytes -= int64(m.charge) + g.sources.release(m.src)
-	g.first++
-	g.indexed = max(g.indexed, g.first)
+	m := g.held.ring.metaAt(g.held.first)
+	g.held.bytes -= int64(m.charge) + g.held.sources.release(m.src)
+	g.held.first++
+	g.idx.indexed = max(g.idx.indexed, g.held.first)
 	g.releaseArena()
 }
 

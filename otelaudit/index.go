@@ -16,12 +16,46 @@ import (
 // first, before it reads. Each event is linked once, whoever gets there
 // first.
 //
-// Invariant: the held events in [first, indexed) are linked, those in
-// [indexed, next) are not; evicted events that were linked stay in their
-// chains until they are unlinked, in Seq order, before anything is linked
-// or read (see unlink.go). Eviction keeps it (it queues the oldest event
-// only if it was linked, and moves indexed up with first) and so does
-// Clear (indexed = next, and the queue emptied).
+
+// indexes are the Generator's secondary indexes: a chain per key, in
+// tables by trace ID, type, agent and user. Invariants, under the
+// Generator's lock:
+//   - first <= indexed <= next: the held events in [first, indexed) are
+//     linked, those in [indexed, next) are not;
+//   - evicted events that were linked stay in their chains until they are
+//     unlinked, in Seq order, from unlinks, before anything is linked or
+//     read (see unlink.go). Eviction keeps it (it queues the oldest event
+//     only if it was linked, and moves indexed up with first) and so does
+//     Clear (reset);
+//   - a chain is in its table only while it holds an event (see chain).
+type indexes struct {
+	indexed uint64
+	traces  traceTable
+	types   map[EventType]*chain
+	agents  map[string]*chain
+	humans  map[string]*chain
+	unlinks unlinkQueue
+}
+
+func newIndexes() indexes {
+	return indexes{
+		traces: newTraceTable(),
+		types:  make(map[EventType]*chain),
+		agents: make(map[string]*chain),
+		humans: make(map[string]*chain),
+	}
+}
+
+// reset empties the indexes, when no event is held and next is the next
+// Seq: their memory can be collected.
+func (x *indexes) reset(next uint64) {
+	x.indexed = next
+	x.unlinks.reset()
+	x.traces.reset()
+	x.types = make(map[EventType]*chain)
+	x.agents = make(map[string]*chain)
+	x.humans = make(map[string]*chain)
+}
 
 // indexChunk is how many events a catch-up links per hold of the lock
 // (some 200 microseconds on the reference machine). Between chunks it lets
@@ -51,18 +85,18 @@ func inPlace(b []byte) string {
 // link appends held event seq to the chains of its keys. Write lock only.
 func (g *Generator) link(seq uint64) {
 	s := g.slotOf(seq)
-	id, t, agent, human := keys(g.arena.read(s.at))
+	id, t, agent, human := keys(g.held.arena.read(s.at))
 	if id.IsValid() {
-		g.ring.push(g.traces.get(id), seq, s, linkTrace)
+		g.held.ring.push(g.idx.traces.get(id), seq, s, linkTrace)
 	}
-	c := g.types[t]
+	c := g.idx.types[t]
 	if c == nil {
 		c = &chain{}
-		g.types[EventType(strings.Clone(string(t)))] = c
+		g.idx.types[EventType(strings.Clone(string(t)))] = c
 	}
-	g.ring.push(c, seq, s, linkType)
-	linkString(g, g.agents, agent, seq, s, linkAgent)
-	linkString(g, g.humans, human, seq, s, linkHuman)
+	g.held.ring.push(c, seq, s, linkType)
+	linkString(g, g.idx.agents, agent, seq, s, linkAgent)
+	linkString(g, g.idx.humans, human, seq, s, linkHuman)
 }
 
 // linkString appends seq to the chain of key in m, unless key is empty.
@@ -75,7 +109,7 @@ func linkString(g *Generator, m map[string]*chain, key string, seq uint64, s *sl
 		c = &chain{}
 		m[strings.Clone(key)] = c
 	}
-	g.ring.push(c, seq, s, f)
+	g.held.ring.push(c, seq, s, f)
 }
 
 // unlinkOldest removes the oldest linked event, whose slot is s and
@@ -84,22 +118,22 @@ func linkString(g *Generator, m map[string]*chain, key string, seq uint64, s *sl
 func (g *Generator) unlinkOldest(s *slot, rec []byte) {
 	id, t, agent, human := keys(rec)
 	if id.IsValid() {
-		if c := g.traces.find(id); c != nil && g.ring.pop(c, s, linkTrace) {
-			g.traces.remove(id)
+		if c := g.idx.traces.find(id); c != nil && g.held.ring.pop(c, s, linkTrace) {
+			g.idx.traces.remove(id)
 		}
 	}
-	if c := g.types[t]; c != nil && g.ring.pop(c, s, linkType) {
-		delete(g.types, t)
+	if c := g.idx.types[t]; c != nil && g.held.ring.pop(c, s, linkType) {
+		delete(g.idx.types, t)
 	}
-	unlinkString(g, g.agents, agent, s, linkAgent)
-	unlinkString(g, g.humans, human, s, linkHuman)
+	unlinkString(g, g.idx.agents, agent, s, linkAgent)
+	unlinkString(g, g.idx.humans, human, s, linkHuman)
 }
 
 func unlinkString(g *Generator, m map[string]*chain, key string, s *slot, f int) {
 	if key == "" {
 		return
 	}
-	if c := m[key]; c != nil && g.ring.pop(c, s, f) {
+	if c := m[key]; c != nil && g.held.ring.pop(c, s, f) {
 		delete(m, key)
 	}
 }

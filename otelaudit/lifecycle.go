@@ -20,18 +20,18 @@ func (g *Generator) ForceFlush(ctx context.Context) error {
 	if err := g.usable(); err != nil {
 		return err
 	}
-	if g.w == nil {
+	if g.dur.w == nil {
 		return nil
 	}
 	g.mu.Lock()
-	target, ms := g.next-1, g.msAsked
+	target, ms := g.held.next-1, g.cps.msAsked
 	for !g.flushedTo(target, ms) {
-		if g.writerDone {
+		if g.dur.writerDone {
 			err := g.notFlushed(target, ms)
 			g.mu.Unlock()
 			return fmt.Errorf("%w: %w", ErrShutdown, err)
 		}
-		ch := g.durableCh
+		ch := g.dur.changed
 		g.mu.Unlock()
 		g.kick()
 		select {
@@ -43,8 +43,8 @@ func (g *Generator) ForceFlush(ctx context.Context) error {
 				return nil
 			}
 			err := g.notFlushed(target, ms)
-			if g.storeErr != nil {
-				return fmt.Errorf("%w (store: %v): %w", err, g.storeErr, ctx.Err())
+			if g.dur.err != nil {
+				return fmt.Errorf("%w (store: %v): %w", err, g.dur.err, ctx.Err())
 			}
 			return fmt.Errorf("%w: %w", err, ctx.Err())
 		}
@@ -59,15 +59,15 @@ func (g *Generator) ForceFlush(ctx context.Context) error {
 // to ms, and, once shut down, whether the Seqs reserved past them are
 // released. Lock only.
 func (g *Generator) flushedTo(target, ms uint64) bool {
-	return g.durable >= target && g.msDone >= ms && (!g.closed || g.reserved == g.next-1)
+	return g.dur.seq >= target && g.cps.msDone >= ms && (!g.closed || g.dur.reserved == g.held.next-1)
 }
 
 // notFlushed says what flushedTo(target, ms) found missing. Lock only.
 func (g *Generator) notFlushed(target, ms uint64) error {
-	if n := target - min(target, g.durable); n > 0 {
+	if n := target - min(target, g.dur.seq); n > 0 {
 		return fmt.Errorf("%w: %d events not durable yet", ErrNotFlushed, n)
 	}
-	if g.msDone < ms {
+	if g.cps.msDone < ms {
 		return fmt.Errorf("%w: the milestone checkpoint asked for is not in the store", ErrNotFlushed)
 	}
 	return fmt.Errorf("%w: the Seqs reserved past the last event are not released", ErrNotFlushed)
@@ -102,9 +102,9 @@ func (g *Generator) Shutdown(ctx context.Context) error {
 		return g.stopFollower(ctx, following)
 	}
 	reg := g.metrics
-	if g.w != nil {
+	if g.dur.w != nil {
 		// Records waiting for room see closed and give up.
-		g.signalDurable()
+		g.dur.signal()
 	}
 	g.mu.Unlock()
 	if reg != nil {
@@ -114,33 +114,33 @@ func (g *Generator) Shutdown(ctx context.Context) error {
 	// The follower ends within a chunk; queries still catch up on their
 	// own (held events stay queryable).
 	ferr := g.stopFollower(ctx, following)
-	if g.cfg.signer != nil && g.w == nil {
+	if g.cfg.signer != nil && g.dur.w == nil {
 		// With a store every commit signs its last event, the last one
 		// included: a checkpoint here would say the same thing twice.
 		g.lockSealed()
-		if g.sealed-1 > g.cpSeq {
+		if g.seal.sealed-1 > g.cps.lastSeq {
 			g.addCheckpoint()
 		}
 		g.mu.Unlock()
 	}
-	if g.w == nil {
+	if g.dur.w == nil {
 		return ferr
 	}
 	err := errors.Join(ferr, g.ForceFlush(ctx))
-	close(g.w.quit)
+	close(g.dur.w.quit)
 	// An idle writer exits at once: let it, even if ForceFlush used up
 	// ctx, so that the store is closed when Shutdown returns.
 	for range 100 {
 		select {
-		case <-g.w.done:
-			return errors.Join(err, g.w.closeErr)
+		case <-g.dur.w.done:
+			return errors.Join(err, g.dur.w.closeErr)
 		default:
 			runtime.Gosched()
 		}
 	}
 	select {
-	case <-g.w.done:
-		return errors.Join(err, g.w.closeErr)
+	case <-g.dur.w.done:
+		return errors.Join(err, g.dur.w.closeErr)
 	case <-ctx.Done():
 		return errors.Join(err, fmt.Errorf("otelaudit: store writer still busy: %w", ctx.Err()))
 	}

@@ -124,16 +124,16 @@ func (g *Generator) require(ctx context.Context, e Event) (Receipt, error) {
 	}
 	if err := g.usable(); err != nil {
 		if g != nil && g.startErr != nil {
-			g.rejected.Add(1)
+			g.counts.rejected.Add(1)
 		}
 		return Receipt{}, &ReceiptError{Err: err}
 	}
-	if g.w == nil {
-		g.rejected.Add(1)
+	if g.dur.w == nil {
+		g.counts.rejected.Add(1)
 		return Receipt{}, &ReceiptError{Err: fmt.Errorf("%w: nothing is durable without one (see WithStore)", ErrNoStore)}
 	}
 	if err := ctx.Err(); err != nil {
-		g.rejected.Add(1)
+		g.counts.rejected.Add(1)
 		return Receipt{}, &ReceiptError{Err: err}
 	}
 	w := &receiptWait{ctx: ctx, done: make(chan struct{})}
@@ -164,10 +164,10 @@ func (g *Generator) require(ctx context.Context, e Event) (Receipt, error) {
 // its event would wait for a writer that is gone or a store that fails.
 func (g *Generator) refuseRequire() error {
 	switch {
-	case g.writerDone:
+	case g.dur.writerDone:
 		return ErrShutdown
-	case g.storeErr != nil:
-		return fmt.Errorf("%w: the last commit failed, and the writer is retrying it: %w", ErrStoreFailed, g.storeErr)
+	case g.dur.err != nil:
+		return fmt.Errorf("%w: the last commit failed, and the writer is retrying it: %w", ErrStoreFailed, g.dur.err)
 	}
 	return nil
 }
@@ -177,7 +177,7 @@ func (g *Generator) refuseRequire() error {
 func (g *Generator) takeDurable(dst []*receiptWait) []*receiptWait {
 	q := g.req.waiting
 	n := 0
-	for n < len(q) && q[n].seq <= g.durable {
+	for n < len(q) && q[n].seq <= g.dur.seq {
 		n++
 	}
 	if n == 0 {

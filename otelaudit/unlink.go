@@ -82,8 +82,8 @@ func (g *Generator) unlinkPending(k int) {
 		return
 	}
 	for range k {
-		p := g.unlinks.pop()
-		g.unlinkOldest(g.ring.at(p.seq), g.arena.read(p.at))
+		p := g.idx.unlinks.pop()
+		g.unlinkOldest(g.held.ring.at(p.seq), g.held.arena.read(p.at))
 	}
 	g.releaseArena()
 }
@@ -91,9 +91,9 @@ func (g *Generator) unlinkPending(k int) {
 // releaseArena releases the arena chunks of events evicted and unlinked.
 // Lock only.
 func (g *Generator) releaseArena() {
-	if g.unlinks.n > 0 {
-		g.arena.release(g.unlinks.oldest() - 1)
+	if g.idx.unlinks.n > 0 {
+		g.held.arena.release(g.idx.unlinks.oldest() - 1)
 	} else {
-		g.arena.release(g.first - 1)
+		g.held.arena.release(g.held.first - 1)
 	}
 }

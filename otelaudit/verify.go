@@ -235,14 +235,14 @@ func (g *Generator) Verify() error {
 	target := g.Head().Seq + 1
 	for {
 		g.lockSealed()
-		if v == nil || v.Head().Seq < g.anchor.Seq {
-			v = NewVerifier(g.anchor)
+		if v == nil || v.Head().Seq < g.seal.anchor.Seq {
+			v = NewVerifier(g.seal.anchor)
 		}
 		end := min(target, v.Head().Seq+1+sealChunk)
 		for seq := v.Head().Seq + 1; seq < end; seq++ {
 			s := g.slotOf(seq)
 			prev, _ := g.hashOf(seq - 1)
-			if err := v.Next(prev, *g.ring.hashAt(seq), g.sources.digest(s.src), g.arena.read(s.at)); err != nil {
+			if err := v.Next(prev, *g.held.ring.hashAt(seq), g.held.sources.digest(s.src), g.held.arena.read(s.at)); err != nil {
 				g.mu.Unlock()
 				return err
 			}
@@ -257,5 +257,5 @@ func (g *Generator) Verify() error {
 	pub := g.cfg.public()
 	// Checkpoints may be newer than target, made while this ran: they are
 	// checked against the sealed head, which holds their Seq.
-	return VerifyCheckpoints(g.checkpoints, pub, g.anchor, Anchor{Seq: g.sealed - 1, Hash: g.head}, g.hashOf)
+	return VerifyCheckpoints(g.cps.kept, pub, g.seal.anchor, Anchor{Seq: g.seal.sealed - 1, Hash: g.seal.head}, g.hashOf)
 }
