@@ -2,7 +2,6 @@ package otelaudit
 
 import (
 	"fmt"
-	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -242,7 +241,11 @@ func (g *Generator) nextBatch(recs []SealedEvent, buf []byte) ([]SealedEvent, []
 	g.mu.Lock()
 	from := g.dur.seq + 1
 	target := min(g.held.next, from+maxWriteBatch)
-	for seq := from; seq < target; {
+	seq := from
+	g.inChunks(func(bool) bool {
+		if seq >= target {
+			return true
+		}
 		end := min(target, seq+sealChunk)
 		g.sealTo(max(g.seal.sealed, end))
 		for ; seq < end; seq++ {
@@ -259,12 +262,8 @@ func (g *Generator) nextBatch(recs []SealedEvent, buf []byte) ([]SealedEvent, []
 				SourceDigest: g.held.sources.digest(s.src),
 			})
 		}
-		if seq < target {
-			g.mu.Unlock()
-			runtime.Gosched()
-			g.mu.Lock()
-		}
-	}
+		return seq >= target
+	})
 	// With at most capacity events held and none not yet durable ever
 	// evicted, no Seq past the batch's last plus the capacity can be
 	// handed out before the next commit. Once shut down, no Seq is handed

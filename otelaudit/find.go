@@ -1,7 +1,6 @@
 package otelaudit
 
 import (
-	"runtime"
 	"slices"
 	"time"
 
@@ -84,18 +83,9 @@ func (g *Generator) Query(q Query) Result {
 		g.mu.Unlock()
 		return Result{Total: w.total}
 	}
-	for {
-		done := w.chunk()
-		if done {
-			break
-		}
-		g.mu.Unlock()
-		runtime.Gosched()
-		g.mu.Lock()
-		if !w.resume() {
-			break
-		}
-	}
+	g.inChunks(func(again bool) bool {
+		return again && !w.resume() || w.chunk()
+	})
 	g.mu.Unlock()
 	events := w.snap.decode()
 	if !q.Oldest {

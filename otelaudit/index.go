@@ -61,7 +61,7 @@ func (x *indexes) reset(next uint64) {
 // (some 200 microseconds on the reference machine). Between chunks it lets
 // go of the lock and yields, so writers usually wait for one chunk at most;
 // sync.Mutex is not first-come-first-served, but it hands the lock to a
-// writer that has waited a millisecond. See Generator.lockCurrent.
+// writer that has waited a millisecond. See yield.go.
 const indexChunk = 1024
 
 // keys reads the index keys of an encoded event in place. The strings

@@ -1,7 +1,6 @@
 package otelaudit
 
 import (
-	"runtime"
 	"time"
 
 	"github.com/otelaudit/otelaudit-go/internal/tlog"
@@ -76,16 +75,14 @@ func (g *Generator) sealTo(target uint64) {
 func (g *Generator) lockCurrent() {
 	g.mu.Lock()
 	target := g.held.next
-	for !g.current(target) {
-		g.catchUpChunk(target, indexChunk)
+	// Eviction or Clear between chunks may move sealed and indexed past
+	// what the chunks did; current takes it from there.
+	g.inChunks(func(bool) bool {
 		if !g.current(target) {
-			g.mu.Unlock()
-			runtime.Gosched()
-			g.mu.Lock()
-			// Eviction or Clear may have moved sealed and indexed past
-			// what this loop did; the condition takes it from there.
+			g.catchUpChunk(target, indexChunk)
 		}
-	}
+		return g.current(target)
+	})
 }
 
 // current reports whether every event before target is sealed and
@@ -123,14 +120,15 @@ func (g *Generator) lockSealed() {
 // and on return, a chunk per hold of the lock: writers get in between
 // chunks. Eviction or Clear meanwhile only move sealed further.
 func (g *Generator) sealUpTo(target uint64) {
-	for g.seal.sealed < target {
-		g.sealTo(min(target, g.seal.sealed+sealChunk))
-		if g.seal.sealed < target {
-			g.mu.Unlock()
-			runtime.Gosched()
-			g.mu.Lock()
-		}
+	if g.seal.sealed >= target {
+		return
 	}
+	g.inChunks(func(bool) bool {
+		if g.seal.sealed < target {
+			g.sealTo(min(target, g.seal.sealed+sealChunk))
+		}
+		return g.seal.sealed >= target
+	})
 }
 
 // hashOf returns the Hash of event seq if it is sealed and held, or is the

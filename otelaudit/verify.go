@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"runtime"
 	"unsafe"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -231,10 +230,15 @@ func (g *Generator) Verify() error {
 	// time: writers get in between chunks, and the Verifier carries on
 	// from where it was (eviction in between moves the anchor past events
 	// already verified, never past unverified ones, since those are held).
-	var v *Verifier
+	var (
+		v   *Verifier
+		err error
+	)
 	target := g.Head().Seq + 1
-	for {
-		g.lockSealed()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.inChunks(func(bool) bool {
+		g.sealUpTo(g.held.next)
 		if v == nil || v.Head().Seq < g.seal.anchor.Seq {
 			v = NewVerifier(g.seal.anchor)
 		}
@@ -242,18 +246,15 @@ func (g *Generator) Verify() error {
 		for seq := v.Head().Seq + 1; seq < end; seq++ {
 			s := g.slotOf(seq)
 			prev, _ := g.hashOf(seq - 1)
-			if err := v.Next(prev, *g.held.ring.hashAt(seq), g.held.sources.digest(s.src), g.held.arena.read(s.at)); err != nil {
-				g.mu.Unlock()
-				return err
+			if err = v.Next(prev, *g.held.ring.hashAt(seq), g.held.sources.digest(s.src), g.held.arena.read(s.at)); err != nil {
+				return true
 			}
 		}
-		if end >= target {
-			break
-		}
-		g.mu.Unlock()
-		runtime.Gosched()
+		return end >= target
+	})
+	if err != nil {
+		return err
 	}
-	defer g.mu.Unlock()
 	pub := g.cfg.public()
 	// Checkpoints may be newer than target, made while this ran: they are
 	// checked against the sealed head, which holds their Seq.
