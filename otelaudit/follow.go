@@ -31,7 +31,7 @@ const DefaultCatchUpInterval = time.Millisecond
 // per hold of the lock: some ten microseconds, far shorter than a query's
 // catch-up chunk, since writers are busy whenever the follower runs, and
 // a writer that waits long for the lock parks, which costs it more than
-// the wait. (On two busy cores, 32 cost the span processor measurably
+// the wait. (On two busy cores, 32 costs the span processor measurably
 // less CPU than 256.)
 const followChunk = 32
 

@@ -20,9 +20,9 @@ package otelaudit
 //
 // Queries unlink everything queued before they read (lockCurrent, and
 // walker.resume after letting writers in). The queue is bounded: an
-// eviction that finds it full unlinks the oldest queued event itself, as
-// every eviction did before the queue existed, so a Generator whose
-// follower is off costs no more than that.
+// eviction that finds it full unlinks the oldest queued event itself, so
+// that a Generator whose follower is off pays one unlink per eviction at
+// most, and the queue never grows past its bound.
 
 // maxPendingUnlinks bounds the evicted events waiting to be unlinked
 // (24 bytes each): tens of milliseconds of events at full speed, what a
