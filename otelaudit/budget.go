@@ -57,6 +57,6 @@ func charge(rec []byte, e *Event) int64 {
 // is never full (every event fits under the budget, see WithMaxBytes).
 // Lock only.
 func (g *Generator) full(need int64) bool {
-	held := g.next - g.first
-	return held > 0 && (held == g.ring.capacity || g.bytes+need > g.cfg.maxBytes)
+	held := g.held.next - g.held.first
+	return held > 0 && (held == g.held.ring.capacity || g.held.bytes+need > g.cfg.maxBytes)
 }

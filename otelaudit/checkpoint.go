@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -75,11 +74,6 @@ func DefaultOrigin(pub ed25519.PublicKey) string {
 	sum := sha256.Sum256(pub)
 	return "otelaudit/" + hex.EncodeToString(sum[:8])
 }
-
-// ErrBadOrigin is returned for an origin a checkpoint cannot carry:
-// empty, longer than MaxOrigin bytes, or holding spaces, a plus sign or
-// anything but printable UTF-8.
-var ErrBadOrigin = errors.New("otelaudit: origin must be non-empty UTF-8 of at most 255 bytes, without spaces, control characters or '+'")
 
 // MaxOrigin is the longest origin, in bytes: a store keeps a checkpoint's
 // origin after a length byte.
@@ -204,10 +198,6 @@ func (c Checkpoint) VerifySignature(pub ed25519.PublicKey) error {
 	}
 	return nil
 }
-
-// ErrBadNote is wrapped by ParseNote's errors: the bytes are not a
-// checkpoint as this package writes one.
-var ErrBadNote = errors.New("otelaudit: not a checkpoint note")
 
 // ParseNote reads a signed note as Note writes it: three lines of text
 // (origin, tree size, root hash), a blank line, and the signature line
@@ -345,6 +335,29 @@ func (c *Checkpoint) UnmarshalJSON(b []byte) error {
 // store keeps them all.
 const maxCheckpoints = 1024
 
+// checkpointState is what a Generator with a signing key keeps of its
+// checkpoints. Invariants, under the Generator's lock but ctree:
+//   - kept are the newest maxCheckpoints signed checkpoints, oldest
+//     first, each of the trail as it was when signed;
+//   - without a store, lastTime and lastSeq are the Time and Seq of the
+//     last checkpoint signed (the anchor's Seq and the start before any):
+//     the next is due cfg.cpEvents events or cfg.cpInterval later;
+//   - msDone <= msAsked: Checkpoint asked for msAsked milestones, and the
+//     writer kept the newest commit's checkpoint at the time of the first
+//     msDone of them in the store (see Checkpoint);
+//   - origin and signer are set once, with the key; ctree, with a store,
+//     is the Merkle tree of the durable events, the writer's own (it grows
+//     it outside the lock, see tree.go).
+type checkpointState struct {
+	kept            []Checkpoint
+	lastTime        time.Time
+	lastSeq         uint64
+	msAsked, msDone uint64
+	origin          string
+	signer          note.Signer
+	ctree           commitTree
+}
+
 // Checkpoint returns a signed checkpoint of the trail (see WithSigningKey).
 // Without a store it seals every event recorded so far and returns a
 // checkpoint of the head: the newest one made, if it is of the head, else a
@@ -363,7 +376,7 @@ func (g *Generator) Checkpoint() Checkpoint {
 	if g.cfg.signer != nil && g.cfg.store != nil {
 		g.mu.Lock()
 		if !g.closed && g.startErr == nil {
-			g.msAsked++
+			g.cps.msAsked++
 		}
 		c, _ := g.lastCheckpoint()
 		g.mu.Unlock()
@@ -373,9 +386,9 @@ func (g *Generator) Checkpoint() Checkpoint {
 	g.lockSealed()
 	defer g.mu.Unlock()
 	if g.cfg.signer == nil {
-		return Checkpoint{Seq: g.sealed - 1, Hash: g.head, Time: time.Now()}
+		return Checkpoint{Seq: g.seal.sealed - 1, Hash: g.seal.head, Time: time.Now()}
 	}
-	if c, ok := g.lastCheckpoint(); ok && c.Seq == g.sealed-1 {
+	if c, ok := g.lastCheckpoint(); ok && c.Seq == g.seal.sealed-1 {
 		return c
 	}
 	return g.addCheckpoint()
@@ -391,10 +404,10 @@ func (g *Generator) Checkpoints() []Checkpoint {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	out := make([]Checkpoint, len(g.checkpoints), len(g.checkpoints)+1)
-	copy(out, g.checkpoints)
-	if n := len(out); g.signedHead.Signature != nil && (n == 0 || out[n-1].Seq < g.signedHead.Seq) {
-		out = append(out, g.signedHead)
+	out := make([]Checkpoint, len(g.cps.kept), len(g.cps.kept)+1)
+	copy(out, g.cps.kept)
+	if n := len(out); g.dur.signedHead.Signature != nil && (n == 0 || out[n-1].Seq < g.dur.signedHead.Seq) {
+		out = append(out, g.dur.signedHead)
 	}
 	for i := range out {
 		out[i].Signature = append([]byte(nil), out[i].Signature...)
@@ -405,12 +418,12 @@ func (g *Generator) Checkpoints() []Checkpoint {
 // lastCheckpoint returns the newest checkpoint made, the newest commit's
 // included. Lock only.
 func (g *Generator) lastCheckpoint() (Checkpoint, bool) {
-	n := len(g.checkpoints)
+	n := len(g.cps.kept)
 	switch {
-	case n > 0 && g.checkpoints[n-1].Seq >= g.signedHead.Seq:
-		return g.checkpoints[n-1], true
-	case g.signedHead.Signature != nil:
-		return g.signedHead, true
+	case n > 0 && g.cps.kept[n-1].Seq >= g.dur.signedHead.Seq:
+		return g.cps.kept[n-1], true
+	case g.dur.signedHead.Signature != nil:
+		return g.dur.signedHead, true
 	}
 	return Checkpoint{}, false
 }
@@ -419,11 +432,11 @@ func (g *Generator) lastCheckpoint() (Checkpoint, bool) {
 // store when the configured number of events, or the configured time, has
 // passed since the last one. Lock only.
 func (g *Generator) maybeCheckpoint() {
-	head := g.sealed - 1
-	if head == g.cpSeq || head == 0 {
+	head := g.seal.sealed - 1
+	if head == g.cps.lastSeq || head == 0 {
 		return
 	}
-	if head-g.cpSeq >= uint64(g.cfg.cpEvents) || time.Since(g.cpTime) >= g.cfg.cpInterval {
+	if head-g.cps.lastSeq >= uint64(g.cfg.cpEvents) || time.Since(g.cps.lastTime) >= g.cfg.cpInterval {
 		g.addCheckpoint()
 	}
 }
@@ -431,18 +444,18 @@ func (g *Generator) maybeCheckpoint() {
 // addCheckpoint signs the head of a Generator without a store, from the
 // tree sealing grows, and keeps it. Lock only; the head must be sealed.
 func (g *Generator) addCheckpoint() Checkpoint {
-	c := Checkpoint{Origin: g.origin, Size: g.memTree.Size(), Root: g.memTree.Root(), Seq: g.sealed - 1, Hash: g.head, Time: time.Now()}.sign(g.noteSigner)
-	g.cpTime, g.cpSeq = c.Time, c.Seq
+	c := Checkpoint{Origin: g.cps.origin, Size: g.seal.memTree.Size(), Root: g.seal.memTree.Root(), Seq: g.seal.sealed - 1, Hash: g.seal.head, Time: time.Now()}.sign(g.cps.signer)
+	g.cps.lastTime, g.cps.lastSeq = c.Time, c.Seq
 	g.keepCheckpoint(c)
 	return c
 }
 
 // keepCheckpoint keeps c among the newest maxCheckpoints. Lock only.
 func (g *Generator) keepCheckpoint(c Checkpoint) {
-	if len(g.checkpoints) == maxCheckpoints {
-		g.checkpoints = append(g.checkpoints[:0], g.checkpoints[1:]...)
+	if len(g.cps.kept) == maxCheckpoints {
+		g.cps.kept = append(g.cps.kept[:0], g.cps.kept[1:]...)
 	}
-	g.checkpoints = append(g.checkpoints, c)
+	g.cps.kept = append(g.cps.kept, c)
 }
 
 // VerifyCheckpoints checks checkpoints against a trail that verified from

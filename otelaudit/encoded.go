@@ -64,8 +64,8 @@ func (g *Generator) AppendEncodedAfter(dst *EncodedEvents, after uint64, limit i
 	}
 	g.lockSealed()
 	defer g.mu.Unlock()
-	from := max(after+1, g.first)
-	to := g.next
+	from := max(after+1, g.held.first)
+	to := g.held.next
 	if from >= to {
 		return 0
 	}
@@ -78,8 +78,8 @@ func (g *Generator) AppendEncodedAfter(dst *EncodedEvents, after uint64, limit i
 	}
 	dst.grow(int(to-from), size)
 	for seq := from; seq < to; seq++ {
-		s := g.ring.at(seq)
-		dst.Append(g.arena.read(s.at), g.sources.get(s.src))
+		s := g.held.ring.at(seq)
+		dst.Append(g.held.arena.read(s.at), g.held.sources.get(s.src))
 	}
 	return int(to - from)
 }

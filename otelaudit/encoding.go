@@ -2,7 +2,6 @@ package otelaudit
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -16,11 +15,6 @@ import (
 // changes whenever the layout below does, so a reader can refuse what it
 // does not understand instead of misreading it.
 const EncodingVersion = wire.EncodingVersion
-
-// ErrMalformed is returned when bytes do not decode as an event: truncated,
-// of an unknown version, with a length that points past the end, or in any
-// form but the one canonical encoding of an event.
-var ErrMalformed = errors.New("otelaudit: malformed event encoding")
 
 // The binary encoding of an Event, version 1. It is the one form an event
 // takes inside the Generator (held events are bytes, which the garbage

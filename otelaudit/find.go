@@ -1,7 +1,6 @@
 package otelaudit
 
 import (
-	"runtime"
 	"slices"
 	"time"
 
@@ -79,23 +78,14 @@ func (g *Generator) Query(q Query) Result {
 	g.lockCurrent()
 	// Every event before target is indexed and sealed; those recorded
 	// while lockCurrent let writers in may not be.
-	w.target = min(g.indexed, g.sealed)
+	w.target = min(g.idx.indexed, g.seal.sealed)
 	if !w.start() {
 		g.mu.Unlock()
 		return Result{Total: w.total}
 	}
-	for {
-		done := w.chunk()
-		if done {
-			break
-		}
-		g.mu.Unlock()
-		runtime.Gosched()
-		g.mu.Lock()
-		if !w.resume() {
-			break
-		}
-	}
+	g.inChunks(func(again bool) bool {
+		return again && !w.resume() || w.chunk()
+	})
 	g.mu.Unlock()
 	events := w.snap.decode()
 	if !q.Oldest {
@@ -147,13 +137,13 @@ func (w *walker) chain(f int) *chain {
 	g, q := w.g, &w.q
 	switch f {
 	case linkTrace:
-		return g.traces.find(q.TraceID)
+		return g.idx.traces.find(q.TraceID)
 	case linkType:
-		return g.types[q.Type]
+		return g.idx.types[q.Type]
 	case linkAgent:
-		return g.agents[q.AgentID]
+		return g.idx.agents[q.AgentID]
 	case linkHuman:
-		return g.humans[q.HumanOriginID]
+		return g.idx.humans[q.HumanOriginID]
 	}
 	return nil
 }
@@ -187,11 +177,11 @@ func (w *walker) start() bool {
 		if q.Oldest {
 			w.cursor = best.head
 		}
-	case w.target > g.first:
-		w.total = int(w.target - g.first)
+	case w.target > g.held.first:
+		w.total = int(w.target - g.held.first)
 		w.cursor = w.target - 1
 		if q.Oldest {
-			w.cursor = g.first
+			w.cursor = g.held.first
 		}
 	default:
 		return false
@@ -220,8 +210,8 @@ func (w *walker) presize() {
 		return
 	}
 	g, size, seen := w.g, 0, 0
-	for seq := w.cursor; seq != 0 && seq >= g.first && seen < n; {
-		s := g.ring.at(seq)
+	for seq := w.cursor; seq != 0 && seq >= g.held.first && seen < n; {
+		s := g.held.ring.at(seq)
 		if seq < w.target {
 			size += int(s.at.n)
 			seen++
@@ -253,12 +243,12 @@ func (w *walker) resume() bool {
 	g := w.g
 	// Evictions meanwhile queued their events for unlinking: take them
 	// out of the chains before walking on (see unlink.go).
-	g.unlinkPending(g.unlinks.n)
+	g.unlinkPending(g.idx.unlinks.n)
 	if w.cursor == 0 {
 		// The last chunk ended at the end of the list.
 		return false
 	}
-	if w.cursor >= g.first {
+	if w.cursor >= g.held.first {
 		return true
 	}
 	if !w.q.Oldest {
@@ -268,7 +258,7 @@ func (w *walker) resume() bool {
 	// The cursor was evicted: go on from the oldest event still held
 	// under the key.
 	if w.f < 0 {
-		w.cursor = g.first
+		w.cursor = g.held.first
 	} else if c := w.chain(w.f); c != nil && c.n > 0 {
 		w.cursor = c.head
 	} else {
@@ -283,7 +273,7 @@ func (w *walker) chunk() bool {
 	g, q := w.g, &w.q
 	for range queryChunk {
 		seq := w.cursor
-		if seq == 0 || seq < g.first || seq >= w.target && q.Oldest {
+		if seq == 0 || seq < g.held.first || seq >= w.target && q.Oldest {
 			return true
 		}
 		s := g.slotOf(seq)
@@ -303,7 +293,7 @@ func (w *walker) chunk() bool {
 			return true
 		}
 		w.scanned++
-		if w.match(g.arena.read(s.at)) {
+		if w.match(g.held.arena.read(s.at)) {
 			if q.Limit > 0 && w.found == q.Limit {
 				w.more = true
 				return true

@@ -31,7 +31,7 @@ const DefaultCatchUpInterval = time.Millisecond
 // per hold of the lock: some ten microseconds, far shorter than a query's
 // catch-up chunk, since writers are busy whenever the follower runs, and
 // a writer that waits long for the lock parks, which costs it more than
-// the wait. (On two busy cores, 32 cost the span processor measurably
+// the wait. (On two busy cores, 32 costs the span processor measurably
 // less CPU than 256.)
 const followChunk = 32
 
@@ -109,7 +109,7 @@ func (g *Generator) follow(done chan struct{}) {
 // when there was nothing to do or the Generator is shut down.
 func (g *Generator) followRound(done chan struct{}) bool {
 	g.mu.Lock()
-	target := g.next
+	target := g.held.next
 	if g.closed || g.current(target) {
 		// Under the lock: an Append that numbers its event after this
 		// sees running cleared and starts a new follower; one that
@@ -123,10 +123,10 @@ func (g *Generator) followRound(done chan struct{}) bool {
 		// the lock would hold up every writer, while the writer it
 		// waits for is the one place the wait could end. The rest is
 		// the next round's.
-		lo := min(g.indexed, g.sealed)
+		lo := min(g.idx.indexed, g.seal.sealed)
 		hi := g.published(lo, min(target, lo+followChunk))
 		g.catchUpChunk(hi, followChunk)
-		if g.closed || g.current(target) || hi == lo && g.unlinks.n == 0 {
+		if g.closed || g.current(target) || hi == lo && g.idx.unlinks.n == 0 {
 			break
 		}
 		// No yield between chunks: writers waiting for the lock get it
@@ -143,7 +143,7 @@ func (g *Generator) followRound(done chan struct{}) bool {
 // not finished writing it, or target. Lock only.
 func (g *Generator) published(from, target uint64) uint64 {
 	for seq := from; seq < target; seq++ {
-		if g.ring.at(seq).pub.Load() != seq {
+		if g.held.ring.at(seq).pub.Load() != seq {
 			return seq
 		}
 	}

@@ -22,7 +22,7 @@ func followTestEvent(i int) Event {
 func (g *Generator) caughtUp() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.current(g.next) && g.fol.done == nil && !g.fol.running.Load()
+	return g.current(g.held.next) && g.fol.done == nil && !g.fol.running.Load()
 }
 
 // The follower seals and indexes what writers record without any query,
@@ -44,20 +44,20 @@ func TestFollowerCatchesUpAndEnds(t *testing.T) {
 		runtime.Gosched()
 	}
 	g.mu.Lock()
-	require.Equal(t, g.next, g.indexed)
-	require.Equal(t, g.next, g.sealed)
-	require.Zero(t, g.unlinks.n)
+	require.Equal(t, g.held.next, g.idx.indexed)
+	require.Equal(t, g.held.next, g.seal.sealed)
+	require.Zero(t, g.idx.unlinks.n)
 	// Every held event is in exactly its chains.
-	held := int(g.next - g.first)
+	held := int(g.held.next - g.held.first)
 	n := 0
-	for _, c := range g.agents {
+	for _, c := range g.idx.agents {
 		n += c.n
 	}
 	require.Equal(t, held, n)
 	n = 0
-	for i := range g.traces.slots {
-		if g.traces.slots[i].id.IsValid() {
-			n += g.traces.slots[i].chain.n
+	for i := range g.idx.traces.slots {
+		if g.idx.traces.slots[i].id.IsValid() {
+			n += g.idx.traces.slots[i].chain.n
 		}
 	}
 	require.Equal(t, held, n)
@@ -105,11 +105,11 @@ func TestCatchUpIntervalZeroIsLazy(t *testing.T) {
 	}
 	require.False(t, g.fol.running.Load())
 	g.mu.Lock()
-	require.Equal(t, g.first, g.indexed)
+	require.Equal(t, g.held.first, g.idx.indexed)
 	g.mu.Unlock()
 	require.Len(t, g.EventsByAgent("a"), 17)
 	g.mu.Lock()
-	require.Equal(t, g.next, g.indexed)
+	require.Equal(t, g.held.next, g.idx.indexed)
 	g.mu.Unlock()
 	require.NoError(t, g.Shutdown(context.Background()))
 }

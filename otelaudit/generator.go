@@ -6,15 +6,12 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
-
-	"golang.org/x/mod/sumdb/note"
 
 	"github.com/otelaudit/otelaudit-go/internal/tlog"
 	"github.com/otelaudit/otelaudit-go/internal/wire"
@@ -46,91 +43,27 @@ type Generator struct {
 
 	// mu is a plain mutex, not a RWMutex: every query holds it only to copy
 	// bytes, and the writers' hot path is cheaper without reader counts.
+	// It guards every part below but the atomics each part marks, and the
+	// fields set once before the Generator is shared.
 	mu sync.Mutex
-	// Held events have the consecutive sequence numbers [first, next), and
-	// those in [first, indexed) are linked into the indexes, those in
-	// [first, sealed) are sealed (see seal.go).
-	// Seq 0 is never assigned, so 0 can mean "no event" in index links.
-	first, next, indexed, sealed uint64
-	hasher                       wire.Hasher // sealing's, under mu
-	// The hash chain: the Hash of event sealed-1, and the anchor (the last
-	// event dropped, always first-1). See seal.go.
-	head   Hash
-	anchor Anchor
-	// Signed checkpoints kept, and, without a store, the time and Seq of
-	// the last (the anchor's Seq before any).
-	checkpoints []Checkpoint
-	cpTime      time.Time
-	cpSeq       uint64
-	// With a signing key: the trail's origin and the note signer of the
-	// key; without a store, memTree is the Merkle tree of the sealed
-	// events, grown by sealing under mu; with one, ctree is the tree of
-	// the durable events, grown by the writer (see tree.go).
-	origin     string
-	noteSigner note.Signer
-	memTree    *tlog.Tree
-	ctree      commitTree
-	// Milestones asked for by Checkpoint, and kept by the writer, under
-	// mu: msDone reaching msAsked means the newest commit's checkpoint at
-	// the time of every request is in the store (see Checkpoint).
-	msAsked, msDone uint64
-	ring            ring
-	arena           arena
-	traces          traceTable
-	types           map[EventType]*chain
-	agents          map[string]*chain
-	sources         sourceTable
 
-	recorded uint64 // under mu
-	evicted  uint64 // under mu
-	cleared  uint64 // under mu
-	// rejected is counted before the lock is taken (bad input never
-	// reaches it), hence atomic.
-	rejected atomic.Uint64
+	held   held            // the events: ring, arena, Sources (held.go)
+	idx    indexes         // the secondary indexes (index.go)
+	seal   sealState       // the hash chain (seal.go)
+	cps    checkpointState // signed checkpoints and the tree (checkpoint.go)
+	dur    durability      // the store writer's progress (durable.go)
+	counts counters        // what Stats reports (stats.go)
+	req    requireState    // Require and Ready (require.go)
+	fol    follower        // the catch-up worker (follow.go)
 
-	closed  bool                // under mu: Shutdown was called
+	// privacy is what every event goes through before it is encoded (see
+	// policy.go); set once.
+	privacy *compiledPolicy
+	closed  bool                // Shutdown was called
 	metrics metric.Registration // unregistered by Shutdown
-
-	// With a store (see durable.go): the writer, the newest durable Seq,
-	// a channel closed (and replaced) whenever durable moves or the writer
-	// stops, and the writer's failures. All under mu but w, set once.
-	w           *writer
-	durable     uint64
-	durableCh   chan struct{}
-	writerDone  bool
-	storeErr    error
-	storeErrors uint64
-	// reserved is the highest Seq the store holds reserved (see
-	// Batch.Reserved): next-1 <= durable+capacity <= reserved, always.
-	// signedHead is the newest signed checkpoint the store holds as its
-	// head: every durable event up to its Seq is covered by the key.
-	reserved   uint64
-	signedHead Checkpoint
 	// startErr is why the Generator could not continue its store's trail
 	// (see New); set once, before the Generator is shared.
 	startErr error
-
-	// What producers lost before an event existed (AddTruncated,
-	// AddUntracked): counted outside the lock.
-	truncated, untracked atomic.Uint64
-
-	// The index by HumanOriginID; what every event goes through before it
-	// is encoded (see policy.go); the bytes held against the budget and
-	// what the budget and the policy did (see budget.go, truncate.go).
-	// bytes and the counters are under mu.
-	humans                      map[string]*chain
-	privacy                     *compiledPolicy
-	bytes                       int64
-	evictedForBytes, cut, redac uint64
-
-	// req is the state of Require and Ready (see require.go).
-	req requireState
-
-	// fol keeps the indexes and seals current (see follow.go); unlinks
-	// are the evicted events it or a query is still to take out of the
-	// indexes (see unlink.go), under mu.
-	fol     follower
-	unlinks unlinkQueue
 }
 
 // MaxSeq is the largest Seq a Generator hands out: 2^63-1, so that every
@@ -170,15 +103,11 @@ func New(opts ...Option) (*Generator, error) {
 func newGenerator(opts []Option) (*Generator, error) {
 	cfg := newConfig(opts)
 	g := &Generator{
-		cfg:     cfg,
-		cpTime:  time.Now(),
-		ring:    newRing(cfg.capacity),
-		traces:  newTraceTable(),
-		types:   make(map[EventType]*chain),
-		agents:  make(map[string]*chain),
-		humans:  make(map[string]*chain),
-		sources: newSourceTable(),
-		fol:     follower{stop: make(chan struct{})},
+		cfg:  cfg,
+		held: held{ring: newRing(cfg.capacity), sources: newSourceTable()},
+		idx:  newIndexes(),
+		cps:  checkpointState{lastTime: time.Now()},
+		fol:  follower{stop: make(chan struct{})},
 	}
 	var ps *pseudonyms
 	if cfg.pseudoKey != nil {
@@ -193,14 +122,14 @@ func newGenerator(opts []Option) (*Generator, error) {
 	}
 	g.privacy = compilePolicy(&cfg.privacy, ps)
 	if cfg.signer != nil {
-		g.origin = cfg.origin
-		if g.origin == "" {
-			g.origin = DefaultOrigin(cfg.public())
+		g.cps.origin = cfg.origin
+		if g.cps.origin == "" {
+			g.cps.origin = DefaultOrigin(cfg.public())
 		}
 		// The origin was checked by WithOrigin, the key by WithSigningKey.
-		g.noteSigner, _ = noteSigner(g.origin, cfg.signer)
+		g.cps.signer, _ = noteSigner(g.cps.origin, cfg.signer)
 		if cfg.store == nil {
-			g.memTree, _ = tlog.NewTree(0, nil)
+			g.seal.memTree, _ = tlog.NewTree(0, nil)
 		}
 	}
 	anchor := GenesisAnchor
@@ -208,8 +137,8 @@ func newGenerator(opts []Option) (*Generator, error) {
 		anchor, g.startErr = g.resume()
 	}
 	start := anchor.Seq + 1
-	g.first, g.next, g.indexed, g.sealed = start, start, start, start
-	g.head, g.anchor, g.durable, g.cpSeq = anchor.Hash, anchor, anchor.Seq, anchor.Seq
+	g.held.first, g.held.next, g.idx.indexed, g.seal.sealed = start, start, start, start
+	g.seal.head, g.seal.anchor, g.dur.seq, g.cps.lastSeq = anchor.Hash, anchor, anchor.Seq, anchor.Seq
 	if cfg.store != nil && g.startErr == nil {
 		g.startWriter()
 	}
@@ -233,7 +162,7 @@ func (g *Generator) usable() error {
 }
 
 // invalid reports whether g is nil or the zero Generator.
-func (g *Generator) invalid() bool { return g == nil || g.ring.capacity == 0 }
+func (g *Generator) invalid() bool { return g == nil || g.held.ring.capacity == 0 }
 
 // Record validates e, completes it, stores it and returns the stored event.
 //
@@ -251,7 +180,7 @@ func (g *Generator) invalid() bool { return g == nil || g.ring.capacity == 0 }
 func (g *Generator) Record(ctx context.Context, e Event) (Event, error) {
 	if err := g.usable(); err != nil {
 		if g != nil && g.startErr != nil {
-			g.rejected.Add(1)
+			g.counts.rejected.Add(1)
 		}
 		return Event{}, err
 	}
@@ -273,7 +202,7 @@ func (g *Generator) Record(ctx context.Context, e Event) (Event, error) {
 func (g *Generator) Append(ctx context.Context, e Event) (uint64, error) {
 	if err := g.usable(); err != nil {
 		if g != nil && g.startErr != nil {
-			g.rejected.Add(1)
+			g.counts.rejected.Add(1)
 		}
 		return 0, err
 	}
@@ -290,7 +219,7 @@ func (g *Generator) Append(ctx context.Context, e Event) (uint64, error) {
 func (g *Generator) append(ctx context.Context, e *Event, keep bool, w *receiptWait) error {
 	e.PrevHash, e.Hash = Hash{}, Hash{}
 	if err := g.fill(ctx, e); err != nil {
-		g.rejected.Add(1)
+		g.counts.rejected.Add(1)
 		return err
 	}
 	h := hashers.Get().(*chainHasher)
@@ -316,7 +245,7 @@ func (g *Generator) append(ctx context.Context, e *Event, keep bool, w *receiptW
 	}
 	// Encoded before the lock is taken, after room for the rest of its hash
 	// input (see hash.go), into the buffer of a pooled hasher, which also
-	// hashes it (in store); store copies it into the arena.
+	// hashes it (in hold); hold copies it into the arena.
 	b := append(h.buf[:0], hashPrefixRoom[:]...)
 	b = appendEvent(b, e)
 	if n := len(b) - wire.PrefixLen; n > g.cfg.maxEvent {
@@ -325,7 +254,7 @@ func (g *Generator) append(ctx context.Context, e *Event, keep bool, w *receiptW
 		h.cut = true
 		b = appendEvent(b[:wire.PrefixLen], e)
 	}
-	err := g.store(b, e, h, w)
+	err := g.hold(b, e, h, w)
 	if cap(b) <= maxPooledBuf {
 		h.buf = b
 	}
@@ -394,179 +323,6 @@ func (g *Generator) fill(ctx context.Context, e *Event) error {
 	return nil
 }
 
-// store numbers the encoded event (whose decoded form is e, and whose Seq
-// it sets), takes a slot and room in the arena for it under the lock, then
-// fills them and publishes the slot after releasing it. in is the event's
-// hash input: wire.PrefixLen bytes of room, then the encoding. With w (a
-// Require), it refuses the event when the store cannot take it now, and
-// queues w for the event's commit.
-func (g *Generator) store(in []byte, e *Event, h *chainHasher, w *receiptWait) error {
-	rec := in[wire.PrefixLen:]
-	need := charge(rec, e)
-	g.mu.Lock()
-	if g.closed {
-		g.mu.Unlock()
-		g.rejected.Add(1)
-		return ErrShutdown
-	}
-	if w != nil {
-		if err := g.refuseRequire(); err != nil {
-			g.mu.Unlock()
-			g.rejected.Add(1)
-			return err
-		}
-	}
-	for g.full(need + g.sources.cost(e.Source)) {
-		if g.cfg.policy == RejectNew {
-			held, bytes := g.next-g.first, g.bytes
-			g.mu.Unlock()
-			g.rejected.Add(1)
-			return fmt.Errorf("%w: holding %d events, %d bytes (capacity %d, budget %d)", ErrFull, held, bytes, g.ring.capacity, g.cfg.maxBytes)
-		}
-		// With a store, only durable events may go: the held ones are the
-		// writer's queue.
-		if g.w != nil && g.first > g.durable {
-			if err := g.waitForRoom(need+g.sources.cost(e.Source), w); err != nil {
-				g.mu.Unlock()
-				g.rejected.Add(1)
-				return err
-			}
-		}
-		if g.closed {
-			// Shutdown came while this waited for room.
-			g.mu.Unlock()
-			g.rejected.Add(1)
-			return ErrShutdown
-		}
-		if g.full(need + g.sources.cost(e.Source)) {
-			byBytes := g.next-g.first < g.ring.capacity
-			g.evictOldest()
-			if byBytes {
-				g.evictedForBytes++
-			}
-		}
-	}
-	if g.next > MaxSeq {
-		g.mu.Unlock()
-		g.rejected.Add(1)
-		return fmt.Errorf("%w: every Seq up to MaxSeq is used", ErrFull)
-	}
-	seq := g.next
-	g.next++
-	g.recorded++
-	if w != nil {
-		w.seq = seq
-		g.req.waiting = append(g.req.waiting, w)
-		g.req.queued.Add(1)
-	}
-	s := g.ring.alloc(seq)
-	dst, at, ck := g.arena.reserve(seq, len(rec))
-	src, srcDigest, srcCost := g.sources.index(e.Source)
-	g.bytes += need + srcCost
-	*g.ring.metaAt(seq) = slotMeta{src: src, charge: uint32(need)}
-	if h.cut {
-		g.cut++
-	}
-	if h.redacted {
-		g.redac++
-	}
-	content := g.ring.hashAt(seq)
-	// The slot's previous occupant, if any, is done with: it left the ring
-	// through dropOldest, which seals what it drops, and sealing waited for
-	// its writer to publish (slotOf). A full Clear starts a new ring.
-	g.mu.Unlock()
-
-	// The lock only handed out the number, the slot and the room in the
-	// arena; the slot and the bytes are written now, outside it, so that
-	// the cache misses of writing them never hold up other writers. Readers
-	// wait for pub (see slotOf), and the room is not reused before its
-	// chunk is fully written (see arena.release).
-	e.Seq = seq
-	wire.SetSeq(rec, seq)
-	// The costly part of the event's Hash, here, in parallel with other
-	// writers; sealing links it into the chain later (see seal.go).
-	wire.PutPrefix(in, srcDigest, len(rec))
-	*content = h.Mid(in)
-	s.at, s.src = at, src
-	copy(dst, rec)
-	ck.written.Add(int64(len(rec)))
-	s.pub.Store(seq)
-	// Indexing and sealing wait for the follower, the next query or the
-	// store writer (see follow.go, index.go, seal.go): the hot path only
-	// appends, and wakes the writer or the follower only if it is not
-	// running.
-	if g.w != nil && g.w.idle.Load() {
-		g.kick()
-	}
-	if !g.fol.running.Load() {
-		g.wakeFollower()
-	}
-	return nil
-}
-
-// sealOne seals the events up to seq, if they are not yet, and returns the
-// PrevHash and Hash of seq; zero if seq is no longer held.
-func (g *Generator) sealOne(seq uint64) (prev, h Hash) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	// An event no longer held has sealed >= first > seq: nothing to do.
-	g.sealUpTo(seq + 1)
-	prev, _ = g.hashOf(seq - 1)
-	h, _ = g.hashOf(seq)
-	return prev, h
-}
-
-// slotOf returns the slot of held event seq once its writer has finished
-// (a few hundred nanoseconds at most: the writer needs no lock to finish).
-// Called with g.mu held.
-func (g *Generator) slotOf(seq uint64) *slot {
-	s := g.ring.at(seq)
-	for s.pub.Load() != seq {
-		runtime.Gosched()
-	}
-	return s
-}
-
-// evictOldest drops the oldest held event, sealing it first if it is not,
-// and
-// unlinking it from the indexes if it was indexed; the anchor becomes its
-// Seq and Hash. Called with g.mu held.
-func (g *Generator) evictOldest() {
-	g.dropOldest()
-	g.evicted++
-}
-
-// dropOldest drops the oldest held event, sealing it first if it is not,
-// and unlinking it from the indexes if it was indexed; the anchor becomes
-// its Seq and Hash. Called with g.mu held.
-func (g *Generator) dropOldest() {
-	if g.first >= g.sealed {
-		g.sealTo(min(g.next, g.first+evictSealAhead))
-	}
-	g.anchor = Anchor{Seq: g.first, Hash: *g.ring.hashAt(g.first)}
-	if g.first < g.indexed {
-		// Queued for the follower or the next query to unlink (see
-		// unlink.go); a full queue is worked off here, one per eviction.
-		if g.unlinks.full() {
-			p := g.unlinks.pop()
-			g.unlinkOldest(g.ring.at(p.seq), g.arena.read(p.at))
-		}
-		g.unlinks.push(g.first, g.slotOf(g.first).at)
-	}
-	m := g.ring.metaAt(g.first)
-	g.bytes -= int64(m.charge) + g.sources.release(m.src)
-	g.first++
-	g.indexed = max(g.indexed, g.first)
-	g.releaseArena()
-}
-
-// evictSealAhead is how many events an eviction seals when it finds the
-// oldest unsealed: one. Sealing is one SHA-256 block per event (the costly
-// part was done by each writer, see hash.go), and one at a time keeps the lock
-// hold short enough that the other writers spin for it instead of parking:
-// sealing 64 at once made the processor ~1.5x slower on two cores.
-const evictSealAhead = 1
-
 // Clear drops every held event, counting them in Stats.Cleared, and releases
 // their memory. Sequence numbers continue where they were: a Seq is never
 // reused. The dropped events are sealed first and the last of them becomes
@@ -583,44 +339,39 @@ func (g *Generator) Clear() {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.w != nil && !g.writerDone {
+	if g.dur.w != nil && !g.dur.writerDone {
 		// Wait for the events held now, not for those that keep coming:
 		// under steady load the trail is never all durable at once.
-		target := g.next
-		for g.durable+1 < target && !g.writerDone {
-			ch := g.durableCh
+		target := g.held.next
+		for g.dur.seq+1 < target && !g.dur.writerDone {
+			ch := g.dur.changed
 			g.mu.Unlock()
 			g.kick()
 			<-ch
 			g.mu.Lock()
 		}
-		if !g.writerDone {
+		if !g.dur.writerDone {
 			// Drop what is durable; events recorded since the call and
 			// not yet durable stay held, queued for the store.
-			for g.first <= g.durable && g.first < g.next {
+			for g.held.first <= g.dur.seq && g.held.first < g.held.next {
 				g.dropOldest()
-				g.cleared++
+				g.counts.cleared++
 			}
 			return
 		}
 	}
-	g.sealTo(g.next)
-	g.anchor = Anchor{Seq: g.next - 1, Hash: g.head}
-	g.cleared += g.next - g.first
-	g.first = g.next
-	g.indexed = g.next
-	g.sealed = g.next
-	g.ring.reset()
-	g.arena.reset()
-	g.unlinks.reset()
-	g.traces.reset()
-	g.types = make(map[EventType]*chain)
-	g.agents = make(map[string]*chain)
-	g.humans = make(map[string]*chain)
+	g.sealTo(g.held.next)
+	g.seal.anchor = Anchor{Seq: g.held.next - 1, Hash: g.seal.head}
+	g.counts.cleared += g.held.next - g.held.first
+	g.held.first = g.held.next
+	g.seal.sealed = g.held.next
+	g.held.ring.reset()
+	g.held.arena.reset()
+	g.idx.reset(g.held.next)
 	// Writers from before the Clear hold Source numbers of the old table
 	// only for slots of the old ring, which nothing reads again.
-	g.sources = newSourceTable()
-	g.bytes = 0
+	g.held.sources = newSourceTable()
+	g.held.bytes = 0
 }
 
 // Stats returns the Generator's counters, read at one instant.
@@ -631,22 +382,22 @@ func (g *Generator) Stats() Stats {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return Stats{
-		Recorded:    g.recorded,
-		Evicted:     g.evicted,
-		Rejected:    g.rejected.Load(),
-		Cleared:     g.cleared,
-		Len:         int(g.next - g.first),
-		Capacity:    int(g.ring.capacity),
-		LastSeq:     g.next - 1,
-		Durable:     g.durable,
-		StoreErrors: g.storeErrors,
-		Truncated:   g.truncated.Load(),
-		Untracked:   g.untracked.Load(),
+		Recorded:    g.counts.recorded,
+		Evicted:     g.counts.evicted,
+		Rejected:    g.counts.rejected.Load(),
+		Cleared:     g.counts.cleared,
+		Len:         int(g.held.next - g.held.first),
+		Capacity:    int(g.held.ring.capacity),
+		LastSeq:     g.held.next - 1,
+		Durable:     g.dur.seq,
+		StoreErrors: g.dur.failures,
+		Truncated:   g.counts.truncated.Load(),
+		Untracked:   g.counts.untracked.Load(),
 
-		Bytes:           g.bytes,
+		Bytes:           g.held.bytes,
 		MaxBytes:        g.cfg.maxBytes,
-		EvictedForBytes: g.evictedForBytes,
-		Cut:             g.cut,
-		Redacted:        g.redac,
+		EvictedForBytes: g.counts.evictedForBytes,
+		Cut:             g.counts.cut,
+		Redacted:        g.counts.redacted,
 	}
 }

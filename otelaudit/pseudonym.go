@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"hash"
 	"hash/maphash"
 	"slices"
@@ -33,11 +32,6 @@ const PseudonymPrefix = "hmac-sha256:"
 // MinPseudonymKeySize is the shortest key WithPseudonyms accepts: 256 bits,
 // so that nobody can guess the key, and from it every pseudonym.
 const MinPseudonymKeySize = 32
-
-// ErrPseudonymKey refuses a pseudonym key shorter than MinPseudonymKeySize:
-// a Generator given one refuses every event (New returns the error), rather
-// than store in clear what it was told to hide.
-var ErrPseudonymKey = errors.New("otelaudit: pseudonym key too short")
 
 // The fields WithPseudonyms can replace, named as in the JSON form of an
 // event. Each stands also for the attributes the span processor fills it

@@ -22,17 +22,17 @@ func (g *Generator) Events(limit int) []Event {
 	}
 	var c snapshot
 	g.lockSealed()
-	n := g.next - g.first
+	n := g.held.next - g.held.first
 	if limit > 0 && uint64(limit) < n {
 		n = uint64(limit)
 	}
 	size := 0
-	for seq := g.next - n; seq < g.next; seq++ {
+	for seq := g.held.next - n; seq < g.held.next; seq++ {
 		size += int(g.slotOf(seq).at.n)
 	}
 	c.grow(int(n), size)
-	for seq := g.next - n; seq < g.next; seq++ {
-		c.add(g, seq, g.ring.at(seq))
+	for seq := g.held.next - n; seq < g.held.next; seq++ {
+		c.add(g, seq, g.held.ring.at(seq))
 	}
 	g.mu.Unlock()
 	return c.decode()
@@ -100,11 +100,11 @@ func (c *snapshot) grow(n, size int) {
 // by then (queries take the lock with lockSealed or lockCurrent), and its
 // predecessor is held or is the anchor.
 func (c *snapshot) add(g *Generator, seq uint64, s *slot) {
-	c.buf = append(c.buf, g.arena.read(s.at)...)
+	c.buf = append(c.buf, g.held.arena.read(s.at)...)
 	c.ends = append(c.ends, len(c.buf))
-	c.srcs = append(c.srcs, g.sources.get(s.src))
+	c.srcs = append(c.srcs, g.held.sources.get(s.src))
 	prev, _ := g.hashOf(seq - 1)
-	c.hashes = append(c.hashes, prev, *g.ring.hashAt(seq))
+	c.hashes = append(c.hashes, prev, *g.held.ring.hashAt(seq))
 }
 
 // decode turns the snapshot into events. The buffer becomes the backing of
@@ -151,8 +151,8 @@ func (g *Generator) EventsAfter(after uint64, limit int) []Event {
 	}
 	var c snapshot
 	g.lockSealed()
-	from := max(after+1, g.first)
-	to := g.next
+	from := max(after+1, g.held.first)
+	to := g.held.next
 	if from >= to {
 		g.mu.Unlock()
 		return nil
@@ -166,7 +166,7 @@ func (g *Generator) EventsAfter(after uint64, limit int) []Event {
 	}
 	c.grow(int(to-from), size)
 	for seq := from; seq < to; seq++ {
-		c.add(g, seq, g.ring.at(seq))
+		c.add(g, seq, g.held.ring.at(seq))
 	}
 	g.mu.Unlock()
 	return c.decode()

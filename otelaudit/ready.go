@@ -22,7 +22,7 @@ func (g *Generator) Ready(ctx context.Context) error {
 	if err := g.usable(); err != nil {
 		return fmt.Errorf("%w: %w", ErrNoReceipt, err)
 	}
-	if g.w == nil {
+	if g.dur.w == nil {
 		return fmt.Errorf("%w: %w: nothing is durable without one (see WithStore)", ErrNoReceipt, ErrNoStore)
 	}
 	if ctx == nil {
@@ -46,14 +46,14 @@ func (g *Generator) Ready(ctx context.Context) error {
 			g.mu.Unlock()
 			return nil
 		case g.req.failedAt > from:
-			err := g.storeErr
+			err := g.dur.err
 			g.mu.Unlock()
 			return fmt.Errorf("%w: %w: %w", ErrNoReceipt, ErrStoreFailed, err)
-		case g.writerDone:
+		case g.dur.writerDone:
 			g.mu.Unlock()
 			return fmt.Errorf("%w: %w", ErrNoReceipt, ErrShutdown)
 		}
-		ch := g.durableCh
+		ch := g.dur.changed
 		g.mu.Unlock()
 		g.kick()
 		select {

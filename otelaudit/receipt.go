@@ -2,7 +2,6 @@ package otelaudit
 
 import (
 	"crypto/ed25519"
-	"errors"
 	"fmt"
 )
 
@@ -42,12 +41,6 @@ type Receipt struct {
 	Index uint64 `json:"leaf_index"`
 	Proof []Hash `json:"inclusion_proof,omitempty"`
 }
-
-// ErrBadReceipt is wrapped by every error of Receipt.Verify: the receipt
-// does not prove what it says. Beside it, ErrBadSignature when its
-// checkpoint is unsigned or not signed by the key given, ErrBadProof when
-// its proof does not lead to the checkpoint's root.
-var ErrBadReceipt = errors.New("otelaudit: receipt does not verify")
 
 // Verify checks that r proves what it says with pub, the public half of
 // the signing key of the Generator that issued it: that pub signed

@@ -2,30 +2,12 @@ package otelaudit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
-)
-
-// Errors of Require and Ready.
-var (
-	// ErrNoReceipt is wrapped by every error of Require and Ready: no
-	// receipt was given, and the action the event announces must not go
-	// ahead. Beside it the error wraps the reason, and Require's says
-	// what became of the event (see ReceiptError).
-	ErrNoReceipt = errors.New("otelaudit: no receipt")
-	// ErrNoStore is the reason when the Generator has no store (see
-	// WithStore): without one nothing is ever durable.
-	ErrNoStore = errors.New("otelaudit: no store")
-	// ErrStoreFailed is the reason when a commit to the store failed,
-	// beside the store's own error: a closed store, a read-only or full
-	// file system, an I/O error. The writer keeps retrying the commit,
-	// with backoff; Require refuses new events at once while it fails.
-	ErrStoreFailed = errors.New("otelaudit: store commit failed")
 )
 
 // ReceiptError is the error of a Require that gave no receipt. It wraps
@@ -142,16 +124,16 @@ func (g *Generator) require(ctx context.Context, e Event) (Receipt, error) {
 	}
 	if err := g.usable(); err != nil {
 		if g != nil && g.startErr != nil {
-			g.rejected.Add(1)
+			g.counts.rejected.Add(1)
 		}
 		return Receipt{}, &ReceiptError{Err: err}
 	}
-	if g.w == nil {
-		g.rejected.Add(1)
+	if g.dur.w == nil {
+		g.counts.rejected.Add(1)
 		return Receipt{}, &ReceiptError{Err: fmt.Errorf("%w: nothing is durable without one (see WithStore)", ErrNoStore)}
 	}
 	if err := ctx.Err(); err != nil {
-		g.rejected.Add(1)
+		g.counts.rejected.Add(1)
 		return Receipt{}, &ReceiptError{Err: err}
 	}
 	w := &receiptWait{ctx: ctx, done: make(chan struct{})}
@@ -182,10 +164,10 @@ func (g *Generator) require(ctx context.Context, e Event) (Receipt, error) {
 // its event would wait for a writer that is gone or a store that fails.
 func (g *Generator) refuseRequire() error {
 	switch {
-	case g.writerDone:
+	case g.dur.writerDone:
 		return ErrShutdown
-	case g.storeErr != nil:
-		return fmt.Errorf("%w: the last commit failed, and the writer is retrying it: %w", ErrStoreFailed, g.storeErr)
+	case g.dur.err != nil:
+		return fmt.Errorf("%w: the last commit failed, and the writer is retrying it: %w", ErrStoreFailed, g.dur.err)
 	}
 	return nil
 }
@@ -195,7 +177,7 @@ func (g *Generator) refuseRequire() error {
 func (g *Generator) takeDurable(dst []*receiptWait) []*receiptWait {
 	q := g.req.waiting
 	n := 0
-	for n < len(q) && q[n].seq <= g.durable {
+	for n < len(q) && q[n].seq <= g.dur.seq {
 		n++
 	}
 	if n == 0 {
@@ -256,7 +238,7 @@ func failRequires(ws []*receiptWait, err error) {
 // without a key) and tc what signing it kept for their proofs, and
 // releases them. It runs on the writer, outside the lock, before recs are
 // reused.
-func (g *Generator) issueReceipts(ws []*receiptWait, recs []Record, head Checkpoint, tc treeCommit) {
+func (g *Generator) issueReceipts(ws []*receiptWait, recs []SealedEvent, head Checkpoint, tc treeCommit) {
 	first := recs[0].Seq
 	for _, w := range ws {
 		i := w.seq - first

@@ -26,8 +26,8 @@ func (g *Generator) resume() (Anchor, error) {
 		return GenesisAnchor, fmt.Errorf("%w: the store's head is seq %d and it reserves up to %d: beyond any real trail", ErrStoreRefused, r.Head.Seq, r.Reserved)
 	}
 	if g.cfg.signer != nil {
-		if r.Origin != "" && r.Origin != g.origin {
-			return GenesisAnchor, fmt.Errorf("%w: the store's checkpoints name the trail %q, and this Generator signs as %q (give it otelaudit.WithOrigin(%q))", ErrStoreRefused, r.Origin, g.origin, r.Origin)
+		if r.Origin != "" && r.Origin != g.cps.origin {
+			return GenesisAnchor, fmt.Errorf("%w: the store's checkpoints name the trail %q, and this Generator signs as %q (give it otelaudit.WithOrigin(%q))", ErrStoreRefused, r.Origin, g.cps.origin, r.Origin)
 		}
 		hs := make([][tlog.Size]byte, len(r.TreeRange))
 		for i, h := range r.TreeRange {
@@ -37,17 +37,17 @@ func (g *Generator) resume() (Anchor, error) {
 		if err != nil {
 			return GenesisAnchor, fmt.Errorf("%w: the store's tree: %w", ErrStoreRefused, err)
 		}
-		g.ctree = commitTree{tree: t, milestoneSeq: r.Head.Seq, milestoneTime: now}
+		g.cps.ctree = commitTree{tree: t, milestoneSeq: r.Head.Seq, milestoneTime: now}
 	}
 	head := r.Head
 	var (
-		recs []Record
+		recs []SealedEvent
 		h    wire.Hasher
 	)
 	add := func(e Event) {
 		data := appendEvent(nil, &e)
 		hash := Hash(h.Full(head.Hash, Hash{}, data))
-		recs = append(recs, Record{Seq: e.Seq, PrevHash: head.Hash, Hash: hash, Data: data})
+		recs = append(recs, SealedEvent{Seq: e.Seq, PrevHash: head.Hash, Hash: hash, Data: data})
 		head = Anchor{Seq: e.Seq, Hash: hash}
 	}
 	if r.Reserved > head.Seq {
@@ -56,13 +56,13 @@ func (g *Generator) resume() (Anchor, error) {
 	if r.Adopt {
 		add(newAdoptionEvent(head, r.SignedSeq, pub, now))
 	}
-	b := Batch{Records: recs, Reserved: head.Seq + g.ring.capacity}
+	b := Batch{Records: recs, Reserved: head.Seq + g.held.ring.capacity}
 	switch {
 	case g.cfg.signer != nil && len(recs) > 0:
 		g.signBatch(&b, false, false)
-		g.signedHead = b.Head
+		g.dur.signedHead = b.Head
 	case g.cfg.signer != nil && g.isResumedHead(r.Signed, r.Head):
-		g.signedHead = r.Signed
+		g.dur.signedHead = r.Signed
 	}
 	if err := st.Write(b); err != nil {
 		return GenesisAnchor, fmt.Errorf("%w: %w", ErrStoreRefused, err)
@@ -70,7 +70,7 @@ func (g *Generator) resume() (Anchor, error) {
 	for _, c := range b.Checkpoints {
 		g.keepCheckpoint(c)
 	}
-	g.reserved = b.Reserved
+	g.dur.reserved = b.Reserved
 	return head, nil
 }
 
@@ -80,7 +80,7 @@ func (g *Generator) resume() (Anchor, error) {
 // commit. A store's word alone is not enough: its file could have been
 // written by anyone.
 func (g *Generator) isResumedHead(c Checkpoint, head Anchor) bool {
-	return c.Signature != nil && c.Origin == g.origin && c.Seq == head.Seq && c.Hash == head.Hash &&
-		c.Size == g.ctree.tree.Size() && c.Root == Hash(g.ctree.tree.Root()) &&
+	return c.Signature != nil && c.Origin == g.cps.origin && c.Seq == head.Seq && c.Hash == head.Hash &&
+		c.Size == g.cps.ctree.tree.Size() && c.Root == Hash(g.cps.ctree.tree.Root()) &&
 		c.VerifySignature(g.cfg.public()) == nil
 }

@@ -22,15 +22,6 @@ const (
 	chunkMask = chunkSize - 1
 )
 
-// Index link fields of a slot.
-const (
-	linkTrace = iota
-	linkType
-	linkAgent
-	linkHuman
-	numLinks
-)
-
 // slot is one held event: where its encoding lives, its Source, what it
 // counts against the byte budget, and its place in each secondary index.
 // Each index is a doubly linked list through the ring in Seq order, so it
@@ -64,21 +55,6 @@ type slotMeta struct {
 // A slot is exactly one cache line; the build fails if a change breaks it.
 var _ [64 - unsafe.Sizeof(slot{})]struct{}
 var _ [unsafe.Sizeof(slot{}) - 64]struct{}
-
-// chain is the head of one index list: the oldest and newest held event
-// with a key, and how many there are. Invariants, kept under the Generator's
-// write lock:
-//   - a chain is in its index only while n > 0;
-//   - head is the oldest held event with the key, tail the newest;
-//   - following links from head visits exactly n held events, in increasing
-//     Seq order, ending at tail.
-//
-// Eviction always removes the globally oldest event, which is therefore the
-// head of each of its chains: unlinking is O(1) and never walks a list.
-type chain struct {
-	head, tail uint64
-	n          int
-}
 
 type ring struct {
 	capacity uint64
@@ -133,51 +109,6 @@ func (r *ring) alloc(seq uint64) *slot {
 		r.meta[p>>chunkBits] = make([]slotMeta, len(c))
 	}
 	return &c[p&chunkMask]
-}
-
-// push links seq, whose slot is s, at the tail of c.
-func (r *ring) push(c *chain, seq uint64, s *slot, f int) {
-	s.next[f] = 0
-	if c.n == 0 {
-		c.head = seq
-		s.prev[f] = 0
-	} else {
-		d := uint32(seq - c.tail)
-		r.at(c.tail).next[f] = d
-		s.prev[f] = d
-	}
-	c.tail = seq
-	c.n++
-}
-
-// pop unlinks the head of c, whose slot is s, and reports whether c is now
-// empty (and must leave its index).
-func (r *ring) pop(c *chain, s *slot, f int) bool {
-	c.n--
-	if c.n == 0 {
-		return true
-	}
-	c.head += uint64(s.next[f])
-	r.at(c.head).prev[f] = 0
-	return false
-}
-
-// after returns the Seq of the event after seq, whose slot is s, in list
-// f; 0 at the tail.
-func after(seq uint64, s *slot, f int) uint64 {
-	if s.next[f] == 0 {
-		return 0
-	}
-	return seq + uint64(s.next[f])
-}
-
-// before returns the Seq of the event before seq, whose slot is s, in list
-// f; 0 at the head.
-func before(seq uint64, s *slot, f int) uint64 {
-	if s.prev[f] == 0 {
-		return 0
-	}
-	return seq - uint64(s.prev[f])
 }
 
 // reset drops every chunk so the memory of cleared events can be collected.

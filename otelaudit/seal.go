@@ -1,8 +1,10 @@
 package otelaudit
 
 import (
-	"runtime"
 	"time"
+
+	"github.com/otelaudit/otelaudit-go/internal/tlog"
+	"github.com/otelaudit/otelaudit-go/internal/wire"
 )
 
 // Sealing chains held events: it gives each its Hash (see ChainHash), in
@@ -11,15 +13,25 @@ import (
 // Hash first: the follower (follow.go), a query, Verify, Head, the store
 // writer, or at the latest its own eviction, since the anchor left behind
 // is the Hash of the last event dropped.
-//
-// Invariants, kept under g.mu:
+
+// sealState is the hash chain of the held events. Invariants, under the
+// Generator's lock:
 //   - first <= sealed <= next: the held events in [first, sealed) are
 //     sealed, those in [sealed, next) are not; no event leaves unsealed;
 //   - head is the Hash of event sealed-1, or anchor.Hash when sealed-1 is
 //     the anchor (no held event is sealed yet);
 //   - anchor is the Seq and Hash of the last event dropped (evicted or
-//     cleared), or where the trail started: GenesisAnchor, or the head of
-//     the store the Generator resumed.
+//     cleared), always first-1, or where the trail started:
+//     GenesisAnchor, or the head of the store the Generator resumed;
+//   - memTree, kept by a signing Generator without a store, is the Merkle
+//     tree of every event sealed (see tree.go): its last leaf is head.
+type sealState struct {
+	sealed  uint64
+	hasher  wire.Hasher
+	head    Hash
+	anchor  Anchor
+	memTree *tlog.Tree
+}
 
 // sealChunk is how many events a catch-up seals per hold of the lock
 // (about the same time as an indexing chunk).
@@ -31,26 +43,26 @@ const sealChunk = 1024
 func (g *Generator) sealTo(target uint64) {
 	// Without a store, a signing Generator grows its tree here, in Seq
 	// order; with one, the writer does, outside the lock (see tree.go).
-	signing := g.memTree != nil
-	for seq := g.sealed; seq < target; seq++ {
+	signing := g.seal.memTree != nil
+	for seq := g.seal.sealed; seq < target; seq++ {
 		// The writer left SHA-256's state before PrevHash where the Hash
-		// goes (see Generator.store): sealing is one 64-byte block per
+		// goes (see Generator.hold): sealing is one 64-byte block per
 		// event, and never reads the event itself.
 		s := g.slotOf(seq)
-		hp := g.ring.hashAt(seq)
-		h := Hash(g.hasher.Link(g.head, *hp, int(s.at.n)))
+		hp := g.held.ring.hashAt(seq)
+		h := Hash(g.seal.hasher.Link(g.seal.head, *hp, int(s.at.n)))
 		*hp = h
-		g.head = h
+		g.seal.head = h
 		if signing {
-			g.memTree.Append(h, nil)
+			g.seal.memTree.Append(h, nil)
 		}
-		if signing && seq-g.cpSeq >= uint64(g.cfg.cpEvents) {
-			g.sealed = seq + 1
+		if signing && seq-g.cps.lastSeq >= uint64(g.cfg.cpEvents) {
+			g.seal.sealed = seq + 1
 			g.addCheckpoint()
 		}
 	}
-	if target > g.sealed {
-		g.sealed = target
+	if target > g.seal.sealed {
+		g.seal.sealed = target
 	}
 	if signing {
 		g.maybeCheckpoint()
@@ -62,72 +74,71 @@ func (g *Generator) sealTo(target uint64) {
 // chunks.
 func (g *Generator) lockCurrent() {
 	g.mu.Lock()
-	target := g.next
-	for !g.current(target) {
-		g.catchUpChunk(target, indexChunk)
+	target := g.held.next
+	// Eviction or Clear between chunks may move sealed and indexed past
+	// what the chunks did; current takes it from there.
+	g.inChunks(func(bool) bool {
 		if !g.current(target) {
-			g.mu.Unlock()
-			runtime.Gosched()
-			g.mu.Lock()
-			// Eviction or Clear may have moved sealed and indexed past
-			// what this loop did; the condition takes it from there.
+			g.catchUpChunk(target, indexChunk)
 		}
-	}
+		return g.current(target)
+	})
 }
 
 // current reports whether every event before target is sealed and
 // indexed, and the indexes hold no evicted event. Lock only.
 func (g *Generator) current(target uint64) bool {
-	return g.indexed >= target && g.sealed >= target && g.unlinks.n == 0
+	return g.idx.indexed >= target && g.seal.sealed >= target && g.idx.unlinks.n == 0
 }
 
 // catchUpChunk seals and indexes up to n events of those before target
 // not yet sealed or indexed. Lock only.
 func (g *Generator) catchUpChunk(target, n uint64) {
-	g.sealTo(min(target, g.sealed+n))
-	if g.unlinks.n > 0 {
+	g.sealTo(min(target, g.seal.sealed+n))
+	if g.idx.unlinks.n > 0 {
 		// Nothing is linked while evicted events are still in the chains
 		// (see unlink.go).
-		g.unlinkPending(min(g.unlinks.n, int(n)))
-		if g.unlinks.n > 0 {
+		g.unlinkPending(min(g.idx.unlinks.n, int(n)))
+		if g.idx.unlinks.n > 0 {
 			return
 		}
 	}
-	end := min(target, g.indexed+n)
-	for seq := g.indexed; seq < end; seq++ {
+	end := min(target, g.idx.indexed+n)
+	for seq := g.idx.indexed; seq < end; seq++ {
 		g.link(seq)
 	}
-	g.indexed = max(g.indexed, end)
+	g.idx.indexed = max(g.idx.indexed, end)
 }
 
 // lockSealed takes g.mu with every event recorded before the call sealed.
 func (g *Generator) lockSealed() {
 	g.mu.Lock()
-	g.sealUpTo(g.next)
+	g.sealUpTo(g.held.next)
 }
 
 // sealUpTo seals the held events before target, with g.mu held on entry
 // and on return, a chunk per hold of the lock: writers get in between
 // chunks. Eviction or Clear meanwhile only move sealed further.
 func (g *Generator) sealUpTo(target uint64) {
-	for g.sealed < target {
-		g.sealTo(min(target, g.sealed+sealChunk))
-		if g.sealed < target {
-			g.mu.Unlock()
-			runtime.Gosched()
-			g.mu.Lock()
-		}
+	if g.seal.sealed >= target {
+		return
 	}
+	g.inChunks(func(bool) bool {
+		if g.seal.sealed < target {
+			g.sealTo(min(target, g.seal.sealed+sealChunk))
+		}
+		return g.seal.sealed >= target
+	})
 }
 
 // hashOf returns the Hash of event seq if it is sealed and held, or is the
 // anchor. Lock only.
 func (g *Generator) hashOf(seq uint64) (Hash, bool) {
 	switch {
-	case seq == g.anchor.Seq:
-		return g.anchor.Hash, true
-	case seq >= g.first && seq < g.sealed:
-		return *g.ring.hashAt(seq), true
+	case seq == g.seal.anchor.Seq:
+		return g.seal.anchor.Hash, true
+	case seq >= g.held.first && seq < g.seal.sealed:
+		return *g.held.ring.hashAt(seq), true
 	}
 	return Hash{}, false
 }
@@ -141,7 +152,7 @@ func (g *Generator) Head() Checkpoint {
 	}
 	g.lockSealed()
 	defer g.mu.Unlock()
-	return Checkpoint{Seq: g.sealed - 1, Hash: g.head, Time: time.Now()}
+	return Checkpoint{Seq: g.seal.sealed - 1, Hash: g.seal.head, Time: time.Now()}
 }
 
 // Anchor returns where verification of the held events starts: the Seq
@@ -152,51 +163,5 @@ func (g *Generator) Anchor() Anchor {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.anchor
-}
-
-// Verify seals every event recorded so far and checks the held trail: each
-// event's encoding and Source must give its Hash, chained from the anchor
-// with no gap, and every kept checkpoint must agree with the trail and carry
-// a valid signature by the Generator's key. A failure is a *ChainError
-// wrapping ErrChainBroken, naming the first failing Seq.
-//
-// Held events live in the Generator's own memory, so a failure here means
-// memory corruption; Verify over a store (see package store) is where
-// tampering shows.
-func (g *Generator) Verify() error {
-	if g.invalid() {
-		return ErrNilGenerator
-	}
-	// Verification reads the bytes as held, under the lock, a chunk at a
-	// time: writers get in between chunks, and the Verifier carries on
-	// from where it was (eviction in between moves the anchor past events
-	// already verified, never past unverified ones, since those are held).
-	var v *Verifier
-	target := g.Head().Seq + 1
-	for {
-		g.lockSealed()
-		if v == nil || v.Head().Seq < g.anchor.Seq {
-			v = NewVerifier(g.anchor)
-		}
-		end := min(target, v.Head().Seq+1+sealChunk)
-		for seq := v.Head().Seq + 1; seq < end; seq++ {
-			s := g.slotOf(seq)
-			prev, _ := g.hashOf(seq - 1)
-			if err := v.Record(prev, *g.ring.hashAt(seq), g.sources.digest(s.src), g.arena.read(s.at)); err != nil {
-				g.mu.Unlock()
-				return err
-			}
-		}
-		if end >= target {
-			break
-		}
-		g.mu.Unlock()
-		runtime.Gosched()
-	}
-	defer g.mu.Unlock()
-	pub := g.cfg.public()
-	// Checkpoints may be newer than target, made while this ran: they are
-	// checked against the sealed head, which holds their Seq.
-	return VerifyCheckpoints(g.checkpoints, pub, g.anchor, Anchor{Seq: g.sealed - 1, Hash: g.head}, g.hashOf)
+	return g.seal.anchor
 }

@@ -25,12 +25,12 @@ func TestSourceTableIsBounded(t *testing.T) {
 	require.NoError(t, err)
 	_, err = g.Append(context.Background(), Event{Type: "x", Source: NewSource(resource.Empty(), instrumentation.Scope{Name: "s"})})
 	require.NoError(t, err)
-	assert.Equal(t, 3, g.sources.live(), "svc, unknown resource, empty resource")
+	assert.Equal(t, 3, g.held.sources.live(), "svc, unknown resource, empty resource")
 	es := g.Events(0)
 	assert.Nil(t, es[len(es)-2].Source.Resource())
 	assert.NotNil(t, es[len(es)-1].Source.Resource())
 	g.Clear()
-	assert.Zero(t, g.sources.live())
+	assert.Zero(t, g.held.sources.live())
 }
 
 // TestSourceTableReleases: a Source no held event refers to leaves the
@@ -42,9 +42,9 @@ func TestSourceTableReleases(t *testing.T) {
 		src := NewSource(nil, instrumentation.Scope{Name: "s", Version: string(rune(i))})
 		_, err := g.Append(context.Background(), Event{Type: "x", Source: src})
 		require.NoError(t, err)
-		require.LessOrEqual(t, g.sources.live(), 10)
+		require.LessOrEqual(t, g.held.sources.live(), 10)
 	}
-	assert.LessOrEqual(t, len(g.sources.list), 12, "numbers are reused")
+	assert.LessOrEqual(t, len(g.held.sources.list), 12, "numbers are reused")
 	for _, e := range g.Events(0) {
 		require.NotNil(t, e.Source, "held events keep theirs")
 	}

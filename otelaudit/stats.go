@@ -1,5 +1,22 @@
 package otelaudit
 
+import "sync/atomic"
+
+// counters are what Stats reports beyond the held events, so that
+// nothing leaves uncounted: recorded == next-first + evicted + cleared.
+// Under the Generator's lock but the atomics, which count what is refused
+// or lost before the lock is taken (bad input never reaches it).
+type counters struct {
+	recorded, evicted, cleared uint64
+	// evictedForBytes of the evicted made room under the byte budget;
+	// cut and redacted count events the size cap and the policy changed.
+	evictedForBytes, cut, redacted uint64
+	rejected                       atomic.Uint64
+	// What producers lost before an event existed (AddTruncated,
+	// AddUntracked).
+	truncated, untracked atomic.Uint64
+}
+
 // Stats counts what a Generator has done with the events given to it. Every
 // event that Record accepted is held (Len), was evicted at the capacity bound
 // (Evicted) or was dropped by Clear (Cleared):
@@ -64,7 +81,7 @@ type Stats struct {
 // use, and never blocks.
 func (g *Generator) AddTruncated(n uint64) {
 	if g != nil {
-		g.truncated.Add(n)
+		g.counts.truncated.Add(n)
 	}
 }
 
@@ -72,6 +89,6 @@ func (g *Generator) AddTruncated(n uint64) {
 // (Stats.Untracked). Safe for concurrent use, and never blocks.
 func (g *Generator) AddUntracked(n uint64) {
 	if g != nil {
-		g.untracked.Add(n)
+		g.counts.untracked.Add(n)
 	}
 }

@@ -1,7 +1,6 @@
 package otelaudit
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -28,10 +27,6 @@ import (
 // LeafHash returns the RFC 6962 leaf hash of the event whose Hash is h:
 // SHA-256(0x00 | h). Inclusion proofs prove leaf hashes.
 func LeafHash(h Hash) Hash { return Hash(tlog.LeafHash(h)) }
-
-// ErrBadProof is wrapped when an inclusion or consistency proof does not
-// prove what it is said to.
-var ErrBadProof = errors.New("otelaudit: proof does not verify")
 
 // VerifyInclusion checks that the event whose Hash is hash is leaf index
 // of the tree of size leaves whose root is root, proof being the RFC 6962
@@ -97,7 +92,7 @@ type treeCommit struct {
 // keeps the nodes the receipts of the commit need. On the writer only;
 // undo goes back if the commit fails.
 func (g *Generator) signBatch(b *Batch, proofs, milestone bool) treeCommit {
-	ct := &g.ctree
+	ct := &g.cps.ctree
 	tc := treeCommit{before: *ct, first: ct.tree.Size()}
 	tc.before.tree = ct.tree.Clone()
 	var visit tlog.Visit
@@ -111,13 +106,13 @@ func (g *Generator) signBatch(b *Batch, proofs, milestone bool) treeCommit {
 		r := &b.Records[i]
 		ct.tree.Append(r.Hash, visit)
 		if r.Seq-ct.milestoneSeq >= every && i < len(b.Records)-1 {
-			c := Checkpoint{Origin: g.origin, Size: ct.tree.Size(), Root: ct.tree.Root(), Seq: r.Seq, Hash: r.Hash, Time: now}.sign(g.noteSigner)
+			c := Checkpoint{Origin: g.cps.origin, Size: ct.tree.Size(), Root: ct.tree.Root(), Seq: r.Seq, Hash: r.Hash, Time: now}.sign(g.cps.signer)
 			b.Checkpoints = append(b.Checkpoints, c)
 			ct.milestoneSeq, ct.milestoneTime = r.Seq, now
 		}
 	}
 	last := b.Records[len(b.Records)-1]
-	b.Head = Checkpoint{Origin: g.origin, Size: ct.tree.Size(), Root: ct.tree.Root(), Seq: last.Seq, Hash: last.Hash, Time: now}.sign(g.noteSigner)
+	b.Head = Checkpoint{Origin: g.cps.origin, Size: ct.tree.Size(), Root: ct.tree.Root(), Seq: last.Seq, Hash: last.Hash, Time: now}.sign(g.cps.signer)
 	if milestone || ct.due || last.Seq-ct.milestoneSeq >= every || now.Sub(ct.milestoneTime) >= g.cfg.cpInterval {
 		b.Checkpoints = append(b.Checkpoints, b.Head)
 		ct.milestoneSeq, ct.milestoneTime, ct.due = last.Seq, now, false
@@ -130,6 +125,6 @@ func (g *Generator) signBatch(b *Batch, proofs, milestone bool) treeCommit {
 // asked for again (see runWriter). On the writer only.
 func (g *Generator) undo(tc treeCommit) {
 	if tc.before.tree != nil {
-		g.ctree = tc.before
+		g.cps.ctree = tc.before
 	}
 }

@@ -20,9 +20,9 @@ package otelaudit
 //
 // Queries unlink everything queued before they read (lockCurrent, and
 // walker.resume after letting writers in). The queue is bounded: an
-// eviction that finds it full unlinks the oldest queued event itself, as
-// every eviction did before the queue existed, so a Generator whose
-// follower is off costs no more than that.
+// eviction that finds it full unlinks the oldest queued event itself, so
+// that a Generator whose follower is off pays one unlink per eviction at
+// most, and the queue never grows past its bound.
 
 // maxPendingUnlinks bounds the evicted events waiting to be unlinked
 // (24 bytes each): tens of milliseconds of events at full speed, what a
@@ -82,8 +82,8 @@ func (g *Generator) unlinkPending(k int) {
 		return
 	}
 	for range k {
-		p := g.unlinks.pop()
-		g.unlinkOldest(g.ring.at(p.seq), g.arena.read(p.at))
+		p := g.idx.unlinks.pop()
+		g.unlinkOldest(g.held.ring.at(p.seq), g.held.arena.read(p.at))
 	}
 	g.releaseArena()
 }
@@ -91,9 +91,9 @@ func (g *Generator) unlinkPending(k int) {
 // releaseArena releases the arena chunks of events evicted and unlinked.
 // Lock only.
 func (g *Generator) releaseArena() {
-	if g.unlinks.n > 0 {
-		g.arena.release(g.unlinks.oldest() - 1)
+	if g.idx.unlinks.n > 0 {
+		g.held.arena.release(g.idx.unlinks.oldest() - 1)
 	} else {
-		g.arena.release(g.first - 1)
+		g.held.arena.release(g.held.first - 1)
 	}
 }

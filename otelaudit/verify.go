@@ -12,25 +12,6 @@ import (
 	"github.com/otelaudit/otelaudit-go/internal/wire"
 )
 
-// ErrChainBroken is wrapped by every verification failure: an event whose
-// contents do not match its Hash, a missing, inserted or reordered event, or
-// a checkpoint the trail does not honour. Test with errors.Is; errors.As
-// with a *ChainError gives the first failing Seq.
-var ErrChainBroken = errors.New("otelaudit: hash chain does not verify")
-
-// ErrBadSignature is wrapped, beside ErrChainBroken, when a checkpoint is
-// unsigned or its signature does not verify with the public key given: the
-// wrong key, or a forged checkpoint, rather than a changed event.
-var ErrBadSignature = errors.New("otelaudit: checkpoint signature does not verify")
-
-// ErrUnsigned is wrapped when events lie past the newest checkpoint that a
-// given key signed: anyone who can write the trail, without the key, could
-// have written them. Verification with a key wraps it beside ErrChainBroken
-// (the *ChainError names the first such event); a store opened with a key
-// (store.WithPublicKey), and a Generator with a signing key attached to a
-// store, refuse such a head with it unless told to adopt it.
-var ErrUnsigned = errors.New("otelaudit: events not covered by a checkpoint signed by the key")
-
 // ChainError is a verification failure at one event.
 type ChainError struct {
 	// Seq is the first event that fails: the altered event, the first one
@@ -91,14 +72,14 @@ func (v *Verifier) Gaps() []Gap { return v.gaps }
 // Adoptions returns the HeadAdopted records verified so far.
 func (v *Verifier) Adoptions() []Adoption { return v.adopt }
 
-// Record checks the next event, given as its encoding (MarshalBinary form)
+// Next checks the next event, given as its encoding (MarshalBinary form)
 // data, the digest src of its Source, and the PrevHash and Hash it carries.
 // The encoding must be the canonical one of an event (it is decoded, and
 // the decoder accepts one encoding per event); its Seq must follow the one
 // before, or jump exactly over the Seqs a SeqGap record says were lost; its
 // Hash must follow from its contents and PrevHash. After a failure the
 // Verifier is unchanged.
-func (v *Verifier) Record(prev, hash, src Hash, data []byte) error {
+func (v *Verifier) Next(prev, hash, src Hash, data []byte) error {
 	want := v.head.Seq + 1
 	var e Event
 	// The decoded event only lives for this call: its strings may point
@@ -167,7 +148,7 @@ func (v *Verifier) Event(e *Event) error {
 			v.srcs[e.Source] = src
 		}
 	}
-	return v.Record(e.PrevHash, e.Hash, src, data)
+	return v.Next(e.PrevHash, e.Hash, src, data)
 }
 
 func short(h Hash) string { return h.String()[:12] }
@@ -230,4 +211,52 @@ func VerifyChain(anchor Anchor, events []Event, cps []Checkpoint, pub ed25519.Pu
 		}
 	}
 	return nil
+}
+
+// Verify seals every event recorded so far and checks the held trail: each
+// event's encoding and Source must give its Hash, chained from the anchor
+// with no gap, and every kept checkpoint must agree with the trail and carry
+// a valid signature by the Generator's key. A failure is a *ChainError
+// wrapping ErrChainBroken, naming the first failing Seq.
+//
+// Held events live in the Generator's own memory, so a failure here means
+// memory corruption; Verify over a store (see package store) is where
+// tampering shows.
+func (g *Generator) Verify() error {
+	if g.invalid() {
+		return ErrNilGenerator
+	}
+	// Verification reads the bytes as held, under the lock, a chunk at a
+	// time: writers get in between chunks, and the Verifier carries on
+	// from where it was (eviction in between moves the anchor past events
+	// already verified, never past unverified ones, since those are held).
+	var (
+		v   *Verifier
+		err error
+	)
+	target := g.Head().Seq + 1
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.inChunks(func(bool) bool {
+		g.sealUpTo(g.held.next)
+		if v == nil || v.Head().Seq < g.seal.anchor.Seq {
+			v = NewVerifier(g.seal.anchor)
+		}
+		end := min(target, v.Head().Seq+1+sealChunk)
+		for seq := v.Head().Seq + 1; seq < end; seq++ {
+			s := g.slotOf(seq)
+			prev, _ := g.hashOf(seq - 1)
+			if err = v.Next(prev, *g.held.ring.hashAt(seq), g.held.sources.digest(s.src), g.held.arena.read(s.at)); err != nil {
+				return true
+			}
+		}
+		return end >= target
+	})
+	if err != nil {
+		return err
+	}
+	pub := g.cfg.public()
+	// Checkpoints may be newer than target, made while this ran: they are
+	// checked against the sealed head, which holds their Seq.
+	return VerifyCheckpoints(g.cps.kept, pub, g.seal.anchor, Anchor{Seq: g.seal.sealed - 1, Hash: g.seal.head}, g.hashOf)
 }

@@ -53,7 +53,7 @@ func (w *eventWalk) next(k, val []byte) (uint64, storedEvent, error) {
 	if n, ok := wire.Seq(se.data); ok && n != seq {
 		return seq, se, &otelaudit.ChainError{Seq: seq, Reason: fmt.Sprintf("stored under key %d but numbered %d", seq, n)}
 	}
-	if err := w.v.Record(se.prev, se.hash, se.src, se.data); err != nil {
+	if err := w.v.Next(se.prev, se.hash, se.src, se.data); err != nil {
 		return seq, se, err
 	}
 	if se.leaf != w.tree.Size() {

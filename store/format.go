@@ -85,7 +85,7 @@ func decodeSeq(what string, b []byte) (uint64, error) {
 
 // appendValue appends the events value of r, leaf index leaf of the tree,
 // to b.
-func appendValue(b []byte, r *otelaudit.Record, leaf uint64) []byte {
+func appendValue(b []byte, r *otelaudit.SealedEvent, leaf uint64) []byte {
 	b = append(b, r.PrevHash[:]...)
 	b = append(b, r.Hash[:]...)
 	b = append(b, r.SourceDigest[:]...)

@@ -693,7 +693,7 @@ func (s *Store) Write(b otelaudit.Batch) (err error) {
 
 // isGapOver reports whether r is a SeqGap record of exactly the Seqs
 // first..last.
-func isGapOver(r *otelaudit.Record, first, last uint64) bool {
+func isGapOver(r *otelaudit.SealedEvent, first, last uint64) bool {
 	var e otelaudit.Event
 	if e.UnmarshalBinary(r.Data) != nil || e.Seq != r.Seq {
 		return false

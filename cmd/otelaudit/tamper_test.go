@@ -162,7 +162,7 @@ func forge(t *testing.T, path string, build func(orig []otelaudit.Event, cps []o
 }
 
 // record is e as a Record chained to prev.
-func record(t *testing.T, e otelaudit.Event, prev otelaudit.Hash) otelaudit.Record {
+func record(t *testing.T, e otelaudit.Event, prev otelaudit.Hash) otelaudit.SealedEvent {
 	t.Helper()
 	data, err := e.MarshalBinary()
 	require.NoError(t, err)
@@ -170,7 +170,7 @@ func record(t *testing.T, e otelaudit.Event, prev otelaudit.Hash) otelaudit.Reco
 	if e.Source != nil {
 		src = e.Source.Digest()
 	}
-	return otelaudit.Record{Seq: e.Seq, PrevHash: prev, Hash: otelaudit.ChainHash(prev, src, data), Data: data, Source: e.Source, SourceDigest: src}
+	return otelaudit.SealedEvent{Seq: e.Seq, PrevHash: prev, Hash: otelaudit.ChainHash(prev, src, data), Data: data, Source: e.Source, SourceDigest: src}
 }
 
 // checkpointsUpTo returns the checkpoints of seq and before.
@@ -326,7 +326,7 @@ func TestTamperTable(t *testing.T) {
 			// them; 26 to 30 are re-chained after it. Everything up to 20,
 			// and its signed checkpoints, is the original.
 			forge(t, path, func(orig []otelaudit.Event, cps []otelaudit.Checkpoint) []otelaudit.Batch {
-				var recs []otelaudit.Record
+				var recs []otelaudit.SealedEvent
 				prev := otelaudit.GenesisHash
 				for _, e := range orig[:20] {
 					r := record(t, e, prev)
@@ -342,7 +342,7 @@ func TestTamperTable(t *testing.T) {
 						attribute.String(otelaudit.AttrGapLastCommit, ""),
 					}}
 				r := record(t, gap, prev)
-				recs = []otelaudit.Record{r}
+				recs = []otelaudit.SealedEvent{r}
 				for _, e := range orig[25:] {
 					r = record(t, e, r.Hash)
 					recs = append(recs, r)
@@ -360,7 +360,7 @@ func TestTamperTable(t *testing.T) {
 					attribute.Int64(otelaudit.AttrAdoptedSignedSeq, int64(head.Seq)),
 					attribute.String(otelaudit.AttrAdoptedKey, strings.Repeat("00", 32)),
 				}}
-			require.NoError(t, st.Write(otelaudit.Batch{Records: []otelaudit.Record{record(t, adopt, head.Hash)}, Reserved: head.Seq + 1}))
+			require.NoError(t, st.Write(otelaudit.Batch{Records: []otelaudit.SealedEvent{record(t, adopt, head.Hash)}, Reserved: head.Seq + 1}))
 			require.NoError(t, st.Close())
 		}, 31, "first event not signed with --pubkey", store.ErrUnsigned},
 		{"rewrite the tail and put in the signed head of another store signed by the same key", func(t *testing.T, path string) {
@@ -519,7 +519,7 @@ func TestCutTailNeedsKeptCheckpoints(t *testing.T) {
 	require.NoError(t, os.WriteFile(kept, []byte(r.stdout), 0o600))
 
 	forge(t, f.db, func(orig []otelaudit.Event, cps []otelaudit.Checkpoint) []otelaudit.Batch {
-		var recs []otelaudit.Record
+		var recs []otelaudit.SealedEvent
 		prev := otelaudit.GenesisHash
 		for _, e := range orig[:20] {
 			rec := record(t, e, prev)
