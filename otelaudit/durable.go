@@ -1,6 +1,7 @@
 package otelaudit
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -291,12 +292,9 @@ func (g *Generator) nextBatch(recs []SealedEvent, buf []byte) ([]SealedEvent, []
 // longer than its ctx.
 func (g *Generator) waitForRoom(need int64, w *receiptWait) error {
 	var (
-		timer *time.Timer
-		stop  <-chan struct{}
+		wait   context.Context // the store wait, and a Require's ctx
+		cancel context.CancelFunc
 	)
-	if w != nil {
-		stop = w.ctx.Done()
-	}
 	for g.full(need) && g.held.first > g.dur.seq {
 		if g.closed || g.dur.writerDone {
 			// No writer will make room: the held events must stay.
@@ -305,23 +303,40 @@ func (g *Generator) waitForRoom(need int64, w *receiptWait) error {
 		if g.cfg.storeWait == 0 {
 			return fmt.Errorf("%w: %d events wait to be durable", ErrStoreBehind, g.held.next-1-g.dur.seq)
 		}
-		if timer == nil {
-			timer = time.NewTimer(g.cfg.storeWait)
-			defer timer.Stop()
+		if wait == nil {
+			base := context.Background()
+			if w != nil {
+				base = w.ctx
+			}
+			wait, cancel = context.WithTimeout(base, g.cfg.storeWait)
+			defer cancel()
 		}
-		ch := g.dur.changed
-		g.mu.Unlock()
-		g.kick()
-		select {
-		case <-ch:
-			g.mu.Lock()
-		case <-timer.C:
-			g.mu.Lock()
+		if !g.awaitWriter(wait.Done()) {
+			if w != nil && w.ctx.Err() != nil {
+				return fmt.Errorf("%w: %d events still wait to be durable: %w", ErrStoreBehind, g.held.next-1-g.dur.seq, w.ctx.Err())
+			}
 			return fmt.Errorf("%w: %d events still wait to be durable after %s", ErrStoreBehind, g.held.next-1-g.dur.seq, g.cfg.storeWait)
-		case <-stop:
-			g.mu.Lock()
-			return fmt.Errorf("%w: %d events still wait to be durable: %w", ErrStoreBehind, g.held.next-1-g.dur.seq, w.ctx.Err())
 		}
 	}
 	return nil
+}
+
+// awaitWriter lets go of g.mu, wakes the store writer and waits until the
+// writer moves (dur.changed closes: the durable Seq or a milestone moved,
+// a commit failed, or the writer stopped) or done closes; it takes g.mu
+// again before it returns, and reports whether the writer moved. Every
+// wait for the writer goes through here, so none can miss the kick that
+// a writer with nothing queued needs. Lock held on entry and on return.
+func (g *Generator) awaitWriter(done <-chan struct{}) bool {
+	ch := g.dur.changed
+	g.mu.Unlock()
+	g.kick()
+	select {
+	case <-ch:
+		g.mu.Lock()
+		return true
+	case <-done:
+		g.mu.Lock()
+		return false
+	}
 }

@@ -344,11 +344,7 @@ func (g *Generator) Clear() {
 		// under steady load the trail is never all durable at once.
 		target := g.held.next
 		for g.dur.seq+1 < target && !g.dur.writerDone {
-			ch := g.dur.changed
-			g.mu.Unlock()
-			g.kick()
-			<-ch
-			g.mu.Lock()
+			g.awaitWriter(nil)
 		}
 		if !g.dur.writerDone {
 			// Drop what is durable; events recorded since the call and

@@ -31,13 +31,7 @@ func (g *Generator) ForceFlush(ctx context.Context) error {
 			g.mu.Unlock()
 			return fmt.Errorf("%w: %w", ErrShutdown, err)
 		}
-		ch := g.dur.changed
-		g.mu.Unlock()
-		g.kick()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			g.mu.Lock()
+		if !g.awaitWriter(ctx.Done()) {
 			defer g.mu.Unlock()
 			if g.flushedTo(target, ms) {
 				return nil
@@ -48,7 +42,6 @@ func (g *Generator) ForceFlush(ctx context.Context) error {
 			}
 			return fmt.Errorf("%w: %w", err, ctx.Err())
 		}
-		g.mu.Lock()
 	}
 	g.mu.Unlock()
 	return nil

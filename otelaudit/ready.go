@@ -53,14 +53,9 @@ func (g *Generator) Ready(ctx context.Context) error {
 			g.mu.Unlock()
 			return fmt.Errorf("%w: %w", ErrNoReceipt, ErrShutdown)
 		}
-		ch := g.dur.changed
-		g.mu.Unlock()
-		g.kick()
-		select {
-		case <-ch:
-		case <-ctx.Done():
+		if !g.awaitWriter(ctx.Done()) {
+			g.mu.Unlock()
 			return fmt.Errorf("%w: no commit to the store ended within the context: %w", ErrNoReceipt, ctx.Err())
 		}
-		g.mu.Lock()
 	}
 }
