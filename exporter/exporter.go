@@ -30,7 +30,7 @@ func New(exp sdktrace.SpanExporter, opts ...Option) *Exporter {
 // with a non-nil SpanExporter.
 func (x *Exporter) usable(op string) error {
 	if x == nil || x.exp == nil || !x.r.usable() {
-		return fmt.Errorf("exporter: %s: %w", op, ErrNilExporter)
+		return fmt.Errorf("%w: %s", ErrNilExporter, op)
 	}
 	return nil
 }

@@ -88,13 +88,13 @@ func (c *grpcClient) UploadLogs(ctx context.Context, req []byte) error {
 
 func (c *grpcClient) invoke(ctx context.Context, method string, req []byte, resp proto.Message) error {
 	if c.shut.Load() {
-		return fmt.Errorf("exporter: otlp grpc client: %w", ErrShutdown)
+		return fmt.Errorf("%w: otlp grpc client", ErrShutdown)
 	}
 	if c.conn == nil {
-		return fmt.Errorf("exporter: otlp grpc client: nil connection: %w", ErrExportFailed)
+		return fmt.Errorf("%w: otlp grpc client: nil connection", ErrExportFailed)
 	}
 	if err := c.conn.Invoke(ctx, method, rawRequest(req), resp, grpc.ForceCodec(rawCodec{})); err != nil {
-		return fmt.Errorf("exporter: otlp grpc client: %w: %w", ErrExportFailed, err)
+		return fmt.Errorf("%w: otlp grpc client: %w", ErrExportFailed, err)
 	}
 	return nil
 }
@@ -187,16 +187,16 @@ func (c *httpClient) UploadLogs(ctx context.Context, req []byte) error {
 // post sends req to path and returns the body of a 2xx response.
 func (c *httpClient) post(ctx context.Context, path string, req []byte) ([]byte, error) {
 	if c.shut.Load() {
-		return nil, fmt.Errorf("exporter: otlp http client: %w", ErrShutdown)
+		return nil, fmt.Errorf("%w: otlp http client", ErrShutdown)
 	}
 	r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(req))
 	if err != nil {
-		return nil, fmt.Errorf("exporter: otlp http client: %w: %w", ErrExportFailed, err)
+		return nil, fmt.Errorf("%w: otlp http client: %w", ErrExportFailed, err)
 	}
 	r.Header.Set("Content-Type", "application/x-protobuf")
 	resp, err := c.client.Do(r)
 	if err != nil {
-		return nil, fmt.Errorf("exporter: otlp http client: %w: %w", ErrExportFailed, err)
+		return nil, fmt.Errorf("%w: otlp http client: %w", ErrExportFailed, err)
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxHTTPResponse))
 	_ = resp.Body.Close()
@@ -206,7 +206,7 @@ func (c *httpClient) post(ctx context.Context, path string, req []byte) ([]byte,
 		if proto.Unmarshal(body, &st) == nil && st.GetMessage() != "" {
 			msg = ": " + st.GetMessage()
 		}
-		return nil, fmt.Errorf("exporter: otlp http client: POST %s: %s%s: %w", path, resp.Status, msg, ErrExportFailed)
+		return nil, fmt.Errorf("%w: otlp http client: POST %s: %s%s", ErrExportFailed, path, resp.Status, msg)
 	}
 	return body, nil
 }

@@ -25,10 +25,10 @@ import (
 // Use NewStream to send to any other sdktrace.SpanExporter.
 func NewOTLPStream(trail Trail, client OTLPClient, opts ...StreamOption) (*Stream, error) {
 	if trail == nil {
-		return nil, fmt.Errorf("exporter: otlp stream: %w", ErrNilTrail)
+		return nil, fmt.Errorf("%w given to NewOTLPStream", ErrNilTrail)
 	}
 	if client == nil {
-		return nil, fmt.Errorf("exporter: otlp stream: nil client: %w", ErrNilExporter)
+		return nil, fmt.Errorf("%w: nil client given to NewOTLPStream", ErrNilExporter)
 	}
 	cfg := newStreamConfig(opts)
 	return startStream(trail, newOTLPOutput(client, cfg.exporter), signalTraces, cfg)
@@ -45,10 +45,10 @@ func NewOTLPStream(trail Trail, client OTLPClient, opts ...StreamOption) (*Strea
 // unchanged. Everything else is as NewLogStream.
 func NewOTLPLogStream(trail Trail, client OTLPClient, opts ...StreamOption) (*Stream, error) {
 	if trail == nil {
-		return nil, fmt.Errorf("exporter: otlp log stream: %w", ErrNilTrail)
+		return nil, fmt.Errorf("%w given to NewOTLPLogStream", ErrNilTrail)
 	}
 	if client == nil {
-		return nil, fmt.Errorf("exporter: otlp log stream: nil client: %w", ErrNilExporter)
+		return nil, fmt.Errorf("%w: nil client given to NewOTLPLogStream", ErrNilExporter)
 	}
 	cfg := newStreamConfig(opts)
 	return startStream(trail, newOTLPLogOutput(client, cfg.exporter), signalLogs, cfg)

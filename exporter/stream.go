@@ -148,10 +148,10 @@ type Stream struct {
 // Seq, else at the source's first event.
 func NewStream(trail Trail, exp sdktrace.SpanExporter, opts ...StreamOption) (*Stream, error) {
 	if trail == nil {
-		return nil, fmt.Errorf("exporter: stream: %w", ErrNilTrail)
+		return nil, fmt.Errorf("%w given to NewStream", ErrNilTrail)
 	}
 	if exp == nil {
-		return nil, fmt.Errorf("exporter: stream: %w", ErrNilExporter)
+		return nil, fmt.Errorf("%w given to NewStream", ErrNilExporter)
 	}
 	cfg := newStreamConfig(opts)
 	return startStream(trail, New(exp, cfg.exporter...), signalTraces, cfg)
@@ -162,10 +162,10 @@ func NewStream(trail Trail, exp sdktrace.SpanExporter, opts ...StreamOption) (*S
 // options, cursor, retries, stats and metrics.
 func NewLogStream(trail Trail, exp sdklog.Exporter, opts ...StreamOption) (*Stream, error) {
 	if trail == nil {
-		return nil, fmt.Errorf("exporter: log stream: %w", ErrNilTrail)
+		return nil, fmt.Errorf("%w given to NewLogStream", ErrNilTrail)
 	}
 	if exp == nil {
-		return nil, fmt.Errorf("exporter: log stream: %w", ErrNilExporter)
+		return nil, fmt.Errorf("%w given to NewLogStream", ErrNilExporter)
 	}
 	cfg := newStreamConfig(opts)
 	return startStream(trail, NewLogExporter(exp, cfg.exporter...), signalLogs, cfg)
@@ -202,7 +202,7 @@ func startStream(trail Trail, out output, signal string, cfg streamConfig) (*Str
 // usable reports ErrNilExporter for a Stream no constructor made.
 func (s *Stream) usable() error {
 	if s == nil || s.trail == nil || s.out == nil {
-		return fmt.Errorf("exporter: stream: not made by NewStream, NewLogStream, NewOTLPStream or NewOTLPLogStream: %w", ErrNilExporter)
+		return fmt.Errorf("%w: stream: not made by NewStream, NewLogStream, NewOTLPStream or NewOTLPLogStream", ErrNilExporter)
 	}
 	return nil
 }
@@ -502,7 +502,7 @@ func (s *Stream) deliver(ctx context.Context) error {
 			return nil
 		}
 		if stopped {
-			return fmt.Errorf("exporter: stream: %d events not exported: %w", target-delivered, ErrShutdown)
+			return fmt.Errorf("%w: stream: %d events not exported", ErrShutdown, target-delivered)
 		}
 		select {
 		case s.kick <- struct{}{}:

@@ -15,22 +15,22 @@ import (
 // readEvent reads in place the event encoded in data: its header into h,
 // its strings into strs, and returns its attributes (count first). Bytes
 // that are not an encoded event, or an event without a type, are refused
-// with an error wrapping ErrMalformed. h and strs are the caller's, so
+// with an error wrapping otelaudit.ErrMalformed. h and strs are the caller's, so
 // that the strings are not copied once more on the way.
 func readEvent(data []byte, h *wire.Header, strs *[wire.NumStrings][]byte) ([]byte, error) {
 	var err error
 	if *h, err = wire.HeaderOf(data); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %v", otelaudit.ErrMalformed, err)
 	}
 	var rest []byte
 	if *strs, rest, err = wire.Strings(data); err != nil {
-		return nil, fmt.Errorf("%w: event %d: %v", ErrMalformed, h.Seq, err)
+		return nil, fmt.Errorf("%w: event %d: %v", otelaudit.ErrMalformed, h.Seq, err)
 	}
 	if h.Nsec >= 1e9 {
-		return nil, fmt.Errorf("%w: event %d: nanoseconds %d out of range", ErrMalformed, h.Seq, h.Nsec)
+		return nil, fmt.Errorf("%w: event %d: nanoseconds %d out of range", otelaudit.ErrMalformed, h.Seq, h.Nsec)
 	}
 	if len(strs[wire.StrType]) == 0 {
-		return nil, fmt.Errorf("%w: event %d has an empty type", ErrMalformed, h.Seq)
+		return nil, fmt.Errorf("%w: event %d has an empty type", otelaudit.ErrMalformed, h.Seq)
 	}
 	return rest, nil
 }
@@ -76,7 +76,7 @@ func appendAttrs(b []byte, tag byte, attrs []byte, reserved func([]byte) bool) (
 	case r.err != nil:
 		return b, dropped, r.err
 	case len(r.b) != 0:
-		return b, dropped, fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(r.b))
+		return b, dropped, fmt.Errorf("%w: %d trailing bytes", otelaudit.ErrMalformed, len(r.b))
 	}
 	return b, dropped, nil
 }

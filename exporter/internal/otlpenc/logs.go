@@ -20,7 +20,7 @@ import (
 // attributes or inside a map value, which it reduces to one. The caller
 // builds that event's record with the SDK (sdklog.Record) and adds it
 // with AddRecord, so that the rules are the SDK's own.
-var ErrNeedsRecord = errors.New("event needs the log SDK's record")
+var ErrNeedsRecord = errors.New("otlpenc: event needs the log SDK's record")
 
 // Field tags of a LogRecord (logs/v1).
 const (
@@ -71,7 +71,7 @@ func (l *Logs) merge(res *resource.Resource) *resource.Resource {
 
 // Add appends the log record of the event encoded in data, whose Source is
 // src, observed at observed. Bytes that are not an encoded event are
-// refused with ErrMalformed; an event the SDK would rewrite with
+// refused with otelaudit.ErrMalformed; an event the SDK would rewrite with
 // ErrNeedsRecord. Either way nothing is added.
 func (l *Logs) Add(data []byte, src *otelaudit.Source, observed time.Time) error {
 	var h wire.Header

@@ -64,7 +64,7 @@ func NewTraces(res *resource.Resource, scope instrumentation.Scope) *Traces {
 
 // Add appends the span of the event encoded in data, whose Source is src.
 // Bytes that are not an encoded event, or an event without a type, are
-// refused with an error wrapping ErrMalformed, and nothing is added.
+// refused with an error wrapping otelaudit.ErrMalformed, and nothing is added.
 func (t *Traces) Add(data []byte, src *otelaudit.Source) error {
 	var h wire.Header
 	var strs [wire.NumStrings][]byte

@@ -43,7 +43,7 @@ func TestHostileBytes(t *testing.T) {
 		tr.Reset()
 		err := tr.Add(data, nil)
 		if err != nil {
-			assert.True(t, errors.Is(err, otlpenc.ErrMalformed), "%v", err)
+			assert.True(t, errors.Is(err, otelaudit.ErrMalformed), "%v", err)
 			assert.Zero(t, tr.Len())
 			return
 		}
@@ -82,7 +82,7 @@ func TestDeepNesting(t *testing.T) {
 	b = append(b, 0) // KindEmpty
 	tr := otlpenc.NewTraces(nil, instrumentation.Scope{})
 	err = tr.Add(b, nil)
-	assert.ErrorIs(t, err, otlpenc.ErrMalformed)
+	assert.ErrorIs(t, err, otelaudit.ErrMalformed)
 	assert.NoError(t, tr.Add(good, nil))
 }
 

@@ -2,14 +2,11 @@ package otlpenc
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 
 	"github.com/otelaudit/otelaudit-go/internal/wire"
+	"github.com/otelaudit/otelaudit-go/otelaudit"
 )
-
-// ErrMalformed is returned for bytes that are not an encoded event.
-var ErrMalformed = errors.New("malformed event encoding")
 
 // valueReader reads encoded attribute values (see wire's Kind constants)
 // and writes them as OTLP AnyValue content.
@@ -20,7 +17,7 @@ type valueReader struct {
 
 func (r *valueReader) fail(what string) {
 	if r.err == nil {
-		r.err = fmt.Errorf("%w: %s", ErrMalformed, what)
+		r.err = fmt.Errorf("%w: %s", otelaudit.ErrMalformed, what)
 	}
 	r.b = nil
 }
