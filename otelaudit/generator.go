@@ -50,7 +50,7 @@ type Generator struct {
 	held   held            // the events: ring, arena, Sources (held.go)
 	idx    indexes         // the secondary indexes (index.go)
 	seal   sealState       // the hash chain (seal.go)
-	cps    checkpointState // signed checkpoints and the tree (checkpoint.go)
+	cps    checkpointState // signed checkpoints and the tree (checkpointing.go)
 	dur    durability      // the store writer's progress (durable.go)
 	counts counters        // what Stats reports (stats.go)
 	req    requireState    // Require and Ready (require.go)

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"sort"
 	"unsafe"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -259,4 +260,98 @@ func (g *Generator) Verify() error {
 	// Checkpoints may be newer than target, made while this ran: they are
 	// checked against the sealed head, which holds their Seq.
 	return VerifyCheckpoints(g.cps.kept, pub, g.seal.anchor, Anchor{Seq: g.seal.sealed - 1, Hash: g.seal.head}, g.hashOf)
+}
+
+// VerifyCheckpoints checks checkpoints against a trail that verified from
+// anchor to head, hashAt giving the Hash of any Seq in (anchor.Seq,
+// head.Seq]. With pub set, every checkpoint must carry a valid signature by
+// its private key. A checkpoint older than the anchor vouches for events
+// dropped by retention and is skipped; one past the head means the tail
+// was cut.
+func VerifyCheckpoints(cps []Checkpoint, pub ed25519.PublicKey, anchor, head Anchor, hashAt func(seq uint64) (Hash, bool)) error {
+	cps = append([]Checkpoint(nil), cps...)
+	sort.Slice(cps, func(i, j int) bool { return cps[i].Seq < cps[j].Seq })
+	for _, c := range cps {
+		if pub != nil {
+			if err := c.VerifySignature(pub); err != nil {
+				return err
+			}
+		}
+		when := c.Time.UTC().Format("2006-01-02T15:04:05Z07:00")
+		switch {
+		case c.Seq < anchor.Seq:
+			continue
+		case c.Seq > head.Seq:
+			return &ChainError{Seq: head.Seq + 1, Reason: fmt.Sprintf("missing: the trail ends at seq %d, but the checkpoint of %s covers up to seq %d", head.Seq, when, c.Seq)}
+		case c.Seq == anchor.Seq:
+			if c.Hash != anchor.Hash {
+				return &ChainError{Seq: c.Seq, Reason: fmt.Sprintf("the anchor's Hash differs from the checkpoint of %s", when)}
+			}
+		default:
+			h, ok := hashAt(c.Seq)
+			if !ok {
+				return &ChainError{Seq: c.Seq, Reason: "missing, though the trail reaches past it"}
+			}
+			if h != c.Hash {
+				return &ChainError{Seq: c.Seq, Reason: fmt.Sprintf("Hash differs from the checkpoint of %s: the trail was rewritten", when)}
+			}
+		}
+	}
+	return nil
+}
+
+// SignedUpTo returns the newest Seq that pub signed a checkpoint of, among
+// cps, counting only valid signatures; false when pub signed none.
+func SignedUpTo(cps []Checkpoint, pub ed25519.PublicKey) (uint64, bool) {
+	var top uint64
+	found := false
+	for _, c := range cps {
+		if (!found || c.Seq > top) && c.VerifySignature(pub) == nil {
+			top, found = c.Seq, true
+		}
+	}
+	return top, found
+}
+
+// VerifySigned checks that pub signed a checkpoint of the head of a trail
+// that verified from anchor to head, cps included (see VerifyCheckpoints):
+// events after the newest checkpoint pub signed (see SignedUpTo) could have
+// been written by anyone able to write the trail. The error wraps
+// ErrChainBroken and ErrUnsigned and names the first such event, which
+// nextAfter gives: the Seq of the first event of the trail after a Seq
+// (more than one after it past a SeqGap record).
+//
+// A trail that holds no events past Seq 0 has nothing to cover. One that
+// holds none past a later anchor (all removed, by retention or by anyone)
+// must have a checkpoint of the anchor signed by pub, as a trail written
+// with the key keeps (the newest commit's): nothing else vouches for the
+// anchor, where the next event would chain, and anyone able to write the
+// trail could have set it. The error then names the anchor's Seq.
+func VerifySigned(cps []Checkpoint, pub ed25519.PublicKey, anchor, head Anchor, nextAfter func(seq uint64) uint64) error {
+	if head.Seq == 0 {
+		return nil
+	}
+	signed, ok := SignedUpTo(cps, pub)
+	if ok && signed >= head.Seq {
+		return nil
+	}
+	if head.Seq == anchor.Seq {
+		return &ChainError{
+			Seq:    anchor.Seq,
+			Reason: fmt.Sprintf("the trail holds no events, and the key signed no checkpoint of its anchor, seq %d: anyone able to write the trail could have set it", anchor.Seq),
+			Err:    ErrUnsigned,
+		}
+	}
+	from := anchor.Seq
+	why := "the key signed no checkpoint of the trail"
+	if ok && signed > from {
+		from = signed
+		why = fmt.Sprintf("the newest checkpoint the key signed is of seq %d", signed)
+	}
+	first := nextAfter(from)
+	return &ChainError{
+		Seq:    first,
+		Reason: fmt.Sprintf("%s; events %d to %d could have been written by anyone able to write the trail", why, first, head.Seq),
+		Err:    ErrUnsigned,
+	}
 }
