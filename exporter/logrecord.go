@@ -25,26 +25,12 @@ const maxBodyPart = otlpenc.MaxBodyPart
 // from more sources than that only costs rebuilding templates.
 const maxTemplates = 1024
 
-// logReservedKey reports whether k is owned by the log exporter: the span
-// format's keys and otelaudit.KeyDuration.
-func logReservedKey(k attribute.Key) bool {
-	return k == otelaudit.KeyDuration || otelaudit.ReservedKey(k)
-}
-
 // LogSeverity returns the severity of the log record of an event with
 // outcome o: INFO for success and for no outcome, WARN for denied and
 // failure, ERROR for error. An outcome outside these, which no Generator
 // accepts, is WARN: it is not known to be a success, and it is not known to
 // be an error.
-func LogSeverity(o otelaudit.Outcome) log.Severity {
-	switch o {
-	case otelaudit.Success, "":
-		return log.SeverityInfo
-	case otelaudit.Error:
-		return log.SeverityError
-	}
-	return log.SeverityWarn
-}
+func LogSeverity(o otelaudit.Outcome) log.Severity { return otlpenc.Severity(o) }
 
 // LogBody returns the body of e's log record: one short line for people
 // reading a log view, "<type>: <action> on <resource> (<outcome>)", the
@@ -68,7 +54,7 @@ func logAttributes(e *otelaudit.Event) []attribute.KeyValue {
 	if e.Duration > 0 {
 		kvs = append(kvs, otelaudit.KeyDuration.Int64(int64(e.Duration)))
 	}
-	kvs, _ = appendOwnAttributes(kvs, e, logReservedKey)
+	kvs, _ = appendOwnAttributes(kvs, e, otlpenc.LogReserved)
 	return kvs
 }
 

@@ -89,9 +89,16 @@ func (l *Logs) Add(data []byte, src *otelaudit.Source, observed time.Time) error
 	return l.add(g, b, h.Seq, err)
 }
 
-// logReserved reports whether key is one the log exporter owns.
+// LogReserved reports whether k is one of the log record format's own
+// keys: the span format's and otelaudit.KeyDuration, which the log
+// exporter writes as an attribute too.
+func LogReserved(k attribute.Key) bool {
+	return k == otelaudit.KeyDuration || otelaudit.ReservedKey(k)
+}
+
+// logReserved is LogReserved of encoded bytes, without a copy.
 func logReserved(key []byte) bool {
-	return string(key) == string(otelaudit.KeyDuration) || Reserved(key)
+	return len(key) <= maxReservedKey && LogReserved(attribute.Key(key))
 }
 
 // checkLogAttrs walks the encoded attributes (count first) and reports
@@ -181,12 +188,14 @@ func (r *valueReader) scan(depth int) (dup bool) {
 	return dup
 }
 
-// Severities of the log record format (see exporter.LogSeverity).
-func severity(outcome []byte) log.Severity {
-	switch string(outcome) {
-	case string(otelaudit.Success), "":
+// Severity is the severity of the log record of an event with outcome o
+// (exporter.LogSeverity documents it): INFO for success and for no
+// outcome, ERROR for error, WARN for every other outcome.
+func Severity(o otelaudit.Outcome) log.Severity {
+	switch o {
+	case otelaudit.Success, "":
 		return log.SeverityInfo
-	case string(otelaudit.Error):
+	case otelaudit.Error:
 		return log.SeverityError
 	}
 	return log.SeverityWarn
@@ -200,7 +209,7 @@ func appendLogRecord(b []byte, h *wire.Header, strs *[wire.NumStrings][]byte, at
 	if t := when.UnixNano(); t > 0 {
 		b = appendFixed64Field(b, tagLogTime, uint64(t))
 	}
-	sev := severity(strs[wire.StrOutcome])
+	sev := Severity(outcomeOf(strs[wire.StrOutcome]))
 	b = appendVarintField(b, tagLogSevNum, uint64(sev)) //nolint:gosec // a small positive enum
 	b = appendBytesField(b, tagLogSevText, sev.String())
 	b, body := openLen(append(b, tagLogBody))

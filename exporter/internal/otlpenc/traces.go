@@ -38,6 +38,18 @@ var optionalKeys = [...]struct {
 // to a string on the stack, so Reserved never allocates.
 const maxReservedKey = 32
 
+// outcomeOf is the outcome of the encoded bytes, for the rules of
+// otelaudit.Outcome (Failed) and Severity to decide on. The defined
+// outcomes are short, so a longer one, none of them, is given as a
+// placeholder of the same standing ("custom"), and the conversion of a
+// short one stays on the stack: the hot path never allocates for it.
+func outcomeOf(b []byte) otelaudit.Outcome {
+	if len(b) > maxReservedKey {
+		return "custom"
+	}
+	return otelaudit.Outcome(b)
+}
+
 // Reserved reports whether key is one of the span format's own keys
 // (otelaudit.ReservedKey), which an event's attribute may not use.
 func Reserved(key []byte) bool {
@@ -131,15 +143,16 @@ func appendName(b []byte, tag byte, typ []byte) []byte {
 }
 
 // appendStatus appends the span's Status: Error with the outcome as
-// message for error, failure and denied; Ok for success; Unset otherwise.
+// message for a failed outcome (Outcome.Failed); Ok for success; Unset
+// otherwise, as the exporter's span status.
 // The SDK's exporters always send a Status, even an unset one.
 func appendStatus(b []byte, outcome []byte) []byte {
 	b, s := openLen(append(b, tagSpanStatus))
-	switch string(outcome) {
-	case string(otelaudit.Error), string(otelaudit.Failure), string(otelaudit.Denied):
-		b = appendBytesField(b, tagStatusMsg, outcome) // one of the three above
-		b = appendVarintField(b, tagStatusCode, 2)     // STATUS_CODE_ERROR
-	case string(otelaudit.Success):
+	switch o := outcomeOf(outcome); {
+	case o.Failed():
+		b = appendBytesField(b, tagStatusMsg, outcome)
+		b = appendVarintField(b, tagStatusCode, 2) // STATUS_CODE_ERROR
+	case o == otelaudit.Success:
 		b = appendVarintField(b, tagStatusCode, 1) // STATUS_CODE_OK
 	}
 	return closeLen(b, s)
