@@ -98,7 +98,7 @@ func LogReserved(k attribute.Key) bool {
 
 // logReserved is LogReserved of encoded bytes, without a copy.
 func logReserved(key []byte) bool {
-	return len(key) <= maxReservedKey && LogReserved(attribute.Key(key))
+	return auditKey(key) && LogReserved(attribute.Key(key))
 }
 
 // checkLogAttrs walks the encoded attributes (count first) and reports

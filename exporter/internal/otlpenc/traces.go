@@ -53,7 +53,15 @@ func outcomeOf(b []byte) otelaudit.Outcome {
 // Reserved reports whether key is one of the span format's own keys
 // (otelaudit.ReservedKey), which an event's attribute may not use.
 func Reserved(key []byte) bool {
-	return len(key) <= maxReservedKey && otelaudit.ReservedKey(attribute.Key(key))
+	return auditKey(key) && otelaudit.ReservedKey(attribute.Key(key))
+}
+
+// auditKey reports whether key could be one of the format's own keys: no
+// longer than maxReservedKey, and under otelaudit.NamePrefix. Most keys
+// are not, and are told so without the copy of a conversion.
+func auditKey(key []byte) bool {
+	return len(key) <= maxReservedKey && len(key) > len(otelaudit.NamePrefix) &&
+		string(key[:len(otelaudit.NamePrefix)]) == otelaudit.NamePrefix
 }
 
 // The span's flags: sampled, and "whether the parent is remote is known",
