@@ -11,8 +11,8 @@ var (
 	// and by the methods of a nil or zero Stream, which no constructor made.
 	ErrNilExporter = errors.New("exporter: nil exporter")
 
-	// ErrNilTrail is returned by NewStream and NewLogStream given a nil
-	// Trail.
+	// ErrNilTrail is returned by NewStream, NewLogStream, NewOTLPStream
+	// and NewOTLPLogStream given a nil Trail.
 	ErrNilTrail = errors.New("exporter: nil trail")
 
 	// ErrShutdown is returned by Replay once Shutdown has been called.

@@ -2,8 +2,10 @@ package otelaudit
 
 import "errors"
 
-// Every error of this package wraps one of these sentinels, with detail:
-// test with errors.Is. Their text starts with "otelaudit:".
+// The errors of this package wrap one of these sentinels, with detail:
+// test with errors.Is. Their text starts with "otelaudit:". Where a ctx
+// ended first, the error wraps ctx's error instead or beside; the store's
+// own errors (from Store.Write, Resume or Close) are passed on wrapped.
 
 // Errors of recording: the event is refused and counted in Stats.Rejected.
 var (

@@ -13,8 +13,9 @@ import (
 
 // ForceFlush returns once every event accepted before the call is durable
 // in the Generator's store, with the milestones Checkpoint asked for
-// before it, or with an error wrapping ctx's when ctx ends first, saying
-// how many are not. Without a store it returns nil at once: held events
+// before it, or with an error wrapping ErrNotFlushed and ctx's error when
+// ctx ends first (ErrShutdown when the writer stopped first), saying how
+// many are not. Without a store it returns nil at once: held events
 // are as final as they get.
 func (g *Generator) ForceFlush(ctx context.Context) error {
 	if err := g.usable(); err != nil {
@@ -73,7 +74,8 @@ func (g *Generator) notFlushed(target, ms uint64) error {
 // With a store, it then flushes (see ForceFlush), releases the Seqs it
 // reserved past the last event (see Batch.Reserved), stops the writer and
 // closes the store, within ctx; the error says what could not be done in
-// time, and a next run then records the Seqs it may have lost. Held events
+// time (wrapping ErrNotFlushed where events or milestones are not
+// durable, or ctx's error), and a next run then records the Seqs it may have lost. Held events
 // stay queryable. Calls after the first return nil.
 func (g *Generator) Shutdown(ctx context.Context) error {
 	if g.invalid() {

@@ -46,13 +46,17 @@ func noteSigner(origin string, key ed25519.PrivateKey) (note.Signer, error) {
 // noteVerifier is the note verifier of pub under the key name origin.
 func noteVerifier(origin string, pub ed25519.PublicKey) (note.Verifier, error) {
 	if len(pub) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("otelaudit: public key of %d bytes, want %d", len(pub), ed25519.PublicKeySize)
+		return nil, fmt.Errorf("%w: public key of %d bytes, want %d", ErrBadSignature, len(pub), ed25519.PublicKeySize)
 	}
 	vkey, err := note.NewEd25519VerifierKey(origin, pub)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrBadOrigin, err)
 	}
-	return note.NewVerifier(vkey)
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadSignature, err)
+	}
+	return v, nil
 }
 
 // NoteVerifierKey returns the verifier key of pub for the trail origin in
@@ -99,7 +103,7 @@ func (c Checkpoint) sign(s note.Signer) Checkpoint {
 // checkpoint. The error wraps ErrChainBroken and ErrBadSignature.
 func (c Checkpoint) VerifySignature(pub ed25519.PublicKey) error {
 	if len(pub) != ed25519.PublicKeySize {
-		return fmt.Errorf("otelaudit: public key of %d bytes, want %d", len(pub), ed25519.PublicKeySize)
+		return &ChainError{Seq: c.Seq, Reason: fmt.Sprintf("public key of %d bytes, want %d", len(pub), ed25519.PublicKeySize), Err: ErrBadSignature}
 	}
 	if len(c.Signature) == 0 {
 		return &ChainError{Seq: c.Seq, Reason: "checkpoint is not signed", Err: ErrBadSignature}
