@@ -36,10 +36,10 @@
 // with a 4xx or 5xx status.
 //
 // Events are in the JSON form the otelaudit CLI writes too
-// (otelaudit.Event.AppendJSON): attributes as a list of {"key", "type", "value"},
-// every one kept in order, duplicates too, and bytes that are not valid
-// UTF-8 marked as the escapes \udc80-\udcff so that distinct values stay
-// distinct.
+// (otelaudit.Event.AppendJSON): attributes as a list of {"key", "type",
+// "value"}, every one kept in order, duplicates too, and bytes that are
+// not valid UTF-8 marked as the escapes \udc80-\udcff so that distinct
+// values stay distinct.
 //
 // On loopback, an address such as localhost:8080 keeps other machines out
 // but not web pages in the operator's browser that rebind their DNS name to

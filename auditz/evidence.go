@@ -11,16 +11,16 @@ import (
 	"github.com/otelaudit/otelaudit-go/evidence"
 )
 
-// EvidenceSource builds the evidence bundle of a trace of at most max
+// Prover builds the evidence bundle of a trace of at most max
 // events, failing with an error wrapping evidence.ErrTooLarge for a trace
 // with more: a *store.Store is one (store.Store.EvidenceUpTo). The handler
 // gives its max limit (WithMaxLimit) as max.
-type EvidenceSource interface {
+type Prover interface {
 	EvidenceUpTo(id trace.TraceID, max int) (*evidence.Bundle, error)
 }
 
 // WithEvidence gives the handler the Generator's store (or any
-// EvidenceSource), so that the page shows whether the events of the trace
+// Prover), so that the page shows whether the events of the trace
 // on screen are covered by a signed checkpoint and offers their evidence
 // bundle for download, and the JSON API answers /api/coverage/{traceID}
 // and /api/evidence/{traceID}. The store reads its own file, beside the
@@ -28,7 +28,7 @@ type EvidenceSource interface {
 // A trace with more stored events than the max limit (see WithMaxLimit)
 // gets no bundle here (413, and the coverage says why): otelaudit proof
 // builds it from the file.
-func WithEvidence(src EvidenceSource) Option {
+func WithEvidence(src Prover) Option {
 	return optionFunc(func(c config) config {
 		c.evidence = src
 		return c

@@ -33,7 +33,7 @@ type config struct {
 	maxLimit   int
 	scanWindow int
 	maxBytes   int
-	evidence   EvidenceSource // see WithEvidence
+	evidence   Prover // see WithEvidence
 }
 
 func newConfig(opts []Option) config {

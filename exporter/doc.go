@@ -84,9 +84,10 @@
 //     otelaudit.KeyDuration (audit.duration_ns) when the event has a
 //     duration (a span carries it as start and end), then the event's own
 //     attributes; the exporter owns these keys, and an event attribute
-//     that uses one, or is invalid, is left out. Duplicate keys among the event's own attributes are reduced
-//     to the last, as the logs SDK does for every record. No limit of the
-//     SDK applies: an audit record is never cut.
+//     that uses one, or is invalid, is left out. Duplicate keys among the
+//     event's own attributes are reduced to the last, as the logs SDK
+//     does for every record. No limit of the SDK applies: an audit record
+//     is never cut.
 //   - Resource and scope: the event's Source, else WithResource and
 //     ScopeName, as for spans. An sdklog.Record takes its resource only
 //     from a LoggerProvider, and the logs SDK merges the process's

@@ -30,7 +30,7 @@ func (s *Stream) registerMetrics(mp metric.MeterProvider) error {
 		return err
 	}
 	dropped, err := m.Int64ObservableCounter("otelaudit.export.dropped",
-		metric.WithUnit("{event}"), metric.WithDescription("Audit events gone from the source before the stream exported them."))
+		metric.WithUnit("{event}"), metric.WithDescription("Audit events gone from the trail before the stream exported them."))
 	if err != nil {
 		return err
 	}

@@ -24,12 +24,12 @@ type StreamStats struct {
 	Exported uint64
 	// Failures is how many export attempts failed; each was retried.
 	Failures uint64
-	// Dropped is how many events were gone from the source before the
+	// Dropped is how many events were gone from the trail before the
 	// Stream got to them (evicted from a Generator, or removed by a
 	// store's retention).
 	Dropped uint64
 	// Delivered is the Seq of the newest event exported; Head the newest
-	// the source had at the last look; Pending = Head - Delivered, the lag.
+	// the trail had at the last look; Pending = Head - Delivered, the lag.
 	Delivered, Head, Pending uint64
 	// LastError is the last export failure, nil after a success.
 	LastError error
@@ -99,7 +99,7 @@ type Stream struct {
 
 // NewStream starts a Stream that exports trail's events to exp as spans. It
 // starts after the cursor saved by WithCursor, else after WithStartAfter's
-// Seq, else at the source's first event.
+// Seq, else at the trail's first event.
 func NewStream(trail Trail, exp sdktrace.SpanExporter, opts ...StreamOption) (*Stream, error) {
 	if trail == nil {
 		return nil, fmt.Errorf("%w given to NewStream", ErrNilTrail)
@@ -294,7 +294,7 @@ func (s *Stream) step() (int, error) {
 	return b.n, nil
 }
 
-// batch is what one step reads from the source: decoded events for an
+// batch is what one step reads from the trail: decoded events for an
 // output that takes them (NewStream, NewLogStream), or their encodings in
 // the Stream's buffer for one that takes those (NewOTLPStream).
 type batch struct {
@@ -367,8 +367,8 @@ func (s *Stream) export(ctx context.Context, b batch, cps []otelaudit.Event) err
 }
 
 // checkpoints returns, as the items a Stream ships (see CheckpointEvent),
-// the signed checkpoints its source kept of events up to upTo and not
-// shipped yet; none for a source that keeps none or WithoutCheckpoints.
+// the signed checkpoints its trail kept of events up to upTo and not
+// shipped yet; none for a trail that keeps none or WithoutCheckpoints.
 func (s *Stream) checkpoints(upTo uint64) ([]otelaudit.Event, error) {
 	cs, ok := s.trail.(checkpointTrail)
 	if !ok || s.cfg.noCheckpoints || upTo <= s.cpAfter {
@@ -414,7 +414,7 @@ func (s *Stream) failed(err error) error {
 	return err
 }
 
-// ForceFlush returns once every event the source had when it was called
+// ForceFlush returns once every event the trail had when it was called
 // has been exported and the exporter flushed (an sdklog.Exporter may
 // buffer what it accepted), or with an error wrapping ctx's saying how
 // many are still pending (and the last export error) when ctx ends first,
@@ -434,7 +434,7 @@ func (s *Stream) ForceFlush(ctx context.Context) error {
 	return nil
 }
 
-// deliver returns once every event the source has now has been handed to
+// deliver returns once every event the trail has now has been handed to
 // the exporter, or when ctx ends first; see ForceFlush.
 func (s *Stream) deliver(ctx context.Context) error {
 	target, err := s.trail.LastSeq()

@@ -130,7 +130,7 @@ func WithCursor(cs CursorStore, name string) StreamOption {
 }
 
 // WithStartAfter starts the Stream after Seq seq (the default is the
-// source's first event). A saved cursor further on wins.
+// trail's first event). A saved cursor further on wins.
 func WithStartAfter(seq uint64) StreamOption {
 	return streamOptionFunc(func(c streamConfig) streamConfig {
 		c.startAfter = seq

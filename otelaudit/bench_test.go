@@ -67,7 +67,7 @@ func benchEvent(i, perTrace int) otelaudit.Event {
 // holdAll are the options of a Generator that holds n benchmark events
 // with their four attributes: the full level (the default one keeps two of
 // them, the known safe ones) and a byte budget the million events fit in,
-// so that the figures stay those of n events as before budgets.
+// so that the figures are those of n events, not of a byte budget.
 func holdAll(n int) []otelaudit.Option {
 	return []otelaudit.Option{otelaudit.WithCapacity(n), otelaudit.WithMaxBytes(1 << 40),
 		otelaudit.WithPolicy(otelaudit.Policy{Level: otelaudit.LevelFull})}

@@ -158,7 +158,7 @@ func (g *Generator) runWriter() {
 			w.idle.Store(false)
 			continue
 		}
-		b := Batch{Records: recs, Reserved: reserved}
+		b := Batch{Events: recs, Reserved: reserved}
 		var tc treeCommit
 		if g.cfg.signer != nil && len(recs) > 0 {
 			tc = g.signBatch(&b, g.req.queued.Load() > 0, milestone)

@@ -38,8 +38,8 @@ func (s *flakyStore) Write(b otelaudit.Batch) error {
 	if err := s.Store.Write(b); err != nil {
 		return err
 	}
-	if n := len(b.Records); n > 0 {
-		s.batches = append(s.batches, [2]uint64{b.Records[0].Seq, b.Records[n-1].Seq})
+	if n := len(b.Events); n > 0 {
+		s.batches = append(s.batches, [2]uint64{b.Events[0].Seq, b.Events[n-1].Seq})
 	}
 	return nil
 }

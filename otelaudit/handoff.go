@@ -67,23 +67,23 @@ type Resumption struct {
 // Batch is one group commit: what the Generator's writer hands its Store
 // in one Write.
 type Batch struct {
-	// Records are the sealed events, in Seq order.
-	Records []SealedEvent
+	// Events are the sealed events, in Seq order.
+	Events []SealedEvent
 	// Checkpoints are checkpoints to keep as milestones (see
-	// WithCheckpointInterval), each of the tree up to one of the records
+	// WithCheckpointInterval), each of the tree up to one of the events
 	// or before them: the store checks each against its tree.
 	Checkpoints []Checkpoint
 	// Head, with a signing key, is the signed checkpoint of the tree with
 	// the records appended, its chain head the last record (zero without
-	// a key or without records): the store checks it against its own
+	// a key or without events): the store checks it against its own
 	// tree, and keeps the newest as its signed head, so that a store
 	// written with a key has no unsigned tail after any commit.
 	Head Checkpoint
 	// Reserved is the highest Seq the Generator may hand out before its
-	// next Write commits: the store keeps it, durably, with the records,
+	// next Write commits: the store keeps it, durably, with the events,
 	// so that a run after a crash numbers past every Seq this one may
 	// have handed out, and never reuses one. The Generator reserves the
-	// last record's Seq plus its capacity (events not yet durable are
+	// last event's Seq plus its capacity (events not yet durable are
 	// never evicted, so no more can be outstanding), and, once shut down
 	// with everything durable, exactly the last Seq: nothing is lost.
 	Reserved uint64

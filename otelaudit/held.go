@@ -145,18 +145,6 @@ func (g *Generator) hold(in []byte, e *Event, h *chainHasher, w *receiptWait) er
 	return nil
 }
 
-// sealOne seals the events up to seq, if they are not yet, and returns the
-// PrevHash and Hash of seq; zero if seq is no longer held.
-func (g *Generator) sealOne(seq uint64) (prev, h Hash) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	// An event no longer held has sealed >= first > seq: nothing to do.
-	g.sealUpTo(seq + 1)
-	prev, _ = g.hashOf(seq - 1)
-	h, _ = g.hashOf(seq)
-	return prev, h
-}
-
 // slotOf returns the slot of held event seq once its writer has finished
 // (a few hundred nanoseconds at most: the writer needs no lock to finish).
 // Called with g.mu held.

@@ -213,7 +213,7 @@ const maxGather = 500 * time.Microsecond
 // have recorded again, with one event in it, and the others wait for the
 // one after: commits alternate between one event and all the others,
 // and every caller waits for two. A lone Require is never held: it is
-// recorded, and counted, before it wakes the writer. Nor are Records:
+// recorded, and counted, before it wakes the writer. Nor are Record calls:
 // only Require calls count.
 func (g *Generator) gather() {
 	if g.req.active.Load() <= g.req.queued.Load() {

@@ -47,7 +47,7 @@ func (s *gatedStore) Write(b otelaudit.Batch) error {
 		<-gate
 	}
 	err := s.Store.Write(b)
-	if err == nil && len(b.Records) > 0 {
+	if err == nil && len(b.Events) > 0 {
 		s.commits.Add(1)
 	}
 	return err

@@ -56,7 +56,7 @@ func (g *Generator) resume() (Anchor, error) {
 	if r.Adopt {
 		add(newAdoptionEvent(head, r.SignedSeq, pub, now))
 	}
-	b := Batch{Records: recs, Reserved: head.Seq + g.held.ring.capacity}
+	b := Batch{Events: recs, Reserved: head.Seq + g.held.ring.capacity}
 	switch {
 	case g.cfg.signer != nil && len(recs) > 0:
 		g.signBatch(&b, false, false)

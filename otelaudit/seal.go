@@ -165,3 +165,15 @@ func (g *Generator) Anchor() Anchor {
 	defer g.mu.Unlock()
 	return g.seal.anchor
 }
+
+// sealOne seals the events up to seq, if they are not yet, and returns the
+// PrevHash and Hash of seq; zero if seq is no longer held.
+func (g *Generator) sealOne(seq uint64) (prev, h Hash) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	// An event no longer held has sealed >= first > seq: nothing to do.
+	g.sealUpTo(seq + 1)
+	prev, _ = g.hashOf(seq - 1)
+	h, _ = g.hashOf(seq)
+	return prev, h
+}

@@ -92,3 +92,31 @@ func (g *Generator) AddUntracked(n uint64) {
 		g.counts.untracked.Add(n)
 	}
 }
+
+// Stats returns the Generator's counters, read at one instant.
+func (g *Generator) Stats() Stats {
+	if g.invalid() {
+		return Stats{}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return Stats{
+		Recorded:    g.counts.recorded,
+		Evicted:     g.counts.evicted,
+		Rejected:    g.counts.rejected.Load(),
+		Cleared:     g.counts.cleared,
+		Len:         int(g.held.next - g.held.first),
+		Capacity:    int(g.held.ring.capacity),
+		LastSeq:     g.held.next - 1,
+		Durable:     g.dur.seq,
+		StoreErrors: g.dur.failures,
+		Truncated:   g.counts.truncated.Load(),
+		Untracked:   g.counts.untracked.Load(),
+
+		Bytes:           g.held.bytes,
+		MaxBytes:        g.cfg.maxBytes,
+		EvictedForBytes: g.counts.evictedForBytes,
+		Cut:             g.counts.cut,
+		Redacted:        g.counts.redacted,
+	}
+}

@@ -102,16 +102,16 @@ func (g *Generator) signBatch(b *Batch, proofs, milestone bool) treeCommit {
 	}
 	now := time.Now()
 	every := uint64(g.cfg.cpEvents)
-	for i := range b.Records {
-		r := &b.Records[i]
+	for i := range b.Events {
+		r := &b.Events[i]
 		ct.tree.Append(r.Hash, visit)
-		if r.Seq-ct.milestoneSeq >= every && i < len(b.Records)-1 {
+		if r.Seq-ct.milestoneSeq >= every && i < len(b.Events)-1 {
 			c := Checkpoint{Origin: g.cps.origin, Size: ct.tree.Size(), Root: ct.tree.Root(), Seq: r.Seq, Hash: r.Hash, Time: now}.sign(g.cps.signer)
 			b.Checkpoints = append(b.Checkpoints, c)
 			ct.milestoneSeq, ct.milestoneTime = r.Seq, now
 		}
 	}
-	last := b.Records[len(b.Records)-1]
+	last := b.Events[len(b.Events)-1]
 	b.Head = Checkpoint{Origin: g.cps.origin, Size: ct.tree.Size(), Root: ct.tree.Root(), Seq: last.Seq, Hash: last.Hash, Time: now}.sign(g.cps.signer)
 	if milestone || ct.due || last.Seq-ct.milestoneSeq >= every || now.Sub(ct.milestoneTime) >= g.cfg.cpInterval {
 		b.Checkpoints = append(b.Checkpoints, b.Head)

@@ -10,11 +10,12 @@ import "runtime"
 // first-come-first-served, and without the yield the goroutine that let
 // go would usually take the lock straight back.
 //
-// Three waits under the lock stay spins of their own: slotOf, published
-// and arena.release wait for a writer that needs no lock to finish (a
-// few hundred nanoseconds), so letting go of the lock would only let more
+// Two waits under the lock stay spins of their own: slotOf and
+// arena.release wait for a writer that needs no lock to finish (a few
+// hundred nanoseconds), so letting go of the lock would only let more
 // writers in ahead of it. The follower lets go of the lock between its
-// chunks without yielding (see followRound), and gather and Shutdown spin
+// chunks without yielding, and stops at the first event still being
+// written (see followRound and published); gather and Shutdown spin
 // without holding the lock at all.
 
 // inChunks runs step with g.mu held, repeatedly, until it reports that

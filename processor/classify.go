@@ -1,6 +1,8 @@
 package processor
 
 import (
+	"strings"
+
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -129,11 +131,9 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 		if drop != nil {
 			_, dropped = drop[kv.Key]
 		}
-		auditKey := false
 		switch kv.Key {
 		case otelaudit.KeyEventType:
 			f.explicit = otelaudit.EventType(str(kv))
-			auditKey = true
 		case KeyGenAIOperation:
 			switch kv.Value.AsString() {
 			case "invoke_workflow", "invoke_agent", "create_agent", "plan":
@@ -179,22 +179,18 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 			if !dropped {
 				f.humanOrigin = str(kv)
 			}
-			auditKey = true
 		case otelaudit.KeyAction:
 			if !dropped {
 				f.action = str(kv)
 			}
-			auditKey = true
 		case otelaudit.KeyResource:
 			if !dropped {
 				f.resource = str(kv)
 			}
-			auditKey = true
 		case otelaudit.KeyOutcome:
 			if o, ok := validOutcome(kv); ok && !dropped {
 				f.outcome = o
 			}
-			auditKey = true
 		default:
 			// The first letters of the keys call.note knows.
 			if kv.Key != "" {
@@ -204,9 +200,9 @@ func (f *fields) scan(attrs []attribute.KeyValue, drop map[attribute.Key]struct{
 				}
 			}
 		}
-		// Only the audit.* keys above can be consumed: the others skip
-		// the second look.
-		if auditKey && consumed(kv) {
+		// Only audit.* keys can be consumed: the others skip the second
+		// look.
+		if strings.HasPrefix(string(kv.Key), otelaudit.NamePrefix) && consumed(kv) {
 			f.drop++
 		}
 	}

@@ -157,7 +157,7 @@ func (c *countingStore) Write(batch otelaudit.Batch) error {
 	start := time.Now()
 	err := c.Store.Write(batch)
 	c.inWrite.Add(int64(time.Since(start)))
-	if err == nil && len(batch.Records) > 0 {
+	if err == nil && len(batch.Events) > 0 {
 		c.commits.Add(1)
 	}
 	return err

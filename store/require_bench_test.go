@@ -235,7 +235,7 @@ type timedStore struct {
 func (t *timedStore) Write(batch otelaudit.Batch) error {
 	start := time.Now()
 	err := t.Store.Write(batch)
-	if err == nil && len(batch.Records) > 0 {
+	if err == nil && len(batch.Events) > 0 {
 		t.took = append(t.took, time.Since(start))
 	}
 	return err

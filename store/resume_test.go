@@ -149,7 +149,7 @@ func TestResumeWithAKey(t *testing.T) {
 	// A keyless Write to a store opened for a key is refused too.
 	st = openStore(t, path, store.WithPublicKey(pub))
 	defer st.Close()
-	err = st.Write(otelaudit.Batch{Records: []otelaudit.SealedEvent{{Seq: 6, PrevHash: st.Head().Hash}}, Reserved: 6})
+	err = st.Write(otelaudit.Batch{Events: []otelaudit.SealedEvent{{Seq: 6, PrevHash: st.Head().Hash}}, Reserved: 6})
 	require.ErrorIs(t, err, store.ErrUnsigned)
 }
 

@@ -485,7 +485,7 @@ type slowStore struct {
 }
 
 func (s *slowStore) Write(b otelaudit.Batch) error {
-	if len(b.Records) == 0 && s.writes == 0 {
+	if len(b.Events) == 0 && s.writes == 0 {
 		s.writes++
 		return s.Store.Write(b)
 	}

@@ -96,7 +96,7 @@ func growTree(t *tlog.Tree, tiles *tileWriter, b *otelaudit.Batch, head otelaudi
 	if b.Head.Signature != nil {
 		check = append(check, b.Head)
 	}
-	after := before + uint64(len(b.Records))
+	after := before + uint64(len(b.Events))
 	for i, c := range check {
 		if c.Size == before && before > 0 && i < len(b.Checkpoints) {
 			if c.Seq != head.Seq || c.Hash != head.Hash {
@@ -112,8 +112,8 @@ func growTree(t *tlog.Tree, tiles *tileWriter, b *otelaudit.Batch, head otelaudi
 		}
 		want[c.Size] = append(want[c.Size], c)
 	}
-	for i := range b.Records {
-		r := &b.Records[i]
+	for i := range b.Events {
+		r := &b.Events[i]
 		t.Append(r.Hash, tiles.visit)
 		for _, c := range want[t.Size()] {
 			if c.Seq != r.Seq || c.Hash != r.Hash {

@@ -35,7 +35,7 @@ func (s *Store) Write(b otelaudit.Batch) (err error) {
 	case s.cfg.readOnly:
 		return ErrReadOnly
 	}
-	records := b.Records
+	records := b.Events
 	oldHead := head
 	for i := range records {
 		r := &records[i]

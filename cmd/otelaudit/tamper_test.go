@@ -161,7 +161,7 @@ func forge(t *testing.T, path string, build func(orig []otelaudit.Event, cps []o
 	require.NoError(t, st.Close())
 }
 
-// record is e as a Record chained to prev.
+// record is e as a SealedEvent chained to prev.
 func record(t *testing.T, e otelaudit.Event, prev otelaudit.Hash) otelaudit.SealedEvent {
 	t.Helper()
 	data, err := e.MarshalBinary()
@@ -335,7 +335,7 @@ func TestTamperTable(t *testing.T) {
 					prev = r.Hash
 				}
 				kept := checkpointsUpTo(cps, 20)
-				first := otelaudit.Batch{Records: recs, Checkpoints: kept, Head: kept[len(kept)-1], Reserved: 24}
+				first := otelaudit.Batch{Events: recs, Checkpoints: kept, Head: kept[len(kept)-1], Reserved: 24}
 				gap := otelaudit.Event{Seq: 25, Type: otelaudit.SeqGap, Time: orig[24].Time, Action: "restart after a crash",
 					Attributes: []attribute.KeyValue{
 						attribute.Int64(otelaudit.AttrGapFirst, 21), attribute.Int64(otelaudit.AttrGapLast, 24),
@@ -347,7 +347,7 @@ func TestTamperTable(t *testing.T) {
 					r = record(t, e, r.Hash)
 					recs = append(recs, r)
 				}
-				return []otelaudit.Batch{first, {Records: recs, Reserved: 30}}
+				return []otelaudit.Batch{first, {Events: recs, Reserved: 30}}
 			})
 		}, 25, "first event not signed with --pubkey", store.ErrUnsigned},
 		{"append a forged head-adopted record", func(t *testing.T, path string) {
@@ -360,7 +360,7 @@ func TestTamperTable(t *testing.T) {
 					attribute.Int64(otelaudit.AttrAdoptedSignedSeq, int64(head.Seq)),
 					attribute.String(otelaudit.AttrAdoptedKey, strings.Repeat("00", 32)),
 				}}
-			require.NoError(t, st.Write(otelaudit.Batch{Records: []otelaudit.SealedEvent{record(t, adopt, head.Hash)}, Reserved: head.Seq + 1}))
+			require.NoError(t, st.Write(otelaudit.Batch{Events: []otelaudit.SealedEvent{record(t, adopt, head.Hash)}, Reserved: head.Seq + 1}))
 			require.NoError(t, st.Close())
 		}, 31, "first event not signed with --pubkey", store.ErrUnsigned},
 		{"rewrite the tail and put in the signed head of another store signed by the same key", func(t *testing.T, path string) {
@@ -527,7 +527,7 @@ func TestCutTailNeedsKeptCheckpoints(t *testing.T) {
 			prev = rec.Hash
 		}
 		signed := checkpointsUpTo(cps, 20)
-		return []otelaudit.Batch{{Records: recs, Checkpoints: signed, Head: signed[len(signed)-1], Reserved: fixtureEvents}}
+		return []otelaudit.Batch{{Events: recs, Checkpoints: signed, Head: signed[len(signed)-1], Reserved: fixtureEvents}}
 	})
 	r = runCLI(t, nil, "verify", "--db", f.db, "--pubkey", f.pub)
 	require.Equal(t, exitOK, r.code, "the store alone cannot show a cut back to a signed checkpoint: %s", r.stderr)
