@@ -81,34 +81,27 @@ func BenchmarkReplayOTLP(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
 	})
-	b.Run("direct", func(b *testing.B) {
-		c := &countingClient{}
-		o := newOTLPOutput(c, nil)
-		var enc otelaudit.EncodedEvents
-		b.ReportAllocs()
-		for b.Loop() {
-			enc.Reset()
-			g.AppendEncodedAfter(&enc, 0, n)
-			if err := o.ReplayEncoded(ctx, &enc); err != nil {
-				b.Fatal(err)
+	for _, d := range []struct {
+		name, unit string
+		output     func(OTLPClient, []Option) *otlpOutput
+	}{
+		{"direct", "B/span-on-wire", newOTLPOutput},
+		{"direct-logs", "B/record-on-wire", newOTLPLogOutput},
+	} {
+		b.Run(d.name, func(b *testing.B) {
+			c := &countingClient{}
+			o := d.output(c, nil)
+			var enc otelaudit.EncodedEvents
+			b.ReportAllocs()
+			for b.Loop() {
+				enc.Reset()
+				g.AppendEncodedAfter(&enc, 0, n)
+				if err := o.ReplayEncoded(ctx, &enc); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
-		b.ReportMetric(float64(c.bytes)/float64(b.N*n), "B/span-on-wire")
-	})
-	b.Run("direct-logs", func(b *testing.B) {
-		c := &countingClient{}
-		o := newOTLPLogOutput(c, nil)
-		var enc otelaudit.EncodedEvents
-		b.ReportAllocs()
-		for b.Loop() {
-			enc.Reset()
-			g.AppendEncodedAfter(&enc, 0, n)
-			if err := o.ReplayEncoded(ctx, &enc); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
-		b.ReportMetric(float64(c.bytes)/float64(b.N*n), "B/record-on-wire")
-	})
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
+			b.ReportMetric(float64(c.bytes)/float64(b.N*n), d.unit)
+		})
+	}
 }

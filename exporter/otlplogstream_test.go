@@ -3,7 +3,6 @@ package exporter_test
 import (
 	"cmp"
 	"context"
-	"net"
 	"slices"
 	"sync"
 	"testing"
@@ -33,14 +32,8 @@ type logsReceiver struct {
 }
 
 func startLogsReceiver(t *testing.T) *logsReceiver {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	r := &logsReceiver{addr: lis.Addr().String()}
-	srv := grpc.NewServer()
-	collogspb.RegisterLogsServiceServer(srv, r)
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
+	r := &logsReceiver{}
+	r.addr = serveGRPC(t, nil, func(srv *grpc.Server) { collogspb.RegisterLogsServiceServer(srv, r) })
 	return r
 }
 

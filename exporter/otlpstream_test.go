@@ -52,15 +52,26 @@ type traceReceiver struct {
 }
 
 func startReceiver(t *testing.T, opts ...grpc.ServerOption) *traceReceiver {
+	r := &traceReceiver{}
+	r.addr = serveGRPC(t, nil, func(srv *grpc.Server) { coltracepb.RegisterTraceServiceServer(srv, r) }, opts...)
+	return r
+}
+
+// serveGRPC serves what register adds on a loopback port until the test
+// ends, and returns the address; wrap, unless nil, wraps the listener.
+func serveGRPC(t *testing.T, wrap func(net.Listener) net.Listener, register func(*grpc.Server), opts ...grpc.ServerOption) string {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	r := &traceReceiver{addr: lis.Addr().String()}
 	srv := grpc.NewServer(opts...)
-	coltracepb.RegisterTraceServiceServer(srv, r)
-	go func() { _ = srv.Serve(lis) }()
+	register(srv)
+	served := lis
+	if wrap != nil {
+		served = wrap(lis)
+	}
+	go func() { _ = srv.Serve(served) }()
 	t.Cleanup(srv.Stop)
-	return r
+	return lis.Addr().String()
 }
 
 func (r *traceReceiver) Export(_ context.Context, req *coltracepb.ExportTraceServiceRequest) (*coltracepb.ExportTraceServiceResponse, error) {
@@ -474,13 +485,9 @@ func (c countingConn) Read(b []byte) (int, error) {
 func TestOTLPGRPCClientGzip(t *testing.T) {
 	received := func(opts ...grpc.DialOption) int64 {
 		var n atomic.Int64
-		lis, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		r := &traceReceiver{addr: lis.Addr().String()}
-		srv := grpc.NewServer()
-		coltracepb.RegisterTraceServiceServer(srv, r)
-		go func() { _ = srv.Serve(countingListener{lis, &n}) }()
-		defer srv.Stop()
+		r := &traceReceiver{}
+		r.addr = serveGRPC(t, func(lis net.Listener) net.Listener { return countingListener{lis, &n} },
+			func(srv *grpc.Server) { coltracepb.RegisterTraceServiceServer(srv, r) })
 		conn, err := grpc.NewClient(r.addr, append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()))...)
 		require.NoError(t, err)
 		defer conn.Close()
